@@ -1,0 +1,21 @@
+//! Entrust soft tokens ("Entrust ST"): the numbers users type, seed derivation, QR activation URIs
+//! and moving an existing token. What is and is not known: `shared/spec/entrust-protocol.md`.
+
+pub mod codes;
+pub mod policy;
+pub mod recover;
+pub mod secactivate;
+pub mod seed;
+
+pub use codes::{luhn_check_digit, luhn_valid, ActivationCode, RegistrationCode, SerialNumber};
+pub use policy::Policy;
+pub use recover::{recover, ObservedOtp, Recovered};
+pub use secactivate::{decrypt_uri, encrypt_uri, is_secactivate, ActivationPayload, SecActivateUri};
+pub use seed::{derive_seed, seed_from_registration};
+
+/// Entrust tokens compute TOTP with HMAC-SHA256.
+pub const ALGORITHM: crate::otp::Algorithm = crate::otp::Algorithm::Sha256;
+/// Entrust tokens change code every 30 seconds.
+pub const PERIOD: u32 = 30;
+/// Default code length (an admin setting; 8 is the other choice).
+pub const DEFAULT_DIGITS: u8 = 6;

@@ -1,0 +1,17 @@
+//! softtoken-core: the pure-Rust heart of softtoken.
+//!
+//! It computes everything an authenticator needs — one-time passwords ([`otp`]), Entrust soft-token
+//! activation ([`entrust`]) and `otpauth://` URIs ([`uri`]) — and does no I/O. Shells (the CLI, the
+//! UniFFI bindings) convert to and from it; they never compute.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod entrust;
+pub mod error;
+pub mod otp;
+pub mod secret;
+pub mod uri;
+
+pub use error::{Error, Field, Result};
+pub use secret::Secret;

@@ -1,0 +1,5 @@
+//! URIs that carry tokens: `otpauth://` (and, later, Google's migration format).
+
+pub mod otpauth;
+
+pub use otpauth::{OtpAuth, OtpKind};
