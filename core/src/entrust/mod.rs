@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod policy;
 pub mod recover;
+mod search;
 pub mod secactivate;
 pub mod seed;
 
@@ -19,3 +20,16 @@ pub const ALGORITHM: crate::otp::Algorithm = crate::otp::Algorithm::Sha256;
 pub const PERIOD: u32 = 30;
 /// Default code length (an admin setting; 8 is the other choice).
 pub const DEFAULT_DIGITS: u8 = 6;
+
+/// The `otpauth://` form of an Entrust token (issuer `Entrust`, account = serial, SHA256, 30 s), for
+/// moving it into any authenticator.
+pub fn token_otpauth(serial: &SerialNumber, seed: crate::Secret, digits: u8) -> crate::Result<crate::uri::OtpAuth> {
+    Ok(crate::uri::OtpAuth {
+        kind: crate::uri::OtpKind::Totp { period: PERIOD },
+        issuer: Some("Entrust".into()),
+        account: serial.to_string(),
+        secret: seed,
+        algorithm: ALGORITHM,
+        digits: crate::otp::check_digits(digits)?,
+    })
+}

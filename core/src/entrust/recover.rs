@@ -2,16 +2,16 @@
 //!
 //! The search tries all 65 536 device randoms — with the policy string and, when one is given,
 //! without it too — derives each candidate seed and keeps those whose TOTP matches every observed
-//! code within ±1 time step. Each candidate costs only hashing: one reusable password buffer per
-//! thread, no allocation; the range is split over all cores.
+//! code within ±1 time step. Each candidate costs only hashing (see [`super::search`]): no
+//! allocation, precomputed blocks; the range is split over all cores.
 
 use super::codes::{ActivationCode, SerialNumber};
-use super::seed::{derive_seed, kdf_password, SEED_ITERATIONS, SEED_LEN};
+use super::search::Searcher;
+use super::seed::{derive_seed, kdf_password, SEED_ITERATIONS};
 use crate::error::{Error, Field, Result};
-use crate::otp::{self, hotp_value};
+use crate::otp;
 use crate::secret::Secret;
-use ring::{hmac, pbkdf2};
-use std::num::NonZeroU32;
+use std::ops::{Range, RangeInclusive};
 use zeroize::Zeroize;
 
 /// Entrust soft tokens change code every 30 s.
@@ -55,14 +55,8 @@ pub struct Recovered {
     pub digits: u8,
 }
 
-/// One observed code, ready for the hot loop.
-struct Target {
-    value: u32,
-    first_step: u64,
-    last_step: u64,
-}
-
-fn targets(otps: &[ObservedOtp]) -> Result<(Vec<Target>, u8)> {
+/// Each observed code as (time steps that count, expected value), and the digit count.
+fn targets(otps: &[ObservedOtp]) -> Result<(Vec<(RangeInclusive<u64>, u32)>, u8)> {
     let first = otps.first().ok_or_else(|| Error::invalid(Field::Otp, "at least one code is needed"))?;
     let digits = first.code.len();
     let digits = otp::check_digits(u8::try_from(digits).unwrap_or(0))
@@ -71,38 +65,24 @@ fn targets(otps: &[ObservedOtp]) -> Result<(Vec<Target>, u8)> {
         .iter()
         .map(|o| {
             let step = o.unix_time / PERIOD;
-            Ok(Target {
-                value: otp::parse_code(&o.code, digits)?,
-                first_step: step.saturating_sub(WINDOW_STEPS),
-                last_step: step + WINDOW_STEPS,
-            })
+            Ok((step.saturating_sub(WINDOW_STEPS)..=step + WINDOW_STEPS, otp::parse_code(&o.code, digits)?))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((targets, digits))
 }
 
-/// True when the seed reproduces every target within its window.
-fn matches_all(seed: &[u8], targets: &[Target], digits: u8) -> bool {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, seed);
-    targets.iter().all(|t| (t.first_step..=t.last_step).any(|s| hotp_value(&key, s, digits) == t.value))
-}
-
 /// Searches `randoms` for one policy variant; returns every device random that matches.
-fn search_range(serial: &[u8; 10], password: &[u8], randoms: std::ops::Range<u32>, targets: &[Target], digits: u8) -> Vec<u16> {
-    let mut pw = password.to_vec();
-    let mut seed = [0u8; SEED_LEN];
-    let iterations = NonZeroU32::new(SEED_ITERATIONS).expect("non-zero");
+fn search_range(salt: &[u8; 10], password: &[u8], randoms: Range<u32>, targets: &[(RangeInclusive<u64>, u32)], digits: u8) -> Vec<u16> {
+    let mut searcher = Searcher::new(password, salt, targets, digits);
     let mut found = Vec::new();
     for r in randoms {
         let r = r as u16;
-        pw[7..9].copy_from_slice(&r.to_be_bytes());
-        pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, iterations, serial, &pw, &mut seed);
-        if matches_all(&seed, targets, digits) {
+        let mut seed = searcher.seed(r, SEED_ITERATIONS);
+        if searcher.matches(&seed) {
             found.push(r);
         }
+        seed.zeroize();
     }
-    pw.zeroize();
-    seed.zeroize();
     found
 }
 

@@ -1,0 +1,5 @@
+//! One module per command family.
+
+pub mod decode;
+pub mod entrust;
+pub mod otp;

@@ -1,0 +1,58 @@
+//! Printing results and errors: exactly one JSON object with `--json`, plain text otherwise.
+
+use serde_json::Value;
+use softtoken_core::Error as CoreError;
+use std::io::Write;
+
+/// How a command failed, with the process exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code (1 error, 4 wrong password, …; 2 is clap's usage error).
+    pub code: i32,
+    /// What to tell the user on stderr.
+    pub message: String,
+}
+
+/// Exit codes of the CLI contract.
+pub mod exit {
+    /// Anything else that went wrong.
+    pub const ERROR: i32 = 1;
+    /// Wrong PIN or password.
+    pub const WRONG_SECRET: i32 = 4;
+}
+
+impl Failure {
+    /// A plain error (exit 1).
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure { code: exit::ERROR, message: message.into() }
+    }
+}
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        let code = match e {
+            CoreError::WrongPassword => exit::WRONG_SECRET,
+            _ => exit::ERROR,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+/// Result of a command.
+pub type CmdResult = Result<(), Failure>;
+
+/// Prints the JSON object (with `--json`) or the text. A closed stdout (`| head`) is not an error.
+pub fn emit(json: bool, value: &Value, text: &str) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    let written = if json { writeln!(out, "{value}") } else { write!(out, "{text}") };
+    match written.and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::new(format!("cannot write output: {e}"))),
+    }
+}
+
+/// A warning on stderr (never on stdout, so JSON stays one object).
+pub fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "softtoken: warning: {message}");
+}
