@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""softtoken benchmarks against peers, in one run, reported as ratios.
+
+1. `softtoken entrust recover` with two codes, whole process, best of 3, against the same search in
+   plain Python hashlib (bench/recover_peer.py). Threshold: >= 15x faster.
+2. TOTP generation throughput: softtoken's core (examples/totp_window, the `oathtool -w` equivalent)
+   against Debian's `oathtool`, 1,000,000 codes, best of 3. Threshold: >= 2x.
+
+Both sides' outputs are compared for equality before anything is timed. Exit status is 0 unless
+--check is given and a threshold is missed (timings on shared machines are noisy; CI prints them).
+"""
+import json, os, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REL = os.path.join(ROOT, "target", "release")
+SOFTTOKEN = os.path.join(REL, "softtoken")
+WINDOW = os.path.join(REL, "examples", "totp_window")
+
+def best_of(n, argv):
+    best, out = None, None
+    for _ in range(n):
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+        dt = time.perf_counter() - t0
+        out = p.stdout
+        best = dt if best is None else min(best, dt)
+    return best, out
+
+def recover_bench():
+    serial, ac = "48244-13456", "1745-7712-6942-8698"
+    otps = ["043700@1570434609", "814835@1570351831"]
+    ours_argv = [SOFTTOKEN, "--json", "entrust", "recover", "--serial", serial, "--activation-code", ac] + sum([["--otp", o] for o in otps], [])
+    peer_argv = [sys.executable, os.path.join(ROOT, "bench", "recover_peer.py"), serial, ac] + otps
+    ours_t, ours_out = best_of(3, ours_argv)
+    peer_t, peer_out = best_of(3, peer_argv)
+    ours, peer = json.loads(ours_out), json.loads(peer_out)["matches"]
+    assert peer == [{"device_random": ours["device_random"], "policy_used": ours["policy_used"]}], (ours, peer)
+    return ours_t, peer_t
+
+def totp_bench(n=1_000_000):
+    secret = "3132333435363738393031323334353637383930"
+    ours_argv = [WINDOW, "SHA1", secret, str(n), "59"]
+    peer_argv = ["oathtool", "--totp=sha1", "-w", str(n), secret, "-N", "@59"]
+    small_ours = subprocess.run([WINDOW, "SHA1", secret, "2000", "59"], stdout=subprocess.PIPE, check=True).stdout
+    small_peer = subprocess.run(["oathtool", "--totp=sha1", "-w", "2000", secret, "-N", "@59"], stdout=subprocess.PIPE, check=True).stdout
+    assert small_ours == small_peer, "codes differ from oathtool"
+    ours_t, _ = best_of(3, ours_argv)
+    peer_t, _ = best_of(3, peer_argv)
+    return (n + 1) / ours_t, (n + 1) / peer_t
+
+def main():
+    check = "--check" in sys.argv
+    ok = True
+    ours_t, peer_t = recover_bench()
+    ratio = peer_t / ours_t
+    good = ratio >= 15
+    ok &= good
+    print(f"recover (2 codes, whole process, best of 3): softtoken {ours_t*1000:.1f} ms, python hashlib {peer_t*1000:.1f} ms, "
+          f"ratio {ratio:.1f}x (threshold 15x: {'met' if good else 'MISSED'})")
+    ours_r, peer_r = totp_bench()
+    ratio = ours_r / peer_r
+    good = ratio >= 2
+    ok &= good
+    print(f"TOTP throughput (SHA1, 1,000,001 codes, best of 3): softtoken {ours_r/1e6:.2f} M codes/s, oathtool {peer_r/1e6:.2f} M codes/s, "
+          f"ratio {ratio:.2f}x (threshold 2x: {'met' if good else 'MISSED'})")
+    if check and not ok:
+        sys.exit(1)
+
+if __name__ == "__main__":
+    main()
