@@ -57,7 +57,7 @@ impl fmt::Display for Field {
 }
 
 /// Everything that can go wrong in the core.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     /// A value the user typed or pasted is malformed; `reason` says how.
     #[error("{field}: {reason}")]
@@ -82,6 +82,55 @@ pub enum Error {
     /// Token recovery found no device random that reproduces the codes.
     #[error("no device random reproduces these codes: check the serial number, activation code, policy, the codes and their times")]
     NoMatch,
+    /// The PIN is wrong; `attempts_left` counts attempts before the next delay.
+    #[error("wrong PIN ({attempts_left} attempts left)")]
+    WrongPin {
+        /// Attempts before the next delay (0 once delays have begun).
+        attempts_left: u32,
+    },
+    /// Too many wrong PINs: wait before the next attempt.
+    #[error("locked: try again in {retry_after_s} s")]
+    Locked {
+        /// Seconds until the next attempt is allowed.
+        retry_after_s: u64,
+    },
+    /// The maximum of wrong PINs was reached: restore a backup or activate again.
+    #[error("locked for good after too many wrong PINs: restore a backup or activate the tokens again")]
+    LockedPermanently,
+    /// The vault file (or its previous generation) failed its integrity check.
+    #[error("vault file is corrupt or was tampered with{}", if *.previous_available { " (the previous version is intact: `softtoken restore-previous` brings it back)" } else { "" })]
+    CorruptVault {
+        /// True when the previous generation opens cleanly.
+        previous_available: bool,
+    },
+    /// A vault or backup of a format version this build does not know.
+    #[error("unsupported {what} format version {version} (this softtoken reads up to {supported}): update softtoken")]
+    UnsupportedFormat {
+        /// "vault" or "backup".
+        what: &'static str,
+        /// The version found.
+        version: u16,
+        /// The newest version this build reads.
+        supported: u16,
+    },
+    /// The device key that seals the vault is missing (another device, or the key was invalidated).
+    #[error("the device key for this vault is missing ({0}): the vault was made on another device or its key was reset; restore it from a backup")]
+    KeyUnavailable(String),
+    /// The platform key store failed.
+    #[error("device key store failed: {0}")]
+    Platform(String),
+    /// Reading or writing files failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// An organisation's policy forbids what was asked.
+    #[error("policy: {0}")]
+    PolicyViolation(String),
+    /// No identity has that name or id.
+    #[error("no identity named {0:?}")]
+    NotFound(String),
+    /// The operation needs an unlocked vault or another state.
+    #[error("{0}")]
+    State(String),
     /// Token recovery found several device randoms; more codes are needed.
     #[error("{candidates} device randoms match these codes: add a code from a later time step (--otp CODE@UNIXTIME)")]
     Ambiguous {

@@ -1,7 +1,8 @@
 //! softtoken-core: the pure-Rust heart of softtoken.
 //!
 //! It computes everything an authenticator needs — one-time passwords ([`otp`]), Entrust soft-token
-//! activation ([`entrust`]) and `otpauth://` URIs ([`uri`]) — and does no I/O. Shells (the CLI, the
+//! activation ([`entrust`]) and `otpauth://` URIs ([`uri`]), PIN-protected storage ([`vault`]) — and
+//! does no I/O except the vault file. Shells (the CLI, the
 //! UniFFI bindings) convert to and from it; they never compute.
 
 #![forbid(unsafe_code)]
@@ -9,9 +10,11 @@
 
 pub mod entrust;
 pub mod error;
+pub mod identity;
 pub mod otp;
 pub mod secret;
 pub mod uri;
+pub mod vault;
 
 pub use error::{Error, Field, Result};
 pub use secret::Secret;

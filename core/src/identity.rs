@@ -1,0 +1,128 @@
+//! Identities: one token each (an Entrust soft token, or a TOTP/HOTP account), with its secret seed.
+
+use crate::entrust;
+use crate::error::{Error, Field, Result};
+use crate::otp::{self, Algorithm, Hotp, TimedCode, Totp};
+use crate::secret::{hex_encode, Secret};
+use serde::{Deserialize, Serialize};
+
+/// What kind of token an identity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityKind {
+    /// An Entrust soft token (TOTP-SHA256 from an activation).
+    Entrust,
+    /// A time-based otpauth token.
+    Totp,
+    /// A counter-based otpauth token.
+    Hotp,
+}
+
+impl IdentityKind {
+    /// `entrust`, `totp` or `hotp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentityKind::Entrust => "entrust",
+            IdentityKind::Totp => "totp",
+            IdentityKind::Hotp => "hotp",
+        }
+    }
+}
+
+mod algorithm_name {
+    use crate::otp::Algorithm;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(a: &Algorithm, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(a.name())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+        let name = String::deserialize(d)?;
+        Algorithm::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One token in the vault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    /// Stable id (16 lowercase hex digits).
+    pub id: String,
+    /// Token name chosen by the user (unique in a vault).
+    pub name: String,
+    /// Identity provider name (the company; from the payload's address or the user).
+    pub provider: Option<String>,
+    /// Entrust, TOTP or HOTP.
+    pub kind: IdentityKind,
+    /// HMAC hash.
+    #[serde(with = "algorithm_name")]
+    pub algorithm: Algorithm,
+    /// Code length.
+    pub digits: u8,
+    /// Seconds per code (TOTP and Entrust).
+    pub period: u32,
+    /// Next HOTP counter.
+    pub counter: u64,
+    /// Entrust serial number, dashed.
+    pub serial: Option<String>,
+    /// Entrust policy string, verbatim.
+    pub policy: Option<String>,
+    /// Where the token registers (Entrust `regurl`, softtoken provider address).
+    pub registration_url: Option<String>,
+    /// Unix time the identity was added.
+    pub created_at: u64,
+    /// Seconds added to this device's clock for this identity's codes.
+    pub time_offset_s: i64,
+    /// The secret seed (zeroized on drop, redacted in Debug).
+    pub seed: Secret,
+}
+
+/// A new random identity id.
+pub fn new_id(rng: &dyn ring::rand::SecureRandom) -> Result<String> {
+    let mut b = [0u8; 8];
+    rng.fill(&mut b).map_err(|_| Error::Platform("the system random generator failed".into()))?;
+    Ok(hex_encode(&b))
+}
+
+impl Identity {
+    /// Checks the OTP parameters and the name.
+    pub fn validate(&self) -> Result<()> {
+        otp::check_secret(&self.seed)?;
+        otp::check_digits(self.digits)?;
+        otp::check_period(self.period)?;
+        check_name(&self.name)
+    }
+
+    /// True when the identity's policy demands an app PIN.
+    pub fn requires_pin(&self) -> bool {
+        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.pin_required).unwrap_or(false)
+    }
+
+    /// The TOTP code shown at `unix_time` (HOTP identities: an error; use the vault's `next_hotp`).
+    pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
+        match self.kind {
+            IdentityKind::Hotp => Err(Error::State("HOTP codes advance a counter: use the vault's next code".into())),
+            _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?
+                .with_offset(self.time_offset_s)
+                .code_at(unix_time)),
+        }
+    }
+
+    /// The HOTP code for the current counter (the caller advances and saves the counter first).
+    pub(crate) fn hotp_code(&self, counter: u64) -> Result<String> {
+        Ok(Hotp::new(self.seed.clone(), self.algorithm, self.digits)?.code(counter))
+    }
+}
+
+/// Checks a token name: 1 to 64 characters, no control characters.
+pub fn check_name(name: &str) -> Result<()> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Error::invalid(Field::Label, "name is empty"));
+    }
+    if n.chars().count() > 64 {
+        return Err(Error::invalid(Field::Label, "name is longer than 64 characters"));
+    }
+    if n.chars().any(char::is_control) {
+        return Err(Error::invalid(Field::Label, "name contains control characters"));
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The device key store: a key held by the platform (Android Keystore, iOS Keychain / Secure
+//! Enclave, a desktop keychain or key file) that seals the vault. Implementations live outside the
+//! core (shells, CLI); [`MemoryKeyStore`] is the test double and behaves like a real store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// How a device key store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyStoreError {
+    /// The key does not exist (another device, or the key was invalidated / reset).
+    #[error("key missing: {0}")]
+    KeyMissing(String),
+    /// `open` refused the data: it was not sealed by this key or was altered.
+    #[error("sealed data rejected")]
+    Rejected,
+    /// The platform failed (I/O, IPC, user cancelled authentication, …).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A non-exportable key held by the platform, plus a small record store.
+pub trait DeviceKeyStore: Send + Sync {
+    /// A short stable name recorded in the vault header (`file`, `keyring`, `android-keystore`, …).
+    fn kind(&self) -> String;
+    /// Encrypts and authenticates `plaintext` under the key for `label`.
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError>;
+    /// Reverses [`seal`](Self::seal); fails with `Rejected` on any altered byte.
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError>;
+    /// Reads a small record (e.g. the attempt counter's generation); `None` when absent.
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError>;
+    /// Writes a small record durably.
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError>;
+}
+
+/// AES-256-GCM sealing with a random nonce and the label as associated data: the format every
+/// software-held store (file, keyring, memory) uses. `nonce ‖ ciphertext ‖ tag`.
+pub fn software_seal(key: &[u8; 32], label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    use ring::rand::{SecureRandom, SystemRandom};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| KeyStoreError::Failed("bad key".into()))?);
+    let mut nonce = [0u8; 12];
+    SystemRandom::new().fill(&mut nonce).map_err(|_| KeyStoreError::Failed("random generator failed".into()))?;
+    let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    let tag = key
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut out[12..])
+        .map_err(|_| KeyStoreError::Failed("seal failed".into()))?;
+    out.extend_from_slice(tag.as_ref());
+    Ok(out)
+}
+
+/// Opens what [`software_seal`] produced.
+pub fn software_open(key: &[u8; 32], label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    if sealed.len() < 12 + 16 {
+        return Err(KeyStoreError::Rejected);
+    }
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| KeyStoreError::Failed("bad key".into()))?);
+    let nonce = Nonce::try_assume_unique_for_key(&sealed[..12]).map_err(|_| KeyStoreError::Rejected)?;
+    let mut buf = sealed[12..].to_vec();
+    let plain = key.open_in_place(nonce, Aad::from(label.as_bytes()), &mut buf).map_err(|_| KeyStoreError::Rejected)?;
+    let n = plain.len();
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// In-memory store for tests: a random key that cannot be read out, records in a map, and switches
+/// to make it fail like a platform store does (key deleted, platform error).
+pub struct MemoryKeyStore {
+    key: Mutex<Option<zeroize::Zeroizing<[u8; 32]>>>,
+    records: Mutex<HashMap<String, Vec<u8>>>,
+    failing: Mutex<Option<String>>,
+}
+
+impl Default for MemoryKeyStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryKeyStore {
+    /// A store with a fresh random key.
+    pub fn new() -> Self {
+        use ring::rand::SecureRandom;
+        let mut k = zeroize::Zeroizing::new([0u8; 32]);
+        ring::rand::SystemRandom::new().fill(&mut k[..]).expect("system random");
+        MemoryKeyStore { key: Mutex::new(Some(k)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None) }
+    }
+
+    /// Deletes the key, as a factory reset or a new phone would.
+    pub fn delete_key(&self) {
+        *self.key.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Makes every call fail with `Failed(message)` (or work again with `None`).
+    pub fn fail_with(&self, message: Option<&str>) {
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = message.map(str::to_string);
+    }
+
+    fn check(&self) -> Result<(), KeyStoreError> {
+        match &*self.failing.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(m) => Err(KeyStoreError::Failed(m.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn with_key<T>(&self, f: impl FnOnce(&[u8; 32]) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
+        self.check()?;
+        match &*self.key.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(k) => f(k),
+            None => Err(KeyStoreError::KeyMissing("memory key deleted".into())),
+        }
+    }
+}
+
+impl DeviceKeyStore for MemoryKeyStore {
+    fn kind(&self) -> String {
+        "memory".into()
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        self.with_key(|k| software_seal(k, label, plaintext))
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        self.with_key(|k| software_open(k, label, sealed))
+    }
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        self.check()?;
+        Ok(self.records.lock().unwrap_or_else(|e| e.into_inner()).get(label).cloned())
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        self.check()?;
+        self.records.lock().unwrap_or_else(|e| e.into_inner()).insert(label.to_string(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_store_behaves_like_a_real_one() {
+        let s = MemoryKeyStore::new();
+        let sealed = s.seal("a", b"hello").unwrap();
+        assert_eq!(s.open("a", &sealed).unwrap(), b"hello");
+        assert_eq!(s.open("b", &sealed).unwrap_err(), KeyStoreError::Rejected, "label is bound");
+        let mut bad = sealed.clone();
+        bad[20] ^= 1;
+        assert_eq!(s.open("a", &bad).unwrap_err(), KeyStoreError::Rejected);
+        assert_eq!(s.open("a", &sealed[..10]).unwrap_err(), KeyStoreError::Rejected);
+        let other = MemoryKeyStore::new();
+        assert_eq!(other.open("a", &sealed).unwrap_err(), KeyStoreError::Rejected, "another device's key");
+        s.fail_with(Some("keystore busy"));
+        assert_eq!(s.seal("a", b"x").unwrap_err(), KeyStoreError::Failed("keystore busy".into()));
+        s.fail_with(None);
+        s.delete_key();
+        assert!(matches!(s.open("a", &sealed).unwrap_err(), KeyStoreError::KeyMissing(_)));
+    }
+}
