@@ -70,6 +70,9 @@ pub enum Error {
     /// The activation QR code's MAC does not match: the password is wrong (or the URI was altered).
     #[error("wrong activation password (or the activation URI was altered)")]
     WrongPassword,
+    /// The backup password does not open the backup.
+    #[error("wrong backup password")]
+    WrongBackupPassword,
     /// A URI that cannot be parsed.
     #[error("malformed URI: {0}")]
     MalformedUri(String),

@@ -7,6 +7,7 @@
 //! tampering without costing a PIN attempt, and a wrong PIN is reported as a wrong PIN.
 
 pub mod attempts;
+pub mod backup;
 pub mod format;
 pub mod keys;
 pub mod keystore;

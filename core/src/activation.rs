@@ -1,0 +1,195 @@
+//! Activation, preview then commit: decrypting a QR code or typing serial + activation code gives a
+//! [`PendingActivation`] showing provider, serial, policy and the registration code; it becomes an
+//! [`Identity`] only on commit, and dropping it (cancel) wipes its seed.
+
+use crate::entrust::{self, ActivationCode, Policy, RegistrationCode, SerialNumber};
+use crate::error::Result;
+use crate::identity::{new_id, Identity, IdentityKind};
+use crate::otp;
+use crate::secret::Secret;
+use crate::uri::{OtpAuth, OtpKind};
+use ring::rand::SecureRandom;
+
+/// An activation shown to the user before anything is stored.
+#[derive(Debug)]
+pub struct PendingActivation {
+    /// Token serial number.
+    pub serial: SerialNumber,
+    /// False when the payload's serial failed its check digit (a warning to show).
+    pub serial_check_digit_ok: bool,
+    /// Identity provider name, from the registration address's host.
+    pub provider: Option<String>,
+    /// The policy string, verbatim.
+    pub policy: Option<String>,
+    /// Where the token registers.
+    pub registration_url: Option<String>,
+    /// The code the user types into the company's portal.
+    pub registration_code: RegistrationCode,
+    /// Code length.
+    pub digits: u8,
+    seed: Secret,
+}
+
+/// The host part of a registration address (`myid.umc.edu/igst` → `myid.umc.edu`).
+pub fn provider_from_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").trim();
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+impl PendingActivation {
+    /// From a secactivate URI and its password; `digits` overrides the payload (default 6).
+    pub fn from_uri(uri: &str, password: &str, digits: Option<u8>, rng: &dyn SecureRandom) -> Result<Self> {
+        let p = entrust::decrypt_uri(uri, password)?;
+        let digits = otp::check_digits(digits.or(p.digits).unwrap_or(entrust::DEFAULT_DIGITS))?;
+        let rc = RegistrationCode::generate(rng)?;
+        let seed = entrust::seed_from_registration(&p.serial, &p.activation_code, &rc, p.policy.as_deref());
+        Ok(PendingActivation {
+            provider: p.registration_url.as_deref().and_then(provider_from_url),
+            serial: p.serial.clone(),
+            serial_check_digit_ok: p.serial_check_digit_ok,
+            policy: p.policy.clone(),
+            registration_url: p.registration_url.clone(),
+            registration_code: rc,
+            digits,
+            seed,
+        })
+    }
+
+    /// From a typed serial number and activation code (no policy: manual activation has none).
+    pub fn from_numbers(serial: &str, activation_code: &str, digits: Option<u8>, rng: &dyn SecureRandom) -> Result<Self> {
+        let serial = SerialNumber::parse(serial)?;
+        let ac = ActivationCode::parse(activation_code)?;
+        let digits = otp::check_digits(digits.unwrap_or(entrust::DEFAULT_DIGITS))?;
+        let rc = RegistrationCode::generate(rng)?;
+        let seed = entrust::seed_from_registration(&serial, &ac, &rc, None);
+        Ok(PendingActivation {
+            serial,
+            serial_check_digit_ok: true,
+            provider: None,
+            policy: None,
+            registration_url: None,
+            registration_code: rc,
+            digits,
+            seed,
+        })
+    }
+
+    /// The policy's flags.
+    pub fn parsed_policy(&self) -> Result<Policy> {
+        Policy::parse(self.policy.as_deref())
+    }
+
+    /// Commits: the identity to store (`name` defaults to the provider, else "Entrust <serial>").
+    pub fn into_identity(self, name: Option<&str>, provider: Option<&str>, now: u64, rng: &dyn SecureRandom) -> Result<Identity> {
+        let provider = provider.map(str::to_string).or(self.provider.clone());
+        entrust_identity(&self.serial, self.seed.clone(), self.digits, self.policy.clone(), self.registration_url.clone(), provider, name, now, rng)
+    }
+}
+
+/// An Entrust identity from its seed (activation, or a token moved from the official app).
+#[allow(clippy::too_many_arguments)]
+pub fn entrust_identity(
+    serial: &SerialNumber,
+    seed: Secret,
+    digits: u8,
+    policy: Option<String>,
+    registration_url: Option<String>,
+    provider: Option<String>,
+    name: Option<&str>,
+    now: u64,
+    rng: &dyn SecureRandom,
+) -> Result<Identity> {
+    let name = name.map(str::to_string).or_else(|| provider.clone()).unwrap_or_else(|| format!("Entrust {serial}"));
+    let id = Identity {
+        id: new_id(rng)?,
+        name,
+        provider,
+        kind: IdentityKind::Entrust,
+        algorithm: entrust::ALGORITHM,
+        digits: otp::check_digits(digits)?,
+        period: entrust::PERIOD,
+        counter: 0,
+        serial: Some(serial.to_string()),
+        policy,
+        registration_url,
+        created_at: now,
+        time_offset_s: 0,
+        seed,
+    };
+    id.validate()?;
+    Ok(id)
+}
+
+/// An identity from an `otpauth://` URI (`name` defaults to `issuer: account`, or the account).
+pub fn otpauth_identity(u: &OtpAuth, name: Option<&str>, now: u64, rng: &dyn SecureRandom) -> Result<Identity> {
+    let (kind, period, counter) = match u.kind {
+        OtpKind::Totp { period } => (IdentityKind::Totp, period, 0),
+        OtpKind::Hotp { counter } => (IdentityKind::Hotp, 30, counter),
+    };
+    let default_name = match &u.issuer {
+        Some(i) => format!("{i}: {}", u.account),
+        None => u.account.clone(),
+    };
+    let id = Identity {
+        id: new_id(rng)?,
+        name: name.map(str::to_string).unwrap_or(default_name),
+        provider: u.issuer.clone(),
+        kind,
+        algorithm: u.algorithm,
+        digits: u.digits,
+        period,
+        counter,
+        serial: None,
+        policy: None,
+        registration_url: None,
+        created_at: now,
+        time_offset_s: 0,
+        seed: u.secret.clone(),
+    };
+    id.validate()?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+
+    #[test]
+    fn preview_from_the_spec_qr_then_commit() {
+        let v: serde_json::Value = serde_json::from_str(include_str!("../../fixtures/vectors/entrust.json")).unwrap();
+        let s = &v["secactivate"];
+        let rng = SystemRandom::new();
+        let p = PendingActivation::from_uri(s["uri"].as_str().unwrap(), "54998317", None, &rng).unwrap();
+        assert_eq!(p.serial.to_string(), "48244-13456");
+        assert_eq!(p.provider.as_deref(), Some("myid.umc.edu"));
+        assert_eq!(p.digits, 6);
+        assert_eq!(p.parsed_policy().unwrap().trusted_execution.as_deref(), Some("NOT_ALLOWED"));
+        let rc = p.registration_code.clone();
+        let id = p.into_identity(None, None, 5, &rng).unwrap();
+        assert_eq!(id.name, "myid.umc.edu");
+        let serial = SerialNumber::parse("48244-13456").unwrap();
+        let ac = ActivationCode::parse("1745-7712-6942-8698").unwrap();
+        let expected = entrust::seed_from_registration(&serial, &ac, &rc, s["policy"].as_str());
+        assert_eq!(id.seed, expected, "the committed seed is the one the registration code gives");
+    }
+
+    #[test]
+    fn manual_activation_has_no_policy() {
+        let rng = SystemRandom::new();
+        let p = PendingActivation::from_numbers("48244-13456", "1745-7712-6942-8698", Some(8), &rng).unwrap();
+        assert!(p.policy.is_none());
+        let id = p.into_identity(Some("work"), Some("ACME"), 0, &rng).unwrap();
+        assert_eq!((id.name.as_str(), id.provider.as_deref(), id.digits), ("work", Some("ACME"), 8));
+        assert!(PendingActivation::from_numbers("48244-13456", "1745-7712-6942-8698", Some(9), &rng).is_err());
+    }
+
+    #[test]
+    fn provider_hosts() {
+        assert_eq!(provider_from_url("myid.umc.edu/igst").as_deref(), Some("myid.umc.edu"));
+        assert_eq!(provider_from_url("https://id.example.com:8443/x").as_deref(), Some("id.example.com"));
+        assert_eq!(provider_from_url(""), None);
+    }
+}
