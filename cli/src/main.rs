@@ -4,6 +4,7 @@
 //! go to stderr with a non-zero exit code (1 error, 2 usage, 4 wrong password), nothing panics.
 
 mod commands;
+mod keystores;
 mod output;
 mod secrets;
 
@@ -16,6 +17,12 @@ struct Cli {
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// The vault file (default: $SOFTTOKEN_VAULT, else $XDG_DATA_HOME/softtoken/vault.stv).
+    #[arg(long, global = true, value_name = "PATH")]
+    vault: Option<std::path::PathBuf>,
+    /// Read the PIN from one line of standard input (else $SOFTTOKEN_PIN, else a hidden prompt).
+    #[arg(long, global = true)]
+    pin_stdin: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,6 +37,52 @@ enum Command {
     Entrust(EntrustCommand),
     /// Compute a one-time password from an otpauth URI or a raw secret.
     Otp(commands::otp::OtpArgs),
+    /// Create a vault (PIN-protected unless --no-pin).
+    Init(commands::vault::InitArgs),
+    /// Show the vault's path, format, PIN state, identity count and key store.
+    Info,
+    /// Change the PIN (or set one; --remove takes it away).
+    ChangePin(commands::vault::ChangePinArgs),
+    /// Add a token: activate from a QR URI or serial + activation code, move one from the official
+    /// app, or add an otpauth URI. Shows the registration code to type into the portal.
+    Add(commands::vault::AddArgs),
+    /// List identities.
+    List,
+    /// Show current codes (HOTP codes advance their counter).
+    Code(commands::vault::CodeArgs),
+    /// Rename an identity.
+    Rename {
+        /// Name or id.
+        identity: String,
+        /// The new name.
+        new_name: String,
+    },
+    /// Remove an identity.
+    Remove {
+        /// Name or id.
+        identity: String,
+    },
+    /// Set an identity's clock offset in seconds (when its provider reports drift).
+    TimeOffset {
+        /// Name or id.
+        identity: String,
+        /// Seconds added to this device's clock for this identity's codes.
+        #[arg(allow_hyphen_values = true)]
+        seconds: i64,
+    },
+    /// Write an encrypted backup (password from $SOFTTOKEN_BACKUP_PASSWORD or a prompt).
+    Export {
+        /// The backup file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Import a softtoken backup; every item is reported (exit 3 when some were not stored).
+    Import {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
+    /// Bring back the previous version of a corrupt vault.
+    RestorePrevious,
 }
 
 #[derive(Subcommand)]
@@ -49,7 +102,7 @@ enum EntrustCommand {
 pub struct DigitsArg {
     /// Code length: 6 or 8 (an admin setting of the issuer).
     #[arg(long, value_parser = ["6", "8"])]
-    digits: Option<String>,
+    pub digits: Option<String>,
 }
 
 impl DigitsArg {
@@ -64,12 +117,25 @@ fn main() {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    let ctx = commands::vault::Ctx { json: cli.json, path: commands::vault::vault_path(cli.vault.as_deref()), pin_stdin: cli.pin_stdin };
     let result = match &cli.command {
         Command::Decode(a) => commands::decode::run(cli.json, a),
         Command::Entrust(EntrustCommand::Activate(a)) => commands::entrust::activate(cli.json, a),
         Command::Entrust(EntrustCommand::Seed(a)) => commands::entrust::seed(cli.json, a),
         Command::Entrust(EntrustCommand::Recover(a)) => commands::entrust::recover(cli.json, a),
         Command::Otp(a) => commands::otp::run(cli.json, a),
+        Command::Init(a) => commands::vault::init(&ctx, a),
+        Command::Info => commands::vault::info(&ctx),
+        Command::ChangePin(a) => commands::vault::change_pin(&ctx, a),
+        Command::Add(a) => commands::vault::add(&ctx, a),
+        Command::List => commands::vault::list(&ctx),
+        Command::Code(a) => commands::vault::code(&ctx, a),
+        Command::Rename { identity, new_name } => commands::vault::rename(&ctx, identity, new_name),
+        Command::Remove { identity } => commands::vault::remove(&ctx, identity),
+        Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
+        Command::Export { out } => commands::vault::export(&ctx, out),
+        Command::Import { file } => commands::vault::import(&ctx, file),
+        Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {
         eprintln!("softtoken: error: {}", f.message);

@@ -17,8 +17,14 @@ pub struct Failure {
 pub mod exit {
     /// Anything else that went wrong.
     pub const ERROR: i32 = 1;
+    /// Some items of an import were not stored.
+    pub const PARTIAL_IMPORT: i32 = 3;
     /// Wrong PIN or password.
     pub const WRONG_SECRET: i32 = 4;
+    /// Locked after wrong PINs.
+    pub const LOCKED: i32 = 5;
+    /// The vault file is corrupt or was tampered with.
+    pub const CORRUPT: i32 = 6;
 }
 
 impl Failure {
@@ -31,10 +37,18 @@ impl Failure {
 impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         let code = match e {
-            CoreError::WrongPassword => exit::WRONG_SECRET,
+            CoreError::WrongPassword | CoreError::WrongBackupPassword | CoreError::WrongPin { .. } => exit::WRONG_SECRET,
+            CoreError::Locked { .. } | CoreError::LockedPermanently => exit::LOCKED,
+            CoreError::CorruptVault { .. } => exit::CORRUPT,
             _ => exit::ERROR,
         };
         Failure { code, message: e.to_string() }
+    }
+}
+
+impl From<softtoken_core::vault::keystore::KeyStoreError> for Failure {
+    fn from(e: softtoken_core::vault::keystore::KeyStoreError) -> Self {
+        Failure::new(format!("device key store: {e}"))
     }
 }
 

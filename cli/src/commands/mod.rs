@@ -3,3 +3,4 @@
 pub mod decode;
 pub mod entrust;
 pub mod otp;
+pub mod vault;

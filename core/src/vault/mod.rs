@@ -97,6 +97,20 @@ fn open_file(path: &Path, file: &[u8], store: Arc<dyn DeviceKeyStore>) -> Result
     Ok(LockedVault { path: path.to_path_buf(), store, outer, outer_bytes, inner_plain, inner })
 }
 
+/// The key store kind recorded in a vault file's clear header (to pick the store before opening).
+pub fn recorded_store_kind(path: &Path) -> Result<String> {
+    let file = store::read(path)?.ok_or_else(|| Error::Storage(format!("no vault at {} (create one with `softtoken init`)", path.display())))?;
+    match format::decode_outer(&file) {
+        Ok((outer, _, _)) => Ok(outer.store_kind),
+        Err(Error::CorruptVault { .. }) => {
+            // The current file's header is damaged: the previous generation still names the store.
+            let prev = store::read(&store::previous_path(path))?.ok_or(Error::CorruptVault { previous_available: false })?;
+            format::decode_outer(&prev).map(|(o, _, _)| o.store_kind).map_err(|_| Error::CorruptVault { previous_available: false })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// True when the previous generation exists and passes the device seal.
 fn previous_is_intact(path: &Path, store: &Arc<dyn DeviceKeyStore>) -> bool {
     matches!(store::read(&store::previous_path(path)), Ok(Some(bytes)) if open_file(path, &bytes, store.clone()).is_ok())

@@ -1,0 +1,404 @@
+//! Vault commands: init, info, change-pin, add, list, code, rename, remove, export, import,
+//! restore-previous, time-offset.
+
+use crate::keystores::{FileKeyStore, KeyringKeyStore, FILE_KIND, KEYRING_KIND};
+use crate::output::{emit, exit, warn, CmdResult, Failure};
+use crate::secrets;
+use clap::Args;
+use serde_json::{json, Value};
+use softtoken_core::activation::{entrust_identity, otpauth_identity, PendingActivation};
+use softtoken_core::entrust::{self, ActivationCode, ObservedOtp, Policy, RegistrationCode, SerialNumber};
+use softtoken_core::identity::{Identity, IdentityKind};
+use softtoken_core::otp::{Clock, SystemClock};
+use softtoken_core::uri::OtpAuth;
+use softtoken_core::vault::backup;
+use softtoken_core::vault::keys::KdfParams;
+use softtoken_core::vault::keystore::DeviceKeyStore;
+use softtoken_core::vault::{self, LockedVault, Vault, VaultOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Global options every vault command shares.
+pub struct Ctx {
+    /// `--json`.
+    pub json: bool,
+    /// The vault file.
+    pub path: PathBuf,
+    /// `--pin-stdin`.
+    pub pin_stdin: bool,
+}
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("softtoken")
+}
+
+/// `--vault`, else `SOFTTOKEN_VAULT`, else `$XDG_DATA_HOME/softtoken/vault.stv`.
+pub fn vault_path(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SOFTTOKEN_VAULT").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| data_dir().join("vault.stv"))
+}
+
+/// Where the file key store keeps its key: `SOFTTOKEN_KEY_DIR`, else `$XDG_DATA_HOME/softtoken/keys`.
+fn key_dir() -> PathBuf {
+    std::env::var_os("SOFTTOKEN_KEY_DIR").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| data_dir().join("keys"))
+}
+
+fn store_of_kind(kind: &str, create: bool) -> Result<Arc<dyn DeviceKeyStore>, Failure> {
+    Ok(match kind {
+        FILE_KIND => Arc::new(FileKeyStore::new(&key_dir(), create)?),
+        KEYRING_KIND => Arc::new(KeyringKeyStore::new(create)?),
+        other => return Err(Failure::new(format!("this vault is sealed by the {other:?} key store, which this desktop build does not have"))),
+    })
+}
+
+fn now() -> u64 {
+    SystemClock.unix_time()
+}
+
+/// Opens and unlocks the vault, asking for the PIN only when it has one.
+pub fn unlock(ctx: &Ctx) -> Result<Vault, Failure> {
+    let kind = vault::recorded_store_kind(&ctx.path)?;
+    let locked = LockedVault::open(&ctx.path, store_of_kind(&kind, false)?)?;
+    let pin = if locked.has_pin() { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
+    Ok(locked.unlock(pin.as_deref().map(|p| p.as_str()), now())?)
+}
+
+/// Arguments of `init`.
+#[derive(Args)]
+pub struct InitArgs {
+    /// Protect the vault with the device key only (refused later for tokens whose policy needs a PIN).
+    #[arg(long)]
+    no_pin: bool,
+    /// Where the device key lives: the OS keychain, a 0600 key file, or auto (keychain if one answers).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "keyring", "file"])]
+    key_store: String,
+    /// Wrong PINs before the vault locks for good.
+    #[arg(long, default_value_t = 10)]
+    max_attempts: u32,
+    /// Argon2id memory in MiB (19..=1024).
+    #[arg(long, default_value_t = 64)]
+    kdf_memory_mib: u32,
+    /// Argon2id passes (2..=16).
+    #[arg(long, default_value_t = 3)]
+    kdf_passes: u32,
+    /// Argon2id lanes (1..=16).
+    #[arg(long, default_value_t = 4)]
+    kdf_lanes: u32,
+}
+
+/// Runs `init`.
+pub fn init(ctx: &Ctx, a: &InitArgs) -> CmdResult {
+    if ctx.path.exists() {
+        return Err(Failure::new(format!("{} already exists; softtoken will not overwrite a vault", ctx.path.display())));
+    }
+    let kind = match a.key_store.as_str() {
+        "auto" if KeyringKeyStore::available() => KEYRING_KIND,
+        "auto" => {
+            warn(&format!(
+                "no OS keychain answered: the device key is kept in a file ({}, mode 0600); it is not hardware-bound, so protect the vault with a PIN",
+                key_dir().join("device.key").display()
+            ));
+            FILE_KIND
+        }
+        "keyring" => KEYRING_KIND,
+        _ => FILE_KIND,
+    };
+    let store = store_of_kind(kind, true)?;
+    let pin = if a.no_pin { None } else { Some(secrets::new_pin(ctx.pin_stdin, true)?) };
+    let kdf = KdfParams { m_kib: a.kdf_memory_mib.saturating_mul(1024), t: a.kdf_passes, p: a.kdf_lanes };
+    if let Some(dir) = ctx.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Failure::new(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let v = Vault::create(&ctx.path, store, pin.as_deref().map(|p| p.as_str()), VaultOptions { kdf, max_attempts: a.max_attempts })?;
+    let value = json!({"path": ctx.path.display().to_string(), "pin": v.has_pin(), "key_store": v.store_kind()});
+    let text = format!("Created {} ({}, device key: {})\n", ctx.path.display(), if v.has_pin() { "PIN-protected" } else { "no PIN" }, v.store_kind());
+    emit(ctx.json, &value, &text)
+}
+
+/// Runs `info`.
+pub fn info(ctx: &Ctx) -> CmdResult {
+    let v = unlock(ctx)?;
+    let value = json!({
+        "path": ctx.path.display().to_string(),
+        "format_version": v.format_version(),
+        "pin": v.has_pin(),
+        "identities": v.identities().len(),
+        "key_store": v.store_kind(),
+    });
+    let text = format!(
+        "vault:       {}\nformat:      v{}\nPIN:         {}\nidentities:  {}\nkey store:   {}\n",
+        ctx.path.display(),
+        v.format_version(),
+        if v.has_pin() { "yes" } else { "no" },
+        v.identities().len(),
+        v.store_kind()
+    );
+    emit(ctx.json, &value, &text)
+}
+
+/// Arguments of `change-pin`.
+#[derive(Args)]
+pub struct ChangePinArgs {
+    /// Remove the PIN (refused while a token's policy requires one).
+    #[arg(long)]
+    remove: bool,
+}
+
+/// Runs `change-pin`.
+pub fn change_pin(ctx: &Ctx, a: &ChangePinArgs) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    let new = if a.remove { None } else { Some(secrets::new_pin(false, false)?) };
+    v.change_pin(new.as_deref().map(|p| p.as_str()), None)?;
+    emit(ctx.json, &json!({"pin": v.has_pin()}), if v.has_pin() { "PIN changed\n" } else { "PIN removed\n" })
+}
+
+/// Arguments of `add`.
+#[derive(Args)]
+pub struct AddArgs {
+    /// A secactivate URI (activation QR code) or an otpauth:// URI.
+    #[arg(long, conflicts_with_all = ["serial", "activation_code"])]
+    uri: Option<String>,
+    /// The activation password shown with the QR code.
+    #[arg(long, requires = "uri")]
+    password: Option<String>,
+    /// Serial number (manual activation, or a token moved from the official app).
+    #[arg(long, requires = "activation_code")]
+    serial: Option<String>,
+    /// Activation code.
+    #[arg(long, requires = "serial")]
+    activation_code: Option<String>,
+    /// Policy string, verbatim (moving a token activated from a QR code).
+    #[arg(long)]
+    policy: Option<String>,
+    /// The official app's registration code (moving a token).
+    #[arg(long, requires = "serial", conflicts_with = "otps")]
+    registration_code: Option<String>,
+    /// A code the official app showed: CODE@UNIXTIME (moving a token; repeat for more).
+    #[arg(long = "otp", value_name = "CODE@UNIXTIME", requires = "serial")]
+    otps: Vec<String>,
+    /// Token name (default: the provider, or "Entrust <serial>").
+    #[arg(long)]
+    name: Option<String>,
+    /// Identity provider name (default: the registration address's host).
+    #[arg(long)]
+    provider: Option<String>,
+    #[command(flatten)]
+    digits: crate::DigitsArg,
+}
+
+/// What `add` is about to store, decided before the vault is unlocked (so a wrong activation
+/// password never costs a PIN attempt).
+struct Adding {
+    identity: Identity,
+    registration_code: Option<String>,
+    preview: String,
+}
+
+fn describe_policy(policy: Option<&str>) -> String {
+    match policy {
+        None => "(none)".into(),
+        Some(raw) => match Policy::parse(Some(raw)) {
+            Ok(p) if !p.entries.is_empty() => p.entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
+            _ => raw.to_string(),
+        },
+    }
+}
+
+fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
+    let rng = ring::rand::SystemRandom::new();
+    let digits = a.digits.digits.as_deref().and_then(|d| d.parse().ok());
+    if let Some(uri) = &a.uri {
+        if entrust::is_secactivate(uri) {
+            entrust::SecActivateUri::parse(uri)?;
+            let password = secrets::activation_password(a.password.as_deref())?;
+            let pending = PendingActivation::from_uri(uri, &password, digits, &rng)?;
+            if !pending.serial_check_digit_ok {
+                warn(&format!("serial number {}: check digit does not match", pending.serial));
+            }
+            let rc = pending.registration_code.to_string();
+            let preview = format!(
+                "Provider:          {}\nSerial number:     {}\nPolicy:            {}\nRegistration code: {rc}   <- type this into your company's portal\n",
+                a.provider.clone().or(pending.provider.clone()).unwrap_or_else(|| "(unknown)".into()),
+                pending.serial,
+                describe_policy(pending.policy.as_deref())
+            );
+            let identity = pending.into_identity(a.name.as_deref(), a.provider.as_deref(), now(), &rng)?;
+            return Ok(Adding { identity, registration_code: Some(rc), preview });
+        }
+        let u = OtpAuth::parse(uri)?;
+        if digits.is_some() {
+            return Err(Failure { code: 2, message: "--digits applies to Entrust tokens; an otpauth URI carries its own".into() });
+        }
+        let mut identity = otpauth_identity(&u, a.name.as_deref(), now(), &rng)?;
+        if let Some(p) = &a.provider {
+            identity.provider = Some(p.clone());
+        }
+        let preview = format!("Token:    {}\nProvider: {}\n", identity.name, identity.provider.as_deref().unwrap_or("(none)"));
+        return Ok(Adding { identity, registration_code: None, preview });
+    }
+    let (Some(serial), Some(ac)) = (&a.serial, &a.activation_code) else {
+        return Err(Failure { code: 2, message: "add needs --uri, or --serial with --activation-code".into() });
+    };
+    let _ = ctx;
+    if a.registration_code.is_none() && a.otps.is_empty() {
+        if a.policy.is_some() {
+            return Err(Failure { code: 2, message: "--policy applies only when moving a token (--registration-code or --otp)".into() });
+        }
+        let pending = PendingActivation::from_numbers(serial, ac, digits, &rng)?;
+        let rc = pending.registration_code.to_string();
+        let preview = format!("Serial number:     {}\nRegistration code: {rc}   <- type this into your company's portal\n", pending.serial);
+        let identity = pending.into_identity(a.name.as_deref(), a.provider.as_deref(), now(), &rng)?;
+        return Ok(Adding { identity, registration_code: Some(rc), preview });
+    }
+    // Moving a token already activated in the official app.
+    let serial = SerialNumber::parse(serial)?;
+    let ac = ActivationCode::parse(ac)?;
+    let (seed, digits, policy, rc) = match &a.registration_code {
+        Some(rc) => {
+            let rc = RegistrationCode::parse(rc)?;
+            let seed = entrust::seed_from_registration(&serial, &ac, &rc, a.policy.as_deref());
+            (seed, digits.unwrap_or(entrust::DEFAULT_DIGITS), a.policy.clone(), Some(rc.to_string()))
+        }
+        None => {
+            let otps = a.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
+            let found = entrust::recover(&serial, &ac, a.policy.as_deref(), &otps)?;
+            let policy = if found.policy_used { a.policy.clone() } else { None };
+            (found.seed, found.digits, policy, None)
+        }
+    };
+    let identity = entrust_identity(&serial, seed, digits, policy, None, a.provider.clone(), a.name.as_deref(), now(), &rng)?;
+    let preview = format!("Serial number: {serial}\nMoved from the official app (keep using its registration)\n");
+    Ok(Adding { identity, registration_code: rc, preview })
+}
+
+/// Runs `add`.
+pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
+    let adding = prepare_add(ctx, a)?;
+    let mut v = unlock(ctx)?;
+    let stored = v.add(adding.identity)?;
+    let value = json!({"id": stored.id, "name": stored.name, "serial": stored.serial, "registration_code": adding.registration_code});
+    let text = format!("{}Stored as {:?} (id {})\n", adding.preview, stored.name, stored.id);
+    emit(ctx.json, &value, &text)
+}
+
+/// Runs `list`.
+pub fn list(ctx: &Ctx) -> CmdResult {
+    let v = unlock(ctx)?;
+    let rows: Vec<Value> = v
+        .identities()
+        .iter()
+        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period}))
+        .collect();
+    let mut text = String::new();
+    for i in v.identities() {
+        text += &format!("{}  {:<24} {:<8} {}\n", i.id, i.name, i.kind.name(), i.provider.as_deref().or(i.serial.as_deref()).unwrap_or(""));
+    }
+    if text.is_empty() {
+        text = "no identities yet (softtoken add …)\n".into();
+    }
+    emit(ctx.json, &json!({"identities": rows}), &text)
+}
+
+/// Arguments of `code`.
+#[derive(Args)]
+pub struct CodeArgs {
+    /// Name or id (default: every time-based token; HOTP tokens only when named).
+    identity: Option<String>,
+    /// Unix time to compute codes for (default: now).
+    #[arg(long, value_name = "UNIXTIME")]
+    at: Option<u64>,
+}
+
+/// Runs `code`.
+pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    let t = a.at.unwrap_or_else(now);
+    let mut rows = Vec::new();
+    let mut text = String::new();
+    let targets: Vec<(String, String, IdentityKind)> = match &a.identity {
+        Some(key) => {
+            let i = v.find(key)?;
+            vec![(i.id.clone(), i.name.clone(), i.kind)]
+        }
+        None => v.identities().iter().filter(|i| i.kind != IdentityKind::Hotp).map(|i| (i.id.clone(), i.name.clone(), i.kind)).collect(),
+    };
+    for (id, name, kind) in targets {
+        if kind == IdentityKind::Hotp {
+            let c = v.next_hotp(&id)?;
+            text += &format!("{c}  {name}\n");
+            rows.push(json!({"id": id, "name": name, "code": c, "remaining_s": null}));
+        } else {
+            let c = v.find(&id)?.code_at(t)?;
+            text += &format!("{}  {name}  ({} s)\n", c.code, c.remaining_s);
+            rows.push(json!({"id": id, "name": name, "code": c.code, "remaining_s": c.remaining_s}));
+        }
+    }
+    emit(ctx.json, &json!({"codes": rows}), &text)
+}
+
+/// Runs `rename`.
+pub fn rename(ctx: &Ctx, key: &str, new_name: &str) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    v.rename(key, new_name)?;
+    let i = v.find(new_name)?;
+    emit(ctx.json, &json!({"id": i.id, "name": i.name}), &format!("Renamed to {:?}\n", i.name))
+}
+
+/// Runs `remove`.
+pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    let gone = v.remove(key)?;
+    emit(ctx.json, &json!({"id": gone.id, "name": gone.name, "removed": true}), &format!("Removed {:?}\n", gone.name))
+}
+
+/// Runs `time-offset`.
+pub fn time_offset(ctx: &Ctx, key: &str, seconds: i64) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    v.set_time_offset(key, seconds)?;
+    let i = v.find(key)?;
+    emit(ctx.json, &json!({"id": i.id, "name": i.name, "time_offset_s": seconds}), &format!("{:?}: codes use a clock offset of {seconds} s\n", i.name))
+}
+
+/// Runs `export --out FILE` (an encrypted backup; the PIN confirms it).
+pub fn export(ctx: &Ctx, out: &Path) -> CmdResult {
+    let v = unlock(ctx)?;
+    let password = secrets::backup_password(true)?;
+    let bytes = v.export_backup(&password, KdfParams::DEFAULT)?;
+    softtoken_core::vault::store::write_atomic(out, &bytes, false)?;
+    let value = json!({"path": out.display().to_string(), "identities": v.identities().len()});
+    emit(ctx.json, &value, &format!("Wrote an encrypted backup of {} identities to {}\n", v.identities().len(), out.display()))
+}
+
+/// Runs `import FILE` (softtoken backups).
+pub fn import(ctx: &Ctx, file: &Path) -> CmdResult {
+    let bytes = std::fs::read(file).map_err(|e| Failure::new(format!("cannot read {}: {e}", file.display())))?;
+    let password = secrets::backup_password(false)?;
+    let items = backup::decrypt(&bytes, &password)?;
+    let mut v = unlock(ctx)?;
+    let report = v.import(items.into_iter().map(|i| (i.name.clone(), Ok(i))).collect())?;
+    let skipped: Vec<Value> = report.skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
+    let mut text = format!("Imported {} identities\n", report.imported.len());
+    for (n, r) in &report.skipped {
+        text += &format!("  skipped {n:?}: {r}\n");
+    }
+    emit(ctx.json, &json!({"imported": report.imported.len(), "skipped": skipped}), &text)?;
+    if report.skipped.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure { code: exit::PARTIAL_IMPORT, message: format!("{} of {} items were not imported", report.skipped.len(), report.skipped.len() + report.imported.len()) })
+    }
+}
+
+/// Runs `restore-previous`.
+pub fn restore_previous(ctx: &Ctx) -> CmdResult {
+    let kind = vault::recorded_store_kind(&ctx.path)?;
+    Vault::restore_previous(&ctx.path, store_of_kind(&kind, false)?)?;
+    emit(ctx.json, &json!({"restored": true}), "The previous version of the vault was restored\n")
+}

@@ -1,0 +1,208 @@
+//! Desktop device key stores. Both hold a *software* key (no secure hardware on a desktop): the OS
+//! keychain (Secret Service, macOS Keychain, Windows Credential Manager) via `keyring`, or a 0600
+//! key file where no keychain answers (CI, containers, SSH sessions). The vault header records
+//! which one sealed it and softtoken never switches silently.
+//!
+//! A file-backed store cannot stop an attacker who can write the key directory from rolling back
+//! the wrong-PIN counter; the phone stores (Android Keystore, iOS Keychain) can.
+
+use softtoken_core::vault::keystore::{software_open, software_seal, DeviceKeyStore, KeyStoreError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Kind recorded for [`FileKeyStore`].
+pub const FILE_KIND: &str = "file";
+/// Kind recorded for [`KeyringKeyStore`].
+pub const KEYRING_KIND: &str = "keyring";
+/// How long a keychain call may take before it counts as failed (a locked keychain may prompt).
+pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(10);
+const SERVICE: &str = "softtoken";
+
+fn random_key() -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+    use ring::rand::SecureRandom;
+    let mut k = Zeroizing::new([0u8; 32]);
+    ring::rand::SystemRandom::new().fill(&mut k[..]).map_err(|_| KeyStoreError::Failed("random generator failed".into()))?;
+    Ok(k)
+}
+
+fn record_name(label: &str) -> String {
+    softtoken_core::secret::hex_encode(ring::digest::digest(&ring::digest::SHA256, label.as_bytes()).as_ref())
+}
+
+/// A 0600 key file `device.key` plus records in `records/`, in one directory.
+pub struct FileKeyStore {
+    dir: PathBuf,
+}
+
+impl FileKeyStore {
+    /// Uses the key in `dir`, creating it first when `create` is set.
+    pub fn new(dir: &Path, create: bool) -> Result<Self, KeyStoreError> {
+        let s = FileKeyStore { dir: dir.to_path_buf() };
+        if create && !s.key_path().exists() {
+            std::fs::create_dir_all(dir).map_err(|e| KeyStoreError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+            let key = random_key()?;
+            write_private(&s.key_path(), &key[..])?;
+        }
+        Ok(s)
+    }
+
+    fn key_path(&self) -> PathBuf {
+        self.dir.join("device.key")
+    }
+
+    fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+        let bytes = Zeroizing::new(std::fs::read(self.key_path()).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => KeyStoreError::KeyMissing(format!("no key file at {}", self.key_path().display())),
+            _ => KeyStoreError::Failed(format!("cannot read {}: {e}", self.key_path().display())),
+        })?);
+        let key: [u8; 32] = bytes[..].try_into().map_err(|_| KeyStoreError::KeyMissing(format!("{} is not a softtoken key", self.key_path().display())))?;
+        Ok(Zeroizing::new(key))
+    }
+}
+
+/// Writes a file readable only by its owner, atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
+    let fail = |e: std::io::Error| KeyStoreError::Failed(format!("cannot write {}: {e}", path.display()));
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(fail)?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+impl DeviceKeyStore for FileKeyStore {
+    fn kind(&self) -> String {
+        FILE_KIND.into()
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_seal(&*self.key()?, label, plaintext)
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_open(&*self.key()?, label, sealed)
+    }
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        match std::fs::read(self.dir.join("records").join(record_name(label))) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(KeyStoreError::Failed(e.to_string())),
+        }
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        let dir = self.dir.join("records");
+        std::fs::create_dir_all(&dir).map_err(|e| KeyStoreError::Failed(e.to_string()))?;
+        write_private(&dir.join(record_name(label)), bytes)
+    }
+}
+
+/// The OS keychain through `keyring`: the device key and the records are keychain entries.
+pub struct KeyringKeyStore;
+
+/// Runs a keychain call with [`KEYRING_TIMEOUT`].
+fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> Result<T, KeyStoreError> + Send + 'static) -> Result<T, KeyStoreError> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(KEYRING_TIMEOUT).unwrap_or_else(|_| Err(KeyStoreError::Failed("the OS keychain did not answer in time".into())))
+}
+
+fn entry(user: &str) -> Result<keyring::Entry, KeyStoreError> {
+    keyring::Entry::new(SERVICE, user).map_err(|e| match e {
+        keyring::Error::NoDefaultStore => KeyStoreError::KeyMissing("no OS keychain is available".into()),
+        other => KeyStoreError::Failed(other.to_string()),
+    })
+}
+
+fn get(user: String) -> Result<Option<Vec<u8>>, KeyStoreError> {
+    with_timeout(move || match entry(&user)?.get_secret() {
+        Ok(s) => Ok(Some(s)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(KeyStoreError::Failed(e.to_string())),
+    })
+}
+
+fn set(user: String, bytes: Vec<u8>) -> Result<(), KeyStoreError> {
+    with_timeout(move || entry(&user)?.set_secret(&bytes).map_err(|e| KeyStoreError::Failed(e.to_string())))
+}
+
+impl KeyringKeyStore {
+    /// True when an OS keychain answers (checked with a timeout).
+    pub fn available() -> bool {
+        with_timeout(|| Ok(keyring::Entry::store_status().is_ok())).unwrap_or(false)
+    }
+
+    /// Uses the keychain's device key, creating it first when `create` is set.
+    pub fn new(create: bool) -> Result<Self, KeyStoreError> {
+        if create && get("device-key".into())?.is_none() {
+            set("device-key".into(), random_key()?.to_vec())?;
+        }
+        Ok(KeyringKeyStore)
+    }
+
+    fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+        let k = Zeroizing::new(get("device-key".into())?.ok_or_else(|| KeyStoreError::KeyMissing("no softtoken key in the OS keychain".into()))?);
+        Ok(Zeroizing::new(k[..].try_into().map_err(|_| KeyStoreError::KeyMissing("the keychain entry is not a softtoken key".into()))?))
+    }
+}
+
+impl DeviceKeyStore for KeyringKeyStore {
+    fn kind(&self) -> String {
+        KEYRING_KIND.into()
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_seal(&*self.key()?, label, plaintext)
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_open(&*self.key()?, label, sealed)
+    }
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        get(format!("record-{}", record_name(label)))
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        set(format!("record-{}", record_name(label)), bytes.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_is_private_and_refuses_other_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(FileKeyStore::new(dir.path(), false).unwrap().seal("a", b"x"), Err(KeyStoreError::KeyMissing(_))));
+        let s = FileKeyStore::new(dir.path(), true).unwrap();
+        let sealed = s.seal("a", b"secret").unwrap();
+        assert_eq!(s.open("a", &sealed).unwrap(), b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(dir.path().join("device.key")).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let other = tempfile::tempdir().unwrap();
+        let o = FileKeyStore::new(other.path(), true).unwrap();
+        assert_eq!(o.open("a", &sealed).unwrap_err(), KeyStoreError::Rejected);
+        s.store("rec", b"1").unwrap();
+        assert_eq!(s.load("rec").unwrap().unwrap(), b"1");
+        assert_eq!(s.load("none").unwrap(), None);
+    }
+
+    #[test]
+    fn keyring_without_a_keychain_reports_a_missing_key_quickly() {
+        if KeyringKeyStore::available() {
+            return; // a desktop session with a keychain: nothing to check here
+        }
+        let t = std::time::Instant::now();
+        assert!(matches!(KeyringKeyStore::new(true), Err(KeyStoreError::KeyMissing(_))));
+        assert!(t.elapsed() < KEYRING_TIMEOUT);
+    }
+}
