@@ -3,6 +3,9 @@
 
 1. `softtoken entrust recover` with two codes, whole process, best of 3, against the same search in
    plain Python hashlib (bench/recover_peer.py). Threshold: >= 15x faster.
+3. Vault unlock: `softtoken list` on a PIN vault (Argon2id 64 MiB, t=3, p=4), whole process, best
+   of 3, against the reference `argon2` CLI at the same parameters. Threshold: <= 1.3x; peak RSS of
+   that process <= 80 MiB. Open (after the KDF) and save of 1 000 identities: <= 20 ms, <= 50 ms.
 2. TOTP generation throughput: softtoken's core (examples/totp_window, the `oathtool -w` equivalent)
    against Debian's `oathtool`, 1,000,000 codes, best of 3. Threshold: >= 2x.
 
@@ -48,6 +51,32 @@ def totp_bench(n=1_000_000):
     peer_t, _ = best_of(3, peer_argv)
     return (n + 1) / ours_t, (n + 1) / peer_t
 
+def peak_rss_kib(argv, env):
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    return int(subprocess.run([sys.executable, "-c", code] + argv, env=env, stdout=subprocess.PIPE, check=True).stdout)
+
+def vault_bench():
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="softtoken-bench-")
+    env = dict(os.environ, SOFTTOKEN_VAULT=os.path.join(tmp, "v.stv"), SOFTTOKEN_KEY_DIR=os.path.join(tmp, "keys"),
+               SOFTTOKEN_NEW_PIN="482913", SOFTTOKEN_PIN="482913")
+    subprocess.run([SOFTTOKEN, "init", "--key-store", "file"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([SOFTTOKEN, "add", "--uri", "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP"], env=env, check=True, stdout=subprocess.DEVNULL)
+    def best(argv, stdin=None):
+        b = None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run(argv, env=env, input=stdin, stdout=subprocess.DEVNULL, check=True)
+            dt = time.perf_counter() - t0
+            b = dt if b is None else min(b, dt)
+        return b
+    ours = best([SOFTTOKEN, "list"])
+    peer = best(["argon2", "somesaltsomesalt", "-id", "-t", "3", "-m", "16", "-p", "4", "-l", "32", "-r"], stdin=b"482913")
+    rss = peak_rss_kib([SOFTTOKEN, "list"], env)
+    io = json.loads(subprocess.run([os.path.join(REL, "examples", "vault_bench")], stdout=subprocess.PIPE, check=True).stdout)
+    return ours, peer, rss, io
+
 def main():
     check = "--check" in sys.argv
     ok = True
@@ -63,6 +92,14 @@ def main():
     ok &= good
     print(f"TOTP throughput (SHA1, 1,000,001 codes, best of 3): softtoken {ours_r/1e6:.2f} M codes/s, oathtool {peer_r/1e6:.2f} M codes/s, "
           f"ratio {ratio:.2f}x (threshold 2x: {'met' if good else 'MISSED'})")
+    ours_t, peer_t, rss, io = vault_bench()
+    ratio = ours_t / peer_t
+    good = ratio <= 1.3 and rss <= 80 * 1024 and io["open_ms"] <= 20 and io["save_ms"] <= 50
+    ok &= good
+    print(f"vault unlock (softtoken list, Argon2id 64 MiB t=3 p=4, best of 3): softtoken {ours_t*1000:.0f} ms, argon2 CLI {peer_t*1000:.0f} ms, "
+          f"ratio {ratio:.2f}x (threshold 1.3x); peak RSS {rss/1024:.1f} MiB (threshold 80); "
+          f"1000 identities: open {io['open_ms']:.1f} ms (threshold 20), save {io['save_ms']:.1f} ms incl. fsync (threshold 50): "
+          f"{'met' if good else 'MISSED'}")
     if check and not ok:
         sys.exit(1)
 

@@ -297,12 +297,23 @@ fn killed_mid_save_leaves_old_or_new() {
         let uri = format!("otpauth://totp/acct{i}?secret=JBSWY3DPEHPK3PXP{unique}");
         env.ok(&["add", "--uri", &uri, "--json"], &[]);
     }
-    let mut state: u64 = 0x5eed;
     let mut names = ("acct0".to_string(), "renamed".to_string());
+    // Calibrate: how long does an unkilled rename take here? Kill delays spread over 0..1.2× that.
+    let mut runs: Vec<u128> = (0..6)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            env.ok(&["rename", &names.0, &names.1], &[]);
+            names = (names.1.clone(), names.0.clone());
+            t.elapsed().as_micros()
+        })
+        .collect();
+    runs.sort();
+    let span_us = (runs[3] * 6 / 5).max(500) as u64;
+    let mut state: u64 = 0x5eed;
     let mut killed = 0;
     for round in 0..200 {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let delay_us = (state >> 33) % 4_000;
+        let delay_us = (state >> 33) % span_us;
         let mut child = env.cmd(&["rename", &names.0, &names.1], &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_micros(delay_us));
         let _ = child.kill();
@@ -322,6 +333,7 @@ fn killed_mid_save_leaves_old_or_new() {
             names = (names.1.clone(), names.0.clone());
         }
     }
-    eprintln!("{killed} of 200 rounds were killed before finishing");
+    eprintln!("{killed} of 200 rounds were killed before finishing (delays 0..{span_us} us)");
     assert!(killed >= 50, "only {killed} of 200 rounds were killed mid-run");
+    assert!(killed <= 195, "{killed} of 200 killed: the delays do not reach the save");
 }
