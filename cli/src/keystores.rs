@@ -28,6 +28,40 @@ fn random_key() -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
     Ok(k)
 }
 
+/// A store whose device key is 32 bytes held in software: sealing is the same AES-256-GCM for
+/// every such store; only where the key and the records live differs.
+pub trait SoftwareKey: Send + Sync {
+    /// The recorded kind.
+    fn kind(&self) -> &'static str;
+    /// The device key.
+    fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError>;
+    /// Reads a record.
+    fn load_record(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError>;
+    /// Writes a record.
+    fn store_record(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError>;
+}
+
+/// A [`DeviceKeyStore`] over any software-held key.
+pub struct SoftwareStore<K>(pub K);
+
+impl<K: SoftwareKey> DeviceKeyStore for SoftwareStore<K> {
+    fn kind(&self) -> String {
+        self.0.kind().into()
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_seal(&*self.0.key()?, label, plaintext)
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_open(&*self.0.key()?, label, sealed)
+    }
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        self.0.load_record(&record_name(label))
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        self.0.store_record(&record_name(label), bytes)
+    }
+}
+
 fn record_name(label: &str) -> String {
     softtoken_core::secret::hex_encode(ring::digest::digest(&ring::digest::SHA256, label.as_bytes()).as_ref())
 }
@@ -52,6 +86,12 @@ impl FileKeyStore {
     fn key_path(&self) -> PathBuf {
         self.dir.join("device.key")
     }
+}
+
+impl SoftwareKey for FileKeyStore {
+    fn kind(&self) -> &'static str {
+        FILE_KIND
+    }
 
     fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
         let bytes = Zeroizing::new(std::fs::read(self.key_path()).map_err(|e| match e.kind() {
@@ -60,6 +100,20 @@ impl FileKeyStore {
         })?);
         let key: [u8; 32] = bytes[..].try_into().map_err(|_| KeyStoreError::KeyMissing(format!("{} is not a softtoken key", self.key_path().display())))?;
         Ok(Zeroizing::new(key))
+    }
+
+    fn load_record(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        match std::fs::read(self.dir.join("records").join(name)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(KeyStoreError::Failed(e.to_string())),
+        }
+    }
+
+    fn store_record(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        let dir = self.dir.join("records");
+        std::fs::create_dir_all(&dir).map_err(|e| KeyStoreError::Failed(e.to_string()))?;
+        write_private(&dir.join(name), bytes)
     }
 }
 
@@ -77,30 +131,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
     let mut f = opts.open(&tmp).map_err(fail)?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)
-}
-
-impl DeviceKeyStore for FileKeyStore {
-    fn kind(&self) -> String {
-        FILE_KIND.into()
-    }
-    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        software_seal(&*self.key()?, label, plaintext)
-    }
-    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        software_open(&*self.key()?, label, sealed)
-    }
-    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
-        match std::fs::read(self.dir.join("records").join(record_name(label))) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(KeyStoreError::Failed(e.to_string())),
-        }
-    }
-    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
-        let dir = self.dir.join("records");
-        std::fs::create_dir_all(&dir).map_err(|e| KeyStoreError::Failed(e.to_string()))?;
-        write_private(&dir.join(record_name(label)), bytes)
-    }
 }
 
 /// The OS keychain through `keyring`: the device key and the records are keychain entries.
@@ -148,29 +178,27 @@ impl KeyringKeyStore {
         Ok(KeyringKeyStore)
     }
 
+}
+
+impl SoftwareKey for KeyringKeyStore {
+    fn kind(&self) -> &'static str {
+        KEYRING_KIND
+    }
+
     fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
         let k = Zeroizing::new(get("device-key".into())?.ok_or_else(|| KeyStoreError::KeyMissing("no softtoken key in the OS keychain".into()))?);
         Ok(Zeroizing::new(k[..].try_into().map_err(|_| KeyStoreError::KeyMissing("the keychain entry is not a softtoken key".into()))?))
     }
+
+    fn load_record(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        get(format!("record-{name}"))
+    }
+
+    fn store_record(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        set(format!("record-{name}"), bytes.to_vec())
+    }
 }
 
-impl DeviceKeyStore for KeyringKeyStore {
-    fn kind(&self) -> String {
-        KEYRING_KIND.into()
-    }
-    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        software_seal(&*self.key()?, label, plaintext)
-    }
-    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        software_open(&*self.key()?, label, sealed)
-    }
-    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
-        get(format!("record-{}", record_name(label)))
-    }
-    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
-        set(format!("record-{}", record_name(label)), bytes.to_vec())
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -179,8 +207,8 @@ mod tests {
     #[test]
     fn file_store_is_private_and_refuses_other_keys() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(FileKeyStore::new(dir.path(), false).unwrap().seal("a", b"x"), Err(KeyStoreError::KeyMissing(_))));
-        let s = FileKeyStore::new(dir.path(), true).unwrap();
+        assert!(matches!(SoftwareStore(FileKeyStore::new(dir.path(), false).unwrap()).seal("a", b"x"), Err(KeyStoreError::KeyMissing(_))));
+        let s = SoftwareStore(FileKeyStore::new(dir.path(), true).unwrap());
         let sealed = s.seal("a", b"secret").unwrap();
         assert_eq!(s.open("a", &sealed).unwrap(), b"secret");
         #[cfg(unix)]
@@ -189,7 +217,7 @@ mod tests {
             assert_eq!(std::fs::metadata(dir.path().join("device.key")).unwrap().permissions().mode() & 0o777, 0o600);
         }
         let other = tempfile::tempdir().unwrap();
-        let o = FileKeyStore::new(other.path(), true).unwrap();
+        let o = SoftwareStore(FileKeyStore::new(other.path(), true).unwrap());
         assert_eq!(o.open("a", &sealed).unwrap_err(), KeyStoreError::Rejected);
         s.store("rec", b"1").unwrap();
         assert_eq!(s.load("rec").unwrap().unwrap(), b"1");

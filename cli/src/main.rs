@@ -62,6 +62,15 @@ enum Command {
         /// Name or id.
         identity: String,
     },
+    /// Resynchronise an HOTP token from two consecutive codes it showed.
+    Resync {
+        /// Name or id.
+        identity: String,
+        /// A code.
+        first: String,
+        /// The code right after it.
+        second: String,
+    },
     /// Set an identity's clock offset in seconds (when its provider reports drift).
     TimeOffset {
         /// Name or id.
@@ -132,6 +141,7 @@ fn main() {
         Command::Code(a) => commands::vault::code(&ctx, a),
         Command::Rename { identity, new_name } => commands::vault::rename(&ctx, identity, new_name),
         Command::Remove { identity } => commands::vault::remove(&ctx, identity),
+        Command::Resync { identity, first, second } => commands::vault::resync(&ctx, identity, first, second),
         Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
         Command::Export { out } => commands::vault::export(&ctx, out),
         Command::Import { file } => commands::vault::import(&ctx, file),

@@ -239,6 +239,9 @@ fn rename_remove_time_offset_and_hotp() {
     assert_eq!(env.ok(&["code", "work", "--at", "89", "--json"], &[])["codes"][0]["code"], "287082");
     assert_eq!(env.ok(&["code", "h", "--json"], &[])["codes"][0]["code"], "755224");
     assert_eq!(env.ok(&["code", "h", "--json"], &[])["codes"][0]["code"], "287082");
+    let r = env.ok(&["resync", "h", "162583", "399871", "--json"], &[]);
+    assert_eq!(r["counter"], 9);
+    assert_eq!(env.ok(&["code", "h", "--json"], &[])["codes"][0]["code"], "520489");
     env.ok(&["remove", "work", "--json"], &[]);
     let (_, err) = env.fails(&["code", "work"], &[]);
     assert_eq!(err, "softtoken: error: no identity named \"work\"");

@@ -96,6 +96,11 @@ impl Identity {
         entrust::Policy::parse(self.policy.as_deref()).map(|p| p.pin_required).unwrap_or(false)
     }
 
+    /// True when the identity's policy forbids biometric unlock (`allowFaceRecognition` false).
+    pub fn forbids_biometric(&self) -> bool {
+        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.allow_face_recognition == Some(false)).unwrap_or(false)
+    }
+
     /// The TOTP code shown at `unix_time` (HOTP identities: an error; use the vault's `next_hotp`).
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
         match self.kind {

@@ -1,7 +1,7 @@
 //! Vault commands: init, info, change-pin, add, list, code, rename, remove, export, import,
 //! restore-previous, time-offset.
 
-use crate::keystores::{FileKeyStore, KeyringKeyStore, FILE_KIND, KEYRING_KIND};
+use crate::keystores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
 use crate::output::{emit, exit, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
@@ -52,8 +52,8 @@ fn key_dir() -> PathBuf {
 
 fn store_of_kind(kind: &str, create: bool) -> Result<Arc<dyn DeviceKeyStore>, Failure> {
     Ok(match kind {
-        FILE_KIND => Arc::new(FileKeyStore::new(&key_dir(), create)?),
-        KEYRING_KIND => Arc::new(KeyringKeyStore::new(create)?),
+        FILE_KIND => Arc::new(SoftwareStore(FileKeyStore::new(&key_dir(), create)?)),
+        KEYRING_KIND => Arc::new(SoftwareStore(KeyringKeyStore::new(create)?)),
         other => return Err(Failure::new(format!("this vault is sealed by the {other:?} key store, which this desktop build does not have"))),
     })
 }
@@ -356,6 +356,14 @@ pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
     let mut v = unlock(ctx)?;
     let gone = v.remove(key)?;
     emit(ctx.json, &json!({"id": gone.id, "name": gone.name, "removed": true}), &format!("Removed {:?}\n", gone.name))
+}
+
+/// Runs `resync`.
+pub fn resync(ctx: &Ctx, key: &str, first: &str, second: &str) -> CmdResult {
+    let mut v = unlock(ctx)?;
+    let next = v.resync_hotp(key, first, second)?;
+    let i = v.find(key)?;
+    emit(ctx.json, &json!({"id": i.id, "name": i.name, "counter": next}), &format!("{:?} resynchronised: next counter {next}\n", i.name))
 }
 
 /// Runs `time-offset`.

@@ -126,6 +126,10 @@ impl Vault {
                 report.skipped.push((label, format!("already in the vault as {:?}", d.name)));
                 continue;
             }
+            if identity.forbids_biometric() && self.has_biometric() {
+                report.skipped.push((label, "its policy forbids biometric unlock, which this vault has on".into()));
+                continue;
+            }
             if self.identities.iter().any(|x| x.id == identity.id) {
                 identity.id = new_id(&rng)?;
             }

@@ -163,6 +163,11 @@ impl LockedVault {
                 }
             }
         };
+        self.finish(data_key)
+    }
+
+    /// Decrypts the identities with the data key.
+    fn finish(self, data_key: Zeroizing<[u8; 32]>) -> Result<Vault> {
         let (_, aad, payload) = format::decode_inner(&self.outer_bytes, &self.inner_plain)?;
         let mut full_aad = keys::PAYLOAD_AAD.to_vec();
         full_aad.extend_from_slice(aad);
@@ -182,6 +187,29 @@ impl LockedVault {
     fn slot_aad(&self) -> Vec<u8> {
         slot_aad(&self.outer.vault_id)
     }
+
+    /// Whether biometric unlock is enabled.
+    pub fn has_biometric(&self) -> bool {
+        !self.inner.bio_slot.is_empty()
+    }
+
+    /// Unlocks with the biometric slot: the platform opens it with its user-authentication-bound
+    /// key (prompting for a fingerprint or face), so no PIN is typed and no attempt is counted.
+    pub fn unlock_biometric(self) -> Result<Vault> {
+        if !self.has_biometric() {
+            return Err(Error::State("biometric unlock is not enabled for this vault".into()));
+        }
+        let label = biometric_label(&self.outer.vault_id);
+        let key = Zeroizing::new(self.store.open(&label, &self.inner.bio_slot).map_err(|e| key_error(e, Error::CorruptVault { previous_available: false }))?);
+        let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(key[..].try_into().map_err(|_| Error::CorruptVault { previous_available: false })?);
+        self.finish(data_key)
+    }
+}
+
+/// The device-key label of the biometric slot; a platform store maps it to its
+/// user-authentication-bound key.
+pub fn biometric_label(vault_id: &str) -> String {
+    format!("softtoken/v1/biometric/{vault_id}")
 }
 
 fn slot_aad(vault_id: &str) -> Vec<u8> {
@@ -334,6 +362,12 @@ impl Vault {
         if let Some(d) = self.duplicate_of(&identity) {
             return Err(Error::State(format!("this token is already in the vault as {:?}", d.name)));
         }
+        if identity.forbids_biometric() && self.has_biometric() {
+            return Err(Error::PolicyViolation(format!(
+                "{:?} does not allow biometric unlock by its organisation's policy; turn biometric unlock off first",
+                identity.name
+            )));
+        }
         identity.name = self.unique_name(identity.name.trim());
         self.identities.push(identity);
         if let Err(e) = self.save() {
@@ -420,6 +454,27 @@ impl Vault {
         let new = InnerHeader { kdf, salt, key_slot: slot, ..self.inner.clone() };
         let old = std::mem::replace(&mut self.inner, new);
         self.save().inspect_err(|_| self.inner = old)
+    }
+
+    /// Enables (or disables) biometric unlock: the data key is also sealed under the platform's
+    /// user-authentication-bound key. Refused while an identity's policy forbids biometrics.
+    pub fn set_biometric(&mut self, enabled: bool) -> Result<()> {
+        let slot = if enabled {
+            if let Some(x) = self.identities.iter().find(|x| x.forbids_biometric()) {
+                return Err(Error::PolicyViolation(format!("{:?} does not allow biometric unlock by its organisation's policy", x.name)));
+            }
+            let label = biometric_label(&self.outer.vault_id);
+            self.store.seal(&label, &self.data_key[..]).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?
+        } else {
+            Vec::new()
+        };
+        let old = std::mem::replace(&mut self.inner.bio_slot, slot);
+        self.save().inspect_err(|_| self.inner.bio_slot = old)
+    }
+
+    /// Whether biometric unlock is enabled.
+    pub fn has_biometric(&self) -> bool {
+        !self.inner.bio_slot.is_empty()
     }
 
     /// The encoded plaintext identities, for encrypted backups (never written anywhere in clear).

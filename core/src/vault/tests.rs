@@ -277,3 +277,27 @@ fn failing_key_store_is_a_platform_error() {
     ks.fail_with(None);
     assert!(Vault::open(&path, ks, None, 0).is_ok());
 }
+
+#[test]
+fn biometric_slot_unlocks_without_pin_and_respects_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    v.set_biometric(true).unwrap();
+    let mut nobio = sample("no-face", b"abcdefghij");
+    nobio.policy = Some(r#"{"allowFaceRecognition":"false"}"#.into());
+    assert!(matches!(v.add(nobio.clone()), Err(Error::PolicyViolation(_))));
+    drop(v);
+    let locked = LockedVault::open(&path, ks.clone()).unwrap();
+    assert!(locked.has_biometric());
+    let mut v = locked.unlock_biometric().unwrap();
+    assert_eq!(v.identities().len(), 1);
+    v.set_biometric(false).unwrap();
+    v.add(nobio).unwrap();
+    assert!(matches!(v.set_biometric(true), Err(Error::PolicyViolation(_))));
+    drop(v);
+    let locked = LockedVault::open(&path, ks).unwrap();
+    assert!(matches!(locked.unlock_biometric(), Err(Error::State(_))));
+}
