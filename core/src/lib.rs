@@ -13,6 +13,8 @@ pub mod entrust;
 pub mod error;
 pub mod identity;
 pub mod otp;
+#[cfg(feature = "render")]
+pub mod qr;
 pub mod secret;
 pub mod uri;
 pub mod vault;

@@ -1,0 +1,268 @@
+//! softtoken's reference provider: the issuing side of an Entrust-style soft token.
+//!
+//! It mints a serial number and activation code, encrypts them into a secactivate QR URI exactly
+//! as the spec describes, waits for the registration code ("Complete" in a portal), derives the
+//! same seed as the app and verifies codes. State lives in SQLite (WAL). It is for tests, the demo
+//! and teams trying the flows: it stores seeds unencrypted in its database and has no accounts,
+//! so it is not a production server.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
+use softtoken_core::otp::{Algorithm, Totp};
+use softtoken_core::{Error as CoreError, Secret};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// The policy put in QR payloads unless told otherwise (the one of the spec's public sample).
+pub const DEFAULT_POLICY: &str = r#"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#;
+/// The registration address put in payloads unless told otherwise.
+pub const DEFAULT_REGISTRATION_URL: &str = "provider.softtoken.invalid/activate";
+/// Entrust deployments make an activation valid for 5 minutes.
+pub const DEFAULT_LIFETIME_S: u64 = 300;
+
+/// What went wrong on the issuing side.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Bad input, named by field (check digits, lengths…).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// No token has that serial number.
+    #[error("unknown serial number {0}")]
+    UnknownSerial(String),
+    /// The activation's lifetime is over.
+    #[error("activation expired")]
+    Expired,
+    /// The token was already completed.
+    #[error("activation of {0} was already completed")]
+    AlreadyCompleted(String),
+    /// The token has not been completed yet (no registration code received).
+    #[error("activation of {0} is not completed yet (run complete with the registration code)")]
+    NotCompleted(String),
+    /// Options that make no sense.
+    #[error("{0}")]
+    Usage(String),
+    /// The database failed.
+    #[error("provider state: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+/// Result with [`ProviderError`].
+pub type Result<T> = std::result::Result<T, ProviderError>;
+
+/// How to issue a token.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    /// 6 or 8.
+    pub digits: u8,
+    /// Policy string, verbatim, or none.
+    pub policy: Option<String>,
+    /// Activation password length (4..=16 digits).
+    pub password_length: usize,
+    /// Seconds the activation stays valid.
+    pub lifetime_s: u64,
+    /// `regurl` of the payload.
+    pub registration_url: Option<String>,
+}
+
+impl Default for IssueOptions {
+    fn default() -> Self {
+        IssueOptions {
+            digits: 6,
+            policy: Some(DEFAULT_POLICY.into()),
+            password_length: 8,
+            lifetime_s: DEFAULT_LIFETIME_S,
+            registration_url: Some(DEFAULT_REGISTRATION_URL.into()),
+        }
+    }
+}
+
+/// A freshly issued activation: what the portal shows the user.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Serial number, dashed.
+    pub serial: String,
+    /// Activation code, dashed.
+    pub activation_code: String,
+    /// The QR password.
+    pub password: String,
+    /// The secactivate URI (the QR code's text).
+    pub uri: String,
+    /// Unix time the activation expires.
+    pub expires_at: u64,
+}
+
+/// A verification result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Whether the code matched within the window.
+    pub valid: bool,
+    /// Steps between the code's time step and the server's (positive: the device is ahead).
+    pub drift_steps: Option<i64>,
+}
+
+/// The provider over its SQLite state.
+pub struct Provider {
+    db: Connection,
+    rng: ring::rand::SystemRandom,
+}
+
+fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
+    use ring::rand::SecureRandom;
+    let mut out = Vec::with_capacity(n);
+    let mut buf = [0u8; 1];
+    while out.len() < n {
+        rng.fill(&mut buf).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+        if buf[0] < 250 {
+            out.push(buf[0] % 10);
+        }
+    }
+    Ok(out)
+}
+
+impl Provider {
+    /// Opens (creating if needed) the state database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = Connection::open(path)?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS tokens (
+                serial TEXT PRIMARY KEY,
+                activation_code TEXT NOT NULL,
+                policy TEXT,
+                digits INTEGER NOT NULL,
+                period INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                registration_code TEXT,
+                seed BLOB,
+                completed_at INTEGER
+            );",
+        )?;
+        Ok(Provider { db, rng: ring::rand::SystemRandom::new() })
+    }
+
+    /// Mints a serial, an activation code and a password; returns the QR URI.
+    pub fn issue(&self, opts: &IssueOptions, now: u64) -> Result<Issued> {
+        if opts.digits != 6 && opts.digits != 8 {
+            return Err(ProviderError::Usage("Entrust tokens have 6 or 8 digits".into()));
+        }
+        if !(4..=16).contains(&opts.password_length) {
+            return Err(ProviderError::Usage("--password-length must be 4 to 16 digits".into()));
+        }
+        if let Some(p) = &opts.policy {
+            entrust::Policy::parse(Some(p))?;
+        }
+        let serial = SerialNumber::from_prefix(random_digits(&self.rng, 9)?.try_into().expect("9"));
+        let ac = ActivationCode::from_prefix(random_digits(&self.rng, 15)?.try_into().expect("15"));
+        let password: Zeroizing<String> = Zeroizing::new(random_digits(&self.rng, opts.password_length)?.iter().map(|d| (b'0' + d) as char).collect());
+        let mut payload = serde_json::Map::new();
+        payload.insert("sn".into(), serial.to_string().into());
+        payload.insert("ac".into(), ac.dashed().into());
+        if let Some(p) = &opts.policy {
+            payload.insert("policy".into(), p.clone().into());
+        }
+        if let Some(u) = &opts.registration_url {
+            payload.insert("regurl".into(), u.clone().into());
+        }
+        if opts.digits != entrust::DEFAULT_DIGITS {
+            payload.insert("digits".into(), opts.digits.into());
+        }
+        let json = Zeroizing::new(serde_json::Value::Object(payload).to_string());
+        let mut salt = [0u8; 8];
+        ring::rand::SecureRandom::fill(&self.rng, &mut salt).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+        let uri = entrust::encrypt_uri(entrust::secactivate::DEFAULT_SCHEME, &json, &password, salt)?;
+        let expires_at = now.saturating_add(opts.lifetime_s);
+        self.db.execute(
+            "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6)",
+            params![serial.to_string(), ac.dashed(), opts.policy, opts.digits, now as i64, expires_at as i64],
+        )?;
+        Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at })
+    }
+
+    /// Completes an activation with the registration code the user typed into the portal.
+    pub fn complete(&self, serial: &str, registration_code: &str, now: u64) -> Result<()> {
+        let serial = SerialNumber::parse(serial)?;
+        let rc = RegistrationCode::parse(registration_code)?;
+        let row: Option<(String, Option<String>, i64, Option<i64>)> = self
+            .db
+            .query_row(
+                "SELECT activation_code, policy, expires_at, completed_at FROM tokens WHERE serial = ?1",
+                params![serial.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (ac, policy, expires_at, completed_at) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
+        if completed_at.is_some() {
+            return Err(ProviderError::AlreadyCompleted(serial.to_string()));
+        }
+        if now >= expires_at as u64 {
+            return Err(ProviderError::Expired);
+        }
+        let ac = ActivationCode::parse(&ac)?;
+        let seed = entrust::seed_from_registration(&serial, &ac, &rc, policy.as_deref());
+        self.db.execute(
+            "UPDATE tokens SET registration_code = ?1, seed = ?2, completed_at = ?3 WHERE serial = ?4 AND completed_at IS NULL",
+            params![rc.to_string(), seed.expose(), now as i64, serial.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Checks a code at `at` within ±`window` steps and reports the drift.
+    pub fn verify(&self, serial: &str, otp: &str, at: u64, window: u32) -> Result<Verification> {
+        let serial = SerialNumber::parse(serial)?;
+        let row: Option<(Option<Vec<u8>>, i64, i64)> = self
+            .db
+            .query_row("SELECT seed, digits, period FROM tokens WHERE serial = ?1", params![serial.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let (seed, digits, period) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
+        let seed = seed.ok_or_else(|| ProviderError::NotCompleted(serial.to_string()))?;
+        let totp = Totp::new(Secret::new(seed), Algorithm::Sha256, digits as u8, period as u32)?;
+        let drift = totp.verify(otp, at, window)?;
+        Ok(Verification { valid: drift.is_some(), drift_steps: drift })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use softtoken_core::activation::PendingActivation;
+
+    #[test]
+    fn issue_decrypt_complete_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let issued = p.issue(&IssueOptions { digits: 8, ..Default::default() }, 1_000).unwrap();
+        assert_eq!(issued.password.len(), 8);
+        let payload = entrust::decrypt_uri(&issued.uri, &issued.password).unwrap();
+        assert_eq!(payload.serial.to_string(), issued.serial);
+        assert_eq!(payload.digits, Some(8));
+        assert_eq!(payload.policy.as_deref(), Some(DEFAULT_POLICY));
+        let rng = ring::rand::SystemRandom::new();
+        let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
+        let rc = pending.registration_code.to_string();
+        let id = pending.into_identity(None, None, 1_000, &rng).unwrap();
+        assert!(matches!(p.verify(&issued.serial, "12345678", 1_000, 1), Err(ProviderError::NotCompleted(_))));
+        p.complete(&issued.serial, &rc, 1_100).unwrap();
+        assert!(matches!(p.complete(&issued.serial, &rc, 1_100), Err(ProviderError::AlreadyCompleted(_))));
+        let code = id.code_at(2_000_000).unwrap().code;
+        assert_eq!(p.verify(&issued.serial, &code, 2_000_000, 1).unwrap(), Verification { valid: true, drift_steps: Some(0) });
+        assert_eq!(p.verify(&issued.serial, &code, 2_000_030, 1).unwrap(), Verification { valid: true, drift_steps: Some(-1) });
+        assert!(!p.verify(&issued.serial, &code, 2_000_300, 1).unwrap().valid);
+    }
+
+    #[test]
+    fn expiry_and_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let issued = p.issue(&IssueOptions { lifetime_s: 60, policy: None, ..Default::default() }, 1_000).unwrap();
+        assert!(matches!(p.complete(&issued.serial, "12211-49352", 1_060), Err(ProviderError::Expired)));
+        assert_eq!(p.complete(&issued.serial, "12211-49353", 1_000).unwrap_err().to_string(), "registration code: check digit does not match");
+        assert!(matches!(p.complete("48244-13456", "12211-49352", 1_000), Err(ProviderError::UnknownSerial(_))));
+        assert!(p.issue(&IssueOptions { digits: 7, ..Default::default() }, 0).is_err());
+        assert!(p.issue(&IssueOptions { policy: Some("not json".into()), ..Default::default() }, 0).is_err());
+    }
+}

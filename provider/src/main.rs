@@ -1,0 +1,132 @@
+//! `softtoken-provider`: the reference issuer's command line. Same contract as `softtoken`:
+//! `--json` prints one JSON object, errors go to stderr with a non-zero exit, nothing panics.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use softtoken_provider::{IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// softtoken-provider — a reference issuer of Entrust-style soft tokens (tests, demos, trials).
+#[derive(Parser)]
+#[command(name = "softtoken-provider", version, about)]
+struct Cli {
+    /// The state database (SQLite, WAL).
+    #[arg(long, global = true, default_value = "softtoken-provider.db")]
+    state: PathBuf,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mint a token: serial, activation code, QR password and secactivate URI.
+    Issue {
+        /// Code length.
+        #[arg(long, default_value = "6", value_parser = ["6", "8"])]
+        digits: String,
+        /// Policy JSON put in the payload verbatim (default: the spec's sample policy).
+        #[arg(long, conflicts_with = "no_policy")]
+        policy: Option<String>,
+        /// Put no policy in the payload (needed for manual activation by serial + activation code).
+        #[arg(long)]
+        no_policy: bool,
+        /// Digits of the QR password.
+        #[arg(long, default_value_t = 8)]
+        password_length: usize,
+        /// Seconds the activation stays valid.
+        #[arg(long, default_value_t = DEFAULT_LIFETIME_S)]
+        lifetime: u64,
+        /// The payload's registration address (shown by apps as the provider).
+        #[arg(long, default_value = DEFAULT_REGISTRATION_URL)]
+        registration_url: String,
+        /// Also write the QR code as a PNG.
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
+    },
+    /// Complete an activation with the registration code the user typed in.
+    Complete {
+        /// Serial number.
+        #[arg(long)]
+        serial: String,
+        /// Registration code from the app.
+        #[arg(long)]
+        registration_code: String,
+    },
+    /// Check a code; reports the clock drift in time steps.
+    Verify {
+        /// Serial number.
+        #[arg(long)]
+        serial: String,
+        /// The code.
+        #[arg(long)]
+        otp: String,
+        /// Unix time to check at (default: now).
+        #[arg(long, value_name = "UNIXTIME")]
+        at: Option<u64>,
+        /// Time steps accepted either side.
+        #[arg(long, default_value_t = 2)]
+        window: u32,
+    },
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), ProviderError> {
+    let mut out = std::io::stdout().lock();
+    let r = if json { writeln!(out, "{value}") } else { write!(out, "{text}") };
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ProviderError::Usage(format!("cannot write output: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), ProviderError> {
+    let p = Provider::open(&cli.state)?;
+    match &cli.command {
+        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png } => {
+            let opts = IssueOptions {
+                digits: digits.parse().expect("clap checked"),
+                policy: if *no_policy { None } else { Some(policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into())) },
+                password_length: *password_length,
+                lifetime_s: *lifetime,
+                registration_url: Some(registration_url.clone()).filter(|u| !u.is_empty()),
+            };
+            let issued = p.issue(&opts, now())?;
+            if let Some(path) = qr_png {
+                let png = softtoken_core::qr::png(&issued.uri, 6)?;
+                std::fs::write(path, png).map_err(|e| ProviderError::Usage(format!("cannot write {}: {e}", path.display())))?;
+            }
+            let text = format!(
+                "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
+                issued.serial, issued.activation_code, issued.password, issued.expires_at, issued.uri
+            );
+            emit(cli.json, json!({"serial": issued.serial, "activation_code": issued.activation_code, "password": issued.password, "uri": issued.uri, "expires_at": issued.expires_at}), text)
+        }
+        Command::Complete { serial, registration_code } => {
+            p.complete(serial, registration_code, now())?;
+            emit(cli.json, json!({"serial": serial, "completed": true}), format!("{serial}: activation completed\n"))
+        }
+        Command::Verify { serial, otp, at, window } => {
+            let v = p.verify(serial, otp, at.unwrap_or_else(now), *window)?;
+            let text = match v.drift_steps {
+                Some(d) => format!("valid (drift {d} steps)\n"),
+                None => "not valid\n".to_string(),
+            };
+            emit(cli.json, json!({"valid": v.valid, "drift_steps": v.drift_steps}), text)
+        }
+    }
+}
+
+fn main() {
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    if let Err(e) = run(&cli) {
+        eprintln!("softtoken-provider: error: {e}");
+        std::process::exit(1);
+    }
+}
