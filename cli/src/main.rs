@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole activation against the reference provider in a temporary directory.
+    Demo,
     /// Show what an activation (secactivate) or otpauth URI contains; never prints a secret
     /// unless --show-secret is given.
     Decode(commands::decode::DecodeArgs),
@@ -128,6 +130,7 @@ fn main() {
     };
     let ctx = commands::vault::Ctx { json: cli.json, path: commands::vault::vault_path(cli.vault.as_deref()), pin_stdin: cli.pin_stdin };
     let result = match &cli.command {
+        Command::Demo => commands::demo::run(cli.json),
         Command::Decode(a) => commands::decode::run(cli.json, a),
         Command::Entrust(EntrustCommand::Activate(a)) => commands::entrust::activate(cli.json, a),
         Command::Entrust(EntrustCommand::Seed(a)) => commands::entrust::seed(cli.json, a),

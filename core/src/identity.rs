@@ -111,6 +111,11 @@ impl Identity {
         }
     }
 
+    /// The TOTP code shown now by `clock`.
+    pub fn code_now(&self, clock: &dyn crate::otp::Clock) -> Result<TimedCode> {
+        self.code_at(clock.unix_time())
+    }
+
     /// The HOTP code for the current counter (the caller advances and saves the counter first).
     pub(crate) fn hotp_code(&self, counter: u64) -> Result<String> {
         Ok(Hotp::new(self.seed.clone(), self.algorithm, self.digits)?.code(counter))

@@ -1,6 +1,7 @@
 //! One module per command family.
 
 pub mod decode;
+pub mod demo;
 pub mod entrust;
 pub mod otp;
 pub mod vault;
