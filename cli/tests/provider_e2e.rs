@@ -1,0 +1,172 @@
+//! End to end: the `softtoken-provider` and `softtoken` binaries together, as a company portal and
+//! a user would use them: both activation paths, expiry, wrong password, bad check digits, and
+//! codes verified by the provider at fixed times with 6 and 8 digits.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The provider binary, built on demand when this package's tests run alone.
+fn provider_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_BIN_EXE_softtoken")).parent().unwrap().to_path_buf();
+        let bin = dir.join("softtoken-provider");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "softtoken-provider", "--bin", "softtoken-provider"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success() && bin.exists(), "cannot build softtoken-provider");
+        bin
+    })
+}
+
+struct World {
+    dir: tempfile::TempDir,
+}
+
+fn check(o: &Output, what: &str) -> Value {
+    assert_eq!(o.status.code(), Some(0), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+impl World {
+    fn new() -> Self {
+        let w = World { dir: tempfile::tempdir().unwrap() };
+        let o = w.app(&["init", "--key-store", "file", "--kdf-memory-mib", "19", "--kdf-passes", "2", "--kdf-lanes", "1", "--json"], &[("SOFTTOKEN_NEW_PIN", "1357")]);
+        check(&o, "init");
+        w
+    }
+    fn provider(&self, args: &[&str]) -> Output {
+        Command::new(provider_bin()).arg("--state").arg(self.dir.path().join("p.db")).args(args).stdin(Stdio::null()).output().unwrap()
+    }
+    fn app(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_softtoken"));
+        c.args(args)
+            .env("SOFTTOKEN_VAULT", self.dir.path().join("v.stv"))
+            .env("SOFTTOKEN_KEY_DIR", self.dir.path().join("keys"))
+            .env("SOFTTOKEN_PIN", "1357")
+            .env_remove("SOFTTOKEN_ACTIVATION_PASSWORD")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+    fn issue(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["issue", "--json"];
+        args.extend_from_slice(extra);
+        check(&self.provider(&args), "issue")
+    }
+    /// Completes at the provider and checks codes at fixed times against it.
+    fn complete_and_verify(&self, serial: &str, rc: &str, name: &str, digits: usize) {
+        check(&self.provider(&["complete", "--serial", serial, "--registration-code", rc, "--json"]), "complete");
+        for t in ["1700000000", "1800000015", "2000000000"] {
+            let c = check(&self.app(&["code", name, "--at", t, "--json"], &[]), "code");
+            let code = c["codes"][0]["code"].as_str().unwrap();
+            assert_eq!(code.len(), digits);
+            let v = check(&self.provider(&["verify", "--serial", serial, "--otp", code, "--at", t, "--json"]), "verify");
+            assert_eq!(v, serde_json::json!({"valid": true, "drift_steps": 0}), "at {t}");
+            // A code from 3 steps later is outside the default window and reported invalid (exit 0).
+            let later = (t.parse::<u64>().unwrap() + 90).to_string();
+            let c2 = check(&self.app(&["code", name, "--at", &later, "--json"], &[]), "code");
+            let v2 = check(&self.provider(&["verify", "--serial", serial, "--otp", c2["codes"][0]["code"].as_str().unwrap(), "--at", t, "--json"]), "verify");
+            assert_eq!(v2["valid"], false);
+        }
+    }
+}
+
+#[test]
+fn qr_activation_six_digits() {
+    let w = World::new();
+    let png = w.dir.path().join("qr.png");
+    let issued = w.issue(&["--qr-png", png.to_str().unwrap()]);
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let (uri, password, serial) = (issued["uri"].as_str().unwrap(), issued["password"].as_str().unwrap(), issued["serial"].as_str().unwrap());
+    let decoded = check(&w.app(&["decode", uri, "--password", password, "--json"], &[]), "decode");
+    assert_eq!(decoded["serial"], serial);
+    assert_eq!(decoded["activation_code"], issued["activation_code"]);
+    assert_eq!(decoded["registration_url"], "provider.softtoken.invalid/activate");
+    let added = check(&w.app(&["add", "--uri", uri, "--password", password, "--name", "bank", "--json"], &[]), "add");
+    w.complete_and_verify(serial, added["registration_code"].as_str().unwrap(), "bank", 6);
+}
+
+#[test]
+fn qr_activation_eight_digits_from_payload() {
+    let w = World::new();
+    let issued = w.issue(&["--digits", "8", "--policy", r#"{"pinRequired":"true","allowUnsecured":"false"}"#]);
+    let added = check(&w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "eight", "--json"], &[]), "add");
+    let list = check(&w.app(&["list", "--json"], &[]), "list");
+    assert_eq!(list["identities"][0]["digits"], 8, "digits come from the payload's extension");
+    w.complete_and_verify(issued["serial"].as_str().unwrap(), added["registration_code"].as_str().unwrap(), "eight", 8);
+}
+
+#[test]
+fn manual_activation() {
+    let w = World::new();
+    let issued = w.issue(&["--no-policy", "--digits", "8"]);
+    let serial = issued["serial"].as_str().unwrap();
+    let added = check(
+        &w.app(&["add", "--serial", serial, "--activation-code", issued["activation_code"].as_str().unwrap(), "--digits", "8", "--name", "typed", "--json"], &[]),
+        "add",
+    );
+    w.complete_and_verify(serial, added["registration_code"].as_str().unwrap(), "typed", 8);
+}
+
+#[test]
+fn expiry_wrong_password_bad_check_digits() {
+    let w = World::new();
+    let issued = w.issue(&["--lifetime", "0"]);
+    let (uri, password, serial) = (issued["uri"].as_str().unwrap(), issued["password"].as_str().unwrap(), issued["serial"].as_str().unwrap());
+    let wrong = if password.starts_with('1') { "2" } else { "1" }.to_string() + &password[1..];
+    let o = w.app(&["add", "--uri", uri, "--password", &wrong], &[]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong activation password"));
+    let added = check(&w.app(&["add", "--uri", uri, "--password", password, "--json"], &[]), "add");
+    let rc = added["registration_code"].as_str().unwrap();
+    let o = w.provider(&["complete", "--serial", serial, "--registration-code", rc]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "softtoken-provider: error: activation expired");
+    // A mistyped registration code: the check digit catches it and the message names the field.
+    let fresh = w.issue(&[]);
+    let mut bad: Vec<u8> = rc.as_bytes().to_vec();
+    bad[0] = if bad[0] == b'9' { b'8' } else { bad[0] + 1 };
+    let o = w.provider(&["complete", "--serial", fresh["serial"].as_str().unwrap(), "--registration-code", std::str::from_utf8(&bad).unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "softtoken-provider: error: registration code: check digit does not match");
+    // Verify needs a completed, known serial.
+    let o = w.provider(&["verify", "--serial", fresh["serial"].as_str().unwrap(), "--otp", "123456"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = w.provider(&["verify", "--serial", "48244-13456", "--otp", "123456"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown serial number"));
+    let o = w.app(&["add", "--serial", fresh["serial"].as_str().unwrap(), "--activation-code", "1111-1111-1111-1111"], &[]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("activation code: check digit does not match"));
+}
+
+#[test]
+fn provider_flags_before_or_after_subcommand() {
+    let w = World::new();
+    let a = w.provider(&["--json", "issue"]);
+    let b = Command::new(provider_bin()).args(["issue", "--json", "--state"]).arg(w.dir.path().join("p.db")).output().unwrap();
+    check(&a, "issue");
+    check(&b, "issue");
+    let o = w.provider(&["issue", "--digits", "7"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn demo_runs_piped_and_quickly() {
+    let t = std::time::Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_softtoken")).args(["demo", "--json"]).stdin(Stdio::null()).output().unwrap();
+    let v = check(&o, "demo");
+    assert_eq!((v["qr"]["valid"].as_bool(), v["manual"]["valid"].as_bool(), v["identities"].as_u64()), (Some(true), Some(true), Some(2)));
+    let text = Command::new(env!("CARGO_BIN_EXE_softtoken")).arg("demo").stdin(Stdio::null()).output().unwrap();
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(text.status.success());
+    for step in ["1. The company's portal issues", "Registration code:", "6. The portal verifies the code: valid", "9. The portal completes it", "Done:"] {
+        assert!(out.contains(step), "missing {step:?} in:\n{out}");
+    }
+    assert!(t.elapsed().as_secs() < 30);
+}
