@@ -81,16 +81,24 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         seconds: i64,
     },
-    /// Write an encrypted backup (password from $SOFTTOKEN_BACKUP_PASSWORD or a prompt).
+    /// Export every token: an encrypted backup (default; password from $SOFTTOKEN_BACKUP_PASSWORD or
+    /// a prompt), otpauth URIs in a text file, or Google Authenticator migration QR codes (PNG).
+    /// The PIN confirms it.
     Export {
-        /// The backup file to write.
+        /// The file to write (migration: `NAME.png`, or `NAME-1.png`, `NAME-2.png`… for several codes).
         #[arg(long)]
         out: std::path::PathBuf,
+        /// What to write.
+        #[arg(long, default_value = "backup", value_parser = ["backup", "otpauth", "migration"])]
+        format: String,
     },
-    /// Import a softtoken backup; every item is reported (exit 3 when some were not stored).
+    /// Import tokens: softtoken backups, Aegis plain JSON exports, text files of otpauth URIs, and
+    /// otpauth / otpauth-migration URIs given directly. Every item is reported; exit 3 when any
+    /// was not stored.
     Import {
-        /// The backup file.
-        file: std::path::PathBuf,
+        /// Files or URIs.
+        #[arg(required = true)]
+        inputs: Vec<String>,
     },
     /// Bring back the previous version of a corrupt vault.
     RestorePrevious,
@@ -146,8 +154,8 @@ fn main() {
         Command::Remove { identity } => commands::vault::remove(&ctx, identity),
         Command::Resync { identity, first, second } => commands::vault::resync(&ctx, identity, first, second),
         Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
-        Command::Export { out } => commands::vault::export(&ctx, out),
-        Command::Import { file } => commands::vault::import(&ctx, file),
+        Command::Export { out, format } => commands::transfer::export(&ctx, out, format),
+        Command::Import { inputs } => commands::transfer::import(&ctx, inputs),
         Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {

@@ -116,6 +116,17 @@ impl Identity {
         self.code_at(clock.unix_time())
     }
 
+    /// The token as an `otpauth://` URI's content, for moving it to another authenticator.
+    pub fn to_otpauth(&self) -> crate::uri::OtpAuth {
+        use crate::uri::{OtpAuth, OtpKind};
+        let kind = match self.kind {
+            IdentityKind::Hotp => OtpKind::Hotp { counter: self.counter },
+            _ => OtpKind::Totp { period: self.period },
+        };
+        let issuer = self.provider.clone().or_else(|| (self.kind == IdentityKind::Entrust).then(|| "Entrust".to_string()));
+        OtpAuth { kind, issuer, account: self.name.clone(), secret: self.seed.clone(), algorithm: self.algorithm, digits: self.digits }
+    }
+
     /// The HOTP code for the current counter (the caller advances and saves the counter first).
     pub(crate) fn hotp_code(&self, counter: u64) -> Result<String> {
         Ok(Hotp::new(self.seed.clone(), self.algorithm, self.digits)?.code(counter))

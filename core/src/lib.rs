@@ -12,6 +12,7 @@ pub mod activation;
 pub mod entrust;
 pub mod error;
 pub mod identity;
+pub mod import;
 pub mod otp;
 #[cfg(feature = "render")]
 pub mod qr;

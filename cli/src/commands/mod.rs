@@ -4,4 +4,5 @@ pub mod decode;
 pub mod demo;
 pub mod entrust;
 pub mod otp;
+pub mod transfer;
 pub mod vault;

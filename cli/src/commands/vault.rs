@@ -2,7 +2,7 @@
 //! restore-previous, time-offset.
 
 use crate::keystores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
-use crate::output::{emit, exit, warn, CmdResult, Failure};
+use crate::output::{emit, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
@@ -11,7 +11,6 @@ use softtoken_core::entrust::{self, ActivationCode, ObservedOtp, Policy, Registr
 use softtoken_core::identity::{Identity, IdentityKind};
 use softtoken_core::otp::{Clock, SystemClock};
 use softtoken_core::uri::OtpAuth;
-use softtoken_core::vault::backup;
 use softtoken_core::vault::keys::KdfParams;
 use softtoken_core::vault::keystore::DeviceKeyStore;
 use softtoken_core::vault::{self, LockedVault, Vault, VaultOptions};
@@ -58,7 +57,7 @@ fn store_of_kind(kind: &str, create: bool) -> Result<Arc<dyn DeviceKeyStore>, Fa
     })
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemClock.unix_time()
 }
 
@@ -372,36 +371,6 @@ pub fn time_offset(ctx: &Ctx, key: &str, seconds: i64) -> CmdResult {
     v.set_time_offset(key, seconds)?;
     let i = v.find(key)?;
     emit(ctx.json, &json!({"id": i.id, "name": i.name, "time_offset_s": seconds}), &format!("{:?}: codes use a clock offset of {seconds} s\n", i.name))
-}
-
-/// Runs `export --out FILE` (an encrypted backup; the PIN confirms it).
-pub fn export(ctx: &Ctx, out: &Path) -> CmdResult {
-    let v = unlock(ctx)?;
-    let password = secrets::backup_password(true)?;
-    let bytes = v.export_backup(&password, KdfParams::DEFAULT)?;
-    softtoken_core::vault::store::write_atomic(out, &bytes, false)?;
-    let value = json!({"path": out.display().to_string(), "identities": v.identities().len()});
-    emit(ctx.json, &value, &format!("Wrote an encrypted backup of {} identities to {}\n", v.identities().len(), out.display()))
-}
-
-/// Runs `import FILE` (softtoken backups).
-pub fn import(ctx: &Ctx, file: &Path) -> CmdResult {
-    let bytes = std::fs::read(file).map_err(|e| Failure::new(format!("cannot read {}: {e}", file.display())))?;
-    let password = secrets::backup_password(false)?;
-    let items = backup::decrypt(&bytes, &password)?;
-    let mut v = unlock(ctx)?;
-    let report = v.import(items.into_iter().map(|i| (i.name.clone(), Ok(i))).collect())?;
-    let skipped: Vec<Value> = report.skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
-    let mut text = format!("Imported {} identities\n", report.imported.len());
-    for (n, r) in &report.skipped {
-        text += &format!("  skipped {n:?}: {r}\n");
-    }
-    emit(ctx.json, &json!({"imported": report.imported.len(), "skipped": skipped}), &text)?;
-    if report.skipped.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure { code: exit::PARTIAL_IMPORT, message: format!("{} of {} items were not imported", report.skipped.len(), report.skipped.len() + report.imported.len()) })
-    }
 }
 
 /// Runs `restore-previous`.

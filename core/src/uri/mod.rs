@@ -1,5 +1,7 @@
-//! URIs that carry tokens: `otpauth://` (and, later, Google's migration format).
+//! Formats that carry tokens: `otpauth://`, Google's `otpauth-migration://` and Aegis exports.
 
+pub mod aegis;
+pub mod migration;
 pub mod otpauth;
 
 pub use otpauth::{OtpAuth, OtpKind};
