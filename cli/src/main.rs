@@ -100,6 +100,9 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<String>,
     },
+    /// Handle a link (what a phone's deep-link handler calls): secactivate, otpauth or
+    /// otpauth-migration. Shows a preview; stores only with --yes or a confirmation on a terminal.
+    Open(commands::link::OpenArgs),
     /// Bring back the previous version of a corrupt vault.
     RestorePrevious,
 }
@@ -156,6 +159,7 @@ fn main() {
         Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
         Command::Export { out, format } => commands::transfer::export(&ctx, out, format),
         Command::Import { inputs } => commands::transfer::import(&ctx, inputs),
+        Command::Open(a) => commands::link::open(&ctx, a),
         Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {

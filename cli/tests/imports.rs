@@ -153,3 +153,23 @@ fn backups_ask_for_their_password_only() {
     let r = Env::json(&fresh.run(&["import", b.to_str().unwrap(), "--json"], &[pw]));
     assert_eq!(r["imported"], 1);
 }
+
+#[test]
+fn open_previews_then_stores_only_when_confirmed() {
+    let e = Env::new(None);
+    let link = "otpauth://totp/Shop:me?secret=JBSWY3DPEHPK3PXP&issuer=Shop";
+    let preview = Env::json(&e.run(&["open", link, "--json"], &[]));
+    assert_eq!((preview["kind"].as_str(), preview["issuer"].as_str()), (Some("otpauth"), Some("Shop")));
+    assert_eq!(preview["stored"].as_array().unwrap().len(), 0);
+    assert!(e.names().is_empty(), "a preview stores nothing");
+    let stored = Env::json(&e.run(&["open", link, "--yes", "--json"], &[]));
+    assert_eq!(stored["stored"][0], "Shop: me");
+    let v: Value = serde_json::from_str(include_str!("../../fixtures/vectors/entrust.json")).unwrap();
+    let uri = v["secactivate"]["uri"].as_str().unwrap();
+    let p = Env::json(&e.run(&["open", uri, "--password", "54998317", "--json"], &[]));
+    assert_eq!((p["kind"].as_str(), p["serial"].as_str(), p["provider"].as_str()), (Some("secactivate"), Some("48244-13456"), Some("myid.umc.edu")));
+    assert_eq!(p["registration_code"].as_str().unwrap().len(), 11);
+    let bad = e.run(&["open", "https://example.com/x", "--json"], &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(e.names().len(), 1);
+}

@@ -13,6 +13,7 @@ pub mod entrust;
 pub mod error;
 pub mod identity;
 pub mod import;
+pub mod link;
 pub mod otp;
 #[cfg(feature = "render")]
 pub mod qr;

@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod demo;
 pub mod entrust;
+pub mod link;
 pub mod otp;
 pub mod transfer;
 pub mod vault;
