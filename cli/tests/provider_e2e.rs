@@ -7,12 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The provider binary, built on demand when this package's tests run alone.
+/// The provider binary. `cargo test --workspace` builds it beside `softtoken`; only when this
+/// package's tests run alone and it is missing is it built here (a `-p` build has another feature
+/// set and would otherwise rebuild the core under the running tests).
 fn provider_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let dir = Path::new(env!("CARGO_BIN_EXE_softtoken")).parent().unwrap().to_path_buf();
         let bin = dir.join("softtoken-provider");
+        if bin.exists() {
+            return bin;
+        }
         let status = Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "softtoken-provider", "--bin", "softtoken-provider"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))

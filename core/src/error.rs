@@ -97,6 +97,9 @@ pub enum Error {
         /// Seconds until the next attempt is allowed.
         retry_after_s: u64,
     },
+    /// The vault is locked (never unlocked, locked by the user, or idle too long).
+    #[error("the vault is locked: unlock it with the PIN")]
+    VaultLocked,
     /// The maximum of wrong PINs was reached: restore a backup or activate again.
     #[error("locked for good after too many wrong PINs: restore a backup or activate the tokens again")]
     LockedPermanently,

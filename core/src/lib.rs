@@ -18,6 +18,7 @@ pub mod otp;
 #[cfg(feature = "render")]
 pub mod qr;
 pub mod secret;
+pub mod session;
 pub mod uri;
 pub mod vault;
 

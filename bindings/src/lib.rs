@@ -1,0 +1,489 @@
+//! softtoken-ffi: the UniFFI surface of softtoken for the Kotlin and Swift shells.
+//!
+//! This crate converts and never computes: every operation is a call into
+//! `softtoken_core::session::Session` (or another core function), with core types turned into
+//! FFI records and core errors into [`SofttokenError`], whose variants are the decisions a UI acts
+//! on. Seeds never cross this boundary except in the PIN-confirmed encrypted backup export.
+//! Foreign key-store failures, including unexpected exceptions, become `Platform` errors.
+
+use softtoken_core::entrust::ObservedOtp;
+use softtoken_core::session::{Session, ShownCode};
+use softtoken_core::vault::keys::KdfParams;
+use softtoken_core::vault::keystore as core_ks;
+use softtoken_core::vault::VaultOptions;
+use softtoken_core::Error as CoreError;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+uniffi::setup_scaffolding!();
+
+/// What went wrong, as a decision the UI can act on.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SofttokenError {
+    /// The activation or backup password is wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// The PIN is wrong.
+    #[error("wrong PIN ({attempts_left} attempts left)")]
+    WrongPin {
+        /// Attempts before the next delay.
+        attempts_left: u32,
+    },
+    /// Wait before the next PIN attempt (0: the vault is locked, ask for the PIN).
+    #[error("locked: try again in {retry_after_s} s")]
+    Locked {
+        /// Seconds to wait.
+        retry_after_s: u64,
+    },
+    /// Too many wrong PINs: restore a backup or activate again.
+    #[error("locked for good")]
+    LockedPermanently,
+    /// A typed or scanned value is malformed.
+    #[error("{field}: {reason}")]
+    InvalidCode {
+        /// Which input ("activation code", "serial number", "uri", …).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The vault or backup is damaged or was tampered with.
+    #[error("{message}")]
+    CorruptData {
+        /// Details.
+        message: String,
+    },
+    /// The device key is gone (another device, key invalidated): restore a backup.
+    #[error("{message}")]
+    KeyUnavailable {
+        /// Details.
+        message: String,
+    },
+    /// Reading or writing files failed.
+    #[error("{message}")]
+    Storage {
+        /// Details.
+        message: String,
+    },
+    /// The organisation's policy forbids it.
+    #[error("{message}")]
+    PolicyViolation {
+        /// Details.
+        message: String,
+    },
+    /// Not possible in this state or not supported.
+    #[error("{message}")]
+    Unsupported {
+        /// Details.
+        message: String,
+    },
+    /// The platform (key store) failed.
+    #[error("{message}")]
+    Platform {
+        /// Details.
+        message: String,
+    },
+}
+
+impl From<CoreError> for SofttokenError {
+    fn from(e: CoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            CoreError::WrongPassword | CoreError::WrongBackupPassword => SofttokenError::WrongPassword,
+            CoreError::WrongPin { attempts_left } => SofttokenError::WrongPin { attempts_left },
+            CoreError::Locked { retry_after_s } => SofttokenError::Locked { retry_after_s },
+            CoreError::VaultLocked => SofttokenError::Locked { retry_after_s: 0 },
+            CoreError::LockedPermanently => SofttokenError::LockedPermanently,
+            CoreError::Invalid { field, reason } => SofttokenError::InvalidCode { field: field.to_string(), reason },
+            CoreError::MalformedUri(reason) => SofttokenError::InvalidCode { field: "uri".into(), reason },
+            CoreError::MalformedPayload(reason) => SofttokenError::InvalidCode { field: "activation payload".into(), reason },
+            CoreError::NoMatch | CoreError::Ambiguous { .. } => SofttokenError::InvalidCode { field: "OTP".into(), reason: message },
+            CoreError::NotFound(_) => SofttokenError::InvalidCode { field: "identity".into(), reason: message },
+            CoreError::CorruptVault { .. } => SofttokenError::CorruptData { message },
+            CoreError::KeyUnavailable(_) => SofttokenError::KeyUnavailable { message },
+            CoreError::Platform(_) => SofttokenError::Platform { message },
+            CoreError::Storage(_) => SofttokenError::Storage { message },
+            CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { message },
+            CoreError::UnsupportedVersion(_) | CoreError::UnsupportedFormat { .. } | CoreError::State(_) => SofttokenError::Unsupported { message },
+        }
+    }
+}
+
+/// How a foreign key store failed.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KeyStoreError {
+    /// The key does not exist (new device, key invalidated).
+    #[error("key missing: {message}")]
+    KeyMissing {
+        /// Details.
+        message: String,
+    },
+    /// The sealed bytes were not made by this key or were altered.
+    #[error("sealed data rejected")]
+    Rejected,
+    /// Anything else (authentication cancelled, I/O, an unexpected exception).
+    #[error("{message}")]
+    Failed {
+        /// Details.
+        message: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KeyStoreError::Failed { message: format!("unexpected error in the key store: {}", e.reason) }
+    }
+}
+
+/// The platform's non-exportable key (Android Keystore, iOS Keychain / Secure Enclave), implemented
+/// by the app. Labels starting with `softtoken/v1/biometric/` must use a user-authentication-bound key.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeyStore: Send + Sync {
+    /// A short stable name recorded in the vault header (e.g. `android-keystore`).
+    fn kind(&self) -> Result<String, KeyStoreError>;
+    /// Encrypts and authenticates `plaintext` under the key for `label`.
+    fn seal(&self, label: String, plaintext: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    /// Reverses `seal`; `Rejected` for altered bytes.
+    fn open(&self, label: String, sealed: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    /// Reads a small record; `None` when absent.
+    fn load(&self, label: String) -> Result<Option<Vec<u8>>, KeyStoreError>;
+    /// Writes a small record durably.
+    fn store(&self, label: String, bytes: Vec<u8>) -> Result<(), KeyStoreError>;
+}
+
+/// The foreign store seen as the core's trait.
+struct ForeignStore(Arc<dyn DeviceKeyStore>);
+
+fn to_core(e: KeyStoreError) -> core_ks::KeyStoreError {
+    match e {
+        KeyStoreError::KeyMissing { message } => core_ks::KeyStoreError::KeyMissing(message),
+        KeyStoreError::Rejected => core_ks::KeyStoreError::Rejected,
+        KeyStoreError::Failed { message } => core_ks::KeyStoreError::Failed(message),
+    }
+}
+
+impl core_ks::DeviceKeyStore for ForeignStore {
+    fn kind(&self) -> String {
+        self.0.kind().unwrap_or_else(|e| format!("unavailable ({e})"))
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, core_ks::KeyStoreError> {
+        self.0.seal(label.into(), plaintext.to_vec()).map_err(to_core)
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, core_ks::KeyStoreError> {
+        self.0.open(label.into(), sealed.to_vec()).map_err(to_core)
+    }
+    fn load(&self, label: &str) -> Result<Option<Vec<u8>>, core_ks::KeyStoreError> {
+        self.0.load(label.into()).map_err(to_core)
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> Result<(), core_ks::KeyStoreError> {
+        self.0.store(label.into(), bytes.to_vec()).map_err(to_core)
+    }
+}
+
+/// Vault creation settings.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct VaultSettings {
+    /// Argon2id memory in MiB (19..=1024).
+    pub kdf_memory_mib: u32,
+    /// Argon2id passes (2..=16).
+    pub kdf_passes: u32,
+    /// Argon2id lanes (1..=16).
+    pub kdf_lanes: u32,
+    /// Wrong PINs before the vault locks for good.
+    pub max_attempts: u32,
+}
+
+/// The recommended settings: 64 MiB, 3 passes, 4 lanes, 10 attempts.
+#[uniffi::export]
+pub fn default_vault_settings() -> VaultSettings {
+    let d = VaultOptions::default();
+    VaultSettings { kdf_memory_mib: d.kdf.m_kib / 1024, kdf_passes: d.kdf.t, kdf_lanes: d.kdf.p, max_attempts: d.max_attempts }
+}
+
+/// An identity as the UI lists it (never its seed).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct IdentityInfo {
+    /// Stable id.
+    pub id: String,
+    /// Token name.
+    pub name: String,
+    /// Identity provider.
+    pub provider: Option<String>,
+    /// `entrust`, `totp` or `hotp`.
+    pub kind: String,
+    /// Entrust serial number.
+    pub serial: Option<String>,
+    /// Code length.
+    pub digits: u8,
+    /// Seconds per code.
+    pub period: u32,
+}
+
+impl From<&softtoken_core::identity::Identity> for IdentityInfo {
+    fn from(i: &softtoken_core::identity::Identity) -> Self {
+        IdentityInfo { id: i.id.clone(), name: i.name.clone(), provider: i.provider.clone(), kind: i.kind.name().into(), serial: i.serial.clone(), digits: i.digits, period: i.period }
+    }
+}
+
+/// A code to show.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CodeInfo {
+    /// The digits.
+    pub code: String,
+    /// Seconds until it changes (none for HOTP).
+    pub remaining_s: Option<u32>,
+}
+
+impl From<ShownCode> for CodeInfo {
+    fn from(c: ShownCode) -> Self {
+        CodeInfo { code: c.code, remaining_s: c.remaining_s }
+    }
+}
+
+/// A code the official app showed, and when.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ObservedCode {
+    /// The code.
+    pub code: String,
+    /// Unix time it was shown.
+    pub unix_time: u64,
+}
+
+/// One item an import did not store.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SkippedItem {
+    /// The item's label.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportResult {
+    /// Names stored.
+    pub imported: Vec<String>,
+    /// Items not stored.
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// An activation shown before anything is stored; `cancel` (or dropping it) wipes it.
+#[derive(uniffi::Object)]
+pub struct PendingActivation {
+    inner: Mutex<Option<softtoken_core::activation::PendingActivation>>,
+    serial: String,
+    provider: Option<String>,
+    policy: Option<String>,
+    registration_code: String,
+    digits: u8,
+}
+
+impl PendingActivation {
+    fn wrap(p: softtoken_core::activation::PendingActivation) -> Arc<Self> {
+        Arc::new(PendingActivation {
+            serial: p.serial.to_string(),
+            provider: p.provider.clone(),
+            policy: p.policy.clone(),
+            registration_code: p.registration_code.to_string(),
+            digits: p.digits,
+            inner: Mutex::new(Some(p)),
+        })
+    }
+}
+
+#[uniffi::export]
+impl PendingActivation {
+    /// Serial number.
+    pub fn serial(&self) -> String {
+        self.serial.clone()
+    }
+    /// Identity provider (the registration address's host).
+    pub fn provider(&self) -> Option<String> {
+        self.provider.clone()
+    }
+    /// Policy string, verbatim.
+    pub fn policy(&self) -> Option<String> {
+        self.policy.clone()
+    }
+    /// The code the user types into the portal.
+    pub fn registration_code(&self) -> String {
+        self.registration_code.clone()
+    }
+    /// Code length.
+    pub fn digits(&self) -> u8 {
+        self.digits
+    }
+    /// Wipes the activation; committing it afterwards fails.
+    pub fn cancel(&self) {
+        lock(&self.inner).take();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs blocking work (Argon2, the recovery search) on its own thread, so the caller's coroutine
+/// or task is not blocked while it runs.
+async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, SofttokenError> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.await.map_err(|_| SofttokenError::Platform { message: "background work stopped".into() })
+}
+
+/// One vault: unlock, list, codes, activations, backups.
+#[derive(uniffi::Object)]
+pub struct Authenticator {
+    session: Arc<Mutex<Session>>,
+}
+
+type R<T> = Result<T, SofttokenError>;
+
+#[uniffi::export]
+impl Authenticator {
+    /// A vault at `path` sealed by `key_store` (the file need not exist yet).
+    #[uniffi::constructor]
+    pub fn new(path: String, key_store: Arc<dyn DeviceKeyStore>) -> Arc<Self> {
+        let store: Arc<dyn core_ks::DeviceKeyStore> = Arc::new(ForeignStore(key_store));
+        Arc::new(Authenticator { session: Arc::new(Mutex::new(Session::new(path.into(), store, Arc::new(softtoken_core::otp::SystemClock)))) })
+    }
+
+    /// Whether the vault file exists.
+    pub fn exists(&self) -> bool {
+        lock(&self.session).exists()
+    }
+
+    /// Creates the vault (PIN optional) and leaves it unlocked.
+    pub async fn create(&self, pin: Option<String>, settings: VaultSettings) -> R<()> {
+        let session = self.session.clone();
+        let options = VaultOptions { kdf: KdfParams { m_kib: settings.kdf_memory_mib.saturating_mul(1024), t: settings.kdf_passes, p: settings.kdf_lanes }, max_attempts: settings.max_attempts };
+        off_thread(move || lock(&session).create(pin.as_deref(), options)).await??;
+        Ok(())
+    }
+
+    /// Unlocks with the PIN (none for a PIN-less vault).
+    pub async fn unlock(&self, pin: Option<String>) -> R<()> {
+        let session = self.session.clone();
+        off_thread(move || lock(&session).unlock(pin.as_deref())).await??;
+        Ok(())
+    }
+
+    /// Unlocks with the biometric slot (the platform prompts).
+    pub async fn unlock_biometric(&self) -> R<()> {
+        let session = self.session.clone();
+        off_thread(move || lock(&session).unlock_biometric()).await??;
+        Ok(())
+    }
+
+    /// Locks now.
+    pub fn lock(&self) {
+        lock(&self.session).lock();
+    }
+
+    /// Whether the vault is unlocked (after the idle lock is applied).
+    pub fn is_unlocked(&self) -> bool {
+        lock(&self.session).is_unlocked()
+    }
+
+    /// Whether unlocking needs a PIN.
+    pub fn has_pin(&self) -> R<bool> {
+        Ok(lock(&self.session).has_pin()?)
+    }
+
+    /// Seconds of inactivity before the vault locks itself (0: never).
+    pub fn set_auto_lock(&self, seconds: u64) {
+        lock(&self.session).set_auto_lock(seconds);
+    }
+
+    /// All identities.
+    pub fn identities(&self) -> R<Vec<IdentityInfo>> {
+        Ok(lock(&self.session).identities()?.iter().map(IdentityInfo::from).collect())
+    }
+
+    /// The current code of an identity (HOTP advances its counter).
+    pub fn code(&self, id: String) -> R<CodeInfo> {
+        Ok(lock(&self.session).code(&id)?.into())
+    }
+
+    /// The code at a given Unix time.
+    pub fn code_at(&self, id: String, unix_time: u64) -> R<CodeInfo> {
+        Ok(lock(&self.session).code_at(&id, unix_time)?.into())
+    }
+
+    /// Previews an activation from a QR URI and its password.
+    pub fn begin_qr_activation(&self, uri: String, password: String, digits: Option<u8>) -> R<Arc<PendingActivation>> {
+        Ok(PendingActivation::wrap(lock(&self.session).begin_qr_activation(&uri, &password, digits)?))
+    }
+
+    /// Previews an activation from a typed serial number and activation code.
+    pub fn begin_manual_activation(&self, serial: String, activation_code: String, digits: Option<u8>) -> R<Arc<PendingActivation>> {
+        Ok(PendingActivation::wrap(lock(&self.session).begin_manual_activation(&serial, &activation_code, digits)?))
+    }
+
+    /// Stores a previewed activation.
+    pub fn commit_activation(&self, pending: Arc<PendingActivation>, name: Option<String>) -> R<IdentityInfo> {
+        let p = lock(&pending.inner).take().ok_or(SofttokenError::Unsupported { message: "this activation was cancelled or already stored".into() })?;
+        Ok((&lock(&self.session).commit_activation(p, name.as_deref())?).into())
+    }
+
+    /// Adds an otpauth:// URI.
+    pub fn add_otpauth(&self, uri: String, name: Option<String>) -> R<IdentityInfo> {
+        Ok((&lock(&self.session).add_otpauth(&uri, name.as_deref())?).into())
+    }
+
+    /// Moves a token activated in the official app (registration code, or codes it showed).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_existing(
+        &self,
+        serial: String,
+        activation_code: String,
+        policy: Option<String>,
+        registration_code: Option<String>,
+        codes: Vec<ObservedCode>,
+        digits: Option<u8>,
+        name: Option<String>,
+    ) -> R<IdentityInfo> {
+        let session = self.session.clone();
+        let otps: Vec<ObservedOtp> = codes.into_iter().map(|c| ObservedOtp { code: c.code, unix_time: c.unix_time }).collect();
+        let identity = off_thread(move || {
+            lock(&session).import_existing(&serial, &activation_code, policy.as_deref(), registration_code.as_deref(), &otps, digits, name.as_deref())
+        })
+        .await??;
+        Ok((&identity).into())
+    }
+
+    /// Renames an identity.
+    pub fn rename(&self, id: String, name: String) -> R<()> {
+        Ok(lock(&self.session).rename(&id, &name)?)
+    }
+
+    /// Removes an identity.
+    pub fn remove(&self, id: String) -> R<()> {
+        Ok(lock(&self.session).remove(&id)?)
+    }
+
+    /// Sets, changes or (none) removes the PIN.
+    pub async fn change_pin(&self, new_pin: Option<String>) -> R<()> {
+        let session = self.session.clone();
+        off_thread(move || lock(&session).change_pin(new_pin.as_deref())).await??;
+        Ok(())
+    }
+
+    /// Turns biometric unlock on or off.
+    pub fn set_biometric(&self, enabled: bool) -> R<()> {
+        Ok(lock(&self.session).set_biometric(enabled)?)
+    }
+
+    /// The explicit, PIN-confirmed export: an encrypted backup file's bytes.
+    pub async fn export_backup(&self, pin: Option<String>, password: String) -> R<Vec<u8>> {
+        let session = self.session.clone();
+        Ok(off_thread(move || lock(&session).export_backup(pin.as_deref(), &password, KdfParams::DEFAULT)).await??)
+    }
+
+    /// Imports a softtoken backup; every item is reported.
+    pub async fn import_backup(&self, bytes: Vec<u8>, password: String) -> R<ImportResult> {
+        let session = self.session.clone();
+        let report = off_thread(move || lock(&session).import_backup(&bytes, &password)).await??;
+        Ok(ImportResult { imported: report.imported, skipped: report.skipped.into_iter().map(|(name, reason)| SkippedItem { name, reason }).collect() })
+    }
+}

@@ -1,0 +1,288 @@
+//! A session over one vault: open or create, unlock (PIN or biometric), lock, lock by itself after
+//! an idle time, and the operations the apps call. The shells' `Authenticator` objects are thin
+//! wrappers over this type.
+
+use crate::activation::{entrust_identity, otpauth_identity, PendingActivation};
+use crate::entrust::{self, ActivationCode, ObservedOtp, SerialNumber};
+use crate::error::{Error, Result};
+use crate::identity::{Identity, IdentityKind};
+use crate::otp::{Clock, TimedCode};
+use crate::uri::OtpAuth;
+use crate::vault::backup::ImportReport;
+use crate::vault::keys::KdfParams;
+use crate::vault::keystore::DeviceKeyStore;
+use crate::vault::{LockedVault, Vault, VaultOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A code as the apps show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownCode {
+    /// The digits.
+    pub code: String,
+    /// Seconds until it changes (`None` for HOTP).
+    pub remaining_s: Option<u32>,
+}
+
+/// One vault, its lock state and its idle timer.
+pub struct Session {
+    path: PathBuf,
+    store: Arc<dyn DeviceKeyStore>,
+    clock: Arc<dyn Clock>,
+    vault: Option<Vault>,
+    idle_limit_s: u64,
+    last_activity: u64,
+}
+
+/// Default idle time before the vault locks itself.
+pub const DEFAULT_AUTO_LOCK_S: u64 = 300;
+
+impl Session {
+    /// A session for the vault at `path` (which may not exist yet).
+    pub fn new(path: PathBuf, store: Arc<dyn DeviceKeyStore>, clock: Arc<dyn Clock>) -> Self {
+        Session { path, store, clock, vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0 }
+    }
+
+    /// Whether a vault file exists.
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Creates the vault and leaves it unlocked.
+    pub fn create(&mut self, pin: Option<&str>, options: VaultOptions) -> Result<()> {
+        self.vault = Some(Vault::create(&self.path, self.store.clone(), pin, options)?);
+        self.touch();
+        Ok(())
+    }
+
+    /// Unlocks with the PIN (`None` for a PIN-less vault).
+    pub fn unlock(&mut self, pin: Option<&str>) -> Result<()> {
+        let v = Vault::open(&self.path, self.store.clone(), pin, self.clock.unix_time())?;
+        self.vault = Some(v);
+        self.touch();
+        Ok(())
+    }
+
+    /// Unlocks with the biometric slot.
+    pub fn unlock_biometric(&mut self) -> Result<()> {
+        self.vault = Some(LockedVault::open(&self.path, self.store.clone())?.unlock_biometric()?);
+        self.touch();
+        Ok(())
+    }
+
+    /// Locks: the identities and the data key are dropped (zeroized).
+    pub fn lock(&mut self) {
+        self.vault = None;
+    }
+
+    /// Seconds of inactivity before the vault locks itself (0: never).
+    pub fn set_auto_lock(&mut self, seconds: u64) {
+        self.idle_limit_s = seconds;
+    }
+
+    /// Whether the vault is unlocked (applies the idle lock first).
+    pub fn is_unlocked(&mut self) -> bool {
+        self.expire();
+        self.vault.is_some()
+    }
+
+    /// Whether unlocking needs a PIN; costs no attempt.
+    pub fn has_pin(&self) -> Result<bool> {
+        match &self.vault {
+            Some(v) => Ok(v.has_pin()),
+            None => Ok(LockedVault::open(&self.path, self.store.clone())?.has_pin()),
+        }
+    }
+
+    /// Whether biometric unlock is enabled.
+    pub fn has_biometric(&self) -> Result<bool> {
+        Ok(LockedVault::open(&self.path, self.store.clone())?.has_biometric())
+    }
+
+    fn touch(&mut self) {
+        self.last_activity = self.clock.unix_time();
+    }
+
+    fn expire(&mut self) {
+        if self.idle_limit_s > 0 && self.vault.is_some() && self.clock.unix_time().saturating_sub(self.last_activity) >= self.idle_limit_s {
+            self.vault = None;
+        }
+    }
+
+    /// The unlocked vault (an activity: it restarts the idle timer).
+    pub fn vault(&mut self) -> Result<&mut Vault> {
+        self.expire();
+        self.touch();
+        self.vault.as_mut().ok_or(Error::VaultLocked)
+    }
+
+    /// All identities.
+    pub fn identities(&mut self) -> Result<Vec<Identity>> {
+        Ok(self.vault()?.identities().to_vec())
+    }
+
+    /// The code of an identity now (HOTP: advances and saves the counter first).
+    pub fn code(&mut self, id: &str) -> Result<ShownCode> {
+        let now = self.clock.unix_time();
+        self.code_at(id, now)
+    }
+
+    /// The code of an identity at `unix_time` (HOTP ignores the time).
+    pub fn code_at(&mut self, id: &str, unix_time: u64) -> Result<ShownCode> {
+        let v = self.vault()?;
+        if v.find(id)?.kind == IdentityKind::Hotp {
+            return Ok(ShownCode { code: v.next_hotp(id)?, remaining_s: None });
+        }
+        let TimedCode { code, remaining_s, .. } = v.find(id)?.code_at(unix_time)?;
+        Ok(ShownCode { code, remaining_s: Some(remaining_s) })
+    }
+
+    /// Starts an activation from a QR URI and its password (nothing stored yet).
+    pub fn begin_qr_activation(&self, uri: &str, password: &str, digits: Option<u8>) -> Result<PendingActivation> {
+        PendingActivation::from_uri(uri, password, digits, &ring::rand::SystemRandom::new())
+    }
+
+    /// Starts an activation from typed serial number and activation code.
+    pub fn begin_manual_activation(&self, serial: &str, activation_code: &str, digits: Option<u8>) -> Result<PendingActivation> {
+        PendingActivation::from_numbers(serial, activation_code, digits, &ring::rand::SystemRandom::new())
+    }
+
+    /// Stores a previewed activation.
+    pub fn commit_activation(&mut self, pending: PendingActivation, name: Option<&str>) -> Result<Identity> {
+        let now = self.clock.unix_time();
+        let identity = pending.into_identity(name, None, now, &ring::rand::SystemRandom::new())?;
+        Ok(self.vault()?.add(identity)?.clone())
+    }
+
+    /// Adds an otpauth URI.
+    pub fn add_otpauth(&mut self, uri: &str, name: Option<&str>) -> Result<Identity> {
+        let now = self.clock.unix_time();
+        let identity = otpauth_identity(&OtpAuth::parse(uri)?, name, now, &ring::rand::SystemRandom::new())?;
+        Ok(self.vault()?.add(identity)?.clone())
+    }
+
+    /// Moves a token activated in the official app: from its registration code, or from codes it
+    /// showed (searched on all cores).
+    #[allow(clippy::too_many_arguments)]
+    pub fn import_existing(
+        &mut self,
+        serial: &str,
+        activation_code: &str,
+        policy: Option<&str>,
+        registration_code: Option<&str>,
+        otps: &[ObservedOtp],
+        digits: Option<u8>,
+        name: Option<&str>,
+    ) -> Result<Identity> {
+        let serial = SerialNumber::parse(serial)?;
+        let ac = ActivationCode::parse(activation_code)?;
+        let (seed, digits, policy) = match registration_code {
+            Some(rc) => {
+                let rc = entrust::RegistrationCode::parse(rc)?;
+                let digits = digits.unwrap_or(entrust::DEFAULT_DIGITS);
+                (entrust::seed_from_registration(&serial, &ac, &rc, policy), digits, policy.map(str::to_string))
+            }
+            None => {
+                let found = entrust::recover(&serial, &ac, policy, otps)?;
+                (found.seed, found.digits, if found.policy_used { policy.map(str::to_string) } else { None })
+            }
+        };
+        let now = self.clock.unix_time();
+        let identity = entrust_identity(&serial, seed, digits, policy, None, None, name, now, &ring::rand::SystemRandom::new())?;
+        Ok(self.vault()?.add(identity)?.clone())
+    }
+
+    /// Renames an identity.
+    pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
+        self.vault()?.rename(id, name)
+    }
+
+    /// Removes an identity.
+    pub fn remove(&mut self, id: &str) -> Result<()> {
+        self.vault()?.remove(id).map(|_| ())
+    }
+
+    /// Changes, sets or removes the PIN.
+    pub fn change_pin(&mut self, new_pin: Option<&str>) -> Result<()> {
+        self.vault()?.change_pin(new_pin, None)
+    }
+
+    /// Turns biometric unlock on or off.
+    pub fn set_biometric(&mut self, enabled: bool) -> Result<()> {
+        self.vault()?.set_biometric(enabled)
+    }
+
+    /// An encrypted backup: the explicit, PIN-confirmed export (the PIN is checked again, and a
+    /// wrong one counts as an attempt).
+    pub fn export_backup(&mut self, pin: Option<&str>, password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
+        if self.vault()?.has_pin() {
+            Vault::open(&self.path, self.store.clone(), Some(pin.ok_or(Error::WrongPin { attempts_left: 0 })?), self.clock.unix_time())?;
+        }
+        self.vault()?.export_backup(password, kdf)
+    }
+
+    /// Imports a softtoken backup, item by item.
+    pub fn import_backup(&mut self, bytes: &[u8], password: &str) -> Result<ImportReport> {
+        let items = crate::import::from_backup(bytes, password)?;
+        self.vault()?.import(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::FixedClock;
+    use crate::vault::MemoryKeyStore;
+    use std::sync::Mutex;
+
+    struct TestClock(Mutex<u64>);
+    impl Clock for TestClock {
+        fn unix_time(&self) -> u64 {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    #[test]
+    fn auto_lock_after_idle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(TestClock(Mutex::new(1_000)));
+        let mut s = Session::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), clock.clone());
+        s.create(Some("1234"), VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+        s.set_auto_lock(60);
+        s.add_otpauth("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", None).unwrap();
+        *clock.0.lock().unwrap() = 1_059;
+        assert!(s.is_unlocked());
+        assert_eq!(s.code_at("a", 59).unwrap(), ShownCode { code: "287082".into(), remaining_s: Some(1) });
+        *clock.0.lock().unwrap() = 1_200;
+        assert!(!s.is_unlocked());
+        assert_eq!(s.identities().unwrap_err(), Error::VaultLocked);
+        s.unlock(Some("1234")).unwrap();
+        assert_eq!(s.identities().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn export_needs_the_pin_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Session::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), Arc::new(FixedClock(5)));
+        s.create(Some("1234"), VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+        assert!(matches!(s.export_backup(Some("9999"), "long password", KdfParams::MINIMUM), Err(Error::WrongPin { .. })));
+        assert!(s.export_backup(None, "long password", KdfParams::MINIMUM).is_err());
+        let b = s.export_backup(Some("1234"), "long password", KdfParams::MINIMUM).unwrap();
+        assert!(b.starts_with(b"STBACKUP"));
+    }
+
+    #[test]
+    fn activation_preview_commit_and_moving_a_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Session::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), Arc::new(FixedClock(1_570_434_609)));
+        s.create(None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+        let moved = s
+            .import_existing("48244-13456", "1745-7712-6942-8698", None, None, &[ObservedOtp { code: "043700".into(), unix_time: 1_570_434_609 }], None, Some("moved"))
+            .unwrap();
+        assert_eq!(s.code(&moved.id).unwrap().code, "043700");
+        let p = s.begin_manual_activation("48244-13456", "1745-7712-6942-8698", Some(8)).unwrap();
+        let id = s.commit_activation(p, Some("new")).unwrap();
+        assert_eq!(id.digits, 8);
+        assert_eq!(s.identities().unwrap().len(), 2);
+    }
+}
