@@ -46,40 +46,40 @@ pub enum SofttokenError {
         reason: String,
     },
     /// The vault or backup is damaged or was tampered with.
-    #[error("{message}")]
+    #[error("{detail}")]
     CorruptData {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// The device key is gone (another device, key invalidated): restore a backup.
-    #[error("{message}")]
+    #[error("{detail}")]
     KeyUnavailable {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// Reading or writing files failed.
-    #[error("{message}")]
+    #[error("{detail}")]
     Storage {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// The organisation's policy forbids it.
-    #[error("{message}")]
+    #[error("{detail}")]
     PolicyViolation {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// Not possible in this state or not supported.
-    #[error("{message}")]
+    #[error("{detail}")]
     Unsupported {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// The platform (key store) failed.
-    #[error("{message}")]
+    #[error("{detail}")]
     Platform {
         /// Details.
-        message: String,
+        detail: String,
     },
 }
 
@@ -97,12 +97,12 @@ impl From<CoreError> for SofttokenError {
             CoreError::MalformedPayload(reason) => SofttokenError::InvalidCode { field: "activation payload".into(), reason },
             CoreError::NoMatch | CoreError::Ambiguous { .. } => SofttokenError::InvalidCode { field: "OTP".into(), reason: message },
             CoreError::NotFound(_) => SofttokenError::InvalidCode { field: "identity".into(), reason: message },
-            CoreError::CorruptVault { .. } => SofttokenError::CorruptData { message },
-            CoreError::KeyUnavailable(_) => SofttokenError::KeyUnavailable { message },
-            CoreError::Platform(_) => SofttokenError::Platform { message },
-            CoreError::Storage(_) => SofttokenError::Storage { message },
-            CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { message },
-            CoreError::UnsupportedVersion(_) | CoreError::UnsupportedFormat { .. } | CoreError::State(_) => SofttokenError::Unsupported { message },
+            CoreError::CorruptVault { .. } => SofttokenError::CorruptData { detail: message },
+            CoreError::KeyUnavailable(_) => SofttokenError::KeyUnavailable { detail: message },
+            CoreError::Platform(_) => SofttokenError::Platform { detail: message },
+            CoreError::Storage(_) => SofttokenError::Storage { detail: message },
+            CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { detail: message },
+            CoreError::UnsupportedVersion(_) | CoreError::UnsupportedFormat { .. } | CoreError::State(_) => SofttokenError::Unsupported { detail: message },
         }
     }
 }
@@ -111,25 +111,25 @@ impl From<CoreError> for SofttokenError {
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KeyStoreError {
     /// The key does not exist (new device, key invalidated).
-    #[error("key missing: {message}")]
+    #[error("key missing: {detail}")]
     KeyMissing {
         /// Details.
-        message: String,
+        detail: String,
     },
     /// The sealed bytes were not made by this key or were altered.
     #[error("sealed data rejected")]
     Rejected,
     /// Anything else (authentication cancelled, I/O, an unexpected exception).
-    #[error("{message}")]
+    #[error("{detail}")]
     Failed {
         /// Details.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        KeyStoreError::Failed { message: format!("unexpected error in the key store: {}", e.reason) }
+        KeyStoreError::Failed { detail: format!("unexpected error in the key store: {}", e.reason) }
     }
 }
 
@@ -154,9 +154,9 @@ struct ForeignStore(Arc<dyn DeviceKeyStore>);
 
 fn to_core(e: KeyStoreError) -> core_ks::KeyStoreError {
     match e {
-        KeyStoreError::KeyMissing { message } => core_ks::KeyStoreError::KeyMissing(message),
+        KeyStoreError::KeyMissing { detail } => core_ks::KeyStoreError::KeyMissing(detail),
         KeyStoreError::Rejected => core_ks::KeyStoreError::Rejected,
-        KeyStoreError::Failed { message } => core_ks::KeyStoreError::Failed(message),
+        KeyStoreError::Failed { detail } => core_ks::KeyStoreError::Failed(detail),
     }
 }
 
@@ -328,7 +328,7 @@ async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static
     std::thread::spawn(move || {
         let _ = tx.send(work());
     });
-    rx.await.map_err(|_| SofttokenError::Platform { message: "background work stopped".into() })
+    rx.await.map_err(|_| SofttokenError::Platform { detail: "background work stopped".into() })
 }
 
 /// One vault: unlock, list, codes, activations, backups.
@@ -422,7 +422,7 @@ impl Authenticator {
 
     /// Stores a previewed activation.
     pub fn commit_activation(&self, pending: Arc<PendingActivation>, name: Option<String>) -> R<IdentityInfo> {
-        let p = lock(&pending.inner).take().ok_or(SofttokenError::Unsupported { message: "this activation was cancelled or already stored".into() })?;
+        let p = lock(&pending.inner).take().ok_or(SofttokenError::Unsupported { detail: "this activation was cancelled or already stored".into() })?;
         Ok((&lock(&self.session).commit_activation(p, name.as_deref())?).into())
     }
 

@@ -1,0 +1,7 @@
+@file:Suppress("unused", "UNUSED_PARAMETER")
+
+package android.app
+
+abstract class Activity {
+    abstract val window: android.view.Window
+}

@@ -1,0 +1,141 @@
+// Portable part of the Android shell: compiled and tested on the JVM (tests/kotlin/run.sh).
+package org.softtoken.android
+
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
+import uniffi.softtoken_ffi.Authenticator
+import uniffi.softtoken_ffi.CodeInfo
+import uniffi.softtoken_ffi.DeviceKeyStore
+import uniffi.softtoken_ffi.IdentityInfo
+import uniffi.softtoken_ffi.ImportResult
+import uniffi.softtoken_ffi.ObservedCode
+import uniffi.softtoken_ffi.PendingActivation
+import uniffi.softtoken_ffi.SofttokenException
+import uniffi.softtoken_ffi.VaultSettings
+import uniffi.softtoken_ffi.defaultVaultSettings
+
+/** Errors a UI acts on: the generated sealed hierarchy (WrongPin, Locked, CorruptData, …). */
+typealias SofttokenError = SofttokenException
+
+/**
+ * One vault on this device. Thin: every call goes to the Rust core. Close it (or use `use {}`)
+ * to lock the vault and free the native object.
+ */
+class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
+    private val inner = Authenticator(path, keyStore)
+
+    /** Whether the vault file exists. */
+    val exists: Boolean get() = inner.exists()
+
+    /** Whether the vault is unlocked (after the idle lock). */
+    val isUnlocked: Boolean get() = inner.isUnlocked()
+
+    /** Creates the vault (PIN optional, required when a policy demands one) and leaves it unlocked. */
+    suspend fun create(pin: String?, settings: VaultSettings = defaultVaultSettings()) = inner.create(pin, settings)
+
+    /** Unlocks with the PIN; throws [SofttokenException.WrongPin], [SofttokenException.Locked], … */
+    suspend fun unlock(pin: String?) = inner.unlock(pin)
+
+    /** Unlocks with the biometric slot (the key store prompts). */
+    suspend fun unlockBiometric() = inner.unlockBiometric()
+
+    /** Locks now. */
+    fun lock() = inner.lock()
+
+    /** Whether unlocking needs a PIN. */
+    fun hasPin(): Boolean = inner.hasPin()
+
+    /** Seconds of inactivity before the vault locks itself (0: never). */
+    fun setAutoLock(seconds: Long) = inner.setAutoLock(seconds.toULong())
+
+    /** All identities (never their seeds). */
+    fun identities(): List<IdentityInfo> = inner.identities()
+
+    /** The current code of an identity. */
+    fun code(id: String): CodeInfo = inner.code(id)
+
+    /** The code at a Unix time. */
+    fun codeAt(id: String, unixTime: Long): CodeInfo = inner.codeAt(id, unixTime.toULong())
+
+    /** The identity's code, re-read every second (for a screen showing a countdown). */
+    fun codes(id: String, tickMillis: Long = 1000): Flow<CodeInfo> = flow {
+        while (true) {
+            emit(inner.code(id))
+            delay(tickMillis)
+        }
+    }
+
+    /** Previews an activation from a scanned QR code and its password. */
+    fun beginQrActivation(uri: String, password: String, digits: Int? = null): PendingActivation =
+        inner.beginQrActivation(uri, password, digits?.toUByte())
+
+    /** Previews an activation from a typed serial number and activation code. */
+    fun beginManualActivation(serial: String, activationCode: String, digits: Int? = null): PendingActivation =
+        inner.beginManualActivation(serial, activationCode, digits?.toUByte())
+
+    /** Stores a previewed activation. */
+    fun commitActivation(pending: PendingActivation, name: String? = null): IdentityInfo = inner.commitActivation(pending, name)
+
+    /** Adds an otpauth:// URI. */
+    fun addOtpauth(uri: String, name: String? = null): IdentityInfo = inner.addOtpauth(uri, name)
+
+    /** Moves a token activated in the official app (its registration code, or codes it showed). */
+    suspend fun importExisting(
+        serial: String,
+        activationCode: String,
+        policy: String? = null,
+        registrationCode: String? = null,
+        codes: List<Pair<String, Long>> = emptyList(),
+        digits: Int? = null,
+        name: String? = null,
+    ): IdentityInfo = inner.importExisting(
+        serial, activationCode, policy, registrationCode,
+        codes.map { (code, time) -> ObservedCode(code, time.toULong()) }, digits?.toUByte(), name,
+    )
+
+    /** Renames an identity. */
+    fun rename(id: String, name: String) = inner.rename(id, name)
+
+    /** Removes an identity. */
+    fun remove(id: String) = inner.remove(id)
+
+    /** Sets, changes or (null) removes the PIN. */
+    suspend fun changePin(newPin: String?) = inner.changePin(newPin)
+
+    /** The explicit, PIN-confirmed export: an encrypted backup. */
+    suspend fun exportBackup(pin: String?, password: String): ByteArray = inner.exportBackup(pin, password)
+
+    /** Imports a softtoken backup. */
+    suspend fun importBackup(bytes: ByteArray, password: String): ImportResult = inner.importBackup(bytes, password)
+
+    private val closed = java.util.concurrent.atomic.AtomicBoolean(false)
+
+    /** Locks the vault and frees the native object; later calls throw IllegalStateException. */
+    override fun close() {
+        if (closed.compareAndSet(false, true)) {
+            inner.lock()
+            inner.close()
+        }
+    }
+}
+
+/** The platform clipboard, seen through what the auto-clear needs. */
+interface SecretClipboard {
+    /** Puts text on the clipboard, marked sensitive where the platform supports it. */
+    fun set(text: String)
+    /** What the clipboard holds now (null when empty or not text). */
+    fun current(): String?
+    /** Empties the clipboard. */
+    fun clear()
+}
+
+/**
+ * Copies a code and clears it after [clearAfterMillis] — but only if the clipboard still holds that
+ * code, so something the user copied since is never wiped.
+ */
+suspend fun copyWithAutoClear(clipboard: SecretClipboard, code: String, clearAfterMillis: Long = 30_000) {
+    clipboard.set(code)
+    delay(clearAfterMillis)
+    if (clipboard.current() == code) clipboard.clear()
+}

@@ -1,0 +1,232 @@
+package org.softtoken.test
+
+import java.nio.file.Path
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import org.softtoken.android.SecretClipboard
+import org.softtoken.android.Softtoken
+import org.softtoken.android.copyWithAutoClear
+import uniffi.softtoken_ffi.SofttokenException
+import uniffi.softtoken_ffi.VaultSettings
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+const val SPEC_URI = "igmobileotp://?action=secactivate&enc=VRUq6IoLWQRCMRITZEHtHUSWJiPwgu%2FN1BFyUHE5kxuHIEYoE3zmNTrAHeeUM5S3gzCnTy%2F%2Bdnbu%2FsjjQW%2BNEISx8C4ra8rLpxOl8E8w4KXHgjeBRgdvSzl%2BbzX5RYRrQlWgK8hsBT4pQYE0eFgW2TmRbzXu1Mu7XjKDcwsJLew32jQC2qyPLP8hljnv2rHwwsMfhQwgJUJYfctwLWWEDUFukEckaZ4O&v=1&mac=mhVL8BWKaishMa5%2B"
+val FAST = VaultSettings(19u, 2u, 1u, 10u)
+
+fun luhnValid(digits: String): Boolean {
+    val d = digits.filter { it.isDigit() }.map { it - '0' }
+    val sum = d.dropLast(1).reversed().mapIndexed { i, x -> if (i % 2 == 0) (x * 2).let { if (it > 9) it - 9 else it } else x }.sum()
+    return (10 - sum % 10) % 10 == d.last()
+}
+
+class SofttokenTest {
+    @TempDir lateinit var dir: Path
+
+    private fun vault(store: JceDeviceKeyStore = JceDeviceKeyStore(), name: String = "v.stv") = Softtoken(dir.resolve(name).toString(), store)
+
+    @Test fun activationFromTheSpecQrCode(): Unit = runBlocking {
+        vault().use { s ->
+            s.create("1234", FAST)
+            val p = s.beginQrActivation(SPEC_URI, "54998317")
+            assertEquals("48244-13456", p.serial())
+            assertEquals("myid.umc.edu", p.provider())
+            assertEquals("""{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}""", p.policy())
+            assertEquals(6, p.digits().toInt())
+            val id = s.commitActivation(p, "umc")
+            assertEquals("entrust", id.kind)
+            assertEquals(listOf("umc"), s.identities().map { it.name })
+        }
+    }
+
+    @Test fun registrationCodeHasItsShapeAndLuhnDigit(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            repeat(20) {
+                val rc = s.beginManualActivation("48244-13456", "1745-7712-6942-8698").registrationCode()
+                assertTrue(Regex("""\d{5}-\d{5}""").matches(rc), rc)
+                assertTrue(luhnValid(rc), rc)
+            }
+        }
+    }
+
+    @Test fun codesEqualTheRustVectorsAtFixedTimes(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            val six = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", name = "six")
+            assertEquals("043700", s.codeAt(six.id, 1570434609).code)
+            assertEquals("814835", s.codeAt(six.id, 1570351831).code)
+            assertEquals("158382", s.codeAt(six.id, 59).code)
+            assertEquals(30u, s.codeAt(six.id, 1570434600).remainingS)
+            // The same seed again is refused as a duplicate; with 8 digits it is a new identity once the 6-digit one is gone.
+            assertFailsWith<SofttokenException.Unsupported> { s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8) }
+            s.remove(six.id)
+            val eight = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8, name = "eight")
+            assertEquals("74043700", s.codeAt(eight.id, 1570434609).code)
+            assertEquals("15202852", s.codeAt(eight.id, 2000000000).code)
+        }
+    }
+
+    @Test fun movingATokenFromTwoCodes(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            val id = s.importExisting("48244-13456", "1745-7712-6942-8698", codes = listOf("043700" to 1570434609L, "814835" to 1570351831L))
+            assertEquals("202852", s.codeAt(id.id, 2000000000).code)
+        }
+    }
+
+    @Test fun createLockUnlock(): Unit = runBlocking {
+        val store = JceDeviceKeyStore()
+        vault(store).use { s ->
+            assertFalse(s.exists)
+            s.create("2580", FAST)
+            s.addOtpauth("otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
+            assertTrue(s.isUnlocked)
+            s.lock()
+            assertFalse(s.isUnlocked)
+            assertFailsWith<SofttokenException.Locked> { s.identities() }
+            assertTrue(s.hasPin())
+            s.unlock("2580")
+            assertEquals("287082", s.codeAt(s.identities()[0].id, 59).code)
+        }
+        vault(store).use { again ->
+            again.unlock("2580")
+            assertEquals(1, again.identities().size)
+        }
+    }
+
+    @Test fun wrongPinIsTypedWithAttemptsLeft(): Unit = runBlocking {
+        vault().use { s ->
+            s.create("2580", FAST)
+            s.lock()
+            val e = assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }
+            assertEquals(4u, e.attemptsLeft)
+            val e2 = assertFailsWith<SofttokenException.WrongPin> { s.unlock("0001") }
+            assertEquals(3u, e2.attemptsLeft)
+        }
+    }
+
+    @Test fun lockoutGivesRetryAfter(): Unit = runBlocking {
+        vault().use { s ->
+            s.create("2580", FAST)
+            s.lock()
+            repeat(5) { assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") } }
+            val e = assertFailsWith<SofttokenException.Locked> { s.unlock("2580") }
+            assertTrue(e.retryAfterS in 1uL..30uL, "retry after ${e.retryAfterS}")
+        }
+    }
+
+    @Test fun aFailingKeyStoreIsAPlatformErrorNotACrash(): Unit = runBlocking {
+        val store = JceDeviceKeyStore()
+        vault(store).use { s ->
+            store.failure = "keystore daemon died"
+            val e = assertFailsWith<SofttokenException.Platform> { s.create("2580", FAST) }
+            assertTrue(e.detail.contains("keystore daemon died"), e.detail)
+            store.failure = null
+            store.crash = true
+            val crash = assertFailsWith<SofttokenException.Platform> { s.create("2580", FAST) }
+            assertTrue(crash.detail.contains("simulated crash"), crash.detail)
+            store.crash = false
+            s.create("2580", FAST)
+            assertTrue(s.isUnlocked)
+        }
+    }
+
+    @Test fun aMissingDeviceKeyIsKeyUnavailable(): Unit = runBlocking {
+        val store = JceDeviceKeyStore()
+        vault(store).use { s -> s.create(null, FAST) }
+        store.deleteKey()
+        vault(store).use { s -> assertFailsWith<SofttokenException.KeyUnavailable> { s.unlock(null) } }
+    }
+
+    @Test fun badInputsAreTyped(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            val garbage = assertFailsWith<SofttokenException.InvalidCode> { s.beginQrActivation("not a uri", "12345678") }
+            assertEquals("uri", garbage.field)
+            assertFailsWith<SofttokenException.WrongPassword> { s.beginQrActivation(SPEC_URI, "54998318") }
+            val check = assertFailsWith<SofttokenException.InvalidCode> { s.beginManualActivation("48244-13456", "1745-7712-6942-8699") }
+            assertEquals("activation code", check.field)
+            assertEquals("check digit does not match", check.reason)
+            assertFailsWith<SofttokenException.InvalidCode> { s.addOtpauth("otpauth://totp/x?secret=1") }
+        }
+    }
+
+    @Test fun cancelledActivationIsNotStored(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            val p = s.beginManualActivation("48244-13456", "1745-7712-6942-8698")
+            p.cancel()
+            assertFailsWith<SofttokenException.Unsupported> { s.commitActivation(p) }
+            assertTrue(s.identities().isEmpty())
+            p.close()
+        }
+    }
+
+    @Test fun objectsCloseCleanly(): Unit = runBlocking {
+        val s = vault()
+        s.create(null, FAST)
+        s.close()
+        assertFailsWith<IllegalStateException> { s.identities() }
+        s.close() // closing twice is harmless
+    }
+
+    @Test fun asyncCallsWorkFromCoroutines(): Unit = runBlocking {
+        vault().use { s ->
+            withContext(Dispatchers.Default) { s.create("2580", FAST) }
+            val id = s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").id
+            s.lock()
+            // Several coroutines unlocking at once: all succeed, none blocks the others forever.
+            (1..4).map { async(Dispatchers.Default) { s.unlock("2580") } }.awaitAll()
+            val ticks = s.codes(id, tickMillis = 10).take(3).toList()
+            assertEquals(3, ticks.size)
+            assertTrue(ticks.all { it.code.length == 6 && it.remainingS != null })
+        }
+    }
+
+    @Test fun pinConfirmedBackupMovesToAnotherVault(): Unit = runBlocking {
+        val bytes = vault(name = "a.stv").use { a ->
+            a.create("2580", FAST)
+            a.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+            assertFailsWith<SofttokenException.WrongPin> { a.exportBackup("1111", "backup password") }
+            a.exportBackup("2580", "backup password")
+        }
+        vault(name = "b.stv").use { b ->
+            b.create(null, FAST)
+            assertFailsWith<SofttokenException.WrongPassword> { b.importBackup(bytes, "not the password") }
+            val r = b.importBackup(bytes, "backup password")
+            assertEquals(1, r.imported.size)
+            assertTrue(r.skipped.isEmpty())
+        }
+    }
+
+    @Test fun clipboardIsClearedOnlyIfItStillHoldsTheCode(): Unit = runBlocking {
+        class Board : SecretClipboard {
+            var text: String? = null
+            override fun set(text: String) { this.text = text }
+            override fun current() = text
+            override fun clear() { text = null }
+        }
+        val b = Board()
+        copyWithAutoClear(b, "123456", clearAfterMillis = 5)
+        assertNull(b.text)
+        val c = Board()
+        val job = async { copyWithAutoClear(c, "654321", clearAfterMillis = 200) }
+        delay(50)
+        assertEquals("654321", c.text)
+        c.set("something the user copied")
+        job.await()
+        assertEquals("something the user copied", c.text)
+    }
+}
