@@ -141,8 +141,9 @@ pub trait DeviceKeyStore: Send + Sync {
     fn kind(&self) -> Result<String, KeyStoreError>;
     /// Encrypts and authenticates `plaintext` under the key for `label`.
     fn seal(&self, label: String, plaintext: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
-    /// Reverses `seal`; `Rejected` for altered bytes.
-    fn open(&self, label: String, sealed: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
+    /// Reverses `seal`; `Rejected` for altered bytes. (The core calls this `open`; across the FFI it
+    /// is `unseal` because UniFFI 0.32 escapes the Swift keyword `open` inside the C header.)
+    fn unseal(&self, label: String, sealed: Vec<u8>) -> Result<Vec<u8>, KeyStoreError>;
     /// Reads a small record; `None` when absent.
     fn load(&self, label: String) -> Result<Option<Vec<u8>>, KeyStoreError>;
     /// Writes a small record durably.
@@ -168,13 +169,48 @@ impl core_ks::DeviceKeyStore for ForeignStore {
         self.0.seal(label.into(), plaintext.to_vec()).map_err(to_core)
     }
     fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, core_ks::KeyStoreError> {
-        self.0.open(label.into(), sealed.to_vec()).map_err(to_core)
+        self.0.unseal(label.into(), sealed.to_vec()).map_err(to_core)
     }
     fn load(&self, label: &str) -> Result<Option<Vec<u8>>, core_ks::KeyStoreError> {
         self.0.load(label.into()).map_err(to_core)
     }
     fn store(&self, label: &str, bytes: &[u8]) -> Result<(), core_ks::KeyStoreError> {
         self.0.store(label.into(), bytes.to_vec()).map_err(to_core)
+    }
+}
+
+/// A software-held key for test doubles and platforms without a key store: AES-256-GCM with the
+/// label as associated data (the core's software sealing). The key is random and never leaves Rust.
+#[derive(uniffi::Object)]
+pub struct SoftwareKey {
+    key: softtoken_core::vault::keystore::SoftwareKeyBytes,
+}
+
+#[uniffi::export]
+impl SoftwareKey {
+    /// A fresh random key.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, KeyStoreError> {
+        let key = softtoken_core::vault::keystore::SoftwareKeyBytes::random().map_err(|e| KeyStoreError::Failed { detail: e.to_string() })?;
+        Ok(Arc::new(SoftwareKey { key }))
+    }
+
+    /// Seals `plaintext` for `label`.
+    pub fn seal(&self, label: String, plaintext: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
+        self.key.seal(&label, &plaintext).map_err(from_core)
+    }
+
+    /// Opens what `seal` made; `Rejected` for altered bytes.
+    pub fn unseal(&self, label: String, sealed: Vec<u8>) -> Result<Vec<u8>, KeyStoreError> {
+        self.key.open(&label, &sealed).map_err(from_core)
+    }
+}
+
+fn from_core(e: core_ks::KeyStoreError) -> KeyStoreError {
+    match e {
+        core_ks::KeyStoreError::KeyMissing(detail) => KeyStoreError::KeyMissing { detail },
+        core_ks::KeyStoreError::Rejected => KeyStoreError::Rejected,
+        core_ks::KeyStoreError::Failed(detail) => KeyStoreError::Failed { detail },
     }
 }
 

@@ -66,6 +66,24 @@ pub fn software_open(key: &[u8; 32], label: &str, sealed: &[u8]) -> Result<Vec<u
     Ok(buf)
 }
 
+/// A random 256-bit key held in memory (zeroized on drop) with [`software_seal`] / [`software_open`].
+pub struct SoftwareKeyBytes(zeroize::Zeroizing<[u8; 32]>);
+
+impl SoftwareKeyBytes {
+    /// A fresh key from the OS CSPRNG.
+    pub fn random() -> crate::Result<Self> {
+        Ok(SoftwareKeyBytes(super::keys::random::<32>()?))
+    }
+    /// Seals for `label`.
+    pub fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_seal(&self.0, label, plaintext)
+    }
+    /// Opens for `label`.
+    pub fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        software_open(&self.0, label, sealed)
+    }
+}
+
 /// In-memory store for tests: a random key that cannot be read out, records in a map, and switches
 /// to make it fail like a platform store does (key deleted, platform error).
 pub struct MemoryKeyStore {

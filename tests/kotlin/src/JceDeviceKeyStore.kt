@@ -49,7 +49,7 @@ class JceDeviceKeyStore : DeviceKeyStore {
         return c.iv + c.doFinal(plaintext)
     }
 
-    override fun open(label: String, sealed: ByteArray): ByteArray {
+    override fun unseal(label: String, sealed: ByteArray): ByteArray {
         val k = key()
         if (sealed.size < 28) throw KeyStoreException.Rejected()
         val c = Cipher.getInstance("AES/GCM/NoPadding")

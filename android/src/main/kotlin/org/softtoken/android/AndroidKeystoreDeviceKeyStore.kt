@@ -79,7 +79,7 @@ class AndroidKeystoreDeviceKeyStore(
         cipher.iv + cipher.doFinal(plaintext)
     }
 
-    override fun open(label: String, sealed: ByteArray): ByteArray = guarded {
+    override fun unseal(label: String, sealed: ByteArray): ByteArray = guarded {
         if (sealed.size < 12 + 16) throw KeyStoreException.Rejected()
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.DECRYPT_MODE, key(label), GCMParameterSpec(128, sealed, 0, 12))

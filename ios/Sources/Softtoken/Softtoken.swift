@@ -1,0 +1,137 @@
+// The portable part of the iOS shell: compiled and tested on Linux (tests/swift/run.sh).
+import Foundation
+
+/// One vault on this device. Thin: every call goes to the Rust core; errors are the generated
+/// `SofttokenError` enum (wrongPin, locked, corruptData, …).
+public final class Softtoken: Sendable {
+    private let inner: Authenticator
+
+    /// A vault at `path` sealed by `keyStore` (the file need not exist yet).
+    public init(path: String, keyStore: DeviceKeyStore) {
+        inner = Authenticator(path: path, keyStore: keyStore)
+    }
+
+    /// Whether the vault file exists.
+    public var exists: Bool { inner.exists() }
+    /// Whether the vault is unlocked (after the idle lock).
+    public var isUnlocked: Bool { inner.isUnlocked() }
+
+    /// Creates the vault and leaves it unlocked.
+    public func create(pin: String?, settings: VaultSettings = defaultVaultSettings()) async throws {
+        try await inner.create(pin: pin, settings: settings)
+    }
+    /// Unlocks with the PIN.
+    public func unlock(pin: String?) async throws { try await inner.unlock(pin: pin) }
+    /// Unlocks with the biometric slot (the key store prompts).
+    public func unlockBiometric() async throws { try await inner.unlockBiometric() }
+    /// Locks now.
+    public func lock() { inner.lock() }
+    /// Whether unlocking needs a PIN.
+    public func hasPin() throws -> Bool { try inner.hasPin() }
+    /// Seconds of inactivity before the vault locks itself (0: never).
+    public func setAutoLock(seconds: UInt64) { inner.setAutoLock(seconds: seconds) }
+    /// All identities (never their seeds).
+    public func identities() throws -> [IdentityInfo] { try inner.identities() }
+    /// The current code of an identity.
+    public func code(id: String) throws -> CodeInfo { try inner.code(id: id) }
+    /// The code at a Unix time.
+    public func code(id: String, at unixTime: UInt64) throws -> CodeInfo { try inner.codeAt(id: id, unixTime: unixTime) }
+
+    /// The identity's code, re-read every `tick` (for a screen showing a countdown).
+    public func codes(id: String, tick: Duration = .seconds(1)) -> AsyncThrowingStream<CodeInfo, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                while !Task.isCancelled {
+                    do { continuation.yield(try self.code(id: id)) } catch { continuation.finish(throwing: error); return }
+                    try? await Task.sleep(for: tick)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Previews an activation from a scanned QR code and its password.
+    public func beginQrActivation(uri: String, password: String, digits: UInt8? = nil) throws -> PendingActivation {
+        try inner.beginQrActivation(uri: uri, password: password, digits: digits)
+    }
+    /// Previews an activation from a typed serial number and activation code.
+    public func beginManualActivation(serial: String, activationCode: String, digits: UInt8? = nil) throws -> PendingActivation {
+        try inner.beginManualActivation(serial: serial, activationCode: activationCode, digits: digits)
+    }
+    /// Stores a previewed activation.
+    @discardableResult
+    public func commitActivation(_ pending: PendingActivation, name: String? = nil) throws -> IdentityInfo {
+        try inner.commitActivation(pending: pending, name: name)
+    }
+    /// Adds an otpauth:// URI.
+    @discardableResult
+    public func addOtpauth(uri: String, name: String? = nil) throws -> IdentityInfo { try inner.addOtpauth(uri: uri, name: name) }
+    /// Moves a token activated in the official app.
+    @discardableResult
+    public func importExisting(serial: String, activationCode: String, policy: String? = nil, registrationCode: String? = nil,
+                               codes: [ObservedCode] = [], digits: UInt8? = nil, name: String? = nil) async throws -> IdentityInfo {
+        try await inner.importExisting(serial: serial, activationCode: activationCode, policy: policy, registrationCode: registrationCode,
+                                       codes: codes, digits: digits, name: name)
+    }
+    /// Renames an identity.
+    public func rename(id: String, name: String) throws { try inner.rename(id: id, name: name) }
+    /// Removes an identity.
+    public func remove(id: String) throws { try inner.remove(id: id) }
+    /// Sets, changes or (nil) removes the PIN.
+    public func changePin(_ newPin: String?) async throws { try await inner.changePin(newPin: newPin) }
+    /// The explicit, PIN-confirmed export: an encrypted backup.
+    public func exportBackup(pin: String?, password: String) async throws -> Data { try await inner.exportBackup(pin: pin, password: password) }
+    /// Imports a softtoken backup.
+    public func importBackup(_ bytes: Data, password: String) async throws -> ImportResult { try await inner.importBackup(bytes: bytes, password: password) }
+}
+
+/// The pasteboard, seen through what the auto-clear needs.
+public protocol SecretPasteboard: AnyObject {
+    /// Puts a code on the pasteboard (local only, expiring where the platform supports it).
+    func set(_ text: String)
+    /// What it holds now.
+    func current() -> String?
+    /// Empties it.
+    func clear()
+}
+
+/// Copies a code and clears it after `after` — only if the pasteboard still holds that code.
+public func copyWithAutoClear(_ pasteboard: SecretPasteboard, code: String, after: Duration = .seconds(30)) async {
+    pasteboard.set(code)
+    try? await Task.sleep(for: after)
+    if pasteboard.current() == code { pasteboard.clear() }
+}
+
+/// A device key store over a software key held by Rust: for tests and for platforms without a
+/// key store. It can be told to fail like a platform store does.
+public final class InMemoryDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var key: SoftwareKey?
+    private var records: [String: Data] = [:]
+    /// When set, every call fails with this platform error.
+    public var failure: String? {
+        get { lock.withLock { _failure } }
+        set { lock.withLock { _failure = newValue } }
+    }
+    private var _failure: String?
+
+    public init() throws { key = try SoftwareKey() }
+
+    /// Deletes the key, as a new phone or a reset would.
+    public func deleteKey() { lock.withLock { key = nil } }
+
+    private func currentKey() throws -> SoftwareKey {
+        try lock.withLock {
+            if let f = _failure { throw KeyStoreError.Failed(detail: f) }
+            guard let k = key else { throw KeyStoreError.KeyMissing(detail: "the device key was deleted") }
+            return k
+        }
+    }
+
+    public func kind() throws -> String { "memory" }
+    public func seal(label: String, plaintext: Data) throws -> Data { try currentKey().seal(label: label, plaintext: plaintext) }
+    public func unseal(label: String, sealed: Data) throws -> Data { try currentKey().unseal(label: label, sealed: sealed) }
+    public func load(label: String) throws -> Data? { _ = try currentKey(); return lock.withLock { records[label] } }
+    public func store(label: String, bytes: Data) throws { _ = try currentKey(); lock.withLock { records[label] = bytes } }
+}

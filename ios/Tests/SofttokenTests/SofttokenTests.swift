@@ -1,0 +1,229 @@
+import Foundation
+import XCTest
+@testable import Softtoken
+
+let specURI = "igmobileotp://?action=secactivate&enc=VRUq6IoLWQRCMRITZEHtHUSWJiPwgu%2FN1BFyUHE5kxuHIEYoE3zmNTrAHeeUM5S3gzCnTy%2F%2Bdnbu%2FsjjQW%2BNEISx8C4ra8rLpxOl8E8w4KXHgjeBRgdvSzl%2BbzX5RYRrQlWgK8hsBT4pQYE0eFgW2TmRbzXu1Mu7XjKDcwsJLew32jQC2qyPLP8hljnv2rHwwsMfhQwgJUJYfctwLWWEDUFukEckaZ4O&v=1&mac=mhVL8BWKaishMa5%2B"
+let fast = VaultSettings(kdfMemoryMib: 19, kdfPasses: 2, kdfLanes: 1, maxAttempts: 10)
+
+func luhnValid(_ s: String) -> Bool {
+    let d = s.compactMap { $0.wholeNumberValue }
+    let sum = d.dropLast().reversed().enumerated().map { i, x in i % 2 == 0 ? (x * 2 > 9 ? x * 2 - 9 : x * 2) : x }.reduce(0, +)
+    return (10 - sum % 10) % 10 == d.last
+}
+
+/// Runs `body` and returns the SofttokenError it throws (fails the test when it throws nothing).
+func expectError<T>(_ body: () async throws -> T, file: StaticString = #filePath, line: UInt = #line) async -> SofttokenError? {
+    do {
+        _ = try await body()
+        XCTFail("no error thrown", file: file, line: line)
+    } catch let e as SofttokenError {
+        return e
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+final class SofttokenTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("softtoken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func vault(_ store: InMemoryDeviceKeyStore, _ name: String = "v.stv") -> Softtoken {
+        Softtoken(path: dir.appendingPathComponent(name).path, keyStore: store)
+    }
+
+    func testActivationFromTheSpecQrCode() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "1234", settings: fast)
+        let p = try s.beginQrActivation(uri: specURI, password: "54998317")
+        XCTAssertEqual(p.serial(), "48244-13456")
+        XCTAssertEqual(p.provider(), "myid.umc.edu")
+        XCTAssertEqual(p.policy(), #"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#)
+        let id = try s.commitActivation(p, name: "umc")
+        XCTAssertEqual(id.kind, "entrust")
+        XCTAssertEqual(try s.identities().map(\.name), ["umc"])
+    }
+
+    func testRegistrationCodeShapeAndLuhnDigit() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        for _ in 0..<20 {
+            let rc = try s.beginManualActivation(serial: "48244-13456", activationCode: "1745-7712-6942-8698").registrationCode()
+            XCTAssertNotNil(rc.range(of: #"^\d{5}-\d{5}$"#, options: .regularExpression), rc)
+            XCTAssertTrue(luhnValid(rc), rc)
+        }
+    }
+
+    func testCodesEqualTheRustVectors() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let six = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698", registrationCode: "12211-49352")
+        XCTAssertEqual(try s.code(id: six.id, at: 1570434609).code, "043700")
+        XCTAssertEqual(try s.code(id: six.id, at: 1570351831).code, "814835")
+        XCTAssertEqual(try s.code(id: six.id, at: 1570434600).remainingS, 30)
+        try s.remove(id: six.id)
+        let eight = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698", registrationCode: "12211-49352", digits: 8)
+        XCTAssertEqual(try s.code(id: eight.id, at: 1570434609).code, "74043700")
+        XCTAssertEqual(try s.code(id: eight.id, at: 2000000000).code, "15202852")
+    }
+
+    func testMovingATokenFromTwoCodes() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let id = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698",
+                                            codes: [ObservedCode(code: "043700", unixTime: 1570434609), ObservedCode(code: "814835", unixTime: 1570351831)])
+        XCTAssertEqual(try s.code(id: id.id, at: 2000000000).code, "202852")
+    }
+
+    func testCreateLockUnlock() async throws {
+        let store = try InMemoryDeviceKeyStore()
+        let s = vault(store)
+        XCTAssertFalse(s.exists)
+        try await s.create(pin: "2580", settings: fast)
+        try s.addOtpauth(uri: "otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
+        s.lock()
+        XCTAssertFalse(s.isUnlocked)
+        let locked = await expectError { try s.identities() }
+        guard case .Locked(let retry)? = locked else { return XCTFail("\(String(describing: locked))") }
+        XCTAssertEqual(retry, 0)
+        try await s.unlock(pin: "2580")
+        XCTAssertEqual(try s.code(id: try s.identities()[0].id, at: 59).code, "287082")
+        let again = vault(store)
+        try await again.unlock(pin: "2580")
+        XCTAssertEqual(try again.identities().count, 1)
+    }
+
+    func testWrongPinIsTypedWithAttemptsLeft() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: fast)
+        s.lock()
+        let e = await expectError { try await s.unlock(pin: "0000") }
+        guard case .WrongPin(let left)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertEqual(left, 4)
+    }
+
+    func testLockoutGivesRetryAfter() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: fast)
+        s.lock()
+        for _ in 0..<5 { _ = await expectError { try await s.unlock(pin: "0000") } }
+        let e = await expectError { try await s.unlock(pin: "2580") }
+        guard case .Locked(let retry)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue((1...30).contains(retry), "\(retry)")
+    }
+
+    func testAThrowingKeyStoreIsAPlatformError() async throws {
+        let store = try InMemoryDeviceKeyStore()
+        let s = vault(store)
+        store.failure = "keychain unavailable"
+        let e = await expectError { try await s.create(pin: "2580", settings: fast) }
+        guard case .Platform(let detail)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue(detail.contains("keychain unavailable"), detail)
+        store.failure = nil
+        try await s.create(pin: "2580", settings: fast)
+        XCTAssertTrue(s.isUnlocked)
+    }
+
+    func testAMissingDeviceKeyIsKeyUnavailable() async throws {
+        let store = try InMemoryDeviceKeyStore()
+        try await vault(store).create(pin: nil, settings: fast)
+        store.deleteKey()
+        let e = await expectError { try await self.vault(store).unlock(pin: nil) }
+        guard case .KeyUnavailable? = e else { return XCTFail("\(String(describing: e))") }
+    }
+
+    func testBadInputsAreTyped() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let garbage = await expectError { try s.beginQrActivation(uri: "not a uri", password: "12345678") }
+        guard case .InvalidCode(let field, _)? = garbage else { return XCTFail("\(String(describing: garbage))") }
+        XCTAssertEqual(field, "uri")
+        let wrong = await expectError { try s.beginQrActivation(uri: specURI, password: "54998318") }
+        guard case .WrongPassword? = wrong else { return XCTFail("\(String(describing: wrong))") }
+        let check = await expectError { try s.beginManualActivation(serial: "48244-13456", activationCode: "1745-7712-6942-8699") }
+        guard case .InvalidCode(let f, let reason)? = check else { return XCTFail("\(String(describing: check))") }
+        XCTAssertEqual(f, "activation code")
+        XCTAssertEqual(reason, "check digit does not match")
+    }
+
+    func testCancelledActivationIsNotStored() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let p = try s.beginManualActivation(serial: "48244-13456", activationCode: "1745-7712-6942-8698")
+        p.cancel()
+        let e = await expectError { try s.commitActivation(p) }
+        guard case .Unsupported? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue(try s.identities().isEmpty)
+    }
+
+    func testObjectsAreReleasedCleanly() async throws {
+        weak var weakStore: InMemoryDeviceKeyStore?
+        do {
+            let store = try InMemoryDeviceKeyStore()
+            weakStore = store
+            var s: Softtoken? = vault(store)
+            try await s!.create(pin: nil, settings: fast)
+            s = nil
+        }
+        XCTAssertNil(weakStore, "releasing the vault releases the foreign key store too")
+    }
+
+    func testAsyncCallsFromSwiftConcurrency() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: fast)
+        let id = try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").id
+        s.lock()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await s.unlock(pin: "2580") } }
+            try await group.waitForAll()
+        }
+        var ticks: [CodeInfo] = []
+        for try await c in s.codes(id: id, tick: .milliseconds(10)) {
+            ticks.append(c)
+            if ticks.count == 3 { break }
+        }
+        XCTAssertEqual(ticks.count, 3)
+        XCTAssertTrue(ticks.allSatisfy { $0.code.count == 6 && $0.remainingS != nil })
+    }
+
+    func testPinConfirmedBackupMovesToAnotherVault() async throws {
+        let a = vault(try InMemoryDeviceKeyStore(), "a.stv")
+        try await a.create(pin: "2580", settings: fast)
+        try a.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        let denied = await expectError { try await a.exportBackup(pin: "1111", password: "backup password") }
+        guard case .WrongPin? = denied else { return XCTFail("\(String(describing: denied))") }
+        let bytes = try await a.exportBackup(pin: "2580", password: "backup password")
+        let b = vault(try InMemoryDeviceKeyStore(), "b.stv")
+        try await b.create(pin: nil, settings: fast)
+        let r = try await b.importBackup(bytes, password: "backup password")
+        XCTAssertEqual(r.imported.count, 1)
+        XCTAssertTrue(r.skipped.isEmpty)
+    }
+
+    func testPasteboardIsClearedOnlyIfItStillHoldsTheCode() async throws {
+        final class Board: SecretPasteboard, @unchecked Sendable {
+            var text: String?
+            func set(_ text: String) { self.text = text }
+            func current() -> String? { text }
+            func clear() { text = nil }
+        }
+        let b = Board()
+        await copyWithAutoClear(b, code: "123456", after: .milliseconds(5))
+        XCTAssertNil(b.text)
+        let c = Board()
+        async let done: Void = copyWithAutoClear(c, code: "654321", after: .milliseconds(200))
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertEqual(c.text, "654321")
+        c.set("something the user copied")
+        await done
+        XCTAssertEqual(c.text, "something the user copied")
+    }
+}

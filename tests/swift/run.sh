@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the Swift package in ios/ (generated bindings + facade) and runs its XCTest suite with
+# `swift test` inside a Debian trixie chroot (Swift 6; bookworm has none), against the host-built
+# libsofttoken_ffi.so. Exits non-zero on any failure. Needs root (chroot, mount).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(bash tests/swift/chroot.sh)
+cargo build -q -p softtoken-ffi -p uniffi-bindgen
+work=$root/softtoken
+rm -rf "$work" && mkdir -p "$work/lib"
+cp -r ios "$work/pkg"
+gen=$work/gen
+cargo run -q -p uniffi-bindgen -- generate --library target/debug/libsofttoken_ffi.so --language swift --out-dir "$gen" --no-format
+mkdir -p "$work/pkg/Sources/Softtoken/Generated" "$work/pkg/Sources/softtoken_ffiFFI"
+cp "$gen/softtoken_ffi.swift" "$work/pkg/Sources/Softtoken/Generated/"
+cp "$gen/softtoken_ffiFFI.h" "$work/pkg/Sources/softtoken_ffiFFI/"
+cat > "$work/pkg/Sources/softtoken_ffiFFI/module.modulemap" <<'MAP'
+module softtoken_ffiFFI {
+    header "softtoken_ffiFFI.h"
+    link "softtoken_ffi"
+    export *
+}
+MAP
+cp target/debug/libsofttoken_ffi.so "$work/lib/"
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+trap 'umount "$root/proc" 2>/dev/null || true' EXIT
+chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/softtoken/lib \
+  sh -c 'cd /softtoken/pkg && swift test --disable-swift-testing -Xlinker -L/softtoken/lib 2>&1'
