@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Mobile build checks, informational: (1) size of the stripped release-mobile cdylib (threshold
+# 1 MB: it carries no image decoding and no HTTP), (2) `cargo check` of softtoken-ffi for
+# aarch64-linux-android and aarch64-apple-ios where `rustup target add` works. ring compiles C and
+# assembly for its target, which needs the Android NDK's clang or Xcode: neither exists on these
+# machines, so the check reports that as a skip, with the reason.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+cargo build -q --profile release-mobile -p softtoken-ffi || exit 1
+size=$(stat -c %s target/release-mobile/libsofttoken_ffi.so)
+awk -v s="$size" 'BEGIN { printf "mobile: stripped release-mobile libsofttoken_ffi.so (host x86_64) = %d bytes = %.2f MB (threshold 1 MB: %s)\n", s, s / 1e6, (s <= 1000000 ? "met" : "MISSED") }'
+for target in aarch64-linux-android aarch64-apple-ios; do
+  if ! rustup target add "$target" >/dev/null 2>&1; then
+    echo "mobile: $target skipped: rustup cannot add the target here"
+    continue
+  fi
+  log=$(mktemp)
+  if cargo check -q -p softtoken-ffi --target "$target" >"$log" 2>&1; then
+    echo "mobile: $target: cargo check passed"
+  elif grep -q "failed to find tool" "$log"; then
+    echo "mobile: $target skipped: ring needs the target's C toolchain ($(grep -o 'failed to find tool "[^"]*"' "$log" | head -1)); install the Android NDK / Xcode to check it"
+  else
+    echo "mobile: $target: cargo check FAILED"; tail -20 "$log"
+  fi
+  rm -f "$log"
+done
+exit 0
