@@ -301,6 +301,62 @@ pub struct ImportResult {
     pub skipped: Vec<SkippedItem>,
 }
 
+/// What a deep link holds, shown before anything is stored.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum LinkPreview {
+    /// An Entrust activation QR link: ask for its password, then `begin_qr_activation`.
+    Activation {
+        /// The link's scheme (`igmobileotp` unless the issuer changed it).
+        scheme: String,
+    },
+    /// One otpauth token: store it with `import_link`.
+    Token {
+        /// Service.
+        issuer: Option<String>,
+        /// Account.
+        account: String,
+        /// `totp` or `hotp`.
+        kind: String,
+        /// Code length.
+        digits: u8,
+    },
+    /// One QR code of a Google Authenticator export: store it with `import_link`.
+    GoogleExport {
+        /// The tokens' labels.
+        names: Vec<String>,
+        /// This code's index (0-based).
+        batch_index: u32,
+        /// Codes in the export.
+        batch_size: u32,
+    },
+}
+
+/// Recognises a deep link (what the phone's link handler receives) and previews it.
+#[uniffi::export]
+pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
+    use softtoken_core::link::{classify, Link};
+    use softtoken_core::uri::OtpKind;
+    Ok(match classify(&link)? {
+        Link::SecActivate(u) => LinkPreview::Activation { scheme: u.scheme },
+        Link::Otpauth(u) => LinkPreview::Token {
+            issuer: u.issuer.clone(),
+            account: u.account.clone(),
+            kind: match u.kind {
+                OtpKind::Totp { .. } => "totp".into(),
+                OtpKind::Hotp { .. } => "hotp".into(),
+            },
+            digits: u.digits,
+        },
+        Link::Migration(p) => LinkPreview::GoogleExport { names: p.items.iter().map(|(l, _)| l.clone()).collect(), batch_index: p.batch_index, batch_size: p.batch_size },
+    })
+}
+
+impl From<softtoken_core::vault::backup::ImportReport> for ImportResult {
+    fn from(r: softtoken_core::vault::backup::ImportReport) -> Self {
+        ImportResult { imported: r.imported, skipped: r.skipped.into_iter().map(|(name, reason)| SkippedItem { name, reason }).collect() }
+    }
+}
+
 /// An activation shown before anything is stored; `cancel` (or dropping it) wipes it.
 #[derive(uniffi::Object)]
 pub struct PendingActivation {
@@ -516,10 +572,14 @@ impl Authenticator {
         Ok(off_thread(move || lock(&session).export_backup(pin.as_deref(), &password, KdfParams::DEFAULT)).await??)
     }
 
+    /// Stores what an otpauth or otpauth-migration link holds; every item is reported.
+    pub fn import_link(&self, link: String) -> R<ImportResult> {
+        Ok(lock(&self.session).import_uris(&link)?.into())
+    }
+
     /// Imports a softtoken backup; every item is reported.
     pub async fn import_backup(&self, bytes: Vec<u8>, password: String) -> R<ImportResult> {
         let session = self.session.clone();
-        let report = off_thread(move || lock(&session).import_backup(&bytes, &password)).await??;
-        Ok(ImportResult { imported: report.imported, skipped: report.skipped.into_iter().map(|(name, reason)| SkippedItem { name, reason }).collect() })
+        Ok(off_thread(move || lock(&session).import_backup(&bytes, &password)).await??.into())
     }
 }

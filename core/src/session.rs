@@ -221,6 +221,21 @@ impl Session {
         self.vault()?.export_backup(password, kdf)
     }
 
+    /// Imports otpauth / otpauth-migration URIs (one per line), item by item.
+    pub fn import_uris(&mut self, text: &str) -> Result<ImportReport> {
+        let now = self.clock.unix_time();
+        let mut batches = Vec::new();
+        let items = crate::import::from_uri_text(text, now, &ring::rand::SystemRandom::new(), &mut batches);
+        if items.is_empty() {
+            return Err(Error::MalformedUri("no otpauth or otpauth-migration URI found".into()));
+        }
+        let mut report = self.vault()?.import(items)?;
+        for missing in crate::import::missing_parts(&batches) {
+            report.skipped.push((missing, "this QR code of the export was not given".into()));
+        }
+        Ok(report)
+    }
+
     /// Imports a softtoken backup, item by item.
     pub fn import_backup(&mut self, bytes: &[u8], password: &str) -> Result<ImportReport> {
         let items = crate::import::from_backup(bytes, password)?;

@@ -82,6 +82,8 @@ public final class Softtoken: Sendable {
     public func changePin(_ newPin: String?) async throws { try await inner.changePin(newPin: newPin) }
     /// The explicit, PIN-confirmed export: an encrypted backup.
     public func exportBackup(pin: String?, password: String) async throws -> Data { try await inner.exportBackup(pin: pin, password: password) }
+    /// Stores what an otpauth or otpauth-migration link holds (preview it first with `handleLink`).
+    public func importLink(_ link: String) throws -> ImportResult { try inner.importLink(link: link) }
     /// Imports a softtoken backup.
     public func importBackup(_ bytes: Data, password: String) async throws -> ImportResult { try await inner.importBackup(bytes: bytes, password: password) }
 }

@@ -208,6 +208,18 @@ final class SofttokenTests: XCTestCase {
         XCTAssertTrue(r.skipped.isEmpty)
     }
 
+    func testDeepLinksArePreviewedThenStored() async throws {
+        guard case .activation = try handleLink(link: specURI) else { return XCTFail("not an activation") }
+        let link = "otpauth://totp/Shop:me?secret=JBSWY3DPEHPK3PXP&issuer=Shop"
+        guard case .token(let issuer, let account, _, _) = try handleLink(link: link) else { return XCTFail("not a token") }
+        XCTAssertEqual(issuer, "Shop")
+        XCTAssertEqual(account, "me")
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        XCTAssertTrue(try s.identities().isEmpty)
+        XCTAssertEqual(try s.importLink(link).imported, ["Shop: me"])
+    }
+
     func testPasteboardIsClearedOnlyIfItStillHoldsTheCode() async throws {
         final class Board: SecretPasteboard, @unchecked Sendable {
             var text: String?

@@ -211,6 +211,21 @@ class SofttokenTest {
         }
     }
 
+    @Test fun deepLinksArePreviewedThenStored(): Unit = runBlocking {
+        val activation = uniffi.softtoken_ffi.handleLink(SPEC_URI)
+        assertTrue(activation is uniffi.softtoken_ffi.LinkPreview.Activation)
+        val link = "otpauth://totp/Shop:me?secret=JBSWY3DPEHPK3PXP&issuer=Shop"
+        val token = uniffi.softtoken_ffi.handleLink(link) as uniffi.softtoken_ffi.LinkPreview.Token
+        assertEquals("Shop", token.issuer)
+        assertEquals("me", token.account)
+        assertFailsWith<SofttokenException.InvalidCode> { uniffi.softtoken_ffi.handleLink("https://example.com") }
+        vault().use { s ->
+            s.create(null, FAST)
+            assertTrue(s.identities().isEmpty(), "previewing stores nothing")
+            assertEquals(listOf("Shop: me"), s.importLink(link).imported)
+        }
+    }
+
     @Test fun clipboardIsClearedOnlyIfItStillHoldsTheCode(): Unit = runBlocking {
         class Board : SecretClipboard {
             var text: String? = null

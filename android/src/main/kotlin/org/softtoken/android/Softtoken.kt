@@ -106,6 +106,9 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** The explicit, PIN-confirmed export: an encrypted backup. */
     suspend fun exportBackup(pin: String?, password: String): ByteArray = inner.exportBackup(pin, password)
 
+    /** Stores what an otpauth or otpauth-migration link holds (preview it first with handleLink). */
+    fun importLink(link: String): ImportResult = inner.importLink(link)
+
     /** Imports a softtoken backup. */
     suspend fun importBackup(bytes: ByteArray, password: String): ImportResult = inner.importBackup(bytes, password)
 
