@@ -34,36 +34,15 @@ pub trait DeviceKeyStore: Send + Sync {
 }
 
 /// AES-256-GCM sealing with a random nonce and the label as associated data: the format every
-/// software-held store (file, keyring, memory) uses. `nonce ‖ ciphertext ‖ tag`.
+/// software-held store (file, keyring, memory) uses, `nonce ‖ ciphertext ‖ tag` — the vault's own
+/// [`keys::seal`](super::keys::seal) with the label as the associated data.
 pub fn software_seal(key: &[u8; 32], label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-    use ring::rand::{SecureRandom, SystemRandom};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| KeyStoreError::Failed("bad key".into()))?);
-    let mut nonce = [0u8; 12];
-    SystemRandom::new().fill(&mut nonce).map_err(|_| KeyStoreError::Failed("random generator failed".into()))?;
-    let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(plaintext);
-    let tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut out[12..])
-        .map_err(|_| KeyStoreError::Failed("seal failed".into()))?;
-    out.extend_from_slice(tag.as_ref());
-    Ok(out)
+    super::keys::seal(key, label.as_bytes(), plaintext).map_err(|e| KeyStoreError::Failed(e.to_string()))
 }
 
-/// Opens what [`software_seal`] produced.
+/// Opens what [`software_seal`] produced; `Rejected` for a wrong key, label or any altered byte.
 pub fn software_open(key: &[u8; 32], label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-    use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-    if sealed.len() < 12 + 16 {
-        return Err(KeyStoreError::Rejected);
-    }
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| KeyStoreError::Failed("bad key".into()))?);
-    let nonce = Nonce::try_assume_unique_for_key(&sealed[..12]).map_err(|_| KeyStoreError::Rejected)?;
-    let mut buf = sealed[12..].to_vec();
-    let plain = key.open_in_place(nonce, Aad::from(label.as_bytes()), &mut buf).map_err(|_| KeyStoreError::Rejected)?;
-    let n = plain.len();
-    buf.truncate(n);
-    Ok(buf)
+    super::keys::open(key, label.as_bytes(), sealed).map(|plain| plain.to_vec()).ok_or(KeyStoreError::Rejected)
 }
 
 /// A random 256-bit key held in memory (zeroized on drop) with [`software_seal`] / [`software_open`].
@@ -87,7 +66,7 @@ impl SoftwareKeyBytes {
 /// In-memory store for tests: a random key that cannot be read out, records in a map, and switches
 /// to make it fail like a platform store does (key deleted, platform error).
 pub struct MemoryKeyStore {
-    key: Mutex<Option<zeroize::Zeroizing<[u8; 32]>>>,
+    key: Mutex<Option<SoftwareKeyBytes>>,
     records: Mutex<HashMap<String, Vec<u8>>>,
     failing: Mutex<Option<String>>,
 }
@@ -101,10 +80,8 @@ impl Default for MemoryKeyStore {
 impl MemoryKeyStore {
     /// A store with a fresh random key.
     pub fn new() -> Self {
-        use ring::rand::SecureRandom;
-        let mut k = zeroize::Zeroizing::new([0u8; 32]);
-        ring::rand::SystemRandom::new().fill(&mut k[..]).expect("system random");
-        MemoryKeyStore { key: Mutex::new(Some(k)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None) }
+        let key = SoftwareKeyBytes::random().expect("system random");
+        MemoryKeyStore { key: Mutex::new(Some(key)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None) }
     }
 
     /// Deletes the key, as a factory reset or a new phone would.
@@ -124,7 +101,7 @@ impl MemoryKeyStore {
         }
     }
 
-    fn with_key<T>(&self, f: impl FnOnce(&[u8; 32]) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
+    fn with_key<T>(&self, f: impl FnOnce(&SoftwareKeyBytes) -> Result<T, KeyStoreError>) -> Result<T, KeyStoreError> {
         self.check()?;
         match &*self.key.lock().unwrap_or_else(|e| e.into_inner()) {
             Some(k) => f(k),
@@ -138,10 +115,10 @@ impl DeviceKeyStore for MemoryKeyStore {
         "memory".into()
     }
     fn seal(&self, label: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        self.with_key(|k| software_seal(k, label, plaintext))
+        self.with_key(|k| k.seal(label, plaintext))
     }
     fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        self.with_key(|k| software_open(k, label, sealed))
+        self.with_key(|k| k.open(label, sealed))
     }
     fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
         self.check()?;
