@@ -2,7 +2,7 @@
 //! [`PendingActivation`] showing provider, serial, policy and the registration code; it becomes an
 //! [`Identity`] only on commit, and dropping it (cancel) wipes its seed.
 
-use crate::entrust::{self, ActivationCode, Policy, RegistrationCode, SerialNumber};
+use crate::entrust::{self, ActivationCode, ObservedOtp, Policy, RegistrationCode, SerialNumber};
 use crate::error::Result;
 use crate::identity::{new_id, Identity, IdentityKind};
 use crate::otp;
@@ -120,6 +120,41 @@ pub fn entrust_identity(
     };
     id.validate()?;
     Ok(id)
+}
+
+/// A token activated in the official app, to be moved here.
+#[derive(Debug, Clone, Copy)]
+pub struct MovedToken<'a> {
+    /// Serial number.
+    pub serial: &'a str,
+    /// Activation code.
+    pub activation_code: &'a str,
+    /// The payload's policy string, verbatim (QR activations only).
+    pub policy: Option<&'a str>,
+    /// The official app's registration code, when known.
+    pub registration_code: Option<&'a str>,
+    /// Codes the official app showed (used when there is no registration code).
+    pub otps: &'a [ObservedOtp],
+    /// Code length with a registration code (codes carry their own length).
+    pub digits: Option<u8>,
+}
+
+/// The identity of a moved token: its seed from the registration code, or found from the codes it
+/// showed (searching with and without the policy; the policy is kept only when it entered the seed).
+pub fn moved_identity(t: &MovedToken, provider: Option<String>, name: Option<&str>, now: u64, rng: &dyn SecureRandom) -> Result<Identity> {
+    let serial = SerialNumber::parse(t.serial)?;
+    let ac = ActivationCode::parse(t.activation_code)?;
+    let (seed, digits, policy) = match t.registration_code {
+        Some(rc) => {
+            let rc = RegistrationCode::parse(rc)?;
+            (entrust::seed_from_registration(&serial, &ac, &rc, t.policy), t.digits.unwrap_or(entrust::DEFAULT_DIGITS), t.policy)
+        }
+        None => {
+            let found = entrust::recover(&serial, &ac, t.policy, t.otps)?;
+            (found.seed, found.digits, t.policy.filter(|_| found.policy_used))
+        }
+    };
+    entrust_identity(&serial, seed, digits, policy.map(str::to_string), None, provider, name, now, rng)
 }
 
 /// An identity from an `otpauth://` URI (`name` defaults to `issuer: account`, or the account).

@@ -2,8 +2,8 @@
 //! an idle time, and the operations the apps call. The shells' `Authenticator` objects are thin
 //! wrappers over this type.
 
-use crate::activation::{entrust_identity, otpauth_identity, PendingActivation};
-use crate::entrust::{self, ActivationCode, ObservedOtp, SerialNumber};
+use crate::activation::{moved_identity, otpauth_identity, MovedToken, PendingActivation};
+use crate::entrust::ObservedOtp;
 use crate::error::{Error, Result};
 use crate::identity::{Identity, IdentityKind};
 use crate::otp::{Clock, TimedCode};
@@ -174,21 +174,8 @@ impl Session {
         digits: Option<u8>,
         name: Option<&str>,
     ) -> Result<Identity> {
-        let serial = SerialNumber::parse(serial)?;
-        let ac = ActivationCode::parse(activation_code)?;
-        let (seed, digits, policy) = match registration_code {
-            Some(rc) => {
-                let rc = entrust::RegistrationCode::parse(rc)?;
-                let digits = digits.unwrap_or(entrust::DEFAULT_DIGITS);
-                (entrust::seed_from_registration(&serial, &ac, &rc, policy), digits, policy.map(str::to_string))
-            }
-            None => {
-                let found = entrust::recover(&serial, &ac, policy, otps)?;
-                (found.seed, found.digits, if found.policy_used { policy.map(str::to_string) } else { None })
-            }
-        };
-        let now = self.clock.unix_time();
-        let identity = entrust_identity(&serial, seed, digits, policy, None, None, name, now, &ring::rand::SystemRandom::new())?;
+        let token = MovedToken { serial, activation_code, policy, registration_code, otps, digits };
+        let identity = moved_identity(&token, None, name, self.clock.unix_time(), &ring::rand::SystemRandom::new())?;
         Ok(self.vault()?.add(identity)?.clone())
     }
 

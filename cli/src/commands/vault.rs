@@ -6,8 +6,8 @@ use crate::output::{emit, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
-use softtoken_core::activation::{entrust_identity, otpauth_identity, PendingActivation};
-use softtoken_core::entrust::{self, ActivationCode, ObservedOtp, Policy, RegistrationCode, SerialNumber};
+use softtoken_core::activation::{moved_identity, otpauth_identity, MovedToken, PendingActivation};
+use softtoken_core::entrust::{self, ObservedOtp, Policy, RegistrationCode};
 use softtoken_core::identity::{Identity, IdentityKind};
 use softtoken_core::otp::{Clock, SystemClock};
 use softtoken_core::uri::OtpAuth;
@@ -257,22 +257,12 @@ fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
         return Ok(Adding { identity, registration_code: Some(rc), preview });
     }
     // Moving a token already activated in the official app.
-    let serial = SerialNumber::parse(serial)?;
-    let ac = ActivationCode::parse(ac)?;
-    let (seed, digits, policy, rc) = match &a.registration_code {
-        Some(rc) => {
-            let rc = RegistrationCode::parse(rc)?;
-            let seed = entrust::seed_from_registration(&serial, &ac, &rc, a.policy.as_deref());
-            (seed, digits.unwrap_or(entrust::DEFAULT_DIGITS), a.policy.clone(), Some(rc.to_string()))
-        }
-        None => {
-            let otps = a.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
-            let found = entrust::recover(&serial, &ac, a.policy.as_deref(), &otps)?;
-            let policy = if found.policy_used { a.policy.clone() } else { None };
-            (found.seed, found.digits, policy, None)
-        }
-    };
-    let identity = entrust_identity(&serial, seed, digits, policy, None, a.provider.clone(), a.name.as_deref(), now(), &rng)?;
+    let otps = a.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
+    let token = MovedToken { serial, activation_code: ac, policy: a.policy.as_deref(), registration_code: a.registration_code.as_deref(), otps: &otps, digits };
+    let identity = moved_identity(&token, a.provider.clone(), a.name.as_deref(), now(), &rng)?;
+    // Already checked by moved_identity; parsed again only to show it in its dashed form.
+    let rc = a.registration_code.as_deref().map(RegistrationCode::parse).transpose()?.map(|rc| rc.to_string());
+    let serial = identity.serial.clone().unwrap_or_default();
     let preview = format!("Serial number: {serial}\nMoved from the official app (keep using its registration)\n");
     Ok(Adding { identity, registration_code: rc, preview })
 }
