@@ -34,6 +34,9 @@ enum Command {
     /// Show what an activation (secactivate) or otpauth URI contains; never prints a secret
     /// unless --show-secret is given.
     Decode(commands::decode::DecodeArgs),
+    /// Read every QR code in image files (PNG, JPEG, WebP, GIF); with --json one object per image
+    /// per line: {"path","codes":[{"text"}],"ms"}, or {"path","codes":[],"error","ms":0}.
+    Scan(commands::scan::ScanArgs),
     /// Entrust token maths; these commands print a seed by design.
     #[command(subcommand)]
     Entrust(EntrustCommand),
@@ -143,6 +146,7 @@ fn main() {
     let result = match &cli.command {
         Command::Demo => commands::demo::run(cli.json),
         Command::Decode(a) => commands::decode::run(cli.json, a),
+        Command::Scan(a) => commands::scan::run(cli.json, a),
         Command::Entrust(EntrustCommand::Activate(a)) => commands::entrust::activate(cli.json, a),
         Command::Entrust(EntrustCommand::Seed(a)) => commands::entrust::seed(cli.json, a),
         Command::Entrust(EntrustCommand::Recover(a)) => commands::entrust::recover(cli.json, a),

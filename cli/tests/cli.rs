@@ -254,3 +254,42 @@ fn garbage_never_panics() {
         assert!(!stderr(&o).is_empty());
     }
 }
+
+/// `scan --json`: one object per image per line, in order; an unreadable file gets an `error` and
+/// `ms: 0` and the batch goes on; the exit code says that something could not be read.
+#[test]
+fn scan_json_lines_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/qr-photos");
+    let photo = photos.join("qrcode-1/1.webp");
+    let expected = std::fs::read_to_string(photos.join("qrcode-1/1.txt")).unwrap();
+    let blank = photos.join("falsepositives-2/01.webp");
+    let garbage = dir.path().join("garbage.png");
+    std::fs::write(&garbage, b"\x89PNG\r\n\x1a\n not really").unwrap();
+    let missing = dir.path().join("missing.png");
+    let args = ["scan", "--json", photo.to_str().unwrap(), blank.to_str().unwrap(), garbage.to_str().unwrap(), missing.to_str().unwrap()];
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["path"], photo.to_str().unwrap());
+    assert_eq!(lines[0]["codes"][0]["text"].as_str().unwrap().replace("\r\n", "\n").trim(), expected.replace("\r\n", "\n").trim());
+    assert!(lines[0]["ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(lines[1]["codes"], serde_json::json!([]));
+    assert!(lines[1].get("error").is_none());
+    for (line, needle) in [(&lines[2], "unreadable image"), (&lines[3], "cannot read the file")] {
+        assert_eq!(line["codes"], serde_json::json!([]));
+        assert_eq!(line["ms"], 0);
+        assert!(line["error"].as_str().unwrap().contains(needle), "{line}");
+    }
+    assert!(stderr(&o).contains("2 of 4 images could not be read"));
+}
+
+/// `decode IMAGE` with an image holding no URI says what it read instead.
+#[test]
+fn decode_image_without_a_uri_says_what_it_holds() {
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/qr-photos/qrcode-1/1.webp");
+    let (code, err) = fails(&["decode", photo.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("holds no activation or otpauth URI"), "{err}");
+}

@@ -94,7 +94,14 @@ fn qr_activation_six_digits() {
     assert_eq!(decoded["serial"], serial);
     assert_eq!(decoded["activation_code"], issued["activation_code"]);
     assert_eq!(decoded["registration_url"], "provider.softtoken.invalid/activate");
-    let added = check(&w.app(&["add", "--uri", uri, "--password", password, "--name", "bank", "--json"], &[]), "add");
+    // The image path: `decode` reads a QR image given as its argument, `add` one given as --qr.
+    let from_image = check(&w.app(&["decode", png.to_str().unwrap(), "--password", password, "--json"], &[]), "decode image");
+    assert_eq!(from_image, decoded);
+    let scanned = w.app(&["scan", "--json", png.to_str().unwrap()], &[]);
+    assert_eq!(scanned.status.code(), Some(0));
+    let line: Value = serde_json::from_slice(&scanned.stdout).unwrap();
+    assert_eq!(line["codes"], serde_json::json!([{"text": uri}]));
+    let added = check(&w.app(&["add", "--qr", png.to_str().unwrap(), "--password", password, "--name", "bank", "--json"], &[]), "add");
     w.complete_and_verify(serial, added["registration_code"].as_str().unwrap(), "bank", 6);
 }
 

@@ -10,7 +10,8 @@ use softtoken_core::uri::{OtpAuth, OtpKind};
 /// Arguments of `decode`.
 #[derive(Args)]
 pub struct DecodeArgs {
-    /// A secactivate URI (from the activation QR code) or an otpauth:// URI.
+    /// A secactivate URI (from the activation QR code) or an otpauth:// URI, or an image file of
+    /// its QR code (a path that exists is read as an image).
     uri: String,
     /// The activation password shown with the QR code (else $SOFTTOKEN_ACTIVATION_PASSWORD or a prompt).
     #[arg(long)]
@@ -22,6 +23,11 @@ pub struct DecodeArgs {
 
 /// Runs `decode`.
 pub fn run(json: bool, args: &DecodeArgs) -> CmdResult {
+    let path = std::path::Path::new(&args.uri);
+    if !entrust::is_secactivate(&args.uri) && path.is_file() {
+        let uri = crate::commands::scan::uri_from_image(path)?;
+        return run(json, &DecodeArgs { uri, password: args.password.clone(), show_secret: args.show_secret });
+    }
     if entrust::is_secactivate(&args.uri) {
         decode_secactivate(json, args)
     } else if args.uri.trim_start().to_ascii_lowercase().starts_with("otpauth://") {

@@ -5,5 +5,6 @@ pub mod demo;
 pub mod entrust;
 pub mod link;
 pub mod otp;
+pub mod scan;
 pub mod transfer;
 pub mod vault;

@@ -162,10 +162,13 @@ pub fn change_pin(ctx: &Ctx, a: &ChangePinArgs) -> CmdResult {
 #[derive(Args)]
 pub struct AddArgs {
     /// A secactivate URI (activation QR code) or an otpauth:// URI.
-    #[arg(long, conflicts_with_all = ["serial", "activation_code"])]
+    #[arg(long, conflicts_with_all = ["serial", "activation_code", "qr"])]
     uri: Option<String>,
+    /// An image file (PNG, JPEG, WebP, GIF) of the activation or otpauth QR code.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["serial", "activation_code"])]
+    qr: Option<std::path::PathBuf>,
     /// The activation password shown with the QR code.
-    #[arg(long, requires = "uri")]
+    #[arg(long)]
     password: Option<String>,
     /// Serial number (manual activation, or a token moved from the official app).
     #[arg(long, requires = "activation_code")]
@@ -213,7 +216,12 @@ fn describe_policy(policy: Option<&str>) -> String {
 fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
     let rng = ring::rand::SystemRandom::new();
     let digits = a.digits.digits.as_deref().and_then(|d| d.parse().ok());
-    if let Some(uri) = &a.uri {
+    let scanned = a.qr.as_deref().map(crate::commands::scan::uri_from_image).transpose()?;
+    let uri = a.uri.clone().or(scanned);
+    if a.password.is_some() && uri.is_none() {
+        return Err(Failure { code: 2, message: "--password goes with --uri or --qr".into() });
+    }
+    if let Some(uri) = &uri {
         if entrust::is_secactivate(uri) {
             entrust::SecActivateUri::parse(uri)?;
             let password = secrets::activation_password(a.password.as_deref())?;
