@@ -9,6 +9,7 @@ cargo build -q -p softtoken-ffi -p uniffi-bindgen
 work=$root/softtoken
 rm -rf "$work" && mkdir -p "$work/lib"
 cp -r ios "$work/pkg"
+cp -r fixtures "$work/fixtures"  # the tests read fixtures/ relative to their own path
 gen=$work/gen
 cargo run -q -p uniffi-bindgen -- generate --library target/debug/libsofttoken_ffi.so --language swift --out-dir "$gen" --no-format
 mkdir -p "$work/pkg/Sources/Softtoken/Generated" "$work/pkg/Sources/softtoken_ffiFFI"

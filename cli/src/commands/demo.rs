@@ -75,9 +75,13 @@ pub fn run(json: bool) -> CmdResult {
     }
     out.say(format!("   QR code saved as {} — password {} — valid for 5 minutes", png_path.display(), issued.password));
 
-    out.say("2. The app reads the QR code and decrypts it with the password.");
-    out.say("   (QR image scanning is not built yet: the demo hands the app the QR code's text.)");
-    let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng)?;
+    out.say("2. The app scans the QR image and decrypts it with the password.");
+    let scanned = crate::commands::scan::uri_from_image(&png_path)?;
+    if scanned != issued.uri {
+        return Err(Failure::new("demo: the scanned QR code does not hold the issued URI"));
+    }
+    out.say(format!("   scanned {} ({} characters)", png_path.display(), scanned.len()));
+    let pending = PendingActivation::from_uri(&scanned, &issued.password, None, &rng)?;
     let policy = Policy::parse(pending.policy.as_deref())?;
     out.say(format!(
         "   provider: {}   serial number: {}   policy: {}",
