@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib). Installs the peers
+# Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib, zxing-cpp). Installs the peers
 # when missing. Usage: bench/run.sh [--check]   (--check: exit non-zero when a threshold is missed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,11 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else echo "bench: missing peers:$missing (apt-get install$missing)" >&2; exit 1; fi
 fi
-cargo build --release -q -p softtoken-cli -p softtoken-core --examples --bins
+cargo build --release -q -p softtoken-cli -p softtoken-core -p softtoken-scan --examples --bins
 python3 bench/run.py "$@"
+
+# QR scanning against zxing-cpp (PyPI) on the shared photo corpus and a synthetic set (seed 1).
+python3 -c "import zxingcpp, PIL" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "zxing-cpp==3.1.1" "pillow==13.0.0"
+synth=target/bench/synth
+rm -rf "$synth" && target/release/examples/synth "$synth" --count 60 --seed 1 >/dev/null
+python3 bench/scan.py target/release/softtoken ../shared/corpus/qr-photos "$synth" "$@"
