@@ -35,12 +35,15 @@ pub enum Field {
     Label,
     /// A policy document.
     Policy,
+    /// A push transaction (id, number to match, response).
+    Transaction,
 }
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Field::SerialNumber => "serial number",
+            Field::Transaction => "transaction",
             Field::ActivationCode => "activation code",
             Field::RegistrationCode => "registration code",
             Field::ActivationPassword => "activation password",

@@ -14,6 +14,10 @@
 //! The design (`ARCHITECTURE.md`) names rqrr as the first decoder. Running it first costs about
 //! 5 ms on every 640×480 frame, 25× zxing-cpp's median, so it runs second; both decoders sit behind
 //! the same API and each result says which decoder read it.
+//!
+//! The design put scanning in the core (`core/src/scan.rs`); it is a crate of its own so the core
+//! keeps no image codecs or barcode readers: the CLI and the phone library take it, with image-file
+//! decoding (`files`) left out of phone builds, and everything else builds without it.
 
 #![forbid(unsafe_code)]
 
