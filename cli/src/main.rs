@@ -53,6 +53,9 @@ enum Command {
     Add(commands::vault::AddArgs),
     /// List identities.
     List,
+    /// Offline ("classic") transaction confirmation: the 8-digit code to type on the website for
+    /// the transaction id it shows (softtoken's open protocol, docs/protocol.md).
+    ConfirmCode(commands::vault::ConfirmCodeArgs),
     /// Show current codes (HOTP codes advance their counter).
     Code(commands::vault::CodeArgs),
     /// Rename an identity.
@@ -156,6 +159,7 @@ fn main() {
         Command::ChangePin(a) => commands::vault::change_pin(&ctx, a),
         Command::Add(a) => commands::vault::add(&ctx, a),
         Command::List => commands::vault::list(&ctx),
+        Command::ConfirmCode(a) => commands::vault::confirm_code(&ctx, a),
         Command::Code(a) => commands::vault::code(&ctx, a),
         Command::Rename { identity, new_name } => commands::vault::rename(&ctx, identity, new_name),
         Command::Remove { identity } => commands::vault::remove(&ctx, identity),

@@ -182,3 +182,36 @@ fn demo_runs_piped_and_quickly() {
     }
     assert!(t.elapsed().as_secs() < 30);
 }
+
+/// Offline ("classic") transaction confirmation through both binaries: the provider pushes a
+/// transaction, the user types its id into the app, and the app's code approves it once.
+#[test]
+fn offline_transaction_confirmation() {
+    let w = World::new();
+    let issued = w.issue(&[]);
+    let serial = issued["serial"].as_str().unwrap();
+    let added = check(&w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "bank", "--json"], &[]), "add");
+    check(&w.provider(&["complete", "--serial", serial, "--registration-code", added["registration_code"].as_str().unwrap(), "--json"]), "complete");
+
+    let pushed = check(&w.provider(&["push", "--serial", serial, "--summary", "Pay 120 EUR to ACME", "--detail", "IBAN=DE00 1234", "--offline", "--json"]), "push");
+    let id = pushed["transaction_id"].as_str().unwrap();
+    assert_eq!(id.len(), 10);
+    assert_eq!(check(&w.provider(&["status", id, "--json"]), "status"), serde_json::json!({"state": "pending"}));
+    let typed = format!("{}-{}", &id[..5], &id[5..]);
+    let code = check(&w.app(&["confirm-code", &typed, "--json"], &[]), "confirm-code");
+    let code = code["code"].as_str().unwrap();
+    assert_eq!(code.len(), 8);
+
+    let wrong = if code == "00000000" { "00000001" } else { "00000000" };
+    let o = w.provider(&["check-confirmation", "--id", id, "--code", wrong, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not authentic"));
+    assert_eq!(check(&w.provider(&["check-confirmation", "--id", id, "--code", code, "--json"]), "check"), serde_json::json!({"state": "approved"}));
+    let again = w.provider(&["check-confirmation", "--id", id, "--code", code, "--json"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already answered"), "single use");
+    let log = check(&w.provider(&["log", "--json"]), "log");
+    assert_eq!(log["events"].as_array().unwrap().len(), 1);
+    assert_eq!(log["events"][0]["transaction_id"], id);
+    assert_eq!(log["events"][0]["response"], "confirm");
+    assert_eq!(log["events"][0]["serial"], serial);
+}

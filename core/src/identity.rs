@@ -83,6 +83,17 @@ pub fn new_id(rng: &dyn ring::rand::SecureRandom) -> Result<String> {
 }
 
 impl Identity {
+    /// The name transactions use for this identity: the serial number, else the identity id
+    /// (`docs/protocol.md` §1).
+    pub fn transaction_serial(&self) -> &str {
+        self.serial.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The 8-digit offline confirmation code for transaction `id` (`docs/protocol.md` §4).
+    pub fn confirmation_code(&self, transaction_id: &str) -> Result<String> {
+        crate::transaction::confirmation_code(self.seed.expose(), self.transaction_serial(), transaction_id)
+    }
+
     /// Checks the OTP parameters and the name.
     pub fn validate(&self) -> Result<()> {
         otp::check_secret(&self.seed)?;

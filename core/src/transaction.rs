@@ -182,15 +182,31 @@ pub fn verify_answer_mac(seed: &[u8], tx: &Transaction, answer: &Answer, mac: &s
     hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &tx.answer_bytes(answer), &tag).is_ok()
 }
 
-/// The 8-digit offline confirmation code of a transaction (`docs/protocol.md` §4).
-pub fn confirmation_code(seed: &[u8], tx: &Transaction) -> Result<String> {
-    tx.validate()?;
-    let key = derive_key(seed, &tx.serial, KeyPurpose::Confirmation);
-    let h = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &tx.canonical());
+/// The 8-digit offline confirmation code for transaction `id` of identity `serial`
+/// (`docs/protocol.md` §4). Dashes and spaces in a typed id are ignored.
+pub fn confirmation_code(seed: &[u8], serial: &str, id: &str) -> Result<String> {
+    let id: String = id.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    let hex32 = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let digits10 = id.len() == 10 && id.bytes().all(|b| b.is_ascii_digit());
+    if !hex32 && !digits10 {
+        return Err(Error::invalid(Field::Transaction, "id must be 10 digits (offline) or 32 lowercase hex digits"));
+    }
+    let key = derive_key(seed, serial, KeyPurpose::Confirmation);
+    let mut msg = b"softtoken-confirm-v1".to_vec();
+    put_str(&mut msg, serial);
+    put_str(&mut msg, &id);
+    let h = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &msg);
     let h = h.as_ref();
     let o = (h[31] & 0x0f) as usize;
     let v = u32::from_be_bytes([h[o], h[o + 1], h[o + 2], h[o + 3]]) & 0x7fff_ffff;
     Ok(format!("{:08}", v % 100_000_000))
+}
+
+/// Whether `code` is the confirmation code of transaction `id` (constant-time comparison).
+pub fn verify_confirmation_code(seed: &[u8], serial: &str, id: &str, code: &str) -> bool {
+    let Ok(expected) = confirmation_code(seed, serial, id) else { return false };
+    let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    typed.len() == expected.len() && subtle::ConstantTimeEq::ct_eq(typed.as_bytes(), expected.as_bytes()).into()
 }
 
 /// The base64url MAC authenticating a fetch of pending transactions at `at` (`docs/protocol.md` §5).
@@ -241,7 +257,12 @@ mod tests {
             for (purpose, name) in [(KeyPurpose::Answer, "answer"), (KeyPurpose::Confirmation, "confirmation"), (KeyPurpose::Fetch, "fetch")] {
                 assert_eq!(hex(&derive_key(&seed, &tx.serial, purpose)[..]), case["keys_hex"][name].as_str().unwrap(), "{name}");
             }
-            assert_eq!(confirmation_code(&seed, &tx).unwrap(), case["confirmation_code"].as_str().unwrap());
+            assert_eq!(confirmation_code(&seed, &tx.serial, &tx.id).unwrap(), case["confirmation_code"].as_str().unwrap());
+            let offline = case["offline_id"].as_str().unwrap();
+            let code = case["offline_confirmation_code"].as_str().unwrap();
+            assert_eq!(confirmation_code(&seed, &tx.serial, offline).unwrap(), code);
+            assert!(verify_confirmation_code(&seed, &tx.serial, "31415-92653", code));
+            assert!(!verify_confirmation_code(&seed, &tx.serial, "31415-92654", code));
             assert_eq!(fetch_mac(&seed, &tx.serial, case["fetch_at"].as_u64().unwrap()), case["fetch_mac"].as_str().unwrap());
             for a in case["answers"].as_array().unwrap() {
                 let answer = Answer {
@@ -331,18 +352,19 @@ mod tests {
         tx.number_match = false;
         assert!(answer_mac(&seed, &tx, &Answer { number: 42, ..answer }).is_err());
         tx.id = "XYZ".into();
-        assert!(confirmation_code(&seed, &tx).is_err());
+        assert!(answer_mac(&seed, &tx, &answer).is_err());
+        assert!(confirmation_code(&seed, &tx.serial, "12345").is_err());
+        assert!(!verify_confirmation_code(&seed, &tx.serial, "12345", "00000000"));
         assert!(Response::parse("approve").is_err());
     }
 
     #[test]
     fn confirmation_codes_have_eight_digits_and_differ_per_transaction() {
         let (seed, tx, _) = sample();
-        let c = confirmation_code(&seed, &tx).unwrap();
+        let c = confirmation_code(&seed, &tx.serial, &tx.id).unwrap();
         assert_eq!(c.len(), 8);
         assert!(c.bytes().all(|b| b.is_ascii_digit()));
-        let mut other = tx;
-        other.id = "ffffffffffffffffffffffffffffffff".into();
-        assert_ne!(confirmation_code(&seed, &other).unwrap(), c);
+        assert_ne!(confirmation_code(&seed, &tx.serial, "ffffffffffffffffffffffffffffffff").unwrap(), c);
+        assert_ne!(confirmation_code(&seed, "48244-13457", &tx.id).unwrap(), c);
     }
 }

@@ -6,6 +6,8 @@
 //! and teams trying the flows: it stores seeds unencrypted in its database and has no accounts,
 //! so it is not a production server.
 
+pub mod transactions;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
 use softtoken_core::otp::{Algorithm, Totp};
@@ -41,6 +43,27 @@ pub enum ProviderError {
     /// Options that make no sense.
     #[error("{0}")]
     Usage(String),
+    /// No transaction has that id.
+    #[error("unknown transaction {0}")]
+    UnknownTransaction(String),
+    /// The transaction was answered before (the first answer is final).
+    #[error("transaction {0} was already answered")]
+    AlreadyAnswered(String),
+    /// The transaction's lifetime is over.
+    #[error("transaction {0} expired")]
+    TransactionExpired(String),
+    /// The answer's MAC or the confirmation code is wrong.
+    #[error("the answer is not authentic (wrong MAC or confirmation code)")]
+    NotAuthentic,
+    /// The answer's time is too far from the provider's clock.
+    #[error("the answer's time is more than {0} s from the provider's clock")]
+    Stale(u64),
+    /// The number typed does not match the one the website showed.
+    #[error("wrong number: the transaction is denied")]
+    WrongNumber,
+    /// Too many transactions are waiting for this identity.
+    #[error("{0} transactions are already pending for this identity")]
+    TooManyPending(u32),
     /// The database failed.
     #[error("provider state: {0}")]
     Db(#[from] rusqlite::Error),
@@ -102,11 +125,11 @@ pub struct Verification {
 
 /// The provider over its SQLite state.
 pub struct Provider {
-    db: Connection,
-    rng: ring::rand::SystemRandom,
+    pub(crate) db: Connection,
+    pub(crate) rng: ring::rand::SystemRandom,
 }
 
-fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
+pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
     use ring::rand::SecureRandom;
     let mut out = Vec::with_capacity(n);
     let mut buf = [0u8; 1];
@@ -138,6 +161,25 @@ impl Provider {
                 registration_code TEXT,
                 seed BLOB,
                 completed_at INTEGER
+            );
+            CREATE TABLE IF NOT EXISTS transactions (
+                id TEXT PRIMARY KEY,
+                serial TEXT NOT NULL REFERENCES tokens(serial),
+                summary TEXT NOT NULL,
+                details TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                number INTEGER,
+                state TEXT NOT NULL,
+                wrong_codes INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX IF NOT EXISTS transactions_by_serial ON transactions(serial, state);
+            CREATE TABLE IF NOT EXISTS events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                transaction_id TEXT NOT NULL,
+                serial TEXT NOT NULL,
+                response TEXT NOT NULL,
+                at INTEGER NOT NULL
             );",
         )?;
         Ok(Provider { db, rng: ring::rand::SystemRandom::new() })

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
 use std::io::Write;
 use std::path::PathBuf;
@@ -71,6 +72,43 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         window: u32,
     },
+    /// Create a push transaction for a completed identity (docs/protocol.md).
+    Push {
+        /// Serial number.
+        #[arg(long)]
+        serial: String,
+        /// What the user is asked to approve.
+        #[arg(long)]
+        summary: String,
+        /// A detail shown under the summary (repeat, in order).
+        #[arg(long = "detail", value_name = "KEY=VALUE")]
+        details: Vec<String>,
+        /// Seconds until it expires.
+        #[arg(long, default_value_t = softtoken_provider::transactions::DEFAULT_TRANSACTION_LIFETIME_S)]
+        lifetime: u64,
+        /// The website shows a two-digit number the user must type in the app.
+        #[arg(long)]
+        number_match: bool,
+        /// Offline ("classic") mode: a 10-digit id the user types; answered with a confirmation code.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// A transaction's state: pending, approved, cancelled, denied or expired.
+    Status {
+        /// Transaction id.
+        transaction_id: String,
+    },
+    /// Logged answers (Confirm and Suspicious; Cancel is not logged).
+    Log,
+    /// Check the confirmation code a user typed for an offline transaction.
+    CheckConfirmation {
+        /// Transaction id.
+        #[arg(long)]
+        id: String,
+        /// The 8-digit code from the app.
+        #[arg(long)]
+        code: String,
+    },
 }
 
 fn now() -> u64 {
@@ -119,6 +157,33 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 None => "not valid\n".to_string(),
             };
             emit(cli.json, json!({"valid": v.valid, "drift_steps": v.drift_steps}), text)
+        }
+        Command::Push { serial, summary, details, lifetime, number_match, offline } => {
+            let details = details
+                .iter()
+                .map(|d| d.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| ProviderError::Usage(format!("--detail {d:?}: expected KEY=VALUE"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
+            let pushed = p.push(serial, &opts, now())?;
+            let mut text = format!("transaction {}\n", pushed.transaction_id);
+            if let Some(n) = pushed.number {
+                text += &format!("number to show on the website: {n}\n");
+            }
+            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number}), text)
+        }
+        Command::Status { transaction_id } => {
+            let state = p.status(transaction_id, now())?;
+            emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))
+        }
+        Command::Log => {
+            let events = p.log()?;
+            let text: String = events.iter().map(|e| format!("{} {} {} {}\n", e.at, e.serial, e.transaction_id, e.response)).collect();
+            let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
+            emit(cli.json, json!({"events": list}), text)
+        }
+        Command::CheckConfirmation { id, code } => {
+            let state = p.check_confirmation(id, code, now())?;
+            emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))
         }
     }
 }

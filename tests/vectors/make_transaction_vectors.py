@@ -47,8 +47,9 @@ def answer_mac(seed, tx, a):
     return b64url(hmac.new(key(seed, tx["serial"], "answer"), msg, hashlib.sha256).digest())
 
 
-def confirmation_code(seed, tx):
-    h = hmac.new(key(seed, tx["serial"], "confirmation"), canonical(tx), hashlib.sha256).digest()
+def confirmation_code(seed, serial, tx_id):
+    msg = b"softtoken-confirm-v1" + s(serial) + s(tx_id)
+    h = hmac.new(key(seed, serial, "confirmation"), msg, hashlib.sha256).digest()
     o = h[31] & 0x0F
     return "%08d" % ((struct.unpack(">I", h[o : o + 4])[0] & 0x7FFFFFFF) % 100_000_000)
 
@@ -87,7 +88,9 @@ def main():
             "transaction": tx,
             "canonical_hex": canonical(tx).hex(),
             "keys_hex": {p: key(seed, tx["serial"], p).hex() for p in ("answer", "confirmation", "fetch")},
-            "confirmation_code": confirmation_code(seed, tx),
+            "confirmation_code": confirmation_code(seed, tx["serial"], tx["id"]),
+            "offline_id": "3141592653",
+            "offline_confirmation_code": confirmation_code(seed, tx["serial"], "3141592653"),
             "fetch_at": tx["created_at"] + 1,
             "fetch_mac": fetch_mac(seed, tx["serial"], tx["created_at"] + 1),
             "answers": [dict(a, mac=answer_mac(seed, tx, a)) for a in answers],

@@ -313,6 +313,35 @@ pub struct CodeArgs {
     at: Option<u64>,
 }
 
+/// Arguments of `confirm-code`.
+#[derive(Args)]
+pub struct ConfirmCodeArgs {
+    /// The transaction id the website shows (10 digits; dashes and spaces ignored).
+    transaction_id: String,
+    /// Name or id of the identity (needed when the vault holds more than one).
+    #[arg(long)]
+    identity: Option<String>,
+}
+
+/// Runs `confirm-code`: the offline ("classic") confirmation code for a transaction.
+pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
+    let v = unlock(ctx)?;
+    let identity = match &a.identity {
+        Some(key) => v.find(key)?,
+        None => match v.identities() {
+            [one] => one,
+            [] => return Err(Failure::new("the vault holds no identity")),
+            _ => return Err(Failure { code: 2, message: "several identities: name one with --identity".into() }),
+        },
+    };
+    let code = identity.confirmation_code(&a.transaction_id)?;
+    emit(
+        ctx.json,
+        &json!({"transaction_id": a.transaction_id, "identity": identity.name, "code": code}),
+        &format!("{code}   <- type this on the website to confirm the transaction ({})\n", identity.name),
+    )
+}
+
 /// Runs `code`.
 pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
     let mut v = unlock(ctx)?;

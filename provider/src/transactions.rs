@@ -1,0 +1,278 @@
+//! Push transactions on the provider's side (`docs/protocol.md` §3, §4, §7): create, answer (with
+//! the first answer final), offline confirmation codes, expiry, the pending limit and the event log.
+//!
+//! Every state change runs in one `BEGIN IMMEDIATE` SQLite transaction, so concurrent answers are
+//! serialised by the database and no answer is lost or counted twice. The HTTP server of the
+//! protocol (§5) is not built yet; these are the rules it will apply.
+
+use crate::{random_digits, Provider, ProviderError, Result};
+use ring::rand::SecureRandom;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
+
+/// Pending transactions allowed per identity (against push fatigue).
+pub const MAX_PENDING: u32 = 5;
+/// Wrong offline confirmation codes before the transaction is denied.
+pub const MAX_WRONG_CODES: u32 = 5;
+/// Default transaction lifetime in seconds.
+pub const DEFAULT_TRANSACTION_LIFETIME_S: u64 = 120;
+
+/// A transaction's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for an answer.
+    Pending,
+    /// Confirmed (or a correct offline code): the sign-in proceeds.
+    Approved,
+    /// Cancelled by the user: nothing is logged.
+    Cancelled,
+    /// Suspicious, a wrong number, or too many wrong codes: denied and logged.
+    Denied,
+    /// Not answered in time.
+    Expired,
+}
+
+impl State {
+    /// The protocol's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Approved => "approved",
+            State::Cancelled => "cancelled",
+            State::Denied => "denied",
+            State::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "approved" => State::Approved,
+            "cancelled" => State::Cancelled,
+            "denied" => State::Denied,
+            "expired" => State::Expired,
+            _ => State::Pending,
+        }
+    }
+}
+
+/// What to push.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// What the user is asked to approve.
+    pub summary: String,
+    /// Key/value details shown under it, in order.
+    pub details: Vec<(String, String)>,
+    /// Seconds until it expires.
+    pub lifetime_s: u64,
+    /// The website shows a two-digit number the user must type in the app.
+    pub number_match: bool,
+    /// An offline ("classic") transaction: a 10-digit id the user types, answered by a code.
+    pub offline: bool,
+}
+
+/// A created transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// Its id (32 hex digits, or 10 digits offline).
+    pub transaction_id: String,
+    /// The number the website shows when number matching is on.
+    pub number: Option<u8>,
+}
+
+/// One logged answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The transaction.
+    pub transaction_id: String,
+    /// The identity.
+    pub serial: String,
+    /// "confirm", "suspicious", or "wrong_number" / "wrong_codes" for denials.
+    pub response: String,
+    /// Unix seconds, provider clock.
+    pub at: u64,
+}
+
+struct Row {
+    tx: Transaction,
+    number: Option<u8>,
+    state: State,
+    wrong_codes: u32,
+    seed: Vec<u8>,
+}
+
+impl Provider {
+    /// Creates a transaction for a completed identity.
+    pub fn push(&self, serial: &str, opts: &PushOptions, now: u64) -> Result<Pushed> {
+        if opts.summary.trim().is_empty() {
+            return Err(ProviderError::Usage("a transaction needs a summary".into()));
+        }
+        if opts.lifetime_s == 0 {
+            return Err(ProviderError::Usage("the lifetime must be at least 1 s".into()));
+        }
+        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let completed: Option<Option<i64>> =
+            db.query_row("SELECT completed_at FROM tokens WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?;
+        match completed {
+            None => return Err(ProviderError::UnknownSerial(serial.into())),
+            Some(None) => return Err(ProviderError::NotCompleted(serial.into())),
+            Some(Some(_)) => {}
+        }
+        db.execute("UPDATE transactions SET state = 'expired' WHERE state = 'pending' AND expires_at < ?1", params![now as i64])?;
+        let pending: u32 =
+            db.query_row("SELECT COUNT(*) FROM transactions WHERE serial = ?1 AND state = 'pending'", params![serial], |r| r.get(0))?;
+        if pending >= MAX_PENDING {
+            return Err(ProviderError::TooManyPending(pending));
+        }
+        let id = if opts.offline {
+            random_digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect()
+        } else {
+            let mut b = [0u8; 16];
+            self.rng.fill(&mut b).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        };
+        let number = if opts.number_match {
+            let d = random_digits(&self.rng, 2)?;
+            Some((d[0] % 9 + 1) * 10 + d[1])
+        } else {
+            None
+        };
+        let details = serde_json::to_string(&opts.details).expect("pairs of strings serialise");
+        db.execute(
+            "INSERT INTO transactions (id, serial, summary, details, created_at, expires_at, number, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+            params![id, serial, opts.summary, details, now as i64, now.saturating_add(opts.lifetime_s) as i64, number],
+        )?;
+        db.commit()?;
+        Ok(Pushed { transaction_id: id, number })
+    }
+
+    fn row(db: &rusqlite::Connection, id: &str) -> Result<Row> {
+        let row = db
+            .query_row(
+                "SELECT t.serial, t.summary, t.details, t.created_at, t.expires_at, t.number, t.state, t.wrong_codes, k.seed
+                 FROM transactions t JOIN tokens k ON k.serial = t.serial WHERE t.id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, Option<u8>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, u32>(7)?,
+                        r.get::<_, Vec<u8>>(8)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| ProviderError::UnknownTransaction(id.into()))?;
+        let (serial, summary, details, created_at, expires_at, number, state, wrong_codes, seed) = row;
+        let details: Vec<(String, String)> = serde_json::from_str(&details).map_err(|e| ProviderError::Usage(format!("stored details: {e}")))?;
+        let tx = Transaction {
+            id: id.into(),
+            serial,
+            summary,
+            details,
+            created_at: created_at as u64,
+            expires_at: expires_at as u64,
+            number_match: number.is_some(),
+        };
+        Ok(Row { tx, number, state: State::parse(&state), wrong_codes, seed })
+    }
+
+    /// The transaction as the app sees it, with its state now.
+    pub fn transaction(&self, id: &str, now: u64) -> Result<(Transaction, State)> {
+        let r = Self::row(&self.db, id)?;
+        let state = if r.state == State::Pending && now > r.tx.expires_at { State::Expired } else { r.state };
+        Ok((r.tx, state))
+    }
+
+    /// Pending, unexpired transactions of an identity, oldest first.
+    pub fn pending(&self, serial: &str, now: u64) -> Result<Vec<Transaction>> {
+        let mut stmt = self.db.prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND expires_at >= ?2 ORDER BY created_at, id")?;
+        let ids: Vec<String> = stmt.query_map(params![serial, now as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
+    }
+
+    /// A transaction's state now.
+    pub fn status(&self, id: &str, now: u64) -> Result<State> {
+        Ok(self.transaction(id, now)?.1)
+    }
+
+    /// Applies an authenticated answer (`docs/protocol.md` §3); the first answer is final.
+    pub fn answer(&self, id: &str, answer: &Answer, mac: &str, now: u64) -> Result<State> {
+        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let r = Self::row(&db, id)?;
+        if r.state != State::Pending {
+            return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id.into()) } else { ProviderError::AlreadyAnswered(id.into()) });
+        }
+        if now > r.tx.expires_at {
+            db.execute("UPDATE transactions SET state = 'expired' WHERE id = ?1", params![id])?;
+            db.commit()?;
+            return Err(ProviderError::TransactionExpired(id.into()));
+        }
+        if !transaction::verify_answer_mac(&r.seed, &r.tx, answer, mac) {
+            return Err(ProviderError::NotAuthentic);
+        }
+        if answer.answered_at.abs_diff(now) > MAX_ANSWER_SKEW_S {
+            return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
+        }
+        let wrong_number = answer.response != Response::Cancel && r.number.is_some_and(|n| n != answer.number);
+        let (state, logged) = match answer.response {
+            _ if wrong_number => (State::Denied, Some("wrong_number")),
+            Response::Confirm => (State::Approved, Some("confirm")),
+            Response::Cancel => (State::Cancelled, None),
+            Response::Suspicious => (State::Denied, Some("suspicious")),
+        };
+        db.execute("UPDATE transactions SET state = ?1 WHERE id = ?2", params![state.as_str(), id])?;
+        if let Some(response) = logged {
+            db.execute("INSERT INTO events (transaction_id, serial, response, at) VALUES (?1, ?2, ?3, ?4)", params![id, r.tx.serial, response, now as i64])?;
+        }
+        db.commit()?;
+        if wrong_number {
+            return Err(ProviderError::WrongNumber);
+        }
+        Ok(state)
+    }
+
+    /// Checks an offline confirmation code (`docs/protocol.md` §4): approves on the right code;
+    /// after [`MAX_WRONG_CODES`] wrong ones the transaction is denied.
+    pub fn check_confirmation(&self, id: &str, code: &str, now: u64) -> Result<State> {
+        let id: String = id.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let r = Self::row(&db, &id)?;
+        if r.state != State::Pending {
+            return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id) } else { ProviderError::AlreadyAnswered(id) });
+        }
+        if now > r.tx.expires_at {
+            db.execute("UPDATE transactions SET state = 'expired' WHERE id = ?1", params![id])?;
+            db.commit()?;
+            return Err(ProviderError::TransactionExpired(id));
+        }
+        if transaction::verify_confirmation_code(&r.seed, &r.tx.serial, &id, code) {
+            db.execute("UPDATE transactions SET state = 'approved' WHERE id = ?1", params![id])?;
+            db.execute("INSERT INTO events (transaction_id, serial, response, at) VALUES (?1, ?2, 'confirm', ?3)", params![id, r.tx.serial, now as i64])?;
+            db.commit()?;
+            return Ok(State::Approved);
+        }
+        let wrong = r.wrong_codes + 1;
+        if wrong >= MAX_WRONG_CODES {
+            db.execute("UPDATE transactions SET state = 'denied', wrong_codes = ?1 WHERE id = ?2", params![wrong, id])?;
+            db.execute("INSERT INTO events (transaction_id, serial, response, at) VALUES (?1, ?2, 'wrong_codes', ?3)", params![id, r.tx.serial, now as i64])?;
+        } else {
+            db.execute("UPDATE transactions SET wrong_codes = ?1 WHERE id = ?2", params![wrong, id])?;
+        }
+        db.commit()?;
+        Err(ProviderError::NotAuthentic)
+    }
+
+    /// Every logged answer, oldest first (Confirm and Suspicious; Cancel is not logged).
+    pub fn log(&self) -> Result<Vec<Event>> {
+        let mut stmt = self.db.prepare("SELECT transaction_id, serial, response, at FROM events ORDER BY seq")?;
+        let events = stmt
+            .query_map([], |r| Ok(Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<_, i64>(3)? as u64 }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(events)
+    }
+}

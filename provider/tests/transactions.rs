@@ -1,0 +1,209 @@
+//! Push transactions against the real provider state (SQLite on disk), with the app's side played by
+//! the core: a real QR activation gives both sides the seed, answers are MAC'd by the core.
+
+use ring::rand::SystemRandom;
+use softtoken_core::activation::PendingActivation;
+use softtoken_core::transaction::{self, Answer, Response, Transaction};
+use softtoken_provider::transactions::{PushOptions, State, MAX_PENDING, MAX_WRONG_CODES};
+use softtoken_provider::{IssueOptions, Provider, ProviderError};
+use std::path::Path;
+
+const NOW: u64 = 1_800_000_000;
+
+/// Issues and completes one activation; returns (serial, the app's seed).
+fn activate(p: &Provider) -> (String, Vec<u8>) {
+    let rng = SystemRandom::new();
+    let issued = p.issue(&IssueOptions::default(), NOW - 100).unwrap();
+    let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
+    let rc = pending.registration_code.to_string();
+    let identity = pending.into_identity(None, None, NOW, &rng).unwrap();
+    p.complete(&issued.serial, &rc, NOW - 50).unwrap();
+    (issued.serial, identity.seed.expose().to_vec())
+}
+
+fn push(p: &Provider, serial: &str, number_match: bool) -> (Transaction, Option<u8>) {
+    let opts = PushOptions {
+        summary: "Sign in to Example Bank".into(),
+        details: vec![("IP".into(), "192.0.2.7".into()), ("Browser".into(), "Firefox".into())],
+        lifetime_s: 120,
+        number_match,
+        offline: false,
+    };
+    let pushed = p.push(serial, &opts, NOW).unwrap();
+    (p.transaction(&pushed.transaction_id, NOW).unwrap().0, pushed.number)
+}
+
+fn answer(seed: &[u8], tx: &Transaction, response: Response, number: u8) -> (Answer, String) {
+    let a = Answer { response, answered_at: NOW + 10, number };
+    let mac = transaction::answer_mac(seed, tx, &a).unwrap();
+    (a, mac)
+}
+
+fn open(dir: &Path) -> Provider {
+    Provider::open(&dir.join("p.db")).unwrap()
+}
+
+#[test]
+fn each_answer_and_what_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let (serial, seed) = activate(&p);
+    let mut expected_log = Vec::new();
+    for (response, state, logged) in
+        [(Response::Confirm, State::Approved, true), (Response::Cancel, State::Cancelled, false), (Response::Suspicious, State::Denied, true)]
+    {
+        let (tx, _) = push(&p, &serial, false);
+        assert_eq!(p.status(&tx.id, NOW).unwrap(), State::Pending);
+        assert_eq!(p.pending(&serial, NOW).unwrap(), vec![tx.clone()]);
+        let (a, mac) = answer(&seed, &tx, response, 0);
+        assert_eq!(p.answer(&tx.id, &a, &mac, NOW + 10).unwrap(), state);
+        assert_eq!(p.status(&tx.id, NOW + 10).unwrap(), state);
+        if logged {
+            expected_log.push((tx.id.clone(), response.as_str().to_string()));
+        }
+    }
+    let log: Vec<(String, String)> = p.log().unwrap().into_iter().map(|e| (e.transaction_id, e.response)).collect();
+    assert_eq!(log, expected_log, "Confirm and Suspicious are logged, Cancel is not");
+}
+
+#[test]
+fn replayed_tampered_stale_and_expired_answers_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let (serial, seed) = activate(&p);
+
+    // Tampered: a MAC made for Cancel presented with Confirm; a MAC over another summary.
+    let (tx, _) = push(&p, &serial, false);
+    let (_, cancel_mac) = answer(&seed, &tx, Response::Cancel, 0);
+    let confirm = Answer { response: Response::Confirm, answered_at: NOW + 10, number: 0 };
+    assert!(matches!(p.answer(&tx.id, &confirm, &cancel_mac, NOW + 10), Err(ProviderError::NotAuthentic)));
+    let mut forged = tx.clone();
+    forged.summary = "Something harmless".into();
+    let (a, mac) = answer(&seed, &forged, Response::Confirm, 0);
+    assert!(matches!(p.answer(&tx.id, &a, &mac, NOW + 10), Err(ProviderError::NotAuthentic)));
+    assert!(matches!(p.answer(&tx.id, &a, &transaction::answer_mac(&[0u8; 16], &tx, &a).unwrap(), NOW + 10), Err(ProviderError::NotAuthentic)));
+    assert_eq!(p.status(&tx.id, NOW + 10).unwrap(), State::Pending, "rejected answers change nothing");
+
+    // Replayed: the first answer is final, even against a valid replay.
+    let (a, mac) = answer(&seed, &tx, Response::Confirm, 0);
+    assert_eq!(p.answer(&tx.id, &a, &mac, NOW + 10).unwrap(), State::Approved);
+    assert!(matches!(p.answer(&tx.id, &a, &mac, NOW + 11), Err(ProviderError::AlreadyAnswered(_))));
+    let (s, smac) = answer(&seed, &tx, Response::Suspicious, 0);
+    assert!(matches!(p.answer(&tx.id, &s, &smac, NOW + 11), Err(ProviderError::AlreadyAnswered(_))));
+    assert_eq!(p.log().unwrap().len(), 1);
+
+    // Stale: an answer timed 10 minutes from the provider's clock.
+    let (tx, _) = push(&p, &serial, false);
+    let old = Answer { response: Response::Confirm, answered_at: NOW - 600, number: 0 };
+    let mac = transaction::answer_mac(&seed, &tx, &old).unwrap();
+    assert!(matches!(p.answer(&tx.id, &old, &mac, NOW + 10), Err(ProviderError::Stale(_))));
+
+    // Expired: cannot be approved after its lifetime.
+    let (a, mac) = answer(&seed, &tx, Response::Confirm, 0);
+    assert!(matches!(p.answer(&tx.id, &a, &mac, tx.expires_at + 1), Err(ProviderError::TransactionExpired(_))));
+    assert_eq!(p.status(&tx.id, tx.expires_at + 1).unwrap(), State::Expired);
+    assert!(matches!(p.answer(&tx.id, &a, &mac, NOW + 10), Err(ProviderError::TransactionExpired(_))), "expiry is recorded");
+    assert!(matches!(p.answer("0123456789abcdef0123456789abcdef", &a, &mac, NOW), Err(ProviderError::UnknownTransaction(_))));
+}
+
+#[test]
+fn number_matching() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let (serial, seed) = activate(&p);
+    let (tx, number) = push(&p, &serial, true);
+    let number = number.unwrap();
+    assert!((10..=99).contains(&number));
+    let (a, mac) = answer(&seed, &tx, Response::Confirm, number);
+    assert_eq!(p.answer(&tx.id, &a, &mac, NOW + 10).unwrap(), State::Approved);
+
+    let (tx, number) = push(&p, &serial, true);
+    let wrong = if number.unwrap() == 99 { 10 } else { number.unwrap() + 1 };
+    let (a, mac) = answer(&seed, &tx, Response::Confirm, wrong);
+    assert!(matches!(p.answer(&tx.id, &a, &mac, NOW + 10), Err(ProviderError::WrongNumber)));
+    assert_eq!(p.status(&tx.id, NOW + 10).unwrap(), State::Denied, "a wrong number denies the sign-in");
+    assert_eq!(p.log().unwrap().last().unwrap().response, "wrong_number");
+}
+
+#[test]
+fn pending_pushes_are_limited_per_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let (serial, _) = activate(&p);
+    for _ in 0..MAX_PENDING {
+        push(&p, &serial, false);
+    }
+    let opts = PushOptions { summary: "one more".into(), details: vec![], lifetime_s: 120, number_match: false, offline: false };
+    assert!(matches!(p.push(&serial, &opts, NOW), Err(ProviderError::TooManyPending(5))));
+    // Expired ones no longer count.
+    assert!(p.push(&serial, &opts, NOW + 121).is_ok());
+    assert!(matches!(p.push("99999-99999", &opts, NOW), Err(ProviderError::UnknownSerial(_))));
+}
+
+#[test]
+fn offline_confirmation_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let (serial, seed) = activate(&p);
+    let opts = PushOptions { summary: "Pay 120 EUR".into(), details: vec![], lifetime_s: 120, number_match: false, offline: true };
+    let id = p.push(&serial, &opts, NOW).unwrap().transaction_id;
+    assert_eq!(id.len(), 10);
+    let code = transaction::confirmation_code(&seed, &serial, &id).unwrap();
+    let typed_id = format!("{}-{}", &id[..5], &id[5..]);
+    assert_eq!(p.check_confirmation(&typed_id, &code, NOW + 5).unwrap(), State::Approved);
+    assert!(matches!(p.check_confirmation(&id, &code, NOW + 6), Err(ProviderError::AlreadyAnswered(_))), "single use");
+
+    let id = p.push(&serial, &opts, NOW).unwrap().transaction_id;
+    for _ in 0..MAX_WRONG_CODES {
+        assert!(matches!(p.check_confirmation(&id, "00000000", NOW + 5), Err(ProviderError::NotAuthentic)));
+    }
+    assert_eq!(p.status(&id, NOW + 5).unwrap(), State::Denied);
+    let right = transaction::confirmation_code(&seed, &serial, &id).unwrap();
+    assert!(matches!(p.check_confirmation(&id, &right, NOW + 6), Err(ProviderError::AlreadyAnswered(_))));
+}
+
+/// 1 000 transactions answered from 8 threads, each with its own connection, every answer sent
+/// twice: each is approved exactly once and logged exactly once.
+#[test]
+fn a_thousand_concurrent_answers_none_lost_or_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = open(dir.path());
+    let mut work = Vec::new();
+    for _ in 0..200 {
+        let (serial, seed) = activate(&p);
+        for _ in 0..5 {
+            let (tx, _) = push(&p, &serial, false);
+            let (a, mac) = answer(&seed, &tx, Response::Confirm, 0);
+            work.push((tx.id, a, mac));
+        }
+    }
+    assert_eq!(work.len(), 1000);
+    let work = std::sync::Arc::new(work);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let work = work.clone();
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let p = open(&path);
+                let (mut ok, mut already) = (0, 0);
+                // Every item, twice, from two threads each: thread t takes items t, t+4, … (mod 4).
+                for (id, a, mac) in work.iter().skip(t % 4).step_by(4) {
+                    match p.answer(id, a, mac, NOW + 10) {
+                        Ok(State::Approved) => ok += 1,
+                        Err(ProviderError::AlreadyAnswered(_)) => already += 1,
+                        other => panic!("{other:?}"),
+                    }
+                }
+                (ok, already)
+            })
+        })
+        .collect();
+    let (ok, already) = threads.into_iter().map(|t| t.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert_eq!((ok, already), (1000, 1000));
+    let log = p.log().unwrap();
+    assert_eq!(log.len(), 1000);
+    let mut ids: Vec<&str> = log.iter().map(|e| e.transaction_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1000);
+}
