@@ -119,14 +119,15 @@ def main():
         print(f"scan[{name}]: decode rate softtoken {s_ok}/{npos} vs zxing-cpp {z_ok}/{npos}; "
               f"false positives softtoken {s_fp} vs zxing-cpp {z_fp}")
         print(f"scan[{name}]: median ms softtoken {s_med:.3f} vs zxing-cpp {z_med:.3f} = {ratio:.2f}x")
-        if name == "all":
-            for line, good in [
-                (f"scan: decode rate {s_ok} >= zxing-cpp {z_ok}", s_ok >= z_ok),
-                (f"scan: false positives {s_fp} == 0", s_fp == 0),
-                (f"scan: median time {ratio:.2f}x zxing-cpp <= 1.5x", ratio <= 1.5),
-            ]:
-                print(f"{line}: {'met' if good else 'MISSED'}")
-                met &= good
+        # Thresholds for each set and for the two together. The median of the merged set mixes two
+        # populations (small photos, larger synthetic images) and is printed as well.
+        for line, good in [
+            (f"scan[{name}]: decode rate {s_ok} >= zxing-cpp {z_ok}", s_ok >= z_ok),
+            (f"scan[{name}]: false positives {s_fp} == 0", s_fp == 0),
+            (f"scan[{name}]: median time {ratio:.2f}x zxing-cpp <= 1.5x", ratio <= 1.5),
+        ]:
+            print(f"{line}: {'met' if good else 'MISSED'}")
+            met &= good
     dec, pas = Counter(), Counter()
     for r in rows:
         if r[5]:

@@ -94,3 +94,16 @@ mod tests {
         assert!(rxing(&img).is_empty() && rqrr(&img).is_empty());
     }
 }
+
+/// Finder-pattern candidates rxing's detector sees in `img` (dark-on-light, and light-on-dark via
+/// the flipped matrix): a cheap test of whether a symbol may be present at all.
+pub(crate) fn finder_candidates(img: &Gray) -> (usize, usize) {
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        let Some(mut matrix) = local_threshold(img) else { return (1, 1) };
+        let dark = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
+        matrix.flip_self();
+        let light = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
+        (dark, light)
+    }));
+    found.unwrap_or((1, 1))
+}

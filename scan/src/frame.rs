@@ -83,7 +83,7 @@ pub(crate) fn check_size(width: u64, height: u64) -> Result<(), ScanError> {
 /// A tightly packed luma image that the passes transform (borrowed from a tightly packed frame,
 /// else owned).
 #[derive(Clone)]
-pub struct Gray<'a> {
+pub(crate) struct Gray<'a> {
     pub(crate) width: usize,
     pub(crate) height: usize,
     pub(crate) px: Cow<'a, [u8]>,
