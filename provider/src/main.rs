@@ -100,6 +100,13 @@ enum Command {
     },
     /// Logged answers (Confirm and Suspicious; Cancel is not logged).
     Log,
+    /// Serve the transaction protocol over HTTP (loopback only until TLS is built); the first line
+    /// printed is `listening on http://HOST:PORT`.
+    Serve {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+    },
     /// Check the confirmation code a user typed for an offline transaction.
     CheckConfirmation {
         /// Transaction id.
@@ -181,6 +188,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
         }
+        Command::Serve { listen } => softtoken_provider::server::serve(&cli.state, listen),
         Command::CheckConfirmation { id, code } => {
             let state = p.check_confirmation(id, code, now())?;
             emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))

@@ -195,6 +195,16 @@ impl Provider {
         ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
     }
 
+    /// The seed of a completed identity (the server checks fetch MACs with it).
+    pub fn seed_of(&self, serial: &str) -> Result<Vec<u8>> {
+        let seed: Option<Option<Vec<u8>>> = self.db.query_row("SELECT seed FROM tokens WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?;
+        match seed {
+            None => Err(ProviderError::UnknownSerial(serial.into())),
+            Some(None) => Err(ProviderError::NotCompleted(serial.into())),
+            Some(Some(s)) => Ok(s),
+        }
+    }
+
     /// A transaction's state now.
     pub fn status(&self, id: &str, now: u64) -> Result<State> {
         Ok(self.transaction(id, now)?.1)
