@@ -196,10 +196,8 @@ pub fn confirmation_code(seed: &[u8], serial: &str, id: &str) -> Result<String> 
     put_str(&mut msg, serial);
     put_str(&mut msg, &id);
     let h = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &msg);
-    let h = h.as_ref();
-    let o = (h[31] & 0x0f) as usize;
-    let v = u32::from_be_bytes([h[o], h[o + 1], h[o + 2], h[o + 3]]) & 0x7fff_ffff;
-    Ok(format!("{:08}", v % 100_000_000))
+    // RFC 4226 dynamic truncation, as for OTPs (the last byte of the 32-byte MAC picks the offset).
+    Ok(crate::otp::format_code(crate::otp::truncate(h.as_ref(), 8), 8))
 }
 
 /// Whether `code` is the confirmation code of transaction `id` (constant-time comparison).

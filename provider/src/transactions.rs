@@ -210,8 +210,9 @@ impl Provider {
         Ok(self.transaction(id, now)?.1)
     }
 
-    /// Applies an authenticated answer (`docs/protocol.md` §3); the first answer is final.
-    pub fn answer(&self, id: &str, answer: &Answer, mac: &str, now: u64) -> Result<State> {
+    /// Opens the write transaction in which transaction `id` is answered: refuses one already
+    /// answered, and records and refuses one past its expiry (the first answer is final).
+    fn begin_answer(&self, id: &str, now: u64) -> Result<(rusqlite::Transaction<'_>, Row)> {
         let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
         let r = Self::row(&db, id)?;
         if r.state != State::Pending {
@@ -222,6 +223,12 @@ impl Provider {
             db.commit()?;
             return Err(ProviderError::TransactionExpired(id.into()));
         }
+        Ok((db, r))
+    }
+
+    /// Applies an authenticated answer (`docs/protocol.md` §3); the first answer is final.
+    pub fn answer(&self, id: &str, answer: &Answer, mac: &str, now: u64) -> Result<State> {
+        let (db, r) = self.begin_answer(id, now)?;
         if !transaction::verify_answer_mac(&r.seed, &r.tx, answer, mac) {
             return Err(ProviderError::NotAuthentic);
         }
@@ -250,16 +257,7 @@ impl Provider {
     /// after [`MAX_WRONG_CODES`] wrong ones the transaction is denied.
     pub fn check_confirmation(&self, id: &str, code: &str, now: u64) -> Result<State> {
         let id: String = id.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
-        let r = Self::row(&db, &id)?;
-        if r.state != State::Pending {
-            return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id) } else { ProviderError::AlreadyAnswered(id) });
-        }
-        if now > r.tx.expires_at {
-            db.execute("UPDATE transactions SET state = 'expired' WHERE id = ?1", params![id])?;
-            db.commit()?;
-            return Err(ProviderError::TransactionExpired(id));
-        }
+        let (db, r) = self.begin_answer(&id, now)?;
         if transaction::verify_confirmation_code(&r.seed, &r.tx.serial, &id, code) {
             db.execute("UPDATE transactions SET state = 'approved' WHERE id = ?1", params![id])?;
             db.execute("INSERT INTO events (transaction_id, serial, response, at) VALUES (?1, ?2, 'confirm', ?3)", params![id, r.tx.serial, now as i64])?;
