@@ -144,19 +144,19 @@ fn black_points(img: &Gray, bw: usize, bh: usize) -> Vec<u32> {
 }
 
 /// A binarizer whose matrix is already computed, for rxing's readers.
-pub(crate) struct Precomputed<LS: LuminanceSource> {
+pub(crate) struct Precomputed<'m, LS: LuminanceSource> {
     source: LS,
-    matrix: BitMatrix,
+    matrix: Cow<'m, BitMatrix>,
 }
 
-impl<LS: LuminanceSource> Precomputed<LS> {
-    /// Wraps a source and the matrix computed from it.
-    pub(crate) fn new(source: LS, matrix: BitMatrix) -> Self {
+impl<'m, LS: LuminanceSource> Precomputed<'m, LS> {
+    /// Wraps a source and the matrix computed from it (borrowed, so the caller can keep it).
+    pub(crate) fn new(source: LS, matrix: Cow<'m, BitMatrix>) -> Self {
         Self { source, matrix }
     }
 }
 
-impl<LS: LuminanceSource> Binarizer for Precomputed<LS> {
+impl<LS: LuminanceSource> Binarizer for Precomputed<'_, LS> {
     type Source = LS;
 
     fn get_luminance_source(&self) -> &LS {
@@ -190,7 +190,7 @@ impl<LS: LuminanceSource> Binarizer for Precomputed<LS> {
             source.get_height().max(1) as u32,
         )
         .expect("non-zero dimensions");
-        Self { source, matrix }
+        Self { source, matrix: Cow::Owned(matrix) }
     }
 
     fn get_width(&self) -> usize {

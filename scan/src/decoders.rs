@@ -3,15 +3,21 @@
 use crate::binarize::{local_threshold, Precomputed};
 use crate::frame::Gray;
 use crate::text::decode_text;
-use rxing::common::HybridBinarizer;
+use rxing::common::{BitMatrix, HybridBinarizer};
 use rxing::multi::MultipleBarcodeReader;
 use rxing::qrcode::cpp_port::QrReader;
 use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Every QR text rxing's zxing-cpp port reads in `img` (it honours ECI itself).
 pub(crate) fn rxing(img: &Gray) -> Vec<String> {
+    rxing_binarized(img, local_threshold(img).as_ref())
+}
+
+/// [`rxing`] with `img`'s local-threshold matrix already made (`None`: under 40 pixels a side).
+pub(crate) fn rxing_binarized(img: &Gray, local: Option<&BitMatrix>) -> Vec<String> {
     contained(|| {
         let Ok(source) = Luma8Source::new_with_slice(&img.px, img.width as u32, img.height as u32)
         else {
@@ -22,11 +28,11 @@ pub(crate) fn rxing(img: &Gray) -> Vec<String> {
             PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
             ..Default::default()
         };
-        let matrix = match local_threshold(img) {
-            Some(m) => m,
+        let matrix = match local {
+            Some(m) => Cow::Borrowed(m),
             // Under 40 pixels a side: rxing's global-histogram threshold.
             None => match HybridBinarizer::new(source.clone()).get_black_matrix() {
-                Ok(m) => m.clone(),
+                Ok(m) => Cow::Owned(m.clone()),
                 Err(_) => return Vec::new(),
             },
         };
@@ -95,11 +101,10 @@ mod tests {
     }
 }
 
-/// Finder-pattern candidates rxing's detector sees in `img` (dark-on-light, and light-on-dark via
-/// the flipped matrix): a cheap test of whether a symbol may be present at all.
-pub(crate) fn finder_candidates(img: &Gray) -> (usize, usize) {
+/// Finder-pattern candidates rxing's detector sees in a local-threshold matrix (dark-on-light, and
+/// light-on-dark in the flipped matrix): a cheap test of whether a symbol may be present at all.
+pub(crate) fn finder_candidates(mut matrix: BitMatrix) -> (usize, usize) {
     let found = catch_unwind(AssertUnwindSafe(|| {
-        let Some(mut matrix) = local_threshold(img) else { return (1, 1) };
         let dark = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
         matrix.flip_self();
         let light = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();

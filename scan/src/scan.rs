@@ -1,5 +1,6 @@
 //! The scanning pipeline: passes over one frame, two decoders each, within a time budget.
 
+use crate::binarize::local_threshold;
 use crate::decoders;
 use crate::frame::{Gray, LumaFrame};
 use std::borrow::Cow;
@@ -125,6 +126,7 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
     if long_side <= 400 {
         attempts.push((Pass::Double, Decoder::Rqrr));
     }
+    let mut plain_local = None;
     for (i, (pass, decoder)) in attempts.into_iter().enumerate() {
         if pass != Pass::Plain && start.elapsed() >= options.budget {
             break;
@@ -133,10 +135,14 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
         // candidates (a dark one, or two light ones). On the corpus every code read by a later pass
         // had them, and most photos without a code have none — they end here, in about the time
         // of one read, instead of paying for every pass.
+        // The plain attempt's matrix is reused, not binarised again (frames under 40 pixels a side
+        // have none and go on).
         if i == 2 {
-            let (dark, light) = decoders::finder_candidates(&base);
-            if dark == 0 && light < 2 {
-                break;
+            if let Some(matrix) = plain_local.take() {
+                let (dark, light) = decoders::finder_candidates(matrix);
+                if dark == 0 && light < 2 {
+                    break;
+                }
             }
         }
         let img: Cow<'_, Gray> = match pass {
@@ -153,6 +159,10 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
             Pass::Padded => Cow::Owned(base.padded()),
         };
         let texts = match decoder {
+            Decoder::Rxing if pass == Pass::Plain => {
+                plain_local = local_threshold(&img);
+                decoders::rxing_binarized(&img, plain_local.as_ref())
+            }
             Decoder::Rxing => decoders::rxing(&img),
             Decoder::Rqrr => decoders::rqrr(&img),
         };
