@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 uniffi::setup_scaffolding!();
 
+mod transactions;
+pub use transactions::*;
+
 /// What went wrong, as a decision the UI can act on.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum SofttokenError {
@@ -102,6 +105,8 @@ impl From<CoreError> for SofttokenError {
             CoreError::Platform(_) => SofttokenError::Platform { detail: message },
             CoreError::Storage(_) => SofttokenError::Storage { detail: message },
             CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { detail: message },
+            CoreError::Network(_) => SofttokenError::Platform { detail: message },
+            CoreError::Refused { code, .. } => SofttokenError::InvalidCode { field: "provider".into(), reason: code },
             CoreError::UnsupportedVersion(_) | CoreError::UnsupportedFormat { .. } | CoreError::State(_) => SofttokenError::Unsupported { detail: message },
         }
     }
@@ -251,11 +256,13 @@ pub struct IdentityInfo {
     pub digits: u8,
     /// Seconds per code.
     pub period: u32,
+    /// Activated online: gets push transactions.
+    pub online: bool,
 }
 
 impl From<&softtoken_core::identity::Identity> for IdentityInfo {
     fn from(i: &softtoken_core::identity::Identity) -> Self {
-        IdentityInfo { id: i.id.clone(), name: i.name.clone(), provider: i.provider.clone(), kind: i.kind.name().into(), serial: i.serial.clone(), digits: i.digits, period: i.period }
+        IdentityInfo { id: i.id.clone(), name: i.name.clone(), provider: i.provider.clone(), kind: i.kind.name().into(), serial: i.serial.clone(), digits: i.digits, period: i.period, online: i.is_online() }
     }
 }
 
@@ -319,6 +326,13 @@ pub enum LinkPreview {
         kind: String,
         /// Code length.
         digits: u8,
+    },
+    /// An online activation link: confirm with the user, then `activate_link`.
+    OnlineActivation {
+        /// The provider's host.
+        provider: String,
+        /// The provider's address.
+        base_url: String,
     },
     /// One QR code of a Google Authenticator export: store it with `import_link`.
     GoogleExport {
@@ -398,6 +412,7 @@ pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
             },
             digits: u.digits,
         },
+        Link::OnlineActivation(l) => LinkPreview::OnlineActivation { provider: softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default(), base_url: l.base_url },
         Link::Migration(p) => LinkPreview::GoogleExport { names: p.items.iter().map(|(l, _)| l.clone()).collect(), batch_index: p.batch_index, batch_size: p.batch_size },
     })
 }
@@ -478,6 +493,7 @@ async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static
 #[derive(uniffi::Object)]
 pub struct Authenticator {
     session: Arc<Mutex<Session>>,
+    transport: Mutex<Option<Arc<dyn softtoken_net::TransactionTransport>>>,
 }
 
 type R<T> = Result<T, SofttokenError>;
@@ -488,7 +504,10 @@ impl Authenticator {
     #[uniffi::constructor]
     pub fn new(path: String, key_store: Arc<dyn DeviceKeyStore>) -> Arc<Self> {
         let store: Arc<dyn core_ks::DeviceKeyStore> = Arc::new(ForeignStore(key_store));
-        Arc::new(Authenticator { session: Arc::new(Mutex::new(Session::new(path.into(), store, Arc::new(softtoken_core::otp::SystemClock)))) })
+        Arc::new(Authenticator {
+            session: Arc::new(Mutex::new(Session::new(path.into(), store, Arc::new(softtoken_core::otp::SystemClock)))),
+            transport: Mutex::new(None),
+        })
     }
 
     /// Whether the vault file exists.
@@ -598,11 +617,6 @@ impl Authenticator {
     /// Renames an identity.
     pub fn rename(&self, id: String, name: String) -> R<()> {
         Ok(lock(&self.session).rename(&id, &name)?)
-    }
-
-    /// Removes an identity.
-    pub fn remove(&self, id: String) -> R<()> {
-        Ok(lock(&self.session).remove(&id)?)
     }
 
     /// Sets, changes or (none) removes the PIN.

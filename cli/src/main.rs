@@ -65,7 +65,19 @@ enum Command {
         /// The new name.
         new_name: String,
     },
-    /// Remove an identity.
+    /// Activate from an online activation link (softtoken://activate?…): no typing; the app sends
+    /// the registration code to the provider itself.
+    ActivateLink(commands::online::ActivateLinkArgs),
+    /// Pending push transactions (sign-in requests) of the identities activated online.
+    Transactions,
+    /// Answer a push transaction: confirm, cancel or suspicious.
+    Respond(commands::online::RespondArgs),
+    /// Register a push token (FCM/APNs) with the provider of every online identity.
+    RegisterPushToken {
+        /// The token the platform's push service issued.
+        token: String,
+    },
+    /// Remove an identity (one activated online is unregistered at its provider first).
     Remove {
         /// Name or id.
         identity: String,
@@ -162,7 +174,11 @@ fn main() {
         Command::ConfirmCode(a) => commands::vault::confirm_code(&ctx, a),
         Command::Code(a) => commands::vault::code(&ctx, a),
         Command::Rename { identity, new_name } => commands::vault::rename(&ctx, identity, new_name),
-        Command::Remove { identity } => commands::vault::remove(&ctx, identity),
+        Command::Remove { identity } => commands::online::remove(&ctx, identity),
+        Command::ActivateLink(a) => commands::online::activate_link(&ctx, a),
+        Command::Transactions => commands::online::transactions(&ctx),
+        Command::Respond(a) => commands::online::respond(&ctx, a),
+        Command::RegisterPushToken { token } => commands::online::register_push_token(&ctx, token),
         Command::Resync { identity, first, second } => commands::vault::resync(&ctx, identity, first, second),
         Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
         Command::Export { out, format } => commands::transfer::export(&ctx, out, format),

@@ -215,3 +215,118 @@ fn offline_transaction_confirmation() {
     assert_eq!(log["events"][0]["response"], "confirm");
     assert_eq!(log["events"][0]["serial"], serial);
 }
+
+/// A running `softtoken-provider serve` on a free loopback port; killed (SIGKILL) when dropped.
+struct Served {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Served {
+    fn start(w: &World) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(provider_bin())
+            .arg("--state")
+            .arg(w.dir.path().join("p.db"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line {line:?}")).to_string();
+        Served { child, base }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Online activation by link and push answers through both binaries over real loopback HTTP: no
+/// typing, each answer's state and log, number matching, replays, a server killed mid-flow and
+/// restarted, and removal unregistering the identity.
+#[test]
+fn online_activation_and_push_answers_over_loopback() {
+    let w = World::new();
+    let server = Served::start(&w);
+    let issued = check(&w.provider(&["issue", "--online", "--base-url", &server.base, "--json"]), "issue --online");
+    let link = issued["link"].as_str().unwrap();
+    assert!(link.starts_with("softtoken://activate?base=http%3A%2F%2F127.0.0.1%3A"), "{link}");
+    let done = check(&w.app(&["activate-link", link, "--name", "bank", "--push-token", "fcm:cli", "--json"], &[]), "activate-link");
+    assert_eq!(done["completed"], true);
+    assert_eq!(done["serial"], issued["serial"]);
+    let serial = issued["serial"].as_str().unwrap();
+    let id = done["id"].as_str().unwrap();
+    // The provider completed the activation from the app's post: its code verifies.
+    let code = check(&w.app(&["code", "bank", "--json"], &[]), "code");
+    let code = code["codes"][0]["code"].as_str().unwrap().to_string();
+    assert_eq!(check(&w.provider(&["verify", "--serial", serial, "--otp", &code, "--json"]), "verify")["valid"], true);
+    let used = w.app(&["activate-link", link, "--json"], &[]);
+    assert_eq!(used.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&used.stderr).contains("not_found"), "single-use link");
+
+    let push = |extra: &[&str]| {
+        let mut args = vec!["push", "--serial", serial, "--summary", "Sign in to Example Bank", "--detail", "IP=192.0.2.7", "--json"];
+        args.extend_from_slice(extra);
+        check(&w.provider(&args), "push")
+    };
+    let pushed: Vec<Value> = (0..3).map(|_| push(&[])).collect();
+    assert_eq!(pushed[0]["push_token"], "fcm:cli");
+    let ids: Vec<&str> = pushed.iter().map(|p| p["transaction_id"].as_str().unwrap()).collect();
+    let listed = check(&w.app(&["transactions", "--json"], &[]), "transactions");
+    let listed_ids: Vec<&str> = listed["transactions"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(listed_ids, ids);
+    assert_eq!(listed["transactions"][0]["identity"], "bank");
+    assert_eq!(listed["transactions"][0]["details"], serde_json::json!([["IP", "192.0.2.7"]]));
+
+    // The server dies (SIGKILL) with three transactions pending and restarts over the same state
+    // on the same port (the app's recorded provider address): nothing is lost.
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    drop(server);
+    let down = w.app(&["respond", ids[0], "confirm", "--json"], &[]);
+    assert_eq!(down.status.code(), Some(1), "no provider: an error, nothing answered");
+    let restarted = {
+        use std::io::BufRead;
+        let mut child = Command::new(provider_bin())
+            .arg("--state")
+            .arg(w.dir.path().join("p.db"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Served { child, base: line.trim().trim_start_matches("listening on ").to_string() }
+    };
+    for (tx, response, state) in [(ids[0], "confirm", "approved"), (ids[1], "cancel", "cancelled"), (ids[2], "suspicious", "denied")] {
+        let r = check(&w.app(&["respond", tx, response, "--json"], &[]), "respond");
+        assert_eq!(r["state"], state);
+        assert_eq!(check(&w.provider(&["status", tx, "--json"]), "status")["state"], state);
+    }
+    let replay = w.app(&["respond", ids[0], "suspicious", "--json"], &[]);
+    assert_eq!(replay.status.code(), Some(1), "the first answer is final");
+    let log = check(&w.provider(&["log", "--json"]), "log");
+    let logged: Vec<(&str, &str)> = log["events"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
+    assert_eq!(logged, vec![(ids[0], "confirm"), (ids[2], "suspicious")], "Cancel is not logged");
+
+    // Number matching: the number is required and must be right.
+    let nm = push(&["--number-match"]);
+    let tx = nm["transaction_id"].as_str().unwrap();
+    let number = nm["number"].as_u64().unwrap().to_string();
+    assert_eq!(w.app(&["respond", tx, "confirm", "--json"], &[]).status.code(), Some(1));
+    assert_eq!(check(&w.app(&["respond", tx, "confirm", "--number", &number, "--json"], &[]), "respond")["state"], "approved");
+
+    // Removing the identity unregisters it: its pending transaction is cancelled, pushes refused.
+    let waiting = push(&[]);
+    let removed = check(&w.app(&["remove", id, "--json"], &[]), "remove");
+    assert_eq!(removed["unregistered"], true);
+    assert_eq!(check(&w.provider(&["status", waiting["transaction_id"].as_str().unwrap(), "--json"]), "status")["state"], "cancelled");
+    let refused = w.provider(&["push", "--serial", serial, "--summary", "x", "--json"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unregistered"));
+    drop(restarted);
+}

@@ -31,6 +31,8 @@ fn main() {
                 registration_url: Some("myid.example.com/igst".into()),
                 created_at: 1_700_000_000 + i as u64,
                 time_offset_s: 0,
+                transaction_url: None,
+                push_token: None,
                 seed: Secret::new((0..16).map(|k| (i as u8).wrapping_mul(31).wrapping_add(k)).chain(i.to_be_bytes()).collect()),
             };
             (id.name.clone(), Ok(id))

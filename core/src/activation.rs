@@ -59,17 +59,33 @@ impl PendingActivation {
 
     /// From a typed serial number and activation code (no policy: manual activation has none).
     pub fn from_numbers(serial: &str, activation_code: &str, digits: Option<u8>, rng: &dyn SecureRandom) -> Result<Self> {
+        Self::from_online(serial, activation_code, None, digits, None, rng)
+    }
+
+    /// From what an online activation returned (`docs/protocol.md` §6): the same numbers as a
+    /// manual activation plus the policy, and the provider's base URL as the registration address.
+    pub fn from_online(
+        serial: &str,
+        activation_code: &str,
+        policy: Option<&str>,
+        digits: Option<u8>,
+        base_url: Option<&str>,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self> {
         let serial = SerialNumber::parse(serial)?;
         let ac = ActivationCode::parse(activation_code)?;
+        if let Some(p) = policy {
+            Policy::parse(Some(p))?;
+        }
         let digits = otp::check_digits(digits.unwrap_or(entrust::DEFAULT_DIGITS))?;
         let rc = RegistrationCode::generate(rng)?;
-        let seed = entrust::seed_from_registration(&serial, &ac, &rc, None);
+        let seed = entrust::seed_from_registration(&serial, &ac, &rc, policy);
         Ok(PendingActivation {
             serial,
             serial_check_digit_ok: true,
-            provider: None,
-            policy: None,
-            registration_url: None,
+            provider: base_url.and_then(provider_from_url),
+            policy: policy.map(str::to_string),
+            registration_url: base_url.map(str::to_string),
             registration_code: rc,
             digits,
             seed,
@@ -116,6 +132,8 @@ pub fn entrust_identity(
         registration_url,
         created_at: now,
         time_offset_s: 0,
+        transaction_url: None,
+        push_token: None,
         seed,
     };
     id.validate()?;
@@ -181,6 +199,8 @@ pub fn otpauth_identity(u: &OtpAuth, name: Option<&str>, now: u64, rng: &dyn Sec
         registration_url: None,
         created_at: now,
         time_offset_s: 0,
+        transaction_url: None,
+        push_token: None,
         seed: u.secret.clone(),
     };
     id.validate()?;

@@ -140,6 +140,17 @@ pub enum Error {
     /// The operation needs an unlocked vault or another state.
     #[error("{0}")]
     State(String),
+    /// The provider could not be reached, or answered something that is not the protocol.
+    #[error("provider unreachable: {0}")]
+    Network(String),
+    /// The provider refused the request; `code` is the protocol's error word (`docs/protocol.md` §5).
+    #[error("the provider refused: {message} ({code})")]
+    Refused {
+        /// `not_found`, `already_answered`, `expired`, `bad_mac`, `stale`, `wrong_number`, …
+        code: String,
+        /// The provider's explanation.
+        message: String,
+    },
     /// Token recovery found several device randoms; more codes are needed.
     #[error("{candidates} device randoms match these codes: add a code from a later time step (--otp CODE@UNIXTIME)")]
     Ambiguous {

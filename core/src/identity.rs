@@ -71,6 +71,14 @@ pub struct Identity {
     pub created_at: u64,
     /// Seconds added to this device's clock for this identity's codes.
     pub time_offset_s: i64,
+    /// The provider's base URL recorded at online activation: where this identity's transactions
+    /// are fetched and answered (`docs/protocol.md` §5, §6). None for tokens activated offline.
+    /// Added within vault format 1: optional, absent from older files, omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_url: Option<String>,
+    /// The push token (FCM/APNs) last registered at that provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_token: Option<String>,
     /// The secret seed (zeroized on drop, redacted in Debug).
     pub seed: Secret,
 }
@@ -92,6 +100,11 @@ impl Identity {
     /// The 8-digit offline confirmation code for transaction `id` (`docs/protocol.md` §4).
     pub fn confirmation_code(&self, transaction_id: &str) -> Result<String> {
         crate::transaction::confirmation_code(self.seed.expose(), self.transaction_serial(), transaction_id)
+    }
+
+    /// Whether the identity was activated online and can fetch and answer push transactions.
+    pub fn is_online(&self) -> bool {
+        self.transaction_url.is_some()
     }
 
     /// Checks the OTP parameters and the name.

@@ -14,6 +14,94 @@ pub enum Link {
     Otpauth(OtpAuth),
     /// A Google Authenticator export (one QR code of a batch).
     Migration(migration::MigrationPart),
+    /// An online activation link from an email (`docs/protocol.md` §6).
+    OnlineActivation(OnlineActivationLink),
+}
+
+/// `softtoken://activate?base=<percent-encoded base URL>&token=<32 hex digits>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OnlineActivationLink {
+    /// The provider's base URL (https, or http on a loopback address), without a trailing slash.
+    pub base_url: String,
+    /// The single-use activation token: whoever holds it can activate, so Debug redacts it.
+    pub token: String,
+}
+
+impl std::fmt::Debug for OnlineActivationLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlineActivationLink").field("base_url", &self.base_url).field("token", &"[redacted]").finish()
+    }
+}
+
+const ONLINE_PREFIX: &str = "softtoken://activate?";
+
+/// Characters escaped in the `base` parameter: everything but unreserved ones.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Checks a provider base URL: https, or plain http only to a loopback host (the protocol's rule);
+/// returns it without a trailing slash.
+pub fn check_base_url(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let lower = url.to_ascii_lowercase();
+    let host_of = |rest: &str| rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("").to_string();
+    if let Some(rest) = lower.strip_prefix("https://") {
+        if host_of(rest).is_empty() {
+            return Err(Error::MalformedUri("the provider address has no host".into()));
+        }
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        let host = host_of(rest);
+        let name = if host.starts_with('[') { host.split(']').next().unwrap_or("").trim_start_matches('[').to_string() } else { host.split(':').next().unwrap_or("").to_string() };
+        let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(Error::MalformedUri(format!("the provider address {url:?} is plain http: only https is accepted (http only on loopback)")));
+        }
+    } else {
+        return Err(Error::MalformedUri(format!("the provider address {url:?} is not an https URL")));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::MalformedUri("the provider address contains spaces or control characters".into()));
+    }
+    Ok(url.to_string())
+}
+
+impl OnlineActivationLink {
+    /// Whether `text` looks like an online activation link.
+    pub fn matches(text: &str) -> bool {
+        text.trim().get(..ONLINE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(ONLINE_PREFIX))
+    }
+
+    /// Parses and checks a link.
+    pub fn parse(text: &str) -> Result<Self> {
+        let t = text.trim();
+        if !Self::matches(t) {
+            return Err(Error::MalformedUri("not an online activation link (softtoken://activate?…)".into()));
+        }
+        let (mut base, mut token) = (None, None);
+        for pair in t[ONLINE_PREFIX.len()..].split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8()
+                .map_err(|_| Error::MalformedUri(format!("activation link: {k} is not UTF-8")))?
+                .into_owned();
+            match k {
+                "base" => base = Some(v),
+                "token" => token = Some(v),
+                _ => {}
+            }
+        }
+        let base = base.ok_or_else(|| Error::MalformedUri("activation link without base (the provider address)".into()))?;
+        let token = token.ok_or_else(|| Error::MalformedUri("activation link without token".into()))?;
+        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(Error::MalformedUri("activation link: the token must be 32 lowercase hex digits (was the link cut?)".into()));
+        }
+        Ok(OnlineActivationLink { base_url: check_base_url(&base)?, token })
+    }
+
+    /// The link's text.
+    pub fn format(&self) -> String {
+        format!("{ONLINE_PREFIX}base={}&token={}", percent_encoding::utf8_percent_encode(&self.base_url, QUERY_VALUE), self.token)
+    }
 }
 
 /// Recognises and parses a link.
@@ -25,10 +113,13 @@ pub fn classify(text: &str) -> Result<Link> {
     if migration::is_migration(t) {
         return Ok(Link::Migration(migration::parse(t)?));
     }
+    if OnlineActivationLink::matches(t) {
+        return Ok(Link::OnlineActivation(OnlineActivationLink::parse(t)?));
+    }
     if t.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("otpauth://")) {
         return Ok(Link::Otpauth(OtpAuth::parse(t)?));
     }
-    Err(Error::MalformedUri("not a link softtoken handles (secactivate, otpauth or otpauth-migration)".into()))
+    Err(Error::MalformedUri("not a link softtoken handles (secactivate, softtoken://activate, otpauth or otpauth-migration)".into()))
 }
 
 #[cfg(test)]
@@ -43,6 +134,45 @@ mod tests {
         let m = migration::format(&[OtpAuth::parse("otpauth://totp/a?secret=JBSWY3DP").unwrap()], 10, 1);
         assert!(matches!(classify(&m[0]).unwrap(), Link::Migration(_)));
         assert!(classify("https://example.com").is_err());
+        let online = "softtoken://activate?base=https%3A%2F%2Fid.example.com%2Fst&token=0123456789abcdef0123456789abcdef";
+        match classify(online).unwrap() {
+            Link::OnlineActivation(l) => {
+                assert_eq!(l.base_url, "https://id.example.com/st");
+                assert_eq!(l.format(), online);
+                assert!(!format!("{l:?}").contains("0123456789abcdef"));
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(classify("otpauth://totp/a").is_err());
+    }
+}
+
+#[cfg(test)]
+mod online_tests {
+    use super::*;
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for ok in ["https://id.example.com", "http://127.0.0.1:8080/", "http://localhost:1", "http://[::1]:80/x"] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(check_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        for bad in ["http://id.example.com", "http://127.0.0.1.example.com", "ftp://x", "https://", "id.example.com", "http://10.0.0.1"] {
+            assert!(matches!(check_base_url(bad), Err(Error::MalformedUri(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn malformed_links_say_what_is_wrong() {
+        let cut = format!("softtoken://activate?base=https%3A%2F%2Fa.example&token={}", &TOKEN[..20]);
+        assert!(OnlineActivationLink::parse(&cut).unwrap_err().to_string().contains("32 lowercase hex"));
+        assert!(OnlineActivationLink::parse(&format!("softtoken://activate?token={TOKEN}")).unwrap_err().to_string().contains("without base"));
+        assert!(OnlineActivationLink::parse("softtoken://activate?base=https%3A%2F%2Fa.example").unwrap_err().to_string().contains("without token"));
+        let http = format!("softtoken://activate?base=http%3A%2F%2Fa.example&token={TOKEN}");
+        assert!(OnlineActivationLink::parse(&http).unwrap_err().to_string().contains("plain http"));
+        let l = OnlineActivationLink { base_url: "http://127.0.0.1:9/a b".into(), token: TOKEN.into() };
+        assert!(OnlineActivationLink::parse(&l.format()).is_err(), "spaces in the address are refused");
     }
 }

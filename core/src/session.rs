@@ -43,6 +43,11 @@ impl Session {
         Session { path, store, clock, vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0 }
     }
 
+    /// The session's clock (online flows correct it by each provider's time).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Whether a vault file exists.
     pub fn exists(&self) -> bool {
         self.path.exists()
@@ -182,11 +187,6 @@ impl Session {
     /// Renames an identity.
     pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
         self.vault()?.rename(id, name)
-    }
-
-    /// Removes an identity.
-    pub fn remove(&mut self, id: &str) -> Result<()> {
-        self.vault()?.remove(id).map(|_| ())
     }
 
     /// Changes, sets or removes the PIN.

@@ -207,13 +207,49 @@ pub fn verify_confirmation_code(seed: &[u8], serial: &str, id: &str, code: &str)
     typed.len() == expected.len() && subtle::ConstantTimeEq::ct_eq(typed.as_bytes(), expected.as_bytes()).into()
 }
 
-/// The base64url MAC authenticating a fetch of pending transactions at `at` (`docs/protocol.md` §5).
-pub fn fetch_mac(seed: &[u8], serial: &str, at: u64) -> String {
+/// A request the app authenticates with the identity's fetch key (`docs/protocol.md` §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityRequest<'a> {
+    /// Listing pending transactions.
+    Fetch,
+    /// Forgetting the identity (the app removed it).
+    Unregister,
+    /// Recording the push token that wakes the app.
+    PushToken(&'a str),
+}
+
+impl IdentityRequest<'_> {
+    fn label(&self) -> &'static [u8] {
+        match self {
+            IdentityRequest::Fetch => b"softtoken-fetch-v1",
+            IdentityRequest::Unregister => b"softtoken-unregister-v1",
+            IdentityRequest::PushToken(_) => b"softtoken-push-token-v1",
+        }
+    }
+}
+
+/// The base64url MAC authenticating `request` of identity `serial` at Unix time `at`:
+/// HMAC(key("fetch"), label || str(serial) || u64(at) [|| str(push token)]).
+pub fn request_mac(seed: &[u8], serial: &str, request: IdentityRequest<'_>, at: u64) -> String {
     let key = derive_key(seed, serial, KeyPurpose::Fetch);
-    let mut msg = b"softtoken-fetch-v1".to_vec();
+    let mut msg = request.label().to_vec();
     put_str(&mut msg, serial);
     msg.extend_from_slice(&at.to_be_bytes());
+    if let IdentityRequest::PushToken(token) = request {
+        put_str(&mut msg, token);
+    }
     URL_SAFE_NO_PAD.encode(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &msg).as_ref())
+}
+
+/// Whether `mac` authenticates `request` (constant-time comparison).
+pub fn verify_request_mac(seed: &[u8], serial: &str, request: IdentityRequest<'_>, at: u64, mac: &str) -> bool {
+    let expected = request_mac(seed, serial, request, at);
+    expected.len() == mac.len() && subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), mac.as_bytes()).into()
+}
+
+/// The base64url MAC authenticating a fetch of pending transactions at `at` (`docs/protocol.md` §5).
+pub fn fetch_mac(seed: &[u8], serial: &str, at: u64) -> String {
+    request_mac(seed, serial, IdentityRequest::Fetch, at)
 }
 
 #[cfg(test)]
@@ -261,7 +297,15 @@ mod tests {
             assert_eq!(confirmation_code(&seed, &tx.serial, offline).unwrap(), code);
             assert!(verify_confirmation_code(&seed, &tx.serial, "31415-92653", code));
             assert!(!verify_confirmation_code(&seed, &tx.serial, "31415-92654", code));
-            assert_eq!(fetch_mac(&seed, &tx.serial, case["fetch_at"].as_u64().unwrap()), case["fetch_mac"].as_str().unwrap());
+            let at = case["fetch_at"].as_u64().unwrap();
+            assert_eq!(fetch_mac(&seed, &tx.serial, at), case["fetch_mac"].as_str().unwrap());
+            assert_eq!(request_mac(&seed, &tx.serial, IdentityRequest::Unregister, at), case["unregister_mac"].as_str().unwrap());
+            let token = case["push_token"].as_str().unwrap();
+            let mac = request_mac(&seed, &tx.serial, IdentityRequest::PushToken(token), at);
+            assert_eq!(mac, case["push_token_mac"].as_str().unwrap());
+            assert!(verify_request_mac(&seed, &tx.serial, IdentityRequest::PushToken(token), at, &mac));
+            assert!(!verify_request_mac(&seed, &tx.serial, IdentityRequest::PushToken("other"), at, &mac));
+            assert!(!verify_request_mac(&seed, &tx.serial, IdentityRequest::Unregister, at, &mac));
             for a in case["answers"].as_array().unwrap() {
                 let answer = Answer {
                     response: Response::parse(a["response"].as_str().unwrap()).unwrap(),

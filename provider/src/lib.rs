@@ -6,6 +6,7 @@
 //! and teams trying the flows: it stores seeds unencrypted in its database and has no accounts,
 //! so it is not a production server.
 
+pub mod online;
 pub mod server;
 pub mod transactions;
 
@@ -62,6 +63,12 @@ pub enum ProviderError {
     /// The number typed does not match the one the website showed.
     #[error("wrong number: the transaction is denied")]
     WrongNumber,
+    /// The app removed this identity: it gets no more transactions.
+    #[error("identity {0} was removed by its app (unregistered)")]
+    Unregistered(String),
+    /// No activation has that link token (never issued, or already used).
+    #[error("unknown or already used activation link")]
+    UnknownActivation,
     /// Too many transactions are waiting for this identity.
     #[error("{0} transactions are already pending for this identity")]
     TooManyPending(u32),
@@ -86,6 +93,8 @@ pub struct IssueOptions {
     pub lifetime_s: u64,
     /// `regurl` of the payload.
     pub registration_url: Option<String>,
+    /// Also make an online activation link to this provider base URL (`docs/protocol.md` §6).
+    pub online_base_url: Option<String>,
 }
 
 impl Default for IssueOptions {
@@ -96,6 +105,7 @@ impl Default for IssueOptions {
             password_length: 8,
             lifetime_s: DEFAULT_LIFETIME_S,
             registration_url: Some(DEFAULT_REGISTRATION_URL.into()),
+            online_base_url: None,
         }
     }
 }
@@ -113,6 +123,8 @@ pub struct Issued {
     pub uri: String,
     /// Unix time the activation expires.
     pub expires_at: u64,
+    /// The online activation link (`softtoken://activate?…`) when issued with a base URL.
+    pub link: Option<String>,
 }
 
 /// A verification result.
@@ -150,6 +162,7 @@ impl Provider {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
+        online::add_missing_columns(&db)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS tokens (
                 serial TEXT PRIMARY KEY,
@@ -161,8 +174,12 @@ impl Provider {
                 expires_at INTEGER NOT NULL,
                 registration_code TEXT,
                 seed BLOB,
-                completed_at INTEGER
+                completed_at INTEGER,
+                activation_token TEXT,
+                push_token TEXT,
+                unregistered_at INTEGER
             );
+            CREATE UNIQUE INDEX IF NOT EXISTS tokens_by_activation_token ON tokens(activation_token);
             CREATE TABLE IF NOT EXISTS transactions (
                 id TEXT PRIMARY KEY,
                 serial TEXT NOT NULL REFERENCES tokens(serial),
@@ -217,11 +234,12 @@ impl Provider {
         ring::rand::SecureRandom::fill(&self.rng, &mut salt).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
         let uri = entrust::encrypt_uri(entrust::secactivate::DEFAULT_SCHEME, &json, &password, salt)?;
         let expires_at = now.saturating_add(opts.lifetime_s);
+        let link = opts.online_base_url.as_deref().map(|base| self.new_link(base)).transpose()?;
         self.db.execute(
-            "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6)",
-            params![serial.to_string(), ac.dashed(), opts.policy, opts.digits, now as i64, expires_at as i64],
+            "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7)",
+            params![serial.to_string(), ac.dashed(), opts.policy, opts.digits, now as i64, expires_at as i64, link.as_ref().map(|l| l.token.clone())],
         )?;
-        Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at })
+        Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at, link: link.map(|l| l.format()) })
     }
 
     /// Completes an activation with the registration code the user typed into the portal.
@@ -245,10 +263,14 @@ impl Provider {
         }
         let ac = ActivationCode::parse(&ac)?;
         let seed = entrust::seed_from_registration(&serial, &ac, &rc, policy.as_deref());
-        self.db.execute(
+        let changed = self.db.execute(
             "UPDATE tokens SET registration_code = ?1, seed = ?2, completed_at = ?3 WHERE serial = ?4 AND completed_at IS NULL",
             params![rc.to_string(), seed.expose(), now as i64, serial.to_string()],
         )?;
+        if changed == 0 {
+            // Another request completed it between the check and this update.
+            return Err(ProviderError::AlreadyCompleted(serial.to_string()));
+        }
         Ok(())
     }
 

@@ -47,6 +47,12 @@ enum Command {
         /// Also write the QR code as a PNG.
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
+        /// Also make an online activation link (an email link the app opens; no typing).
+        #[arg(long, requires = "base_url")]
+        online: bool,
+        /// This provider's address as the app reaches it (https, or http on loopback), for --online.
+        #[arg(long, value_name = "URL", requires = "online")]
+        base_url: Option<String>,
     },
     /// Complete an activation with the registration code the user typed in.
     Complete {
@@ -134,24 +140,30 @@ fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), Provid
 fn run(cli: &Cli) -> Result<(), ProviderError> {
     let p = Provider::open(&cli.state)?;
     match &cli.command {
-        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png } => {
+        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url } => {
             let opts = IssueOptions {
                 digits: digits.parse().expect("clap checked"),
                 policy: if *no_policy { None } else { Some(policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into())) },
                 password_length: *password_length,
                 lifetime_s: *lifetime,
                 registration_url: Some(registration_url.clone()).filter(|u| !u.is_empty()),
+                online_base_url: base_url.clone(),
             };
             let issued = p.issue(&opts, now())?;
             if let Some(path) = qr_png {
                 let png = softtoken_core::qr::png(&issued.uri, 6)?;
                 std::fs::write(path, png).map_err(|e| ProviderError::Usage(format!("cannot write {}: {e}", path.display())))?;
             }
-            let text = format!(
+            let mut text = format!(
                 "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
                 issued.serial, issued.activation_code, issued.password, issued.expires_at, issued.uri
             );
-            emit(cli.json, json!({"serial": issued.serial, "activation_code": issued.activation_code, "password": issued.password, "uri": issued.uri, "expires_at": issued.expires_at}), text)
+            let mut value = json!({"serial": issued.serial, "activation_code": issued.activation_code, "password": issued.password, "uri": issued.uri, "expires_at": issued.expires_at});
+            if let Some(link) = &issued.link {
+                text += &format!("activation link: {link}\n");
+                value["link"] = json!(link);
+            }
+            emit(cli.json, value, text)
         }
         Command::Complete { serial, registration_code } => {
             p.complete(serial, registration_code, now())?;
@@ -173,10 +185,13 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
             let mut text = format!("transaction {}\n", pushed.transaction_id);
+            if let Some(t) = &pushed.push_token {
+                text += &format!("wake-up for push token {t} (delivery through FCM/APNs is not built)\n");
+            }
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
             }
-            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number}), text)
+            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number, "push_token": pushed.push_token}), text)
         }
         Command::Status { transaction_id } => {
             let state = p.status(transaction_id, now())?;

@@ -3,17 +3,18 @@
 //!
 //! tiny_http (synchronous, a few worker threads) rather than an async stack: each request is a
 //! few SQLite statements, and every worker holds its own connection to the same WAL database, whose
-//! `BEGIN IMMEDIATE` transactions serialise the answers. Plain HTTP is served on loopback addresses
-//! only; TLS is not built yet, so any other address is refused.
+//! `BEGIN IMMEDIATE` transactions serialise the answers. [`route`] is the protocol without the
+//! socket, so tests can drive it with another clock. Plain HTTP is served on loopback addresses
+//! only; TLS is not built in the reference provider, so any other address is refused.
 
 use crate::{Provider, ProviderError, Result};
 use serde_json::{json, Value};
-use softtoken_core::transaction::{self, Answer, Response as TxResponse, Transaction, MAX_ANSWER_SKEW_S};
+use softtoken_core::transaction::{self, Answer, IdentityRequest, Response as TxResponse, Transaction, MAX_ANSWER_SKEW_S};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tiny_http::{Header, Method, Request, Response, Server};
+use tiny_http::{Header, Request, Response, Server};
 
 /// Worker threads answering requests.
 const WORKERS: usize = 4;
@@ -57,33 +58,24 @@ pub fn serve(state: &Path, listen: &str) -> Result<()> {
     Ok(())
 }
 
-fn reply(request: Request, status: u16, mut body: Value) {
-    body["server_time"] = json!(now());
-    let header = Header::from_bytes("Content-Type", "application/json").expect("static header");
-    let _ = request.respond(Response::from_string(body.to_string()).with_status_code(status).with_header(header));
-}
 
 /// The protocol's error word and HTTP status for a provider error.
 fn error_of(e: &ProviderError) -> (u16, &'static str) {
     match e {
-        ProviderError::UnknownTransaction(_) | ProviderError::UnknownSerial(_) => (404, "not_found"),
+        ProviderError::UnknownTransaction(_) | ProviderError::UnknownSerial(_) | ProviderError::UnknownActivation => (404, "not_found"),
         ProviderError::AlreadyAnswered(_) => (409, "already_answered"),
-        ProviderError::TransactionExpired(_) => (410, "expired"),
+        ProviderError::AlreadyCompleted(_) => (409, "already_completed"),
+        ProviderError::TransactionExpired(_) | ProviderError::Expired => (410, "expired"),
+        ProviderError::Unregistered(_) => (410, "unregistered"),
         ProviderError::NotAuthentic => (401, "bad_mac"),
         ProviderError::Stale(_) => (401, "stale"),
         ProviderError::WrongNumber => (403, "wrong_number"),
         ProviderError::TooManyPending(_) => (429, "too_many_pending"),
-        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::Expired | ProviderError::AlreadyCompleted(_) | ProviderError::NotCompleted(_) => {
-            (400, "bad_request")
-        }
+        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) => (400, "bad_request"),
         ProviderError::Db(_) => (500, "internal"),
     }
 }
 
-fn fail(request: Request, e: ProviderError) {
-    let (status, word) = error_of(&e);
-    reply(request, status, json!({"error": word, "message": e.to_string()}));
-}
 
 fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
     query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v))
@@ -97,39 +89,72 @@ fn tx_json(tx: &Transaction) -> Value {
     })
 }
 
+/// Checks an app's request MAC made with the identity's fetch key (`docs/protocol.md` §5).
+fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>, at: Option<u64>, mac: Option<&str>, now: u64) -> Result<()> {
+    let (Some(at), Some(mac)) = (at, mac) else {
+        return Err(ProviderError::Usage("at and mac are required".into()));
+    };
+    if at.abs_diff(now) > MAX_ANSWER_SKEW_S {
+        return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
+    }
+    let seed = provider.seed_of(serial)?;
+    if !transaction::verify_request_mac(&seed, serial, request, at, mac) {
+        return Err(ProviderError::NotAuthentic);
+    }
+    Ok(())
+}
+
 fn handle(provider: &Provider, mut request: Request) {
-    let url = request.url().to_string();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let mut body = String::new();
+    if request.as_reader().take(MAX_BODY).read_to_string(&mut body).is_err() {
+        body.clear();
+    }
+    let (status, mut value) = route(provider, request.method().as_str(), &request.url().to_string(), &body, now());
+    value["server_time"] = json!(now());
+    let header = Header::from_bytes("Content-Type", "application/json").expect("static header");
+    let _ = request.respond(Response::from_string(value.to_string()).with_status_code(status).with_header(header));
+}
+
+/// Answers one request of the protocol at provider time `now`: (HTTP status, JSON body without
+/// `server_time`). The server calls it for every request; tests call it directly with another clock.
+pub fn route(provider: &Provider, method: &str, url: &str, body: &str, now: u64) -> (u16, Value) {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (request.method(), parts.as_slice()) {
-        (Method::Get, ["v1", "time"]) => reply(request, 200, json!({})),
-        (Method::Get, ["v1", "identities", serial, "transactions"]) => {
-            let serial = serial.to_string();
-            let at = query_param(query, "at").and_then(|v| v.parse::<u64>().ok());
-            let mac = query_param(query, "mac").map(str::to_string);
-            let (Some(at), Some(mac)) = (at, mac) else {
-                return fail(request, ProviderError::Usage("at and mac are required".into()));
-            };
-            let now = now();
-            if at.abs_diff(now) > MAX_ANSWER_SKEW_S {
-                return fail(request, ProviderError::Stale(MAX_ANSWER_SKEW_S));
-            }
-            match provider.seed_of(&serial) {
-                Ok(seed) if transaction::fetch_mac(&seed, &serial, at) == mac => match provider.pending(&serial, now) {
-                    Ok(list) => reply(request, 200, json!({"transactions": list.iter().map(tx_json).collect::<Vec<_>>()})),
-                    Err(e) => fail(request, e),
-                },
-                Ok(_) => fail(request, ProviderError::NotAuthentic),
-                Err(e) => fail(request, e),
+    let at = query_param(query, "at").and_then(|v| v.parse::<u64>().ok());
+    let mac = query_param(query, "mac");
+    let json_body: Option<Value> = serde_json::from_str(body).ok();
+    let result: Result<Value> = match (method, parts.as_slice()) {
+        ("GET", ["v1", "time"]) => Ok(json!({})),
+        ("GET", ["v1", "activation", token]) => provider.link_activation(token, now).map(|a| {
+            json!({"serial": a.serial, "activation_code": a.activation_code, "policy": a.policy, "digits": a.digits})
+        }),
+        ("POST", ["v1", "activation", token]) => {
+            match &json_body {
+                Some(v) if v["registration_code"].is_string() => provider
+                    .complete_link(token, v["registration_code"].as_str().unwrap_or_default(), v["push_token"].as_str(), now)
+                    .map(|serial| json!({"serial": serial, "completed": true})),
+                _ => Err(ProviderError::Usage("body: {\"registration_code\",\"push_token\"} expected".into())),
             }
         }
-        (Method::Post, ["v1", "transactions", id, "answer"]) => {
-            let id = id.to_string();
-            let mut body = String::new();
-            if request.as_reader().take(MAX_BODY).read_to_string(&mut body).is_err() {
-                return fail(request, ProviderError::Usage("unreadable body".into()));
+        ("GET", ["v1", "identities", serial, "transactions"]) => authenticate(provider, serial, IdentityRequest::Fetch, at, mac, now)
+            .and_then(|()| provider.pending(serial, now))
+            .map(|list| json!({"transactions": list.iter().map(tx_json).collect::<Vec<_>>()})),
+        ("DELETE", ["v1", "identities", serial]) => authenticate(provider, serial, IdentityRequest::Unregister, at, mac, now)
+            .and_then(|()| provider.unregister(serial, now))
+            .map(|cancelled| json!({"unregistered": true, "cancelled": cancelled})),
+        ("POST", ["v1", "identities", serial, "push-token"]) => {
+            match &json_body {
+                Some(v) if v["push_token"].is_string() => {
+                    let token = v["push_token"].as_str().unwrap_or_default();
+                    authenticate(provider, serial, IdentityRequest::PushToken(token), v["at"].as_u64(), v["mac"].as_str(), now)
+                        .and_then(|()| provider.set_push_token(serial, token))
+                        .map(|()| json!({"registered": true}))
+                }
+                _ => Err(ProviderError::Usage("body: {\"push_token\",\"at\",\"mac\"} expected".into())),
             }
-            let parsed: Option<(TxResponse, u64, u8, String)> = serde_json::from_str::<Value>(&body).ok().and_then(|v| {
+        }
+        ("POST", ["v1", "transactions", id, "answer"]) => {
+            let parsed: Option<(TxResponse, u64, u8, String)> = json_body.as_ref().and_then(|v| {
                 Some((
                     TxResponse::parse(v["response"].as_str()?).ok()?,
                     v["answered_at"].as_u64()?,
@@ -137,18 +162,21 @@ fn handle(provider: &Provider, mut request: Request) {
                     v["mac"].as_str()?.to_string(),
                 ))
             });
-            let Some((response, answered_at, number, mac)) = parsed else {
-                return fail(request, ProviderError::Usage("body: {\"response\",\"answered_at\",\"number\",\"mac\"} expected".into()));
-            };
-            match provider.answer(&id, &Answer { response, answered_at, number }, &mac, now()) {
-                Ok(state) => reply(request, 200, json!({"state": state.as_str()})),
-                Err(e) => fail(request, e),
+            match parsed {
+                Some((response, answered_at, number, mac)) => {
+                    provider.answer(id, &Answer { response, answered_at, number }, &mac, now).map(|state| json!({"state": state.as_str()}))
+                }
+                None => Err(ProviderError::Usage("body: {\"response\",\"answered_at\",\"number\",\"mac\"} expected".into())),
             }
         }
-        (Method::Get, ["v1", "transactions", id]) => match provider.status(id, now()) {
-            Ok(state) => reply(request, 200, json!({"state": state.as_str()})),
-            Err(e) => fail(request, e),
-        },
-        _ => reply(request, 404, json!({"error": "not_found", "message": "no such endpoint"})),
+        ("GET", ["v1", "transactions", id]) => provider.status(id, now).map(|state| json!({"state": state.as_str()})),
+        _ => return (404, json!({"error": "not_found", "message": "no such endpoint"})),
+    };
+    match result {
+        Ok(value) => (200, value),
+        Err(e) => {
+            let (status, word) = error_of(&e);
+            (status, json!({"error": word, "message": e.to_string()}))
+        }
     }
 }

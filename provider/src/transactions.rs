@@ -77,6 +77,9 @@ pub struct Pushed {
     pub transaction_id: String,
     /// The number the website shows when number matching is on.
     pub number: Option<u8>,
+    /// The push token a content-free wake-up goes to (`docs/protocol.md` §7); none when the app
+    /// registered none. Sending it through FCM/APNs needs the operator's credentials: not built.
+    pub push_token: Option<String>,
 }
 
 /// One logged answer.
@@ -110,13 +113,15 @@ impl Provider {
             return Err(ProviderError::Usage("the lifetime must be at least 1 s".into()));
         }
         let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
-        let completed: Option<Option<i64>> =
-            db.query_row("SELECT completed_at FROM tokens WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?;
-        match completed {
+        let token: Option<(Option<i64>, Option<i64>, Option<String>)> = db
+            .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let push_token = match token {
             None => return Err(ProviderError::UnknownSerial(serial.into())),
-            Some(None) => return Err(ProviderError::NotCompleted(serial.into())),
-            Some(Some(_)) => {}
-        }
+            Some((None, _, _)) => return Err(ProviderError::NotCompleted(serial.into())),
+            Some((_, Some(_), _)) => return Err(ProviderError::Unregistered(serial.into())),
+            Some((Some(_), None, push_token)) => push_token,
+        };
         db.execute("UPDATE transactions SET state = 'expired' WHERE state = 'pending' AND expires_at < ?1", params![now as i64])?;
         let pending: u32 =
             db.query_row("SELECT COUNT(*) FROM transactions WHERE serial = ?1 AND state = 'pending'", params![serial], |r| r.get(0))?;
@@ -142,7 +147,7 @@ impl Provider {
             params![id, serial, opts.summary, details, now as i64, now.saturating_add(opts.lifetime_s) as i64, number],
         )?;
         db.commit()?;
-        Ok(Pushed { transaction_id: id, number })
+        Ok(Pushed { transaction_id: id, number, push_token })
     }
 
     fn row(db: &rusqlite::Connection, id: &str) -> Result<Row> {
@@ -190,18 +195,20 @@ impl Provider {
 
     /// Pending, unexpired transactions of an identity, oldest first.
     pub fn pending(&self, serial: &str, now: u64) -> Result<Vec<Transaction>> {
-        let mut stmt = self.db.prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND expires_at >= ?2 ORDER BY created_at, id")?;
+        let mut stmt = self.db.prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND expires_at >= ?2 ORDER BY created_at, rowid")?;
         let ids: Vec<String> = stmt.query_map(params![serial, now as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
     }
 
     /// The seed of a completed identity (the server checks fetch MACs with it).
     pub fn seed_of(&self, serial: &str) -> Result<Vec<u8>> {
-        let seed: Option<Option<Vec<u8>>> = self.db.query_row("SELECT seed FROM tokens WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?;
-        match seed {
+        let row: Option<(Option<Vec<u8>>, Option<i64>)> =
+            self.db.query_row("SELECT seed, unregistered_at FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match row {
             None => Err(ProviderError::UnknownSerial(serial.into())),
-            Some(None) => Err(ProviderError::NotCompleted(serial.into())),
-            Some(Some(s)) => Ok(s),
+            Some((_, Some(_))) => Err(ProviderError::Unregistered(serial.into())),
+            Some((None, None)) => Err(ProviderError::NotCompleted(serial.into())),
+            Some((Some(s), None)) => Ok(s),
         }
     }
 

@@ -23,7 +23,7 @@ fi
 klib=$cache/node_modules/kotlin-compiler/lib
 kotlinc=$cache/node_modules/kotlin-compiler/bin/kotlinc
 
-cargo build -q -p softtoken-ffi -p uniffi-bindgen
+cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
 out=target/kotlin
 gen=$out/generated
 rm -rf "$out" && mkdir -p "$out"
@@ -34,9 +34,10 @@ cp="$j/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar:$j/junit-jupiter-api.jar:$j
 echo "kotlin: compile-checking the Android-only files against android.* stubs"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin
 echo "kotlin: compiling bindings, the portable shell and the tests"
-"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Softtoken.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt tests/kotlin/src
+"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Softtoken.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
+  android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt tests/kotlin/src
 set +e
-java -Djna.library.path="$root/target/debug" -jar "$j/junit-platform-console-standalone.jar" \
+java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -jar "$j/junit-platform-console-standalone.jar" \
   -cp "$out/tests.jar:$cp:$klib/kotlin-stdlib.jar" --scan-classpath "$out/tests.jar" --disable-banner --disable-ansi-colors --details=tree \
   > "$out/junit.log" 2>&1
 status=$?

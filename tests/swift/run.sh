@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(bash tests/swift/chroot.sh)
-cargo build -q -p softtoken-ffi -p uniffi-bindgen
+cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
 work=$root/softtoken
-rm -rf "$work" && mkdir -p "$work/lib"
+rm -rf "$work" && mkdir -p "$work/lib" "$work/bin"
+cp target/debug/softtoken-provider "$work/bin/"  # the transaction tests run the real provider
 cp -r ios "$work/pkg"
 cp -r fixtures "$work/fixtures"  # the tests read fixtures/ relative to their own path
 gen=$work/gen

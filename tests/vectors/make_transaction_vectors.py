@@ -54,9 +54,13 @@ def confirmation_code(seed, serial, tx_id):
     return "%08d" % ((struct.unpack(">I", h[o : o + 4])[0] & 0x7FFFFFFF) % 100_000_000)
 
 
-def fetch_mac(seed, serial, at):
-    msg = b"softtoken-fetch-v1" + s(serial) + struct.pack(">Q", at)
+def request_mac(seed, serial, label, at, extra=None):
+    msg = label + s(serial) + struct.pack(">Q", at) + (s(extra) if extra is not None else b"")
     return b64url(hmac.new(key(seed, serial, "fetch"), msg, hashlib.sha256).digest())
+
+
+def fetch_mac(seed, serial, at):
+    return request_mac(seed, serial, b"softtoken-fetch-v1", at)
 
 
 CASES = [
@@ -93,6 +97,9 @@ def main():
             "offline_confirmation_code": confirmation_code(seed, tx["serial"], "3141592653"),
             "fetch_at": tx["created_at"] + 1,
             "fetch_mac": fetch_mac(seed, tx["serial"], tx["created_at"] + 1),
+            "unregister_mac": request_mac(seed, tx["serial"], b"softtoken-unregister-v1", tx["created_at"] + 1),
+            "push_token": "fcm:dGVzdC10b2tlbg",
+            "push_token_mac": request_mac(seed, tx["serial"], b"softtoken-push-token-v1", tx["created_at"] + 1, "fcm:dGVzdC10b2tlbg"),
             "answers": [dict(a, mac=answer_mac(seed, tx, a)) for a in answers],
         })
     print(json.dumps({"source": "tests/vectors/make_transaction_vectors.py (docs/protocol.md, Python stdlib)", "cases": cases},

@@ -66,6 +66,16 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
             let preview = format!("Token {} ({})\n", u.account, u.issuer.as_deref().unwrap_or("no issuer"));
             (value, preview, vec![(u.account.clone(), otpauth_identity(&u, None, now(), &rng))])
         }
+        Link::OnlineActivation(l) => {
+            let host = softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default();
+            if !ctx.json {
+                print!("Online activation\n  provider: {host} ({})\n", l.base_url);
+            }
+            if !confirmed(a, ctx.json) {
+                return emit(ctx.json, &json!({"kind": "online-activation", "provider": host, "stored": []}), "Nothing stored (confirm with --yes).\n");
+            }
+            return super::online::activate_link(ctx, &super::online::ActivateLinkArgs::new(a.link.clone()));
+        }
         Link::Migration(part) => {
             let names: Vec<String> = part.items.iter().map(|(l, _)| l.clone()).collect();
             let value = json!({"kind": "otpauth-migration", "items": names, "batch_index": part.batch_index, "batch_size": part.batch_size});

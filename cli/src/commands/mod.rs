@@ -4,6 +4,7 @@ pub mod decode;
 pub mod demo;
 pub mod entrust;
 pub mod link;
+pub mod online;
 pub mod otp;
 pub mod scan;
 pub mod transfer;

@@ -377,13 +377,6 @@ pub fn rename(ctx: &Ctx, key: &str, new_name: &str) -> CmdResult {
     emit(ctx.json, &json!({"id": i.id, "name": i.name}), &format!("Renamed to {:?}\n", i.name))
 }
 
-/// Runs `remove`.
-pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
-    let mut v = unlock(ctx)?;
-    let gone = v.remove(key)?;
-    emit(ctx.json, &json!({"id": gone.id, "name": gone.name, "removed": true}), &format!("Removed {:?}\n", gone.name))
-}
-
 /// Runs `resync`.
 pub fn resync(ctx: &Ctx, key: &str, first: &str, second: &str) -> CmdResult {
     let mut v = unlock(ctx)?;

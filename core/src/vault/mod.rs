@@ -399,6 +399,13 @@ impl Vault {
         Ok(removed)
     }
 
+    /// Records the push token registered at the identity's provider and saves.
+    pub fn set_push_token(&mut self, name_or_id: &str, token: Option<String>) -> Result<()> {
+        let i = self.index_of(name_or_id)?;
+        let old = std::mem::replace(&mut self.identities[i].push_token, token);
+        self.save().inspect_err(|_| self.identities[i].push_token = old)
+    }
+
     /// Sets an identity's clock offset (seconds added to this device's time) and saves.
     pub fn set_time_offset(&mut self, name_or_id: &str, offset_s: i64) -> Result<()> {
         let i = self.index_of(name_or_id)?;

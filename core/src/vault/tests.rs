@@ -26,6 +26,8 @@ pub(crate) fn sample(name: &str, seed: &[u8]) -> Identity {
         registration_url: None,
         created_at: 1_700_000_000,
         time_offset_s: 0,
+        transaction_url: None,
+        push_token: None,
         seed: Secret::from_slice(seed),
     }
 }

@@ -76,8 +76,27 @@ public final class Softtoken: Sendable {
     }
     /// Renames an identity.
     public func rename(id: String, name: String) throws { try inner.rename(id: id, name: name) }
-    /// Removes an identity.
-    public func remove(id: String) throws { try inner.remove(id: id) }
+    /// Removes an identity; one activated online is unregistered at its provider first.
+    @discardableResult
+    public func remove(id: String) async throws -> RemovedIdentity { try await inner.remove(id: id) }
+    /// How requests reach providers (`URLSessionTransport`, or the app's own).
+    public func setTransport(_ transport: TransactionTransport) { inner.setTransport(transport: transport) }
+    /// Activates from an online activation link: no typing; the registration code is sent for the user.
+    public func activateLink(_ link: String, pushToken: String? = nil, name: String? = nil) async throws -> OnlineActivationResult {
+        try await inner.activateLink(link: link, pushToken: pushToken, name: name)
+    }
+    /// Pending sign-in requests of the identities activated online (call it when a push arrives).
+    public func pendingTransactions() async throws -> PendingTransactions { try await inner.pendingTransactions() }
+    /// Answers a sign-in request; `number` is the one the website shows when it asks for one.
+    public func respond(_ transactionId: String, _ response: TransactionResponse, number: UInt8? = nil) async throws -> String {
+        try await inner.respond(transactionId: transactionId, response: response, number: number)
+    }
+    /// The 8-digit offline confirmation code for a transaction id shown by a website.
+    public func confirmationCode(identityId: String, transactionId: String) throws -> String {
+        try inner.confirmationCode(identityId: identityId, transactionId: transactionId)
+    }
+    /// Registers a new APNs token with every online identity's provider.
+    public func registerPushToken(_ token: String) async throws -> [PushRegistration] { try await inner.registerPushToken(token: token) }
     /// Sets, changes or (nil) removes the PIN.
     public func changePin(_ newPin: String?) async throws { try await inner.changePin(newPin: newPin) }
     /// The explicit, PIN-confirmed export: an encrypted backup.

@@ -69,7 +69,7 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(try s.code(id: six.id, at: 1570434609).code, "043700")
         XCTAssertEqual(try s.code(id: six.id, at: 1570351831).code, "814835")
         XCTAssertEqual(try s.code(id: six.id, at: 1570434600).remainingS, 30)
-        try s.remove(id: six.id)
+        try await s.remove(id: six.id)
         let eight = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698", registrationCode: "12211-49352", digits: 8)
         XCTAssertEqual(try s.code(id: eight.id, at: 1570434609).code, "74043700")
         XCTAssertEqual(try s.code(id: eight.id, at: 2000000000).code, "15202852")

@@ -12,6 +12,12 @@ import uniffi.softtoken_ffi.ImportResult
 import uniffi.softtoken_ffi.ObservedCode
 import uniffi.softtoken_ffi.PendingActivation
 import uniffi.softtoken_ffi.SofttokenException
+import uniffi.softtoken_ffi.OnlineActivationResult
+import uniffi.softtoken_ffi.PendingTransactions
+import uniffi.softtoken_ffi.PushRegistration
+import uniffi.softtoken_ffi.RemovedIdentity
+import uniffi.softtoken_ffi.TransactionResponse
+import uniffi.softtoken_ffi.TransactionTransport
 import uniffi.softtoken_ffi.VaultSettings
 import uniffi.softtoken_ffi.defaultVaultSettings
 
@@ -97,8 +103,28 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** Renames an identity. */
     fun rename(id: String, name: String) = inner.rename(id, name)
 
-    /** Removes an identity. */
-    fun remove(id: String) = inner.remove(id)
+    /** Removes an identity; one activated online is unregistered at its provider first. */
+    suspend fun remove(id: String): RemovedIdentity = inner.remove(id)
+
+    /** How requests reach providers (e.g. [HttpUrlConnectionTransport], or one over OkHttp). */
+    fun setTransport(transport: TransactionTransport) = inner.setTransport(transport)
+
+    /** Activates from an online activation link: no typing; the registration code is sent for the user. */
+    suspend fun activateLink(link: String, pushToken: String? = null, name: String? = null): OnlineActivationResult =
+        inner.activateLink(link, pushToken, name)
+
+    /** Pending sign-in requests of the identities activated online (call it when a push arrives). */
+    suspend fun pendingTransactions(): PendingTransactions = inner.pendingTransactions()
+
+    /** Answers a sign-in request; [number] is the one the website shows when it asks for one. */
+    suspend fun respond(transactionId: String, response: TransactionResponse, number: Int? = null): String =
+        inner.respond(transactionId, response, number?.let { require(it in 0..255) { "number out of range" }; it.toUByte() })
+
+    /** The 8-digit offline confirmation code for a transaction id shown by a website. */
+    fun confirmationCode(identityId: String, transactionId: String): String = inner.confirmationCode(identityId, transactionId)
+
+    /** Registers a new FCM token with every online identity's provider (from onNewToken). */
+    suspend fun registerPushToken(token: String): List<PushRegistration> = inner.registerPushToken(token)
 
     /** Sets, changes or (null) removes the PIN. */
     suspend fun changePin(newPin: String?) = inner.changePin(newPin)

@@ -1,0 +1,266 @@
+//! The FFI of the open protocol's online side: the foreign `TransactionTransport` (the platform's
+//! HTTP stack), activation by link, push transactions, answers, push tokens and unregistering on
+//! removal. Every operation is a call into `softtoken_net`; this module only converts.
+
+use crate::{lock, off_thread, Authenticator, IdentityInfo, R};
+use softtoken_core::transaction::Response;
+use std::sync::Arc;
+
+/// An HTTP request for the platform to send (it carries MACs, never a seed).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HttpRequest {
+    /// "GET", "POST" or "DELETE".
+    pub method: String,
+    /// The whole URL.
+    pub url: String,
+    /// A JSON body (POST), sent as `application/json`.
+    pub body: Option<String>,
+}
+
+/// The platform's HTTP response: any status, the body as text.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: String,
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum TransportError {
+    /// No network, TLS failure, timeout, or an unexpected exception in the transport.
+    #[error("{detail}")]
+    Failed {
+        /// Details.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for TransportError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        TransportError::Failed { detail: format!("unexpected error in the transport: {}", e.reason) }
+    }
+}
+
+/// Sends the protocol's HTTP requests with the platform's stack (OkHttp / HttpURLConnection,
+/// URLSession), implemented by the app. An HTTP error status is a response, not an error.
+#[uniffi::export(with_foreign)]
+pub trait TransactionTransport: Send + Sync {
+    /// Sends one request and returns its response.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+struct ForeignTransport(Arc<dyn TransactionTransport>);
+
+impl softtoken_net::TransactionTransport for ForeignTransport {
+    fn send(&self, r: &softtoken_net::HttpRequest) -> Result<softtoken_net::HttpResponse, String> {
+        let request = HttpRequest { method: r.method.as_str().into(), url: r.url.clone(), body: r.body.clone() };
+        self.0.send(request).map(|h| softtoken_net::HttpResponse { status: h.status, body: h.body }).map_err(|e| e.to_string())
+    }
+}
+
+/// How the user answers a transaction.
+#[derive(Debug, Clone, Copy, uniffi::Enum)]
+pub enum TransactionResponse {
+    /// The sign-in proceeds and is logged.
+    Confirm,
+    /// Nothing happens, nothing is logged.
+    Cancel,
+    /// The sign-in is denied and logged for the administrator.
+    Suspicious,
+}
+
+impl From<TransactionResponse> for Response {
+    fn from(r: TransactionResponse) -> Self {
+        match r {
+            TransactionResponse::Confirm => Response::Confirm,
+            TransactionResponse::Cancel => Response::Cancel,
+            TransactionResponse::Suspicious => Response::Suspicious,
+        }
+    }
+}
+
+/// A key/value detail of a transaction, in the provider's order.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TransactionDetail {
+    /// e.g. "IP".
+    pub key: String,
+    /// e.g. "192.0.2.7".
+    pub value: String,
+}
+
+/// A pending push transaction to show.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TransactionInfo {
+    /// Transaction id (32 hex digits).
+    pub id: String,
+    /// The identity's id.
+    pub identity_id: String,
+    /// The identity's name.
+    pub identity_name: String,
+    /// What the user is asked to approve.
+    pub summary: String,
+    /// Details under the summary.
+    pub details: Vec<TransactionDetail>,
+    /// Unix seconds (provider clock).
+    pub created_at: u64,
+    /// Unix seconds (provider clock).
+    pub expires_at: u64,
+    /// Whether the user must type the number the website shows before confirming.
+    pub number_match: bool,
+}
+
+/// An identity whose provider could not be asked.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FetchFailure {
+    /// The identity's name.
+    pub identity_name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Pending transactions, and the providers that could not be asked.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PendingTransactions {
+    /// Oldest first.
+    pub transactions: Vec<TransactionInfo>,
+    /// The others were still fetched.
+    pub failures: Vec<FetchFailure>,
+}
+
+/// A finished online activation.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct OnlineActivationResult {
+    /// The stored identity.
+    pub identity: IdentityInfo,
+    /// The registration code the app sent for the user (shown for their records).
+    pub registration_code: String,
+}
+
+/// What removing an identity did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RemovedIdentity {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// None for an offline identity; else whether its provider forgot it.
+    pub unregistered: Option<bool>,
+    /// Why the provider could not be told (the identity is removed anyway).
+    pub unregister_error: Option<String>,
+}
+
+/// The push token's registration at one identity's provider.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PushRegistration {
+    /// The identity's name.
+    pub identity_name: String,
+    /// Why it failed, or none.
+    pub error: Option<String>,
+}
+
+impl From<softtoken_net::PendingTransaction> for TransactionInfo {
+    fn from(p: softtoken_net::PendingTransaction) -> Self {
+        let t = p.transaction;
+        TransactionInfo {
+            id: t.id,
+            identity_id: p.identity_id,
+            identity_name: p.identity_name,
+            summary: t.summary,
+            details: t.details.into_iter().map(|(key, value)| TransactionDetail { key, value }).collect(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            number_match: t.number_match,
+        }
+    }
+}
+
+impl Authenticator {
+    fn transport(&self) -> Arc<dyn softtoken_net::TransactionTransport> {
+        lock(&self.transport).clone().unwrap_or_else(|| Arc::new(softtoken_net::NoTransport))
+    }
+}
+
+#[uniffi::export]
+impl Authenticator {
+    /// Sets how requests reach providers: the platform's HTTP stack.
+    pub fn set_transport(&self, transport: Arc<dyn TransactionTransport>) {
+        *lock(&self.transport) = Some(Arc::new(ForeignTransport(transport)));
+    }
+
+    /// Activates from an online activation link (no typing): the app sends the registration code
+    /// itself and registers `push_token` with the provider.
+    pub async fn activate_link(&self, link: String, push_token: Option<String>, name: Option<String>) -> R<OnlineActivationResult> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        let done = off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            softtoken_net::activate_link(s.vault()?, transport.as_ref(), clock.as_ref(), &link, push_token.as_deref(), name.as_deref())
+        })
+        .await??;
+        Ok(OnlineActivationResult { identity: (&done.identity).into(), registration_code: done.registration_code })
+    }
+
+    /// The pending transactions of every identity activated online.
+    pub async fn pending_transactions(&self) -> R<PendingTransactions> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        let fetched = off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            softtoken_net::fetch_pending(s.vault()?, transport.as_ref(), clock.as_ref())
+        })
+        .await??;
+        Ok(PendingTransactions {
+            transactions: fetched.transactions.into_iter().map(Into::into).collect(),
+            failures: fetched.failures.into_iter().map(|(identity_name, e)| FetchFailure { identity_name, reason: e.to_string() }).collect(),
+        })
+    }
+
+    /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
+    /// when the transaction asks for it. Returns the new state: approved, cancelled or denied.
+    pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<String> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        Ok(off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            softtoken_net::respond(s.vault()?, transport.as_ref(), clock.as_ref(), &transaction_id, response.into(), number)
+        })
+        .await??)
+    }
+
+    /// The 8-digit offline confirmation code for the transaction id a website shows.
+    pub fn confirmation_code(&self, identity_id: String, transaction_id: String) -> R<String> {
+        Ok(lock(&self.session).vault()?.find(&identity_id)?.confirmation_code(&transaction_id)?)
+    }
+
+    /// Registers a new push token (FCM/APNs) with the provider of every online identity.
+    pub async fn register_push_token(&self, token: String) -> R<Vec<PushRegistration>> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        let report = off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            softtoken_net::register_push_token(s.vault()?, transport.as_ref(), clock.as_ref(), &token)
+        })
+        .await??;
+        Ok(report.into_iter().map(|(identity_name, r)| PushRegistration { identity_name, error: r.err().map(|e| e.to_string()) }).collect())
+    }
+
+    /// Removes an identity; one activated online is unregistered at its provider first (removed
+    /// here even when the provider cannot be reached: see `unregister_error`).
+    pub async fn remove(&self, id: String) -> R<RemovedIdentity> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        let gone = off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            softtoken_net::remove_identity(s.vault()?, transport.as_ref(), clock.as_ref(), &id)
+        })
+        .await??;
+        let (unregistered, unregister_error) = match gone.unregistered {
+            None => (None, None),
+            Some(Ok(())) => (Some(true), None),
+            Some(Err(e)) => (Some(false), Some(e.to_string())),
+        };
+        Ok(RemovedIdentity { id: gone.id, name: gone.name, unregistered, unregister_error })
+    }
+}

@@ -1,0 +1,160 @@
+//! Online commands of softtoken's open protocol (docs/protocol.md): activation by link, pending
+//! push transactions and answers, push tokens, and `remove` (which unregisters online identities).
+//! Requests go through softtoken-net's HTTP transport; `SOFTTOKEN_CA_CERT` names a PEM file of root
+//! certificates to trust instead of Mozilla's (a company CA, a test provider's certificate).
+
+use super::vault::{unlock, Ctx};
+use crate::output::{emit, warn, CmdResult, Failure};
+use clap::Args;
+use serde_json::{json, Value};
+use softtoken_core::otp::SystemClock;
+use softtoken_core::transaction::Response;
+use softtoken_net::http::HttpTransport;
+
+fn transport() -> Result<HttpTransport, Failure> {
+    match std::env::var_os("SOFTTOKEN_CA_CERT").filter(|v| !v.is_empty()) {
+        None => Ok(HttpTransport::new()),
+        Some(path) => {
+            let pem = std::fs::read(&path).map_err(|e| Failure::new(format!("SOFTTOKEN_CA_CERT {}: {e}", path.to_string_lossy())))?;
+            HttpTransport::with_root_certificates(&pem).map_err(|e| Failure::new(format!("SOFTTOKEN_CA_CERT {}: {e}", path.to_string_lossy())))
+        }
+    }
+}
+
+/// Arguments of `activate-link`.
+#[derive(Args)]
+pub struct ActivateLinkArgs {
+    /// The link from the activation email: softtoken://activate?base=…&token=…
+    link: String,
+    /// Name for the token (default: the provider's host).
+    #[arg(long)]
+    name: Option<String>,
+    /// A push token (FCM/APNs) to register with the provider; desktops have none.
+    #[arg(long)]
+    push_token: Option<String>,
+}
+
+impl ActivateLinkArgs {
+    /// The link alone (no name, no push token), as `open` passes it on.
+    pub fn new(link: String) -> Self {
+        ActivateLinkArgs { link, name: None, push_token: None }
+    }
+}
+
+/// Runs `activate-link`.
+pub fn activate_link(ctx: &Ctx, a: &ActivateLinkArgs) -> CmdResult {
+    let transport = transport()?;
+    let mut v = unlock(ctx)?;
+    let done = softtoken_net::activate_link(&mut v, &transport, &SystemClock, &a.link, a.push_token.as_deref(), a.name.as_deref())?;
+    let i = &done.identity;
+    emit(
+        ctx.json,
+        &json!({"id": i.id, "name": i.name, "serial": i.serial, "provider": i.provider, "registration_code": done.registration_code, "completed": true}),
+        &format!(
+            "Activated {:?} (serial {}) at {}: the app sent registration code {} itself.\n",
+            i.name,
+            i.serial.as_deref().unwrap_or(""),
+            i.transaction_url.as_deref().unwrap_or(""),
+            done.registration_code
+        ),
+    )
+}
+
+/// Runs `transactions`: every pending push transaction of the online identities.
+pub fn transactions(ctx: &Ctx) -> CmdResult {
+    let transport = transport()?;
+    let mut v = unlock(ctx)?;
+    let fetched = softtoken_net::fetch_pending(&mut v, &transport, &SystemClock)?;
+    let mut text = String::new();
+    let list: Vec<Value> = fetched
+        .transactions
+        .iter()
+        .map(|p| {
+            let t = &p.transaction;
+            text += &format!("{}  {}  {}{}\n", t.id, p.identity_name, t.summary, if t.number_match { "  [type the number the website shows]" } else { "" });
+            for (k, val) in &t.details {
+                text += &format!("    {k}: {val}\n");
+            }
+            json!({
+                "id": t.id, "identity": p.identity_name, "identity_id": p.identity_id, "summary": t.summary,
+                "details": t.details.iter().map(|(k, val)| json!([k, val])).collect::<Vec<_>>(),
+                "created_at": t.created_at, "expires_at": t.expires_at, "number_match": t.number_match,
+            })
+        })
+        .collect();
+    let errors: Vec<Value> = fetched.failures.iter().map(|(name, e)| json!({"identity": name, "error": e.to_string()})).collect();
+    for (name, e) in &fetched.failures {
+        warn(&format!("{name}: {e}"));
+    }
+    if list.is_empty() {
+        text += "no pending transactions\n";
+    }
+    emit(ctx.json, &json!({"transactions": list, "errors": errors}), &text)
+}
+
+/// Arguments of `respond`.
+#[derive(Args)]
+pub struct RespondArgs {
+    /// The transaction id (from `softtoken transactions`).
+    id: String,
+    /// Confirm (the sign-in proceeds, logged), cancel (nothing logged) or suspicious (denied and
+    /// logged for the administrator).
+    #[arg(value_parser = ["confirm", "cancel", "suspicious"])]
+    response: String,
+    /// The two-digit number the website shows, when the transaction asks for one.
+    #[arg(long)]
+    number: Option<u8>,
+}
+
+/// Runs `respond`.
+pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
+    let response = Response::parse(&a.response)?;
+    let transport = transport()?;
+    let mut v = unlock(ctx)?;
+    let state = softtoken_net::respond(&mut v, &transport, &SystemClock, &a.id, response, a.number)?;
+    emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state}), &format!("{}: {state}\n", a.id))
+}
+
+/// Runs `register-push-token`.
+pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
+    let transport = transport()?;
+    let mut v = unlock(ctx)?;
+    let report = softtoken_net::register_push_token(&mut v, &transport, &SystemClock, token)?;
+    let mut text = String::new();
+    let rows: Vec<Value> = report
+        .iter()
+        .map(|(name, r)| {
+            text += &format!("{name}: {}\n", r.as_ref().map(|()| "registered".to_string()).unwrap_or_else(|e| e.to_string()));
+            json!({"identity": name, "registered": r.is_ok(), "error": r.as_ref().err().map(ToString::to_string)})
+        })
+        .collect();
+    if rows.is_empty() {
+        text = "every online identity already has this push token\n".into();
+    }
+    let failed = report.iter().any(|(_, r)| r.is_err());
+    emit(ctx.json, &json!({"identities": rows}), &text)?;
+    if failed {
+        return Err(Failure::new("some providers did not take the push token"));
+    }
+    Ok(())
+}
+
+/// Runs `remove`: an online identity is unregistered at its provider first.
+pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
+    let transport = transport()?;
+    let mut v = unlock(ctx)?;
+    let gone = softtoken_net::remove_identity(&mut v, &transport, &SystemClock, key)?;
+    let mut text = format!("Removed {:?}\n", gone.name);
+    let (unregistered, error) = match &gone.unregistered {
+        None => (Value::Null, Value::Null),
+        Some(Ok(())) => {
+            text += "Its provider forgot it: no more sign-in requests.\n";
+            (json!(true), Value::Null)
+        }
+        Some(Err(e)) => {
+            warn(&format!("removed here, but its provider could not be told ({e}); it may still send sign-in requests"));
+            (json!(false), json!(e.to_string()))
+        }
+    };
+    emit(ctx.json, &json!({"id": gone.id, "name": gone.name, "removed": true, "unregistered": unregistered, "unregister_error": error}), &text)
+}

@@ -1,0 +1,184 @@
+//! The app's online flows against the real provider logic (`softtoken_provider::server::route`, the
+//! function the HTTP server calls for every request), driven in process so the provider's clock can
+//! be set apart from the app's: drift correction, stale retries, expiry, tampering on the way, and
+//! failed activations. The same flows over real loopback HTTP are in cli/tests and the Kotlin and
+//! Swift suites.
+
+use softtoken_core::otp::{Clock, SystemClock};
+use softtoken_core::transaction::Response;
+use softtoken_core::vault::keys::KdfParams;
+use softtoken_core::vault::{MemoryKeyStore, Vault, VaultOptions};
+use softtoken_core::Error;
+use softtoken_net::{HttpRequest, HttpResponse, Method, TransactionTransport};
+use softtoken_provider::transactions::PushOptions;
+use softtoken_provider::{IssueOptions, Provider};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const BASE: &str = "http://127.0.0.1:9";
+
+/// The provider in process, its clock `skew` seconds from this machine's.
+struct InProcess {
+    provider: Mutex<Provider>,
+    skew: AtomicI64,
+    /// Drop the reply to POST /v1/activation (the provider still handles it).
+    lose_completion: AtomicBool,
+    /// Change every summary in pending lists (a man in the middle).
+    tamper: AtomicBool,
+}
+
+impl InProcess {
+    fn new(dir: &std::path::Path) -> Arc<Self> {
+        Arc::new(InProcess {
+            provider: Mutex::new(Provider::open(&dir.join("provider.db")).unwrap()),
+            skew: AtomicI64::new(0),
+            lose_completion: AtomicBool::new(false),
+            tamper: AtomicBool::new(false),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        (SystemClock.unix_time() as i64 + self.skew.load(Ordering::SeqCst)) as u64
+    }
+
+    fn link(&self) -> (String, String) {
+        let opts = IssueOptions { online_base_url: Some(BASE.into()), ..Default::default() };
+        let issued = self.provider.lock().unwrap().issue(&opts, self.now()).unwrap();
+        (issued.link.unwrap(), issued.serial)
+    }
+
+    fn push(&self, serial: &str, lifetime_s: u64) -> String {
+        let opts = PushOptions { summary: "Sign in to Example Bank".into(), details: vec![], lifetime_s, number_match: false, offline: false };
+        self.provider.lock().unwrap().push(serial, &opts, self.now()).unwrap().transaction_id
+    }
+}
+
+impl TransactionTransport for InProcess {
+    fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+        let path = r.url.strip_prefix(BASE).ok_or("wrong host")?;
+        let now = self.now();
+        let (status, mut body) = softtoken_provider::server::route(&self.provider.lock().unwrap(), r.method.as_str(), path, r.body.as_deref().unwrap_or(""), now);
+        if r.method == Method::Post && path.starts_with("/v1/activation/") && self.lose_completion.load(Ordering::SeqCst) {
+            return Err("connection reset".into());
+        }
+        if self.tamper.load(Ordering::SeqCst) {
+            if let Some(list) = body["transactions"].as_array_mut() {
+                for t in list {
+                    t["summary"] = "Sign in to Example Bank (harmless)".into();
+                }
+            }
+        }
+        body["server_time"] = now.into();
+        Ok(HttpResponse { status, body: body.to_string() })
+    }
+}
+
+fn vault(dir: &std::path::Path) -> Vault {
+    Vault::create(&dir.join("v.stv"), Arc::new(MemoryKeyStore::new()), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap()
+}
+
+#[test]
+fn a_device_clock_ten_minutes_off_is_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcess::new(dir.path());
+    server.skew.store(600, Ordering::SeqCst);
+    let mut v = vault(dir.path());
+    let (link, serial) = server.link();
+    let done = softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let offset = v.find(&done.identity.id).unwrap().time_offset_s;
+    assert!((598..=602).contains(&offset), "offset {offset}");
+    // Codes follow the provider's clock.
+    let code = v.find(&done.identity.id).unwrap().code_now(&SystemClock).unwrap().code;
+    assert!(server.provider.lock().unwrap().verify(&serial, &code, server.now(), 0).unwrap().valid);
+    // A lost offset: the first fetch is stale, the retry uses the offset the refusal reported.
+    v.set_time_offset(&done.identity.id, 0).unwrap();
+    let tx = server.push(&serial, 120);
+    let fetched = softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap();
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(fetched.transactions[0].transaction.id, tx);
+    assert!((598..=602).contains(&v.find(&done.identity.id).unwrap().time_offset_s));
+    assert_eq!(softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
+}
+
+#[test]
+fn an_expired_transaction_cannot_be_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcess::new(dir.path());
+    let mut v = vault(dir.path());
+    let (link, serial) = server.link();
+    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let tx = server.push(&serial, 30);
+    assert_eq!(softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
+    server.skew.store(31, Ordering::SeqCst); // the provider's clock passes the expiry
+    let e = softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
+    assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "expired");
+    assert!(server.provider.lock().unwrap().log().unwrap().is_empty());
+}
+
+#[test]
+fn a_summary_changed_on_the_way_is_not_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcess::new(dir.path());
+    let mut v = vault(dir.path());
+    let (link, serial) = server.link();
+    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let tx = server.push(&serial, 120);
+    server.tamper.store(true, Ordering::SeqCst);
+    let shown = softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap();
+    assert!(shown.transactions[0].transaction.summary.ends_with("(harmless)"));
+    // The user approved what they were shown; the MAC covers it, so the provider refuses.
+    let e = softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    assert!(matches!(&e, Error::Refused { code, .. } if code == "bad_mac"), "{e}");
+    assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "pending");
+}
+
+#[test]
+fn a_failed_activation_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcess::new(dir.path());
+    let store = Arc::new(MemoryKeyStore::new());
+    let mut v = Vault::create(&dir.path().join("v.stv"), store.clone(), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+    let (link, _) = server.link();
+    // A refused registration code (the link's token is wrong) stores nothing.
+    let forged = format!("{}ffff", &link[..link.len() - 4]);
+    assert!(matches!(softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &forged, None, None), Err(Error::Refused { .. })));
+    assert!(v.identities().is_empty());
+    // A reply lost after the provider took the code: the identity is removed again, and the used
+    // link says so on retry.
+    server.lose_completion.store(true, Ordering::SeqCst);
+    assert!(matches!(softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None), Err(Error::Network(_))));
+    assert!(v.identities().is_empty());
+    server.lose_completion.store(false, Ordering::SeqCst);
+    let e = softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap_err();
+    assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
+    // A fresh link works, and the vault file on disk holds the identity with its provider address.
+    let (link, serial) = server.link();
+    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, Some("fcm:t1"), Some("bank")).unwrap();
+    let reopened = Vault::open(&dir.path().join("v.stv"), store, None, SystemClock.unix_time()).unwrap();
+    let bank = reopened.find("bank").unwrap();
+    assert_eq!(bank.transaction_url.as_deref(), Some(BASE));
+    assert_eq!(bank.push_token.as_deref(), Some("fcm:t1"));
+    assert_eq!(server.provider.lock().unwrap().push_token_of(&serial).unwrap().as_deref(), Some("fcm:t1"));
+}
+
+#[test]
+fn push_tokens_are_registered_once_per_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = InProcess::new(dir.path());
+    let mut v = vault(dir.path());
+    let mut serials = Vec::new();
+    for name in ["a", "b"] {
+        let (link, serial) = server.link();
+        softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, Some("fcm:old"), Some(name)).unwrap();
+        serials.push(serial);
+    }
+    let report = softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "fcm:new").unwrap();
+    assert_eq!(report.len(), 2);
+    assert!(report.iter().all(|(_, r)| r.is_ok()));
+    for s in &serials {
+        assert_eq!(server.provider.lock().unwrap().push_token_of(s).unwrap().as_deref(), Some("fcm:new"));
+    }
+    assert!(softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "fcm:new").unwrap().is_empty(), "nothing to resend");
+    assert!(softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "").is_err());
+}

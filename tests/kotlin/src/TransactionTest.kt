@@ -1,0 +1,171 @@
+package org.softtoken.test
+
+import java.nio.file.Path
+import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.BeforeEach
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import org.softtoken.android.HttpUrlConnectionTransport
+import org.softtoken.android.Softtoken
+import uniffi.softtoken_ffi.HttpRequest
+import uniffi.softtoken_ffi.HttpResponse
+import uniffi.softtoken_ffi.SofttokenException
+import uniffi.softtoken_ffi.TransactionResponse
+import uniffi.softtoken_ffi.TransactionTransport
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+/** The real reference provider (`softtoken-provider serve`) on a loopback port, and its CLI. */
+class ReferenceProvider(dir: Path) : AutoCloseable {
+    private val bin = System.getProperty("softtoken.provider") ?: error("run with -Dsofttoken.provider=PATH (tests/kotlin/run.sh does)")
+    private val state = dir.resolve("provider.db").toString()
+    private val server = ProcessBuilder(bin, "--state", state, "serve", "--listen", "127.0.0.1:0").redirectErrorStream(true).start()
+    val baseUrl: String = server.inputStream.bufferedReader().readLine()?.removePrefix("listening on ") ?: error("the provider did not start")
+
+    /** Runs a provider command with --json; its stdout, or an exception with its stderr. */
+    fun cli(vararg args: String): String {
+        val p = ProcessBuilder(listOf(bin, "--state", state, "--json") + args).start()
+        val out = p.inputStream.readBytes().toString(Charsets.UTF_8)
+        val err = p.errorStream.readBytes().toString(Charsets.UTF_8)
+        check(p.waitFor(30, TimeUnit.SECONDS)) { "provider ${args.toList()} hung" }
+        if (p.exitValue() != 0) throw IllegalStateException(err.trim())
+        return out
+    }
+
+    override fun close() {
+        server.destroy()
+        server.waitFor(10, TimeUnit.SECONDS)
+    }
+}
+
+/** A string or number field of a flat JSON object (enough for the provider's replies). */
+fun field(json: String, key: String): String? =
+    Regex("\"$key\":(?:\"([^\"]*)\"|(-?[0-9]+|true|false|null))").find(json)?.let { m -> m.groupValues[1].ifEmpty { m.groupValues[2] } }
+
+class TransactionTest {
+    @TempDir lateinit var dir: Path
+    private lateinit var provider: ReferenceProvider
+
+    @BeforeEach fun start() { provider = ReferenceProvider(dir) }
+    @AfterEach fun stop() { provider.close() }
+
+    private suspend fun activated(s: Softtoken, pushToken: String? = "fcm:kotlin-test"): Pair<String, String> {
+        s.create("2468", FAST)
+        s.setTransport(HttpUrlConnectionTransport())
+        val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
+        val done = s.activateLink(link, pushToken, "Example Bank")
+        return done.identity.id to done.identity.serial!!
+    }
+
+    private fun push(serial: String, vararg extra: String) = provider.cli("push", "--serial", serial, "--summary", "Sign in to Example Bank", *extra)
+
+    @Test fun onlineActivationByLinkNeedsNoTyping(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (id, serial) = activated(s)
+            val identity = s.identities().single()
+            assertTrue(identity.online)
+            assertEquals("Example Bank", identity.name)
+            // The provider completed the activation itself and derives the same seed: today's code verifies.
+            assertEquals("true", field(provider.cli("verify", "--serial", serial, "--otp", s.code(id).code), "valid"))
+            // The push token given at activation is where the provider's wake-ups go.
+            assertEquals("fcm:kotlin-test", field(push(serial), "push_token"))
+            // The link is single-use.
+            val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
+            s.activateLink(link, null, "second")
+            val e = assertFailsWith<SofttokenException.InvalidCode> { s.activateLink(link, null, "third") }
+            assertEquals("not_found", e.reason)
+            assertEquals(2, s.identities().size)
+        }
+    }
+
+    @Test fun confirmCancelSuspiciousAndTheLog(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (_, serial) = activated(s)
+            val ids = (1..3).map { field(push(serial, "--detail", "IP=192.0.2.$it", "--detail", "Browser=Firefox"), "transaction_id")!! }
+            val pending = s.pendingTransactions()
+            assertEquals(ids, pending.transactions.map { it.id })
+            assertTrue(pending.failures.isEmpty())
+            val first = pending.transactions.first()
+            assertEquals("Sign in to Example Bank", first.summary)
+            assertEquals(listOf("IP" to "192.0.2.1", "Browser" to "Firefox"), first.details.map { it.key to it.value })
+            assertEquals("approved", s.respond(ids[0], TransactionResponse.CONFIRM))
+            assertEquals("cancelled", s.respond(ids[1], TransactionResponse.CANCEL))
+            assertEquals("denied", s.respond(ids[2], TransactionResponse.SUSPICIOUS))
+            for ((tx, state) in ids.zip(listOf("approved", "cancelled", "denied"))) {
+                assertEquals(state, field(provider.cli("status", tx), "state"))
+            }
+            val log = provider.cli("log")
+            assertTrue(log.contains(ids[0]) && log.contains("\"confirm\""))
+            assertTrue(log.contains(ids[2]) && log.contains("\"suspicious\""))
+            assertFalse(log.contains(ids[1]), "Cancel is not logged")
+            assertTrue(s.pendingTransactions().transactions.isEmpty())
+        }
+    }
+
+    @Test fun numberMatchingAndTheFirstAnswerIsFinal(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (_, serial) = activated(s)
+            val pushed = push(serial, "--number-match")
+            val tx = field(pushed, "transaction_id")!!
+            val number = field(pushed, "number")!!.toInt()
+            assertTrue(s.pendingTransactions().transactions.single().numberMatch)
+            val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.CONFIRM) }
+            assertEquals("transaction", missing.field)
+            assertEquals("approved", s.respond(tx, TransactionResponse.CONFIRM, number))
+            val again = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.SUSPICIOUS) }
+            assertEquals("not_found", again.reason)
+            assertEquals("approved", field(provider.cli("status", tx), "state"))
+        }
+    }
+
+    @Test fun removingAnIdentityUnregistersItAtItsProvider(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (id, serial) = activated(s)
+            val waiting = field(push(serial), "transaction_id")!!
+            val removed = s.remove(id)
+            assertEquals(true, removed.unregistered)
+            assertNull(removed.unregisterError)
+            assertTrue(s.identities().isEmpty())
+            assertEquals("cancelled", field(provider.cli("status", waiting), "state"))
+            val refused = assertFailsWith<IllegalStateException> { push(serial) }
+            assertTrue(refused.message!!.contains("unregistered"), refused.message)
+        }
+    }
+
+    @Test fun aFailingTransportIsAPlatformErrorAndLosesNothing(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (id, serial) = activated(s)
+            field(push(serial), "transaction_id")!!
+            s.setTransport(object : TransactionTransport {
+                override fun send(request: HttpRequest): HttpResponse = throw RuntimeException("radio off")
+            })
+            val fetched = s.pendingTransactions()
+            assertTrue(fetched.transactions.isEmpty())
+            assertTrue(fetched.failures.single().reason.contains("radio off"), fetched.failures.toString())
+            assertFailsWith<SofttokenException.Platform> { s.respond("0123456789abcdef0123456789abcdef", TransactionResponse.CONFIRM) }
+            // Removal still removes here, and says the provider was not told.
+            val removed = s.remove(id)
+            assertEquals(false, removed.unregistered)
+            assertTrue(removed.unregisterError!!.contains("radio off"))
+        }
+    }
+
+    @Test fun answersNeedTheUnlockedVault(): Unit = runBlocking {
+        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (id, serial) = activated(s)
+            val tx = field(push(serial), "transaction_id")!!
+            s.lock()
+            assertFailsWith<SofttokenException.Locked> { s.pendingTransactions() }
+            assertFailsWith<SofttokenException.Locked> { s.respond(tx, TransactionResponse.CONFIRM) }
+            assertFailsWith<SofttokenException.WrongPin> { s.unlock("1111") }
+            s.unlock("2468")
+            assertEquals("approved", s.respond(tx, TransactionResponse.CONFIRM))
+            assertEquals(8, s.confirmationCode(id, "31415-92653").length)
+        }
+    }
+}
