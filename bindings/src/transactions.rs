@@ -3,6 +3,8 @@
 //! removal. Every operation is a call into `softtoken_net`; this module only converts.
 
 use crate::{lock, off_thread, Authenticator, IdentityInfo, R};
+use softtoken_core::otp::Clock;
+use softtoken_core::vault::Vault;
 use softtoken_core::transaction::Response;
 use std::sync::Arc;
 
@@ -176,9 +178,22 @@ impl From<softtoken_net::PendingTransaction> for TransactionInfo {
     }
 }
 
+type Online<T> = dyn FnOnce(&mut Vault, &dyn softtoken_net::TransactionTransport, &dyn Clock) -> softtoken_core::Result<T> + Send;
+
 impl Authenticator {
     fn transport(&self) -> Arc<dyn softtoken_net::TransactionTransport> {
         lock(&self.transport).clone().unwrap_or_else(|| Arc::new(softtoken_net::NoTransport))
+    }
+
+    /// Runs an online flow on its own thread with the unlocked vault, the transport and the clock.
+    async fn online<T: Send + 'static>(&self, work: Box<Online<T>>) -> R<T> {
+        let (session, transport) = (self.session.clone(), self.transport());
+        Ok(off_thread(move || {
+            let mut s = lock(&session);
+            let clock = s.clock();
+            work(s.vault()?, transport.as_ref(), clock.as_ref())
+        })
+        .await??)
     }
 }
 
@@ -192,25 +207,13 @@ impl Authenticator {
     /// Activates from an online activation link (no typing): the app sends the registration code
     /// itself and registers `push_token` with the provider.
     pub async fn activate_link(&self, link: String, push_token: Option<String>, name: Option<String>) -> R<OnlineActivationResult> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        let done = off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            softtoken_net::activate_link(s.vault()?, transport.as_ref(), clock.as_ref(), &link, push_token.as_deref(), name.as_deref())
-        })
-        .await??;
+        let done = self.online(Box::new(move |vault, transport, clock| softtoken_net::activate_link(vault, transport, clock, &link, push_token.as_deref(), name.as_deref()))).await?;
         Ok(OnlineActivationResult { identity: (&done.identity).into(), registration_code: done.registration_code })
     }
 
     /// The pending transactions of every identity activated online.
     pub async fn pending_transactions(&self) -> R<PendingTransactions> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        let fetched = off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            softtoken_net::fetch_pending(s.vault()?, transport.as_ref(), clock.as_ref())
-        })
-        .await??;
+        let fetched = self.online(Box::new(move |vault, transport, clock| softtoken_net::fetch_pending(vault, transport, clock))).await?;
         Ok(PendingTransactions {
             transactions: fetched.transactions.into_iter().map(Into::into).collect(),
             failures: fetched.failures.into_iter().map(|(identity_name, e)| FetchFailure { identity_name, reason: e.to_string() }).collect(),
@@ -220,13 +223,7 @@ impl Authenticator {
     /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
     /// when the transaction asks for it. Returns the new state: approved, cancelled or denied.
     pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<String> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        Ok(off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            softtoken_net::respond(s.vault()?, transport.as_ref(), clock.as_ref(), &transaction_id, response.into(), number)
-        })
-        .await??)
+        self.online(Box::new(move |vault, transport, clock| softtoken_net::respond(vault, transport, clock, &transaction_id, response.into(), number))).await
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.
@@ -236,26 +233,14 @@ impl Authenticator {
 
     /// Registers a new push token (FCM/APNs) with the provider of every online identity.
     pub async fn register_push_token(&self, token: String) -> R<Vec<PushRegistration>> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        let report = off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            softtoken_net::register_push_token(s.vault()?, transport.as_ref(), clock.as_ref(), &token)
-        })
-        .await??;
+        let report = self.online(Box::new(move |vault, transport, clock| softtoken_net::register_push_token(vault, transport, clock, &token))).await?;
         Ok(report.into_iter().map(|(identity_name, r)| PushRegistration { identity_name, error: r.err().map(|e| e.to_string()) }).collect())
     }
 
     /// Removes an identity; one activated online is unregistered at its provider first (removed
     /// here even when the provider cannot be reached: see `unregister_error`).
     pub async fn remove(&self, id: String) -> R<RemovedIdentity> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        let gone = off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            softtoken_net::remove_identity(s.vault()?, transport.as_ref(), clock.as_ref(), &id)
-        })
-        .await??;
+        let gone = self.online(Box::new(move |vault, transport, clock| softtoken_net::remove_identity(vault, transport, clock, &id))).await?;
         let (unregistered, unregister_error) = match gone.unregistered {
             None => (None, None),
             Some(Ok(())) => (Some(true), None),

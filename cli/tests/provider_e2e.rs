@@ -224,11 +224,16 @@ struct Served {
 
 impl Served {
     fn start(w: &World) -> Self {
+        Self::start_with(w, &[])
+    }
+
+    fn start_with(w: &World, extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = Command::new(provider_bin())
             .arg("--state")
             .arg(w.dir.path().join("p.db"))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
             .spawn()
@@ -329,4 +334,40 @@ fn online_activation_and_push_answers_over_loopback() {
     let refused = w.provider(&["push", "--serial", serial, "--summary", "x", "--json"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unregistered"));
     drop(restarted);
+}
+
+/// HTTPS: the provider serves TLS from a PEM certificate and key, the app trusts that certificate
+/// through SOFTTOKEN_CA_CERT, and a client that does not trust it gets a clear error, never data.
+#[test]
+fn online_activation_over_https() {
+    let w = World::new();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (w.dir.path().join("cert.pem"), w.dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let server = Served::start_with(&w, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    assert!(server.base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    let issued = check(&w.provider(&["issue", "--online", "--base-url", &server.base, "--json"]), "issue --online");
+    let link = issued["link"].as_str().unwrap();
+
+    // Without the certificate among its roots, the app refuses the connection and stores nothing.
+    let untrusted = w.app(&["activate-link", link, "--json"], &[]);
+    assert_eq!(untrusted.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(err.contains("provider unreachable") && err.to_lowercase().contains("certificate"), "{err}");
+    assert_eq!(check(&w.app(&["list", "--json"], &[]), "list")["identities"], serde_json::json!([]));
+
+    let ca = [("SOFTTOKEN_CA_CERT", cert.to_str().unwrap())];
+    let done = check(&w.app(&["activate-link", link, "--json"], &ca), "activate-link over https");
+    assert_eq!(done["serial"], issued["serial"]);
+    let serial = issued["serial"].as_str().unwrap();
+    let pushed = check(&w.provider(&["push", "--serial", serial, "--summary", "Sign in", "--json"]), "push");
+    let tx = pushed["transaction_id"].as_str().unwrap();
+    assert_eq!(check(&w.app(&["respond", tx, "confirm", "--json"], &ca), "respond")["state"], "approved");
+
+    // A plain-HTTP provider address other than loopback is refused before any request is made.
+    let http = link.replace("https%3A", "http%3A").replace("127.0.0.1", "192.0.2.1");
+    let refused = w.app(&["activate-link", &http, "--json"], &ca);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("plain http"), "{}", String::from_utf8_lossy(&refused.stderr));
+    drop(server);
 }

@@ -106,12 +106,18 @@ enum Command {
     },
     /// Logged answers (Confirm and Suspicious; Cancel is not logged).
     Log,
-    /// Serve the transaction protocol over HTTP (loopback only until TLS is built); the first line
-    /// printed is `listening on http://HOST:PORT`.
+    /// Serve the protocol over HTTP: HTTPS with --tls-cert/--tls-key, plain HTTP on loopback only;
+    /// the first line printed is `listening on http(s)://HOST:PORT`.
     Serve {
         /// Address to listen on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
+        /// The server's certificate chain (PEM): serve HTTPS.
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Check the confirmation code a user typed for an offline transaction.
     CheckConfirmation {
@@ -203,7 +209,10 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
         }
-        Command::Serve { listen } => softtoken_provider::server::serve(&cli.state, listen),
+        Command::Serve { listen, tls_cert, tls_key } => {
+            let tls = tls_cert.clone().zip(tls_key.clone()).map(|(certificate, key)| softtoken_provider::server::TlsFiles { certificate, key });
+            softtoken_provider::server::serve(&cli.state, listen, tls.as_ref())
+        }
         Command::CheckConfirmation { id, code } => {
             let state = p.check_confirmation(id, code, now())?;
             emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))

@@ -149,3 +149,51 @@ fn plain_http_only_on_loopback() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("loopback"));
 }
+
+/// 1 000 transactions answered over loopback HTTP from 8 client threads, every answer sent twice:
+/// each is approved exactly once (the other gets 409), and the log holds each exactly once.
+#[test]
+fn a_thousand_concurrent_answers_over_http_none_lost_or_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let p = Provider::open(&state).unwrap();
+    let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
+    let mut work = Vec::new();
+    for _ in 0..200 {
+        let (serial, seed) = activate(&p);
+        for _ in 0..5 {
+            let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
+            let (tx, _) = p.transaction(&id, now()).unwrap();
+            let answer = Answer { response: Response::Confirm, answered_at: now(), number: 0 };
+            let mac = transaction::answer_mac(&seed, &tx, &answer).unwrap();
+            work.push((id, serde_json::json!({"response": "confirm", "answered_at": answer.answered_at, "number": 0, "mac": mac})));
+        }
+    }
+    assert_eq!(work.len(), 1000);
+    let server = std::sync::Arc::new(Server::start(&state));
+    let work = std::sync::Arc::new(work);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (work, server) = (work.clone(), server.clone());
+            std::thread::spawn(move || {
+                let (mut approved, mut already) = (0, 0);
+                // Threads t and t+4 send the same quarter of the answers.
+                for (id, body) in work.iter().skip(t % 4).step_by(4) {
+                    match server.request("POST", &format!("/v1/transactions/{id}/answer"), Some(body)) {
+                        (200, v) if v["state"] == "approved" => approved += 1,
+                        (409, v) if v["error"] == "already_answered" => already += 1,
+                        other => panic!("{other:?}"),
+                    }
+                }
+                (approved, already)
+            })
+        })
+        .collect();
+    let (approved, already) = threads.into_iter().map(|t| t.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert_eq!((approved, already), (1000, 1000));
+    let log = p.log().unwrap();
+    let mut ids: Vec<&str> = log.iter().map(|e| e.transaction_id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((log.len(), ids.len()), (1000, 1000));
+}
