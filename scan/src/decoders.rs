@@ -2,6 +2,7 @@
 
 use crate::binarize::{local_threshold, Precomputed};
 use crate::frame::Gray;
+#[cfg(feature = "rqrr")]
 use crate::text::decode_text;
 use rxing::common::{BitMatrix, HybridBinarizer};
 use rxing::multi::MultipleBarcodeReader;
@@ -48,6 +49,7 @@ pub(crate) fn rxing_binarized(img: &Gray, local: Option<&BitMatrix>) -> Vec<Stri
 }
 
 /// Every QR text rqrr reads in `img`; bytes become text by [`decode_text`].
+#[cfg(feature = "rqrr")]
 pub(crate) fn rqrr(img: &Gray) -> Vec<String> {
     contained(|| {
         let mut prepared =
@@ -63,6 +65,12 @@ pub(crate) fn rqrr(img: &Gray) -> Vec<String> {
         }
         out
     })
+}
+
+/// Builds without rqrr (phones) read nothing with it; `scan_luma` does not schedule it there.
+#[cfg(not(feature = "rqrr"))]
+pub(crate) fn rqrr(_img: &Gray) -> Vec<String> {
+    Vec::new()
 }
 
 /// Runs a decoder; a panic in it (rqrr 0.11 has some on odd grids) counts as "nothing read".
@@ -82,6 +90,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rqrr")]
     fn both_decoders_read_a_clean_symbol() {
         let img = symbol(b"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP");
         assert_eq!(rxing(&img), ["otpauth://totp/a?secret=JBSWY3DPEHPK3PXP"]);
@@ -89,6 +98,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "rqrr")]
     fn rqrr_bytes_that_are_not_utf8_fall_back_to_latin1_and_shift_jis() {
         assert_eq!(rqrr(&symbol(&[b'c', b'a', b'f', 0xE9])), ["café"]);
         assert_eq!(rqrr(&symbol(&[0x83, 0x65, 0x83, 0x58, 0x83, 0x67])), ["テスト"]);

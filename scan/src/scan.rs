@@ -122,9 +122,11 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
         attempts.push((Pass::Double, Decoder::Rxing));
     }
     // rqrr costs ~10 ns a pixel, 10× rxing: once on the frame, and doubled only for small frames.
-    attempts.push((Pass::Plain, Decoder::Rqrr));
-    if long_side <= 400 {
-        attempts.push((Pass::Double, Decoder::Rqrr));
+    if cfg!(feature = "rqrr") {
+        attempts.push((Pass::Plain, Decoder::Rqrr));
+        if long_side <= 400 {
+            attempts.push((Pass::Double, Decoder::Rqrr));
+        }
     }
     let mut plain_local = None;
     for (i, (pass, decoder)) in attempts.into_iter().enumerate() {

@@ -291,7 +291,7 @@ pub fn list(ctx: &Ctx) -> CmdResult {
     let rows: Vec<Value> = v
         .identities()
         .iter()
-        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period}))
+        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.is_online(), "transaction_url": i.transaction_url}))
         .collect();
     let mut text = String::new();
     for i in v.identities() {

@@ -74,6 +74,12 @@ class TransactionTest {
             assertEquals("true", field(provider.cli("verify", "--serial", serial, "--otp", s.code(id).code), "valid"))
             // The push token given at activation is where the provider's wake-ups go.
             assertEquals("fcm:kotlin-test", field(push(serial), "push_token"))
+            // A new FCM token (onNewToken) reaches the provider; sending the same one again sends nothing.
+            val registered = s.registerPushToken("fcm:rotated")
+            assertEquals(listOf("Example Bank"), registered.map { it.identityName })
+            assertNull(registered.single().error)
+            assertEquals("fcm:rotated", field(push(serial), "push_token"))
+            assertTrue(s.registerPushToken("fcm:rotated").isEmpty())
             // The link is single-use.
             val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
             s.activateLink(link, null, "second")
