@@ -7,6 +7,7 @@
 //! so it is not a production server.
 
 pub mod online;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod transactions;
 
