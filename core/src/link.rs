@@ -92,7 +92,7 @@ impl OnlineActivationLink {
         }
         let base = base.ok_or_else(|| Error::MalformedUri("activation link without base (the provider address)".into()))?;
         let token = token.ok_or_else(|| Error::MalformedUri("activation link without token".into()))?;
-        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !crate::secret::is_lower_hex(&token, 32) {
             return Err(Error::MalformedUri("activation link: the token must be 32 lowercase hex digits (was the link cut?)".into()));
         }
         Ok(OnlineActivationLink { base_url: check_base_url(&base)?, token })

@@ -63,6 +63,11 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Whether `s` is exactly `digits` lowercase hex digits (transaction ids, link tokens).
+pub fn is_lower_hex(s: &str, digits: usize) -> bool {
+    s.len() == digits && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// Lowercase hex encoding.
 pub fn hex_encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

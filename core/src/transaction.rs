@@ -6,6 +6,7 @@
 //! the confirmation key and the fetch key never coincide, with each other or with the seed.
 
 use crate::error::{Error, Field, Result};
+use crate::secret::is_lower_hex;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::{hkdf, hmac};
@@ -118,7 +119,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 impl Transaction {
     /// Checks the id's shape and the times.
     pub fn validate(&self) -> Result<()> {
-        if self.id.len() != 32 || !self.id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !is_lower_hex(&self.id, 32) {
             return Err(Error::invalid(Field::Transaction, "id must be 32 lowercase hex digits"));
         }
         if self.expires_at <= self.created_at {
@@ -186,7 +187,7 @@ pub fn verify_answer_mac(seed: &[u8], tx: &Transaction, answer: &Answer, mac: &s
 /// (`docs/protocol.md` §4). Dashes and spaces in a typed id are ignored.
 pub fn confirmation_code(seed: &[u8], serial: &str, id: &str) -> Result<String> {
     let id: String = id.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-    let hex32 = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hex32 = is_lower_hex(&id, 32);
     let digits10 = id.len() == 10 && id.bytes().all(|b| b.is_ascii_digit());
     if !hex32 && !digits10 {
         return Err(Error::invalid(Field::Transaction, "id must be 10 digits (offline) or 32 lowercase hex digits"));
@@ -205,6 +206,18 @@ pub fn verify_confirmation_code(seed: &[u8], serial: &str, id: &str, code: &str)
     let Ok(expected) = confirmation_code(seed, serial, id) else { return false };
     let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     typed.len() == expected.len() && subtle::ConstantTimeEq::ct_eq(typed.as_bytes(), expected.as_bytes()).into()
+}
+
+/// Longest push token accepted (FCM tokens are about 160 characters, APNs 64 hex digits).
+pub const MAX_PUSH_TOKEN: usize = 4096;
+
+/// Checks a push token (FCM/APNs) before it is sent or stored: not empty, not too long, no
+/// control characters.
+pub fn check_push_token(token: &str) -> Result<()> {
+    if token.trim().is_empty() || token.len() > MAX_PUSH_TOKEN || token.chars().any(char::is_control) {
+        return Err(Error::invalid(Field::Transaction, "the push token is empty, too long or has control characters"));
+    }
+    Ok(())
 }
 
 /// A request the app authenticates with the identity's fetch key (`docs/protocol.md` §5).

@@ -215,9 +215,7 @@ pub fn remove_identity(vault: &mut Vault, transport: &dyn TransactionTransport, 
 /// Registers a new push token (FCM/APNs) at the provider of every online identity that does not
 /// have it yet; returns each attempt (identity name, result).
 pub fn register_push_token(vault: &mut Vault, transport: &dyn TransactionTransport, clock: &dyn Clock, token: &str) -> Result<Vec<(String, Result<()>)>> {
-    if token.trim().is_empty() || token.len() > 4096 || token.chars().any(char::is_control) {
-        return Err(Error::Invalid { field: softtoken_core::Field::Transaction, reason: "the push token is empty, too long or has control characters".into() });
-    }
+    transaction::check_push_token(token)?;
     let stale: Vec<Identity> = vault.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect();
     let mut report = Vec::new();
     for identity in &stale {

@@ -156,6 +156,13 @@ pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<
     Ok(out)
 }
 
+/// `bytes` random bytes as lowercase hex (transaction ids, link tokens: 16 bytes, 128 bits).
+pub(crate) fn random_hex(rng: &ring::rand::SystemRandom, bytes: usize) -> Result<String> {
+    let mut b = vec![0u8; bytes];
+    ring::rand::SecureRandom::fill(rng, &mut b).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+    Ok(softtoken_core::secret::hex_encode(&b))
+}
+
 impl Provider {
     /// Opens (creating if needed) the state database at `path`, in WAL mode.
     pub fn open(path: &Path) -> Result<Self> {

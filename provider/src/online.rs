@@ -2,13 +2,10 @@
 //! (`docs/protocol.md` §5–§7): the single-use link token, the registration code posted by the app,
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
-use crate::{Provider, ProviderError, Result};
-use ring::rand::SecureRandom;
+use crate::{random_hex, Provider, ProviderError, Result};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use softtoken_core::link::{check_base_url, OnlineActivationLink};
-
-/// Longest push token accepted (FCM tokens are about 160 characters, APNs 64 hex digits).
-pub const MAX_PUSH_TOKEN: usize = 4096;
+use softtoken_core::transaction::check_push_token;
 
 /// What `GET /v1/activation/{token}` returns: the numbers a manual activation would type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,20 +35,10 @@ pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
     Ok(())
 }
 
-fn check_push_token(token: &str) -> Result<()> {
-    if token.trim().is_empty() || token.len() > MAX_PUSH_TOKEN || token.chars().any(char::is_control) {
-        return Err(ProviderError::Usage("the push token is empty, too long or has control characters".into()));
-    }
-    Ok(())
-}
-
 impl Provider {
     /// A fresh link to `base` with a random 128-bit token.
     pub(crate) fn new_link(&self, base: &str) -> Result<OnlineActivationLink> {
-        let base_url = check_base_url(base)?;
-        let mut b = [0u8; 16];
-        self.rng.fill(&mut b).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
-        Ok(OnlineActivationLink { base_url, token: b.iter().map(|x| format!("{x:02x}")).collect() })
+        Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random_hex(&self.rng, 16)? })
     }
 
     /// The activation behind a link token, while it is neither used nor expired.

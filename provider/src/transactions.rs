@@ -5,8 +5,7 @@
 //! serialised by the database and no answer is lost or counted twice. The HTTP server of the
 //! protocol (§5) is not built yet; these are the rules it will apply.
 
-use crate::{random_digits, Provider, ProviderError, Result};
-use ring::rand::SecureRandom;
+use crate::{random_digits, random_hex, Provider, ProviderError, Result};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
 
@@ -131,9 +130,7 @@ impl Provider {
         let id = if opts.offline {
             random_digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect()
         } else {
-            let mut b = [0u8; 16];
-            self.rng.fill(&mut b).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
-            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            random_hex(&self.rng, 16)?
         };
         let number = if opts.number_match {
             let d = random_digits(&self.rng, 2)?;
