@@ -30,11 +30,16 @@ pub struct PendingActivation {
     seed: Secret,
 }
 
+/// The authority of an address without user info (`https://u@h:8443/x` → `h:8443`); an address
+/// without a scheme starts with it (`myid.umc.edu/igst` → `myid.umc.edu`).
+pub(crate) fn url_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("")
+}
+
 /// The host part of a registration address (`myid.umc.edu/igst` → `myid.umc.edu`).
 pub fn provider_from_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or("").trim();
+    let host = url_authority(url).split(':').next().unwrap_or("").trim();
     (!host.is_empty()).then(|| host.to_string())
 }
 

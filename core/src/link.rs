@@ -44,14 +44,16 @@ const QUERY_VALUE: &percent_encoding::AsciiSet =
 pub fn check_base_url(url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
     let lower = url.to_ascii_lowercase();
-    let host_of = |rest: &str| rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("").to_string();
-    if let Some(rest) = lower.strip_prefix("https://") {
-        if host_of(rest).is_empty() {
+    let host = crate::activation::url_authority(&lower);
+    if lower.starts_with("https://") {
+        if host.is_empty() {
             return Err(Error::MalformedUri("the provider address has no host".into()));
         }
-    } else if let Some(rest) = lower.strip_prefix("http://") {
-        let host = host_of(rest);
-        let name = if host.starts_with('[') { host.split(']').next().unwrap_or("").trim_start_matches('[').to_string() } else { host.split(':').next().unwrap_or("").to_string() };
+    } else if lower.starts_with("http://") {
+        let name = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host.split(':').next().unwrap_or(""),
+        };
         let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !loopback {
             return Err(Error::MalformedUri(format!("the provider address {url:?} is plain http: only https is accepted (http only on loopback)")));

@@ -65,16 +65,20 @@ fn corrected_now(clock: &dyn Clock, offset_s: i64) -> u64 {
     (clock.unix_time() as i64).saturating_add(offset_s).max(0) as u64
 }
 
+/// The offset the provider's `server_time` calls for, when it differs from `current` by more than
+/// the tolerance (else `None`: keep `current`).
+fn new_offset(clock: &dyn Clock, server_time: Option<u64>, current: i64) -> Option<i64> {
+    let measured = server_time? as i64 - clock.unix_time() as i64;
+    ((measured - current).abs() > OFFSET_TOLERANCE_S).then_some(measured)
+}
+
 /// Keeps the identity's offset in step with the provider's clock; returns the offset in force.
 fn record_offset(vault: &mut Vault, id: &str, clock: &dyn Clock, server_time: Option<u64>) -> Result<i64> {
     let current = vault.find(id)?.time_offset_s;
-    let Some(server_time) = server_time else { return Ok(current) };
-    let measured = server_time as i64 - clock.unix_time() as i64;
-    if (measured - current).abs() > OFFSET_TOLERANCE_S {
-        vault.set_time_offset(id, measured)?;
-        return Ok(measured);
+    match new_offset(clock, server_time, current) {
+        Some(measured) => vault.set_time_offset(id, measured).map(|()| measured),
+        None => Ok(current),
     }
-    Ok(current)
 }
 
 /// Runs `request` at the identity's corrected time; after a `stale` refusal, once more with the
@@ -113,12 +117,7 @@ pub fn activate_link(
     let mut identity = pending.into_identity(name, None, clock.unix_time(), &rng)?;
     identity.transaction_url = Some(link.base_url.clone());
     identity.push_token = push_token.map(str::to_string);
-    if let Some(server_time) = fetched.server_time {
-        identity.time_offset_s = server_time as i64 - clock.unix_time() as i64;
-        if identity.time_offset_s.abs() <= OFFSET_TOLERANCE_S {
-            identity.time_offset_s = 0;
-        }
-    }
+    identity.time_offset_s = new_offset(clock, fetched.server_time, 0).unwrap_or(0);
     let stored = vault.add(identity)?.clone();
     match client.complete_activation(&link.token, &registration_code, push_token).result {
         Ok(()) => Ok(Activated { identity: stored, registration_code }),

@@ -77,6 +77,15 @@ fn vault(dir: &std::path::Path) -> Vault {
     Vault::create(&dir.join("v.stv"), Arc::new(MemoryKeyStore::new()), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap()
 }
 
+/// A provider in process and a vault holding one identity activated from its link (its serial).
+fn activated(dir: &std::path::Path) -> (Arc<InProcess>, Vault, String) {
+    let server = InProcess::new(dir);
+    let mut v = vault(dir);
+    let (link, serial) = server.link();
+    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    (server, v, serial)
+}
+
 #[test]
 fn a_device_clock_ten_minutes_off_is_corrected() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,10 +112,7 @@ fn a_device_clock_ten_minutes_off_is_corrected() {
 #[test]
 fn an_expired_transaction_cannot_be_approved() {
     let dir = tempfile::tempdir().unwrap();
-    let server = InProcess::new(dir.path());
-    let mut v = vault(dir.path());
-    let (link, serial) = server.link();
-    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let (server, mut v, serial) = activated(dir.path());
     let tx = server.push(&serial, 30);
     assert_eq!(softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
     server.skew.store(31, Ordering::SeqCst); // the provider's clock passes the expiry
@@ -119,10 +125,7 @@ fn an_expired_transaction_cannot_be_approved() {
 #[test]
 fn a_summary_changed_on_the_way_is_not_approved() {
     let dir = tempfile::tempdir().unwrap();
-    let server = InProcess::new(dir.path());
-    let mut v = vault(dir.path());
-    let (link, serial) = server.link();
-    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let (server, mut v, serial) = activated(dir.path());
     let tx = server.push(&serial, 120);
     server.tamper.store(true, Ordering::SeqCst);
     let shown = softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap();

@@ -399,18 +399,21 @@ impl Vault {
         Ok(removed)
     }
 
+    /// Sets one field of an identity and saves; a failed save puts the old value back.
+    fn set_and_save<T>(&mut self, name_or_id: &str, field: fn(&mut Identity) -> &mut T, value: T) -> Result<()> {
+        let i = self.index_of(name_or_id)?;
+        let old = std::mem::replace(field(&mut self.identities[i]), value);
+        self.save().inspect_err(|_| *field(&mut self.identities[i]) = old)
+    }
+
     /// Records the push token registered at the identity's provider and saves.
     pub fn set_push_token(&mut self, name_or_id: &str, token: Option<String>) -> Result<()> {
-        let i = self.index_of(name_or_id)?;
-        let old = std::mem::replace(&mut self.identities[i].push_token, token);
-        self.save().inspect_err(|_| self.identities[i].push_token = old)
+        self.set_and_save(name_or_id, |i| &mut i.push_token, token)
     }
 
     /// Sets an identity's clock offset (seconds added to this device's time) and saves.
     pub fn set_time_offset(&mut self, name_or_id: &str, offset_s: i64) -> Result<()> {
-        let i = self.index_of(name_or_id)?;
-        let old = std::mem::replace(&mut self.identities[i].time_offset_s, offset_s);
-        self.save().inspect_err(|_| self.identities[i].time_offset_s = old)
+        self.set_and_save(name_or_id, |i| &mut i.time_offset_s, offset_s)
     }
 
     /// The next HOTP code: the counter is advanced and saved *before* the code is returned, so a
