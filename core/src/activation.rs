@@ -122,6 +122,10 @@ pub fn entrust_identity(
     now: u64,
     rng: &dyn SecureRandom,
 ) -> Result<Identity> {
+    if let Some(p) = &policy {
+        // Validated at activation: a policy that is not a JSON object is refused, not stored.
+        Policy::parse(Some(p))?;
+    }
     let name = name.map(str::to_string).or_else(|| provider.clone()).unwrap_or_else(|| format!("Entrust {serial}"));
     let id = Identity {
         id: new_id(rng)?,

@@ -59,6 +59,31 @@ impl fmt::Display for Field {
     }
 }
 
+/// A rule of an organisation's policy that forbids what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyRule {
+    /// `pinRequired`: the identity needs an app PIN (so the vault cannot be without one).
+    PinRequired {
+        /// The identity whose policy it is.
+        identity: String,
+    },
+    /// `allowFaceRecognition: false`: the identity forbids biometric unlock.
+    BiometricForbidden {
+        /// The identity whose policy it is.
+        identity: String,
+    },
+}
+
+impl fmt::Display for PolicyRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyRule::PinRequired { identity } => write!(f, "{identity:?} requires an app PIN by its organisation's policy"),
+            PolicyRule::BiometricForbidden { identity } => write!(f, "{identity:?} does not allow biometric unlock by its organisation's policy"),
+        }
+    }
+}
+
 /// Everything that can go wrong in the core.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
@@ -133,7 +158,123 @@ pub enum Error {
     Storage(String),
     /// An organisation's policy forbids what was asked.
     #[error("policy: {0}")]
-    PolicyViolation(String),
+    PolicyViolation(PolicyRule),
+    /// The vault needs its PIN and none was given.
+    #[error("this vault needs its PIN")]
+    PinRequired,
+    /// A new PIN of the wrong length.
+    #[error("the PIN must have {min} to {max} characters")]
+    PinLength {
+        /// Fewest characters.
+        min: usize,
+        /// Most characters.
+        max: usize,
+    },
+    /// Biometric unlock was asked for but is not enabled.
+    #[error("biometric unlock is not enabled for this vault")]
+    BiometricNotEnabled,
+    /// The vault file is sealed by another key store than the one given.
+    #[error("this vault is sealed by the {recorded:?} key store, not {given:?}; softtoken never switches stores silently")]
+    WrongKeyStore {
+        /// The kind recorded in the vault header.
+        recorded: String,
+        /// The kind of the store given.
+        given: String,
+    },
+    /// An older copy of the vault file was put back: its generation is below the newest written.
+    #[error("this vault file is an older copy (generation {found}, the newest written is {newest}): it was rolled back and is refused")]
+    RolledBack {
+        /// The file's generation.
+        found: u64,
+        /// The newest generation the device key store recorded.
+        newest: u64,
+    },
+    /// Another process changed the vault in a way this unlock cannot follow (e.g. a new PIN).
+    #[error("the vault was changed elsewhere (its PIN or key changed): unlock it again")]
+    ChangedElsewhere,
+    /// A counter changed between reading and writing it (a writer not holding the vault lock).
+    #[error("the wrong-PIN counter changed while it was being updated; try again")]
+    ConcurrentChange,
+    /// No vault file exists at this path.
+    #[error("no vault at {}", .0.display())]
+    NoVault(std::path::PathBuf),
+    /// A vault file already exists where one would be created.
+    #[error("{} already exists; softtoken will not overwrite a vault", .0.display())]
+    VaultExists(std::path::PathBuf),
+    /// Restoring the previous generation was asked for, but the current file is intact.
+    #[error("the vault file is intact: the previous version is restored only when the current one is damaged")]
+    VaultIntact,
+    /// Restoring was asked for, but no previous generation is kept.
+    #[error("no previous version of the vault is kept")]
+    NoPreviousVersion,
+    /// The token is already in the vault.
+    #[error("this token is already in the vault as {existing:?}")]
+    Duplicate {
+        /// The name it has there.
+        existing: String,
+    },
+    /// Another identity already has that name.
+    #[error("another identity is already named {0:?}")]
+    NameTaken(String),
+    /// Several identities match that name: use the id.
+    #[error("several identities are named {0:?}: use the id")]
+    AmbiguousName(String),
+    /// An HOTP operation on a token that is not HOTP.
+    #[error("{0:?} is not an HOTP token")]
+    NotHotp(String),
+    /// A TOTP-only operation (reading a code without advancing anything) on an HOTP token.
+    #[error("{0:?} is an HOTP token: its next code is an explicit request that advances the counter")]
+    HotpNeedsRequest(String),
+    /// The HOTP counter reached its end.
+    #[error("HOTP counter exhausted")]
+    CounterExhausted,
+    /// The two codes given to resynchronise do not follow each other within the window.
+    #[error("these two codes do not follow each other within {window} counters")]
+    ResyncFailed {
+        /// Counters searched.
+        window: u64,
+    },
+    /// Argon2id parameters outside what softtoken accepts (too weak, or too costly for this
+    /// device: a hostile file asking for gigabytes).
+    #[error("Argon2id parameters m={m_kib} KiB t={t} p={p} are {reason}")]
+    KdfParameters {
+        /// Memory in KiB.
+        m_kib: u32,
+        /// Passes.
+        t: u32,
+        /// Lanes.
+        p: u32,
+        /// "below the minimum", "above what this device affords", …
+        reason: &'static str,
+    },
+    /// A count or size read from input is above what softtoken accepts.
+    #[error("{what}: {found} is more than the {limit} accepted")]
+    TooLarge {
+        /// What was counted.
+        what: &'static str,
+        /// The value read.
+        found: u64,
+        /// The most accepted.
+        limit: u64,
+    },
+    /// A backup file that fails its integrity check.
+    #[error("backup file is corrupt or was tampered with")]
+    CorruptBackup,
+    /// A file that is not a softtoken backup.
+    #[error("not a softtoken backup file")]
+    NotABackup,
+    /// A backup password that is too short.
+    #[error("a backup password needs at least {min} characters")]
+    BackupPasswordTooShort {
+        /// Fewest characters.
+        min: usize,
+    },
+    /// A cryptographic primitive failed (never expected with valid keys).
+    #[error("cryptography failed: {0}")]
+    Crypto(&'static str),
+    /// Encoding data failed (never expected; reported rather than panicking).
+    #[error("cannot encode: {0}")]
+    Encoding(String),
     /// No identity has that name or id.
     #[error("no identity named {0:?}")]
     NotFound(String),

@@ -117,18 +117,19 @@ impl Identity {
 
     /// True when the identity's policy demands an app PIN.
     pub fn requires_pin(&self) -> bool {
-        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.pin_required).unwrap_or(false)
+        // A policy that cannot be read fails closed.
+        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.pin_required).unwrap_or(true)
     }
 
     /// True when the identity's policy forbids biometric unlock (`allowFaceRecognition` false).
     pub fn forbids_biometric(&self) -> bool {
-        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.allow_face_recognition == Some(false)).unwrap_or(false)
+        entrust::Policy::parse(self.policy.as_deref()).map(|p| p.allow_face_recognition == Some(false)).unwrap_or(true)
     }
 
     /// The TOTP code shown at `unix_time` (HOTP identities: an error; use the vault's `next_hotp`).
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
         match self.kind {
-            IdentityKind::Hotp => Err(Error::State("HOTP codes advance a counter: use the vault's next code".into())),
+            IdentityKind::Hotp => Err(Error::HotpNeedsRequest(self.name.clone())),
             _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?
                 .with_offset(self.time_offset_s)
                 .code_at(unix_time)),

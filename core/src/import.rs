@@ -107,16 +107,25 @@ pub fn from_bytes(
     }
 }
 
-/// Human words for batches with missing parts, e.g. "migration batch 7: part 2 of 3 is missing".
-pub fn missing_parts(batches: &[BatchSeen]) -> Vec<String> {
-    batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.size)
-                .filter(|i| !b.indices.contains(i))
-                .map(move |i| format!("migration batch {}: QR code {} of {} was not imported", b.batch_id, i + 1, b.size))
-        })
-        .collect()
+/// One report item per run of missing QR codes in a batch (label, reason), e.g.
+/// ("migration batch 7: QR codes 2–4 of 5", "…not given"). Bounded by the parts that arrived,
+/// never by a size read from the input.
+pub fn missing_parts(batches: &[BatchSeen]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for b in batches {
+        let mut seen: Vec<u32> = b.indices.iter().copied().filter(|i| *i < b.size).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        let mut next = 0u32;
+        for gap_end in seen.iter().copied().chain(std::iter::once(b.size)) {
+            if gap_end > next {
+                let codes = if gap_end - next == 1 { format!("QR code {}", next + 1) } else { format!("QR codes {}–{}", next + 1, gap_end) };
+                out.push((format!("migration batch {}: {codes} of {}", b.batch_id, b.size), "not given: import every QR code of the export".to_string()));
+            }
+            next = gap_end.saturating_add(1);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -138,7 +147,47 @@ mod tests {
         assert_eq!(items[2].1.as_ref().unwrap().provider.as_deref(), Some("G"));
         assert_eq!(batches, vec![BatchSeen { batch_id: 9, size: 1, indices: vec![0] }]);
         assert!(missing_parts(&batches).is_empty());
-        assert_eq!(missing_parts(&[BatchSeen { batch_id: 3, size: 2, indices: vec![1] }]), vec!["migration batch 3: QR code 1 of 2 was not imported"]);
+        let reason = "not given: import every QR code of the export".to_string();
+        assert_eq!(missing_parts(&[BatchSeen { batch_id: 3, size: 2, indices: vec![1] }]), vec![("migration batch 3: QR code 1 of 2".to_string(), reason.clone())]);
+        assert_eq!(
+            missing_parts(&[BatchSeen { batch_id: 4, size: 6, indices: vec![0, 4, 4] }]),
+            vec![("migration batch 4: QR codes 2–4 of 6".to_string(), reason.clone()), ("migration batch 4: QR code 6 of 6".to_string(), reason)]
+        );
+    }
+
+    #[test]
+    fn a_74_character_qr_code_with_a_huge_batch_size_is_refused_without_allocating() {
+        // The attack: a migration QR code whose batch_size is 2^31-1 made the old code allocate one
+        // string per missing part (1.3 GB) and abort.
+        // Protobuf: version = 1, batch_size = 2^31-1, batch_id = 1.
+        let payload = [0x10, 0x01, 0x18, 0xff, 0xff, 0xff, 0xff, 0x07, 0x28, 0x01];
+        let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, payload);
+        let uri = format!("otpauth-migration://offline?data={data}");
+        assert!(uri.len() < 80, "{uri}");
+        assert!(matches!(migration::parse(&uri), Err(Error::TooLarge { limit: 100, .. })));
+        let mut batches = Vec::new();
+        let items = from_uri_text(&uri, 0, &SystemRandom::new(), &mut batches);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].1.is_err());
+        assert!(missing_parts(&batches).is_empty());
+        // A size just under the cap reports the gap as one item, not one per part.
+        assert_eq!(missing_parts(&[BatchSeen { batch_id: 1, size: 100, indices: vec![0] }]).len(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn missing_parts_are_few_and_exact(size in 1u32..=100, indices in proptest::collection::vec(0u32..120, 0..20)) {
+            let report = missing_parts(&[BatchSeen { batch_id: 1, size, indices: indices.clone() }]);
+            let present: std::collections::BTreeSet<u32> = indices.iter().copied().filter(|i| *i < size).collect();
+            proptest::prop_assert!(report.len() <= present.len() + 1);
+            let mut missing = 0u32;
+            for (label, _) in &report {
+                let nums: Vec<u32> = label.rsplit_once(": QR code").unwrap().1.trim_start_matches('s').split(" of ").next().unwrap()
+                    .trim().split('–').map(|n| n.parse().unwrap()).collect();
+                missing += nums.last().unwrap() - nums[0] + 1;
+            }
+            proptest::prop_assert_eq!(missing, size - present.len() as u32);
+        }
     }
 
     #[test]

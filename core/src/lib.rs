@@ -19,6 +19,7 @@ pub mod otp;
 pub mod qr;
 pub mod secret;
 pub mod session;
+pub mod text;
 pub mod transaction;
 pub mod uri;
 pub mod vault;

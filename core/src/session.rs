@@ -1,6 +1,15 @@
 //! A session over one vault: open or create, unlock (PIN or biometric), lock, lock by itself after
 //! an idle time, and the operations the apps call. The shells' `Authenticator` objects are thin
 //! wrappers over this type.
+//!
+//! **Activity** (what restarts the idle timer) is defined here, once: a user action — unlocking,
+//! creating, adding or activating, importing, renaming, removing, asking for the next HOTP code,
+//! changing the PIN, turning biometrics on or off, exporting, and the online actions (answering a
+//! transaction, activating by link, registering a push token). Reading is not activity: listing
+//! identities, showing TOTP codes (a code screen refreshes every second), `is_unlocked`. So a
+//! phone left on its code screen still locks itself. Reads go through [`Session::peek`], actions
+//! through [`Session::act`]. HOTP codes are never computed by a read: [`Session::code`] refuses
+//! them and [`Session::next_hotp`] is the explicit request that advances the counter.
 
 use crate::activation::{moved_identity, otpauth_identity, MovedToken, PendingActivation};
 use crate::entrust::ObservedOtp;
@@ -37,6 +46,26 @@ pub struct Session {
 /// Default idle time before the vault locks itself.
 pub const DEFAULT_AUTO_LOCK_S: u64 = 300;
 
+/// What unlocking needs, taken out of the session so the KDF (or the platform's biometric prompt)
+/// runs without holding whatever guards the session; [`Session::install`] puts the result in.
+pub struct Unlocker {
+    path: PathBuf,
+    store: Arc<dyn DeviceKeyStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Unlocker {
+    /// Unlocks with the PIN (`None` for a PIN-less vault).
+    pub fn unlock(&self, pin: Option<&str>) -> Result<Vault> {
+        Vault::open(&self.path, self.store.clone(), pin, self.clock.unix_time())
+    }
+
+    /// Unlocks with the biometric slot (refused while wrong PINs have the vault waiting).
+    pub fn unlock_biometric(&self) -> Result<Vault> {
+        LockedVault::open(&self.path, self.store.clone())?.unlock_biometric(self.clock.unix_time())
+    }
+}
+
 impl Session {
     /// A session for the vault at `path` (which may not exist yet).
     pub fn new(path: PathBuf, store: Arc<dyn DeviceKeyStore>, clock: Arc<dyn Clock>) -> Self {
@@ -55,23 +84,32 @@ impl Session {
 
     /// Creates the vault and leaves it unlocked.
     pub fn create(&mut self, pin: Option<&str>, options: VaultOptions) -> Result<()> {
-        self.vault = Some(Vault::create(&self.path, self.store.clone(), pin, options)?);
-        self.touch();
+        self.install(Vault::create(&self.path, self.store.clone(), pin, options)?);
         Ok(())
+    }
+
+    /// What unlocking needs, to run without the session (see [`Unlocker`]).
+    pub fn unlocker(&self) -> Unlocker {
+        Unlocker { path: self.path.clone(), store: self.store.clone(), clock: self.clock.clone() }
+    }
+
+    /// Puts an unlocked vault in (an activity).
+    pub fn install(&mut self, vault: Vault) {
+        self.vault = Some(vault);
+        self.touch();
     }
 
     /// Unlocks with the PIN (`None` for a PIN-less vault).
     pub fn unlock(&mut self, pin: Option<&str>) -> Result<()> {
-        let v = Vault::open(&self.path, self.store.clone(), pin, self.clock.unix_time())?;
-        self.vault = Some(v);
-        self.touch();
+        let v = self.unlocker().unlock(pin)?;
+        self.install(v);
         Ok(())
     }
 
     /// Unlocks with the biometric slot.
     pub fn unlock_biometric(&mut self) -> Result<()> {
-        self.vault = Some(LockedVault::open(&self.path, self.store.clone())?.unlock_biometric()?);
-        self.touch();
+        let v = self.unlocker().unlock_biometric()?;
+        self.install(v);
         Ok(())
     }
 
@@ -85,7 +123,7 @@ impl Session {
         self.idle_limit_s = seconds;
     }
 
-    /// Whether the vault is unlocked (applies the idle lock first).
+    /// Whether the vault is unlocked (applies the idle lock first; not an activity).
     pub fn is_unlocked(&mut self) -> bool {
         self.expire();
         self.vault.is_some()
@@ -101,7 +139,10 @@ impl Session {
 
     /// Whether biometric unlock is enabled.
     pub fn has_biometric(&self) -> Result<bool> {
-        Ok(LockedVault::open(&self.path, self.store.clone())?.has_biometric())
+        match &self.vault {
+            Some(v) => Ok(v.has_biometric()),
+            None => Ok(LockedVault::open(&self.path, self.store.clone())?.has_biometric()),
+        }
     }
 
     fn touch(&mut self) {
@@ -114,32 +155,45 @@ impl Session {
         }
     }
 
-    /// The unlocked vault (an activity: it restarts the idle timer).
-    pub fn vault(&mut self) -> Result<&mut Vault> {
+    /// The unlocked vault for a read: the idle lock applies, the timer is not restarted.
+    pub fn peek(&mut self) -> Result<&mut Vault> {
+        self.expire();
+        self.vault.as_mut().ok_or(Error::VaultLocked)
+    }
+
+    /// The unlocked vault for a user action: the idle lock applies, then the timer restarts.
+    pub fn act(&mut self) -> Result<&mut Vault> {
         self.expire();
         self.touch();
         self.vault.as_mut().ok_or(Error::VaultLocked)
     }
 
-    /// All identities.
+    /// All identities (a read).
     pub fn identities(&mut self) -> Result<Vec<Identity>> {
-        Ok(self.vault()?.identities().to_vec())
+        Ok(self.peek()?.identities().to_vec())
     }
 
-    /// The code of an identity now (HOTP: advances and saves the counter first).
+    /// The TOTP code of an identity now (a read: a code screen may call it every second). HOTP
+    /// identities are refused: their next code is [`next_hotp`](Self::next_hotp).
     pub fn code(&mut self, id: &str) -> Result<ShownCode> {
         let now = self.clock.unix_time();
         self.code_at(id, now)
     }
 
-    /// The code of an identity at `unix_time` (HOTP ignores the time).
+    /// The TOTP code of an identity at `unix_time` (a read; HOTP refused).
     pub fn code_at(&mut self, id: &str, unix_time: u64) -> Result<ShownCode> {
-        let v = self.vault()?;
-        if v.find(id)?.kind == IdentityKind::Hotp {
-            return Ok(ShownCode { code: v.next_hotp(id)?, remaining_s: None });
+        let i = self.peek()?.find(id)?;
+        if i.kind == IdentityKind::Hotp {
+            return Err(Error::HotpNeedsRequest(i.name.clone()));
         }
-        let TimedCode { code, remaining_s, .. } = v.find(id)?.code_at(unix_time)?;
+        let TimedCode { code, remaining_s, .. } = i.code_at(unix_time)?;
         Ok(ShownCode { code, remaining_s: Some(remaining_s) })
+    }
+
+    /// The next HOTP code: the user asked for it (an activity); the counter is advanced and saved
+    /// under the vault lock before the code is returned.
+    pub fn next_hotp(&mut self, id: &str) -> Result<ShownCode> {
+        Ok(ShownCode { code: self.act()?.next_hotp(id)?, remaining_s: None })
     }
 
     /// Starts an activation from a QR URI and its password (nothing stored yet).
@@ -156,14 +210,14 @@ impl Session {
     pub fn commit_activation(&mut self, pending: PendingActivation, name: Option<&str>) -> Result<Identity> {
         let now = self.clock.unix_time();
         let identity = pending.into_identity(name, None, now, &ring::rand::SystemRandom::new())?;
-        Ok(self.vault()?.add(identity)?.clone())
+        Ok(self.act()?.add(identity)?.clone())
     }
 
     /// Adds an otpauth URI.
     pub fn add_otpauth(&mut self, uri: &str, name: Option<&str>) -> Result<Identity> {
         let now = self.clock.unix_time();
         let identity = otpauth_identity(&OtpAuth::parse(uri)?, name, now, &ring::rand::SystemRandom::new())?;
-        Ok(self.vault()?.add(identity)?.clone())
+        Ok(self.act()?.add(identity)?.clone())
     }
 
     /// Moves a token activated in the official app: from its registration code, or from codes it
@@ -181,31 +235,40 @@ impl Session {
     ) -> Result<Identity> {
         let token = MovedToken { serial, activation_code, policy, registration_code, otps, digits };
         let identity = moved_identity(&token, None, name, self.clock.unix_time(), &ring::rand::SystemRandom::new())?;
-        Ok(self.vault()?.add(identity)?.clone())
+        Ok(self.act()?.add(identity)?.clone())
     }
 
     /// Renames an identity.
     pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
-        self.vault()?.rename(id, name)
+        self.act()?.rename(id, name)
     }
 
-    /// Changes, sets or removes the PIN.
-    pub fn change_pin(&mut self, new_pin: Option<&str>) -> Result<()> {
-        self.vault()?.change_pin(new_pin, None)
+    /// Changes, sets or (`new_pin` `None`) removes the PIN; `current` is the PIN in force, checked
+    /// like an unlock attempt. Returns whether biometric unlock was turned off by the change (the
+    /// data key is rotated: enable it again with the new PIN).
+    pub fn change_pin(&mut self, current: Option<&str>, new_pin: Option<&str>) -> Result<bool> {
+        let now = self.clock.unix_time();
+        self.act()?.change_pin(current, new_pin, None, now)
     }
 
-    /// Turns biometric unlock on or off.
-    pub fn set_biometric(&mut self, enabled: bool) -> Result<()> {
-        self.vault()?.set_biometric(enabled)
-    }
-
-    /// An encrypted backup: the explicit, PIN-confirmed export (the PIN is checked again, and a
-    /// wrong one counts as an attempt).
-    pub fn export_backup(&mut self, pin: Option<&str>, password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
-        if self.vault()?.has_pin() {
-            Vault::open(&self.path, self.store.clone(), Some(pin.ok_or(Error::WrongPin { attempts_left: 0 })?), self.clock.unix_time())?;
+    /// Turns biometric unlock on (needs the current PIN) or off (needs nothing: it strengthens).
+    pub fn set_biometric(&mut self, pin: Option<&str>, enabled: bool) -> Result<()> {
+        let now = self.clock.unix_time();
+        let v = self.act()?;
+        if enabled {
+            v.enable_biometric(pin, now)
+        } else {
+            v.disable_biometric()
         }
-        self.vault()?.export_backup(password, kdf)
+    }
+
+    /// An encrypted backup: the explicit, PIN-confirmed export (the PIN is checked like an unlock
+    /// attempt, so a wrong one counts).
+    pub fn export_backup(&mut self, pin: Option<&str>, password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
+        let now = self.clock.unix_time();
+        let v = self.act()?;
+        v.confirm_pin(pin, now)?;
+        v.export_backup(password, kdf)
     }
 
     /// Imports otpauth / otpauth-migration URIs (one per line), item by item.
@@ -216,17 +279,15 @@ impl Session {
         if items.is_empty() {
             return Err(Error::MalformedUri("no otpauth or otpauth-migration URI found".into()));
         }
-        let mut report = self.vault()?.import(items)?;
-        for missing in crate::import::missing_parts(&batches) {
-            report.skipped.push((missing, "this QR code of the export was not given".into()));
-        }
+        let mut report = self.act()?.import(items)?;
+        report.skipped.extend(crate::import::missing_parts(&batches));
         Ok(report)
     }
 
     /// Imports a softtoken backup, item by item.
     pub fn import_backup(&mut self, bytes: &[u8], password: &str) -> Result<ImportReport> {
         let items = crate::import::from_backup(bytes, password)?;
-        self.vault()?.import(items)
+        self.act()?.import(items)
     }
 }
 
@@ -257,9 +318,34 @@ mod tests {
         assert_eq!(s.code_at("a", 59).unwrap(), ShownCode { code: "287082".into(), remaining_s: Some(1) });
         *clock.0.lock().unwrap() = 1_200;
         assert!(!s.is_unlocked());
+        assert_eq!(s.code("a").unwrap_err(), Error::VaultLocked);
         assert_eq!(s.identities().unwrap_err(), Error::VaultLocked);
         s.unlock(Some("1234")).unwrap();
         assert_eq!(s.identities().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_code_screen_refreshing_every_second_does_not_keep_the_vault_unlocked() {
+        // The attack (finding 2): every code read restarted the idle timer, so a phone left on
+        // its code screen never locked; for HOTP each read also advanced the counter.
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(TestClock(Mutex::new(1_000)));
+        let mut s = Session::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), clock.clone());
+        s.create(None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+        s.set_auto_lock(60);
+        s.add_otpauth("otpauth://totp/t?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", None).unwrap();
+        s.add_otpauth("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0", None).unwrap();
+        for t in 1_001..1_060 {
+            *clock.0.lock().unwrap() = t;
+            s.code("t").unwrap();
+            s.identities().unwrap();
+            assert_eq!(s.code("h").unwrap_err(), Error::HotpNeedsRequest("h".into()), "a read never advances HOTP");
+        }
+        *clock.0.lock().unwrap() = 1_060;
+        assert!(!s.is_unlocked(), "locked 60 s after the last user action despite a code read every second");
+        s.unlock(None).unwrap();
+        assert_eq!(s.next_hotp("h").unwrap().code, "755224");
+        assert_eq!(s.identities().unwrap().iter().find(|i| i.name == "h").unwrap().counter, 1);
     }
 
     #[test]
@@ -268,7 +354,9 @@ mod tests {
         let mut s = Session::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), Arc::new(FixedClock(5)));
         s.create(Some("1234"), VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
         assert!(matches!(s.export_backup(Some("9999"), "long password", KdfParams::MINIMUM), Err(Error::WrongPin { .. })));
-        assert!(s.export_backup(None, "long password", KdfParams::MINIMUM).is_err());
+        assert_eq!(s.export_backup(None, "long password", KdfParams::MINIMUM).unwrap_err(), Error::PinRequired);
+        assert!(matches!(s.change_pin(Some("9999"), Some("4321")), Err(Error::WrongPin { .. })));
+        assert!(matches!(s.set_biometric(Some("9999"), true), Err(Error::WrongPin { .. })));
         let b = s.export_backup(Some("1234"), "long password", KdfParams::MINIMUM).unwrap();
         assert!(b.starts_with(b"STBACKUP"));
     }

@@ -54,9 +54,7 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
             Err(e) => unreadable.push((input.clone(), e.to_string())),
         }
     }
-    for missing in import::missing_parts(&batches) {
-        unreadable.push((missing, "this QR code of the export was not given".into()));
-    }
+    unreadable.extend(import::missing_parts(&batches));
     let mut v = unlock(ctx)?;
     let report = v.import(items)?;
     let skipped: Vec<(String, String)> = unreadable.into_iter().chain(report.skipped).collect();

@@ -37,9 +37,11 @@ impl Policy {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
             .collect();
+        // The flags softtoken enforces fail closed: a value it does not understand ("yes", 1, an
+        // object) counts as the stricter setting, never as absent.
         Ok(Policy {
-            pin_required: map.get("pinRequired").and_then(flag).unwrap_or(false),
-            allow_face_recognition: map.get("allowFaceRecognition").and_then(flag),
+            pin_required: map.get("pinRequired").map(|v| flag(v).unwrap_or(true)).unwrap_or(false),
+            allow_face_recognition: map.get("allowFaceRecognition").map(|v| Some(flag(v).unwrap_or(false))).unwrap_or(None),
             allow_unsecured: map.get("allowUnsecured").and_then(flag),
             trusted_execution: map.get("trustedExecution").and_then(|v| v.as_str().map(str::to_string)),
             entries,
@@ -50,6 +52,20 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pin_required_value_softtoken_does_not_understand_fails_closed() {
+        // The attack: a policy saying "pinRequired":"yes" (or 1) was read as "no PIN needed".
+        for v in [r#""yes""#, "1", r#""TRUE ""#, "null", "{}"] {
+            let p = Policy::parse(Some(&format!(r#"{{"pinRequired":{v},"allowFaceRecognition":{v}}}"#))).unwrap();
+            assert!(p.pin_required, "{v}");
+            assert_eq!(p.allow_face_recognition, Some(false), "{v}");
+        }
+        let p = Policy::parse(Some(r#"{"pinRequired":"false","allowFaceRecognition":"true"}"#)).unwrap();
+        assert!(!p.pin_required);
+        assert_eq!(p.allow_face_recognition, Some(true));
+        assert!(Policy::parse(Some("not json")).is_err());
+    }
 
     #[test]
     fn spec_policy() {

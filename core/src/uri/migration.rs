@@ -111,6 +111,10 @@ pub fn is_migration(text: &str) -> bool {
     text.trim_start().get(..20).is_some_and(|p| p.eq_ignore_ascii_case("otpauth-migration://"))
 }
 
+/// The most QR codes one export may be split into. Google's exports carry about 10 tokens per
+/// code, so 100 codes is 1 000 tokens; a larger `batch_size` is refused, never allocated for.
+pub const MAX_BATCH_SIZE: u32 = 100;
+
 /// Parses one migration URI.
 pub fn parse(uri: &str) -> Result<MigrationPart> {
     let uri = uri.trim();
@@ -129,10 +133,18 @@ pub fn parse(uri: &str) -> Result<MigrationPart> {
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&data))
         .map_err(|_| Error::MalformedUri("data is not valid base64".into()))?;
     let payload = MigrationPayload::decode(bytes.as_slice()).map_err(|e| Error::MalformedUri(format!("data is not a migration payload ({e})")))?;
+    let batch_size = payload.batch_size.max(1) as u32;
+    if batch_size > MAX_BATCH_SIZE {
+        return Err(Error::TooLarge { what: "QR codes in a migration batch", found: batch_size.into(), limit: MAX_BATCH_SIZE.into() });
+    }
+    let batch_index = payload.batch_index.max(0) as u32;
+    if batch_index >= batch_size {
+        return Err(Error::MalformedUri(format!("QR code {} of a batch of {batch_size}", u64::from(batch_index) + 1)));
+    }
     Ok(MigrationPart {
         items: payload.otp_parameters.iter().map(|p| (label_of(p), to_otpauth(p))).collect(),
-        batch_size: payload.batch_size.max(1) as u32,
-        batch_index: payload.batch_index.max(0) as u32,
+        batch_size,
+        batch_index,
         batch_id: payload.batch_id,
     })
 }

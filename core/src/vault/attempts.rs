@@ -4,10 +4,15 @@
 //! and to the device key store's record store, both sealed. Reading takes the copy with the higher
 //! generation, so restoring an old counter file (or an old record) does not reset the count. A
 //! store whose records live in files the attacker controls too (the desktop key file) cannot stop
-//! rolling back both at once: documented in the README.
+//! rolling back both at once: documented in SECURITY.md.
+//!
+//! Counting is a read-modify-write under the vault lock ([`VaultLock`]): load → refuse while
+//! locked → write failures + 1, and the write is a compare-and-swap on the generation (it fails if
+//! either copy moved since the load). So parallel guesses are each counted; none is evaluated
+//! past the limit.
 
 use super::keystore::{DeviceKeyStore, KeyStoreError};
-use super::store;
+use super::store::{self, VaultLock};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 
@@ -80,12 +85,14 @@ impl AttemptState {
 
 /// Reads and writes one vault's counter.
 pub struct AttemptCounter<'a> {
+    vault: PathBuf,
     path: PathBuf,
     label: String,
     store: &'a dyn DeviceKeyStore,
 }
 
-fn platform(e: KeyStoreError) -> Error {
+/// A key store failure while handling records.
+pub(crate) fn platform(e: KeyStoreError) -> Error {
     match e {
         KeyStoreError::KeyMissing(m) => Error::KeyUnavailable(m),
         other => Error::Platform(other.to_string()),
@@ -95,7 +102,7 @@ fn platform(e: KeyStoreError) -> Error {
 impl<'a> AttemptCounter<'a> {
     /// The counter of the vault at `vault_path` with id `vault_id`.
     pub fn new(vault_path: &std::path::Path, vault_id: &str, store: &'a dyn DeviceKeyStore) -> Self {
-        AttemptCounter { path: store::sibling(vault_path, ".attempts"), label: format!("softtoken/v1/attempts/{vault_id}"), store }
+        AttemptCounter { vault: vault_path.to_path_buf(), path: store::sibling(vault_path, ".attempts"), label: format!("softtoken/v1/attempts/{vault_id}"), store }
     }
 
     fn open(&self, sealed: Option<Vec<u8>>) -> Result<Option<AttemptState>> {
@@ -119,13 +126,34 @@ impl<'a> AttemptCounter<'a> {
         })
     }
 
-    /// Writes `state` with the next generation to both places; returns what was written.
-    pub fn save(&self, mut state: AttemptState) -> Result<AttemptState> {
+    /// Writes `state` with the next generation to both places, if the stored generation is
+    /// still `state.generation` (compare-and-swap); returns what was written. Callers hold the lock.
+    fn save(&self, mut state: AttemptState) -> Result<AttemptState> {
+        if self.load()?.generation != state.generation {
+            return Err(Error::ConcurrentChange);
+        }
         state.generation += 1;
         let sealed = self.store.seal(&self.label, &state.encode()).map_err(platform)?;
         store::write_atomic(&self.path, &sealed, false)?;
         self.store.store(&self.label, &sealed).map_err(platform)?;
         Ok(state)
+    }
+
+    /// Counts one attempt before the KDF runs: under the vault lock, refuses while delays or the
+    /// permanent lock apply, else records one more failure. The result is what was written.
+    pub fn count(&self, now: u64, max_attempts: u32) -> Result<AttemptState> {
+        let _lock = VaultLock::acquire(&self.vault)?;
+        let state = self.load()?;
+        state.check(now, max_attempts)?;
+        self.save(AttemptState { failures: state.failures.saturating_add(1), last_failure_at: now.max(state.last_failure_at), ..state })
+    }
+
+    /// Forgives a counted attempt that proved right, with every failure counted before it;
+    /// failures counted by others since (guesses still running) stay counted.
+    pub fn forgive(&self, counted: &AttemptState) -> Result<()> {
+        let _lock = VaultLock::acquire(&self.vault)?;
+        let now = self.load()?;
+        self.save(AttemptState { failures: now.failures.saturating_sub(counted.failures), ..now }).map(|_| ())
     }
 }
 
@@ -159,12 +187,39 @@ mod tests {
         let vault = dir.path().join("v");
         let ks = super::super::keystore::MemoryKeyStore::new();
         let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
-        let s1 = c.save(AttemptState { failures: 1, ..Default::default() }).unwrap();
+        c.count(100, 10).unwrap();
         let old_file = std::fs::read(store::sibling(&vault, ".attempts")).unwrap();
-        c.save(AttemptState { failures: 4, ..s1 }).unwrap();
+        for _ in 0..3 {
+            c.count(100, 10).unwrap();
+        }
         std::fs::write(store::sibling(&vault, ".attempts"), &old_file).unwrap();
         assert_eq!(c.load().unwrap().failures, 4);
         std::fs::remove_file(store::sibling(&vault, ".attempts")).unwrap();
         assert_eq!(c.load().unwrap().failures, 4, "deleting the file does not reset the counter");
+    }
+
+    #[test]
+    fn success_forgives_only_what_came_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v");
+        let ks = super::super::keystore::MemoryKeyStore::new();
+        let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
+        c.count(100, 10).unwrap();
+        let right = c.count(100, 10).unwrap();
+        c.count(100, 10).unwrap(); // a guess counted while the right PIN's KDF ran
+        c.forgive(&right).unwrap();
+        assert_eq!(c.load().unwrap().failures, 1);
+    }
+
+    #[test]
+    fn a_write_behind_the_counters_back_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v");
+        let ks = super::super::keystore::MemoryKeyStore::new();
+        let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
+        let seen = c.load().unwrap();
+        c.count(100, 10).unwrap();
+        assert_eq!(c.save(AttemptState { failures: 0, ..seen }), Err(Error::ConcurrentChange));
+        assert_eq!(c.load().unwrap().failures, 1);
     }
 }

@@ -25,10 +25,13 @@ pub const VERSION: u16 = 1;
 const AAD: &[u8] = b"softtoken/v1/backup";
 const CHECK_INFO: &[u8] = b"softtoken/v1/backup-check";
 
+/// Fewest characters of a backup password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
 /// Backup passwords have at least 8 characters.
 pub fn check_password(password: &str) -> Result<()> {
-    if password.chars().count() < 8 {
-        return Err(Error::State("a backup password needs at least 8 characters".into()));
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::BackupPasswordTooShort { min: MIN_PASSWORD_CHARS });
     }
     Ok(())
 }
@@ -41,7 +44,7 @@ fn key_check(key: &[u8; 32]) -> [u8; 16] {
 /// Encrypts identities under `password`.
 pub fn encrypt(identities: &[Identity], password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
     check_password(password)?;
-    let kdf = kdf.check()?;
+    let kdf = kdf.check_affordable()?;
     let salt = keys::random::<16>()?;
     let key = keys::derive_pin_key(password, &salt[..], kdf)?;
     let mut out = MAGIC.to_vec();
@@ -53,25 +56,25 @@ pub fn encrypt(identities: &[Identity], password: &str, kdf: KdfParams) -> Resul
     out.extend_from_slice(&key_check(&key));
     let mut aad = AAD.to_vec();
     aad.extend_from_slice(&out);
-    let mut json = zeroize::Zeroizing::new(Vec::new());
-    serde_json::to_writer(&mut *json, &Payload { identities: identities.to_vec() }).map_err(|e| Error::State(format!("cannot serialise: {e}")))?;
+    let json = super::encode_payload(identities)?;
     out.extend_from_slice(&keys::seal(&key, &aad, &json)?);
     Ok(out)
 }
 
-/// Decrypts a backup. Errors: wrong password, corrupt file, unsupported version.
+/// Decrypts a backup. Errors: wrong password, corrupt file, unsupported version, Argon2
+/// parameters above what this device affords (checked before the KDF allocates anything).
 pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<Identity>> {
-    let corrupt = || Error::State("backup file is corrupt or was tampered with".into());
+    let corrupt = || Error::CorruptBackup;
     let mut r = Reader::new(bytes);
-    if r.take(8).map_err(|_| corrupt())? != MAGIC {
-        return Err(Error::State("not a softtoken backup file".into()));
+    if r.take(8).map_err(|_| Error::NotABackup)? != MAGIC {
+        return Err(Error::NotABackup);
     }
     let version = r.u16().map_err(|_| corrupt())?;
     if version != VERSION {
         return Err(Error::UnsupportedFormat { what: "backup", version, supported: VERSION });
     }
     let kdf = KdfParams { m_kib: r.u32().map_err(|_| corrupt())?, t: r.u32().map_err(|_| corrupt())?, p: r.u32().map_err(|_| corrupt())? };
-    let kdf = kdf.check().map_err(|_| corrupt())?;
+    let kdf = kdf.check_affordable()?;
     let salt = r.take(16).map_err(|_| corrupt())?;
     let check = r.take(16).map_err(|_| corrupt())?;
     let header_len = r.position();
@@ -103,7 +106,10 @@ impl Vault {
     /// Stores every item that can be stored, in one atomic save, and reports each one. Items are
     /// reported imported only after the save succeeded; if it fails, nothing is imported.
     pub fn import(&mut self, items: Vec<(String, Result<Identity>)>) -> Result<ImportReport> {
-        let before = self.identities.len();
+        self.modify(|v| v.import_items(items))
+    }
+
+    fn import_items(&mut self, items: Vec<(String, Result<Identity>)>) -> Result<ImportReport> {
         let mut report = ImportReport::default();
         let rng = ring::rand::SystemRandom::new();
         for (label, item) in items {
@@ -118,16 +124,8 @@ impl Vault {
                 report.skipped.push((label, e.to_string()));
                 continue;
             }
-            if identity.requires_pin() && !self.has_pin() {
-                report.skipped.push((label, "its policy requires an app PIN; set one first (softtoken change-pin)".into()));
-                continue;
-            }
-            if let Some(d) = self.duplicate_of(&identity) {
-                report.skipped.push((label, format!("already in the vault as {:?}", d.name)));
-                continue;
-            }
-            if identity.forbids_biometric() && self.has_biometric() {
-                report.skipped.push((label, "its policy forbids biometric unlock, which this vault has on".into()));
+            if let Err(e) = self.admit(&identity) {
+                report.skipped.push((label, e.to_string()));
                 continue;
             }
             if self.identities.iter().any(|x| x.id == identity.id) {
@@ -136,12 +134,6 @@ impl Vault {
             identity.name = self.unique_name(identity.name.trim());
             report.imported.push(identity.name.clone());
             self.identities.push(identity);
-        }
-        if self.identities.len() > before {
-            if let Err(e) = self.save() {
-                self.identities.truncate(before);
-                return Err(e);
-            }
         }
         Ok(report)
     }
@@ -185,7 +177,7 @@ mod tests {
         let items = decrypt(&backup, "correct horse").unwrap().into_iter().map(|i| (i.name.clone(), Ok(i))).collect();
         let report = b.import(items).unwrap();
         assert_eq!(report.imported, vec!["one".to_string()]);
-        assert_eq!(report.skipped, vec![("two".to_string(), "already in the vault as \"two\"".to_string())]);
+        assert_eq!(report.skipped, vec![("two".to_string(), "this token is already in the vault as \"two\"".to_string())]);
         assert_eq!(b.identities().len(), 2);
     }
 

@@ -1,4 +1,4 @@
-//! The vault file format, version 1 (all integers little-endian).
+//! The vault file format, versions 1 and 2 (all integers little-endian).
 //!
 //! ```text
 //! outer (clear):  magic "STVAULT\0" | u16 version | u8 n, key-store kind (n ASCII bytes)
@@ -7,20 +7,27 @@
 //! inner:          the outer header again (so the clear header is authenticated by the seal)
 //!                 | u8 kdf (0 none, 1 Argon2id) | u32 m_kib | u32 t | u32 p | 16-byte salt
 //!                 | u32 max PIN attempts | u16 n, key slot | u16 n, biometric slot
+//!                 | (v2) u64 generation
 //!                 | payload = AES-256-GCM(data key, JSON identities,
 //!                                          aad = "softtoken/v1/payload" ‖ inner up to here)
 //! ```
 //!
 //! The checksum in the clear header only tells a flipped byte (reported as corrupt) from a newer
 //! format (reported as unsupported); the device seal authenticates everything.
+//!
+//! Version 2 adds the generation: it grows by one with every save and the device key store keeps
+//! the highest one written, so an older copy of the file put back is refused (version 1 files
+//! open as generation 0 and are written as version 2 at their next save).
 
 use crate::error::{Error, Result};
 use crate::vault::keys::KdfParams;
 
 /// Magic bytes of a vault file.
 pub const MAGIC: &[u8; 8] = b"STVAULT\0";
-/// The newest vault format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The vault format version this build writes (and the newest it reads).
+pub const VERSION: u16 = 2;
+/// The oldest vault format version this build reads.
+pub const OLDEST_VERSION: u16 = 1;
 
 /// The clear header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +120,7 @@ pub fn decode_outer(file: &[u8]) -> Result<(OuterHeader, Vec<u8>, &[u8])> {
     if sum != &expect.as_ref()[..8] {
         return Err(CORRUPT);
     }
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(Error::UnsupportedFormat { what: "vault", version, supported: VERSION });
     }
     let store_kind = String::from_utf8(kind.to_vec()).map_err(|_| CORRUPT)?;
@@ -136,9 +143,11 @@ pub struct InnerHeader {
     pub key_slot: Vec<u8>,
     /// The data key sealed under the biometric device key, or empty.
     pub bio_slot: Vec<u8>,
+    /// Saves so far (0 for a version-1 file).
+    pub generation: u64,
 }
 
-/// Encodes the inner header (after the repeated outer header); returns the bytes.
+/// Encodes the inner header in the current version (after the repeated outer header).
 pub fn encode_inner(outer: &[u8], h: &InnerHeader) -> Vec<u8> {
     let mut out = outer.to_vec();
     let k = h.kdf.unwrap_or(KdfParams { m_kib: 0, t: 0, p: 0 });
@@ -152,12 +161,13 @@ pub fn encode_inner(outer: &[u8], h: &InnerHeader) -> Vec<u8> {
     out.extend_from_slice(&h.key_slot);
     out.extend_from_slice(&(h.bio_slot.len() as u16).to_le_bytes());
     out.extend_from_slice(&h.bio_slot);
+    out.extend_from_slice(&h.generation.to_le_bytes());
     out
 }
 
 /// Decodes the inner plaintext: checks the repeated outer header, returns the inner header, the
 /// bytes it spans (the payload's associated data) and the payload.
-pub fn decode_inner<'a>(outer: &[u8], inner: &'a [u8]) -> Result<(InnerHeader, &'a [u8], &'a [u8])> {
+pub fn decode_inner<'a>(outer: &[u8], version: u16, inner: &'a [u8]) -> Result<(InnerHeader, &'a [u8], &'a [u8])> {
     let mut r = Reader::new(inner);
     if r.take(outer.len())? != outer {
         return Err(CORRUPT);
@@ -175,7 +185,8 @@ pub fn decode_inner<'a>(outer: &[u8], inner: &'a [u8]) -> Result<(InnerHeader, &
     let key_slot = r.take(n)?.to_vec();
     let n = r.u16()? as usize;
     let bio_slot = r.take(n)?.to_vec();
+    let generation = if version >= 2 { u64::from_le_bytes(r.take(8)?.try_into().expect("8")) } else { 0 };
     let header_end = r.position();
     let payload = r.rest();
-    Ok((InnerHeader { kdf, salt, max_attempts, key_slot, bio_slot }, &inner[..header_end], payload))
+    Ok((InnerHeader { kdf, salt, max_attempts, key_slot, bio_slot, generation }, &inner[..header_end], payload))
 }

@@ -32,17 +32,35 @@ impl KdfParams {
     /// The weakest accepted (OWASP's floor): 19 MiB, 2 passes, 1 lane.
     pub const MINIMUM: KdfParams = KdfParams { m_kib: 19 * 1024, t: 2, p: 1 };
 
-    /// Refuses parameters that are too weak or would exhaust memory/time (hostile files).
+    /// The costliest parameters a file from elsewhere (an imported backup or export) may ask
+    /// for: what a phone affords in a few seconds. A hostile file asking for more is refused
+    /// before any memory is allocated.
+    pub const AFFORDABLE: KdfParams = KdfParams { m_kib: 256 * 1024, t: 10, p: 8 };
+
+    fn refuse(self, reason: &'static str) -> Error {
+        Error::KdfParameters { m_kib: self.m_kib, t: self.t, p: self.p, reason }
+    }
+
+    /// Refuses parameters that are too weak or would exhaust memory/time (19 MiB..1 GiB,
+    /// t 2..16, p 1..16): for vaults this device made.
     pub fn check(self) -> Result<Self> {
-        let ok = (19 * 1024..=1024 * 1024).contains(&self.m_kib) && (2..=16).contains(&self.t) && (1..=16).contains(&self.p);
-        if ok {
-            Ok(self)
-        } else {
-            Err(Error::State(format!(
-                "Argon2id parameters m={} KiB t={} p={} are outside 19 MiB..1 GiB, t 2..16, p 1..16",
-                self.m_kib, self.t, self.p
-            )))
+        if self.m_kib < Self::MINIMUM.m_kib || self.t < Self::MINIMUM.t || self.p < Self::MINIMUM.p {
+            return Err(self.refuse("below the minimum (19 MiB, t=2, p=1)"));
         }
+        if self.m_kib > 1024 * 1024 || self.t > 16 || self.p > 16 {
+            return Err(self.refuse("above the maximum (1 GiB, t=16, p=16)"));
+        }
+        Ok(self)
+    }
+
+    /// [`check`](Self::check), and refuses more than [`AFFORDABLE`](Self::AFFORDABLE): for
+    /// files from elsewhere.
+    pub fn check_affordable(self) -> Result<Self> {
+        let a = Self::AFFORDABLE;
+        if self.m_kib > a.m_kib || self.t > a.t || self.p > a.p {
+            return Err(self.refuse("above what this device affords (256 MiB, t=10, p=8)"));
+        }
+        self.check()
     }
 }
 
@@ -61,25 +79,25 @@ pub fn normalize_secret(text: &str) -> Zeroizing<String> {
 /// Argon2id(NFC(pin), salt) → 32-byte key.
 pub fn derive_pin_key(pin: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
     let params = params.check()?;
-    let p = Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|e| Error::State(format!("Argon2id parameters: {e}")))?;
+    let p = Params::new(params.m_kib, params.t, params.p, Some(32)).map_err(|_| params.refuse("not accepted by Argon2"))?;
     let mut out = Zeroizing::new([0u8; 32]);
     let pin = normalize_secret(pin);
     Argon2::new(Argon2Algorithm::Argon2id, Version::V0x13, p)
         .hash_password_into(pin.as_bytes(), salt, &mut out[..])
-        .map_err(|e| Error::State(format!("Argon2id failed: {e}")))?;
+        .map_err(|_| Error::Crypto("Argon2id failed"))?;
     Ok(out)
 }
 
 /// AES-256-GCM seal with a fresh random nonce: `nonce ‖ ciphertext ‖ tag`.
 pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
-    let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::State("bad AES key".into()))?);
+    let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::Crypto("bad AES key"))?);
     let nonce = random::<12>()?;
     let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
     out.extend_from_slice(&nonce[..]);
     out.extend_from_slice(plaintext);
     let tag = k
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut out[12..])
-        .map_err(|_| Error::State("encryption failed".into()))?;
+        .map_err(|_| Error::Crypto("encryption failed"))?;
     out.extend_from_slice(tag.as_ref());
     Ok(out)
 }

@@ -5,6 +5,13 @@
 //! key, whose seal is checked before anything else is parsed. So a stolen file alone cannot be
 //! brute-forced (the device key never leaves the device), any altered byte is reported as
 //! tampering without costing a PIN attempt, and a wrong PIN is reported as a wrong PIN.
+//!
+//! Every change is a read-modify-write under the vault's cross-process lock
+//! ([`store::VaultLock`]): the file is read again (another process may have saved since), the change
+//! is applied, and the next generation is written. The device key store keeps the highest
+//! generation written, so a copy of an older file put back is refused ([`Error::RolledBack`]).
+//! What weakens protection — changing or removing the PIN, enabling biometric unlock, exporting —
+//! needs the current PIN, checked like an unlock attempt (counted, delayed, locked for good).
 
 pub mod attempts;
 pub mod backup;
@@ -16,6 +23,7 @@ pub mod store;
 use crate::error::{Error, Result};
 use crate::identity::{check_name, Identity, IdentityKind};
 use attempts::{AttemptCounter, AttemptState, DEFAULT_MAX_ATTEMPTS};
+use store::VaultLock;
 use format::{InnerHeader, OuterHeader, VERSION};
 use keys::KdfParams;
 use keystore::{DeviceKeyStore, KeyStoreError};
@@ -86,20 +94,74 @@ fn open_file(path: &Path, file: &[u8], store: Arc<dyn DeviceKeyStore>) -> Result
     let corrupt = Error::CorruptVault { previous_available: false };
     let (outer, outer_bytes, sealed) = format::decode_outer(file)?;
     if outer.store_kind != store.kind() {
-        return Err(Error::State(format!(
-            "this vault is sealed by the {:?} key store, not {:?}; softtoken never switches stores silently",
-            outer.store_kind,
-            store.kind()
-        )));
+        return Err(Error::WrongKeyStore { recorded: outer.store_kind, given: store.kind() });
     }
     let inner_plain = Zeroizing::new(store.open(&outer.seal_label(), sealed).map_err(|e| key_error(e, corrupt.clone()))?);
-    let (inner, _, _) = format::decode_inner(&outer_bytes, &inner_plain)?;
+    let (inner, _, _) = format::decode_inner(&outer_bytes, outer.version, &inner_plain)?;
     Ok(LockedVault { path: path.to_path_buf(), store, outer, outer_bytes, inner_plain, inner })
+}
+
+/// The device key store's record of the highest generation written for a vault.
+struct GenerationRecord<'a> {
+    label: String,
+    store: &'a dyn DeviceKeyStore,
+}
+
+impl<'a> GenerationRecord<'a> {
+    fn new(vault_id: &str, store: &'a dyn DeviceKeyStore) -> Self {
+        GenerationRecord { label: format!("softtoken/v1/generation/{vault_id}"), store }
+    }
+
+    /// The highest generation written (0 when none was recorded: a new or version-1 vault).
+    fn load(&self) -> Result<u64> {
+        let Some(sealed) = self.store.load(&self.label).map_err(attempts::platform)? else { return Ok(0) };
+        match self.store.open(&self.label, &sealed) {
+            Ok(plain) => plain.as_slice().try_into().map(u64::from_le_bytes).map_err(|_| Error::CorruptVault { previous_available: false }),
+            // A record that is not this key's: as good as none; the file's own seal still holds.
+            Err(KeyStoreError::Rejected) => Ok(0),
+            Err(e) => Err(attempts::platform(e)),
+        }
+    }
+
+    /// Refuses a file older than the newest written.
+    fn check(&self, found: u64) -> Result<()> {
+        let newest = self.load()?;
+        if found < newest {
+            return Err(Error::RolledBack { found, newest });
+        }
+        Ok(())
+    }
+
+    fn store(&self, generation: u64) -> Result<()> {
+        let sealed = self.store.seal(&self.label, &generation.to_le_bytes()).map_err(attempts::platform)?;
+        self.store.store(&self.label, &sealed).map_err(attempts::platform)
+    }
+}
+
+/// Checks a PIN like an unlock attempt: counted under the lock before the KDF runs (an
+/// interrupted attempt counts as failed), refused while delays or the permanent lock apply, and
+/// forgiven on success. Returns the data key the PIN's slot holds.
+fn pin_attempt(path: &Path, vault_id: &str, store: &dyn DeviceKeyStore, inner: &InnerHeader, pin: Option<&str>, now: u64) -> Result<Zeroizing<[u8; 32]>> {
+    let Some(params) = inner.kdf else {
+        return inner.key_slot.as_slice().try_into().map(Zeroizing::new).map_err(|_| Error::CorruptVault { previous_available: false });
+    };
+    let pin = pin.ok_or(Error::PinRequired)?;
+    let counter = AttemptCounter::new(path, vault_id, store);
+    let counted = counter.count(now, inner.max_attempts)?;
+    let pin_key = keys::derive_pin_key(pin, &inner.salt, params)?;
+    match keys::open(&pin_key, &slot_aad(vault_id), &inner.key_slot) {
+        Some(k) if k.len() == 32 => {
+            counter.forgive(&counted)?;
+            Ok(Zeroizing::new(k[..].try_into().expect("32")))
+        }
+        _ if counted.failures >= inner.max_attempts => Err(Error::LockedPermanently),
+        _ => Err(Error::WrongPin { attempts_left: counted.attempts_left() }),
+    }
 }
 
 /// The key store kind recorded in a vault file's clear header (to pick the store before opening).
 pub fn recorded_store_kind(path: &Path) -> Result<String> {
-    let file = store::read(path)?.ok_or_else(|| Error::Storage(format!("no vault at {} (create one with `softtoken init`)", path.display())))?;
+    let file = store::read(path)?.ok_or_else(|| Error::NoVault(path.to_path_buf()))?;
     match format::decode_outer(&file) {
         Ok((outer, _, _)) => Ok(outer.store_kind),
         Err(Error::CorruptVault { .. }) => {
@@ -117,13 +179,16 @@ fn previous_is_intact(path: &Path, store: &Arc<dyn DeviceKeyStore>) -> bool {
 }
 
 impl LockedVault {
-    /// Opens `path`: reads it, checks the clear header and the device seal. Costs no PIN attempt.
+    /// Opens `path`: reads it, checks the clear header, the device seal and that it is not an
+    /// older generation than the newest written. Costs no PIN attempt.
     pub fn open(path: &Path, store: Arc<dyn DeviceKeyStore>) -> Result<Self> {
-        let file = store::read(path)?.ok_or_else(|| Error::Storage(format!("no vault at {} (create one with `softtoken init`)", path.display())))?;
-        open_file(path, &file, store.clone()).map_err(|e| match e {
+        let file = store::read(path)?.ok_or_else(|| Error::NoVault(path.to_path_buf()))?;
+        let locked = open_file(path, &file, store.clone()).map_err(|e| match e {
             Error::CorruptVault { .. } => Error::CorruptVault { previous_available: previous_is_intact(path, &store) },
             other => other,
-        })
+        })?;
+        GenerationRecord::new(&locked.outer.vault_id, store.as_ref()).check(locked.inner.generation)?;
+        Ok(locked)
     }
 
     /// Whether unlocking needs a PIN.
@@ -144,31 +209,13 @@ impl LockedVault {
     /// Unlocks with the PIN (ignored for a vault without PIN). The attempt is counted before the
     /// KDF runs and forgiven only on success, so an interrupted attempt counts as failed.
     pub fn unlock(self, pin: Option<&str>, now: u64) -> Result<Vault> {
-        let data_key: Zeroizing<[u8; 32]> = match self.inner.kdf {
-            None => Zeroizing::new(self.inner.key_slot.as_slice().try_into().map_err(|_| Error::CorruptVault { previous_available: false })?),
-            Some(params) => {
-                let pin = pin.ok_or_else(|| Error::State("this vault needs its PIN".into()))?;
-                let counter = AttemptCounter::new(&self.path, &self.outer.vault_id, self.store.as_ref());
-                let state = counter.load()?;
-                state.check(now, self.inner.max_attempts)?;
-                let counted = counter.save(AttemptState { failures: state.failures + 1, last_failure_at: now.max(state.last_failure_at), ..state })?;
-                let pin_key = keys::derive_pin_key(pin, &self.inner.salt, params)?;
-                match keys::open(&pin_key, &self.slot_aad(), &self.inner.key_slot) {
-                    Some(k) if k.len() == 32 => {
-                        counter.save(AttemptState { failures: 0, ..counted })?;
-                        Zeroizing::new(k[..].try_into().expect("32"))
-                    }
-                    _ if counted.failures >= self.inner.max_attempts => return Err(Error::LockedPermanently),
-                    _ => return Err(Error::WrongPin { attempts_left: counted.attempts_left() }),
-                }
-            }
-        };
+        let data_key = pin_attempt(&self.path, &self.outer.vault_id, self.store.as_ref(), &self.inner, pin, now)?;
         self.finish(data_key)
     }
 
     /// Decrypts the identities with the data key.
     fn finish(self, data_key: Zeroizing<[u8; 32]>) -> Result<Vault> {
-        let (_, aad, payload) = format::decode_inner(&self.outer_bytes, &self.inner_plain)?;
+        let (_, aad, payload) = format::decode_inner(&self.outer_bytes, self.outer.version, &self.inner_plain)?;
         let mut full_aad = keys::PAYLOAD_AAD.to_vec();
         full_aad.extend_from_slice(aad);
         let plain = keys::open(&data_key, &full_aad, payload).ok_or(Error::CorruptVault { previous_available: false })?;
@@ -184,21 +231,19 @@ impl LockedVault {
         })
     }
 
-    fn slot_aad(&self) -> Vec<u8> {
-        slot_aad(&self.outer.vault_id)
-    }
-
     /// Whether biometric unlock is enabled.
     pub fn has_biometric(&self) -> bool {
         !self.inner.bio_slot.is_empty()
     }
 
     /// Unlocks with the biometric slot: the platform opens it with its user-authentication-bound
-    /// key (prompting for a fingerprint or face), so no PIN is typed and no attempt is counted.
-    pub fn unlock_biometric(self) -> Result<Vault> {
+    /// key (prompting for a fingerprint or face), so no PIN is typed. Refused while wrong PINs have
+    /// the vault waiting or locked for good: biometrics never bypass the PIN's limits.
+    pub fn unlock_biometric(self, now: u64) -> Result<Vault> {
         if !self.has_biometric() {
-            return Err(Error::State("biometric unlock is not enabled for this vault".into()));
+            return Err(Error::BiometricNotEnabled);
         }
+        self.attempts()?.check(now, self.inner.max_attempts)?;
         let label = biometric_label(&self.outer.vault_id);
         let key = Zeroizing::new(self.store.open(&label, &self.inner.bio_slot).map_err(|e| key_error(e, Error::CorruptVault { previous_available: false }))?);
         let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(key[..].try_into().map_err(|_| Error::CorruptVault { previous_available: false })?);
@@ -231,32 +276,43 @@ fn make_slot(data_key: &[u8; 32], pin: Option<&str>, kdf: KdfParams, vault_id: &
     }
 }
 
-/// A PIN has at least 4 characters (IDaaS resets give 4 digits) and at most 128.
+/// Fewest characters of a PIN (IDaaS resets give 4 digits).
+pub const MIN_PIN_CHARS: usize = 4;
+/// Most characters of a PIN.
+pub const MAX_PIN_CHARS: usize = 128;
+
+/// A PIN has 4 to 128 characters.
 pub fn check_pin(pin: &str) -> Result<()> {
     let n = pin.chars().count();
-    if n < 4 {
-        return Err(Error::State("the PIN must have at least 4 characters".into()));
-    }
-    if n > 128 {
-        return Err(Error::State("the PIN must have at most 128 characters".into()));
+    if !(MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) {
+        return Err(Error::PinLength { min: MIN_PIN_CHARS, max: MAX_PIN_CHARS });
     }
     Ok(())
+}
+
+/// What a change of the vault may alter; restored as a whole when the change or its save fails.
+#[derive(Clone)]
+struct Contents {
+    inner: InnerHeader,
+    data_key: Zeroizing<[u8; 32]>,
+    identities: Vec<Identity>,
 }
 
 impl Vault {
     /// Creates a new vault at `path` (refuses to overwrite one) and returns it unlocked.
     pub fn create(path: &Path, store: Arc<dyn DeviceKeyStore>, pin: Option<&str>, options: VaultOptions) -> Result<Vault> {
-        if path.exists() {
-            return Err(Error::Storage(format!("{} already exists; softtoken will not overwrite a vault", path.display())));
-        }
         let kdf = options.kdf.check()?;
+        let _lock = VaultLock::acquire(path)?;
+        if path.exists() {
+            return Err(Error::VaultExists(path.to_path_buf()));
+        }
         let vault_id = crate::secret::hex_encode(&keys::random::<8>()?[..]);
         let outer = OuterHeader { version: VERSION, store_kind: store.kind(), vault_id };
         let data_key = keys::random::<32>()?;
         let (kdf, salt, key_slot) = make_slot(&data_key, pin, kdf, &outer.vault_id)?;
-        let inner = InnerHeader { kdf, salt, max_attempts: options.max_attempts.max(FREE_ATTEMPTS_FLOOR), key_slot, bio_slot: Vec::new() };
-        let vault = Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new() };
-        vault.save()?;
+        let inner = InnerHeader { kdf, salt, max_attempts: options.max_attempts.max(FREE_ATTEMPTS_FLOOR), key_slot, bio_slot: Vec::new(), generation: 0 };
+        let mut vault = Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new() };
+        vault.write()?;
         Ok(vault)
     }
 
@@ -265,28 +321,106 @@ impl Vault {
         LockedVault::open(path, store)?.unlock(pin, now)
     }
 
-    /// Replaces a corrupt vault file by its intact previous generation.
-    pub fn restore_previous(path: &Path, store: Arc<dyn DeviceKeyStore>) -> Result<()> {
+    /// Replaces a damaged vault file by its previous generation: only when the current file fails
+    /// its integrity check (or is missing), and only with the PIN of the generation restored
+    /// (counted like an unlock). The restored contents are written as a new generation, so the
+    /// rollback check keeps refusing every older copy.
+    pub fn restore_previous(path: &Path, store: Arc<dyn DeviceKeyStore>, pin: Option<&str>, now: u64) -> Result<Vault> {
         let prev = store::previous_path(path);
-        let bytes = store::read(&prev)?.ok_or_else(|| Error::Storage(format!("no previous version at {}", prev.display())))?;
-        open_file(path, &bytes, store)?;
-        store::write_atomic(path, &bytes, false)
+        {
+            let _lock = VaultLock::acquire(path)?;
+            if let Some(current) = store::read(path)? {
+                match open_file(path, &current, store.clone()) {
+                    Ok(_) => return Err(Error::VaultIntact),
+                    Err(Error::CorruptVault { .. }) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        let bytes = store::read(&prev)?.ok_or(Error::NoPreviousVersion)?;
+        let locked = open_file(path, &bytes, store.clone())?;
+        let data_key = pin_attempt(path, &locked.outer.vault_id, store.as_ref(), &locked.inner, pin, now)?;
+        let mut vault = locked.finish(data_key)?;
+        let _lock = VaultLock::acquire(path)?;
+        vault.inner.generation = vault.inner.generation.max(GenerationRecord::new(&vault.outer.vault_id, store.as_ref()).load()?);
+        vault.write()?;
+        Ok(vault)
     }
 
-    /// Encrypts and writes the vault atomically (previous generation kept).
-    pub fn save(&self) -> Result<()> {
-        let inner_header = format::encode_inner(&self.outer_bytes, &self.inner);
+    /// Encrypts and writes the next generation atomically (the previous one kept as `.prev`) and
+    /// records it in the key store. Callers hold the vault lock.
+    fn write(&mut self) -> Result<()> {
+        let generation = self.inner.generation.checked_add(1).ok_or(Error::CorruptVault { previous_available: false })?;
+        let outer = OuterHeader { version: VERSION, ..self.outer.clone() };
+        let outer_bytes = outer.encode();
+        let inner = InnerHeader { generation, ..self.inner.clone() };
+        let inner_header = format::encode_inner(&outer_bytes, &inner);
         let mut aad = keys::PAYLOAD_AAD.to_vec();
         aad.extend_from_slice(&inner_header);
-        let mut json = Zeroizing::new(Vec::with_capacity(256 * self.identities.len() + 64));
-        serde_json::to_writer(&mut *json, &Payload { identities: self.identities.clone() }).map_err(|e| Error::State(format!("cannot serialise: {e}")))?;
+        let json = encode_payload(&self.identities)?;
         let payload = keys::seal(&self.data_key, &aad, &json)?;
-        let mut inner = Zeroizing::new(inner_header);
-        inner.extend_from_slice(&payload);
-        let sealed = self.store.seal(&self.outer.seal_label(), &inner).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?;
-        let mut file = self.outer_bytes.clone();
+        let mut plain = Zeroizing::new(inner_header);
+        plain.extend_from_slice(&payload);
+        let sealed = self.store.seal(&outer.seal_label(), &plain).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?;
+        let mut file = outer_bytes.clone();
         file.extend_from_slice(&sealed);
-        store::write_atomic(&self.path, &file, true)
+        store::write_atomic(&self.path, &file, true)?;
+        (self.outer, self.outer_bytes, self.inner) = (outer, outer_bytes, inner);
+        GenerationRecord::new(&self.outer.vault_id, self.store.as_ref()).store(generation)
+    }
+
+    /// Reads the file again (another process may have saved since) and takes its contents when
+    /// its generation differs. Callers hold the vault lock.
+    fn refresh(&mut self) -> Result<()> {
+        let file = store::read(&self.path)?.ok_or_else(|| Error::NoVault(self.path.clone()))?;
+        let locked = open_file(&self.path, &file, self.store.clone())?;
+        if locked.outer.vault_id != self.outer.vault_id {
+            return Err(Error::ChangedElsewhere);
+        }
+        GenerationRecord::new(&locked.outer.vault_id, self.store.as_ref()).check(locked.inner.generation)?;
+        if locked.inner.generation == self.inner.generation {
+            return Ok(());
+        }
+        // Saved by another process since: its identities, under the same data key unless the PIN
+        // was changed there (then this unlock is stale).
+        let fresh = locked.finish(self.data_key.clone()).map_err(|_| Error::ChangedElsewhere)?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Runs one read-modify-write: under the vault lock, the file is read again, `change` applied
+    /// and the next generation saved. A failed change or save leaves memory as the file.
+    fn modify<T>(&mut self, change: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
+        let _lock = VaultLock::acquire(&self.path)?;
+        self.refresh()?;
+        let before = Contents { inner: self.inner.clone(), data_key: self.data_key.clone(), identities: self.identities.clone() };
+        let result = change(self).and_then(|value| self.write().map(|()| value));
+        if result.is_err() {
+            (self.inner, self.data_key, self.identities) = (before.inner, before.data_key, before.identities);
+        }
+        result
+    }
+
+    /// Re-reads the file if another process saved since (e.g. before listing codes).
+    pub fn reload(&mut self) -> Result<()> {
+        let _lock = VaultLock::acquire(&self.path)?;
+        self.refresh()
+    }
+
+    /// Confirms the current PIN for an operation that weakens protection (change or remove the
+    /// PIN, enable biometrics, export): checked like an unlock attempt, so a wrong one counts.
+    pub fn confirm_pin(&self, pin: Option<&str>, now: u64) -> Result<()> {
+        let key = pin_attempt(&self.path, &self.outer.vault_id, self.store.as_ref(), &self.inner, pin, now)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&key[..], &self.data_key[..])) {
+            // The file's PIN is not the one this unlock knows (changed elsewhere).
+            return Err(Error::ChangedElsewhere);
+        }
+        Ok(())
+    }
+
+    /// The saves this vault has seen (grows by one per save).
+    pub fn generation(&self) -> u64 {
+        self.inner.generation
     }
 
     /// Where the vault lives.
@@ -331,7 +465,7 @@ impl Vault {
         match matches.as_slice() {
             [i] => Ok(*i),
             [] => Err(Error::NotFound(key.to_string())),
-            _ => Err(Error::State(format!("several identities are named {key:?}: use the id"))),
+            _ => Err(Error::AmbiguousName(key.to_string())),
         }
     }
 
@@ -351,59 +485,61 @@ impl Vault {
 
     /// Adds an identity and saves. Refuses one whose policy needs a PIN in a PIN-less vault, and
     /// one already present.
-    pub fn add(&mut self, mut identity: Identity) -> Result<&Identity> {
+    pub fn add(&mut self, identity: Identity) -> Result<&Identity> {
         identity.validate()?;
+        let i = self.modify(|v| {
+            v.admit(&identity)?;
+            let mut identity = identity;
+            identity.name = v.unique_name(identity.name.trim());
+            v.identities.push(identity);
+            Ok(v.identities.len() - 1)
+        })?;
+        Ok(&self.identities[i])
+    }
+
+    /// Why `identity` may not enter this vault, if it may not: its policy needs a PIN this vault
+    /// lacks or forbids the biometric unlock it has, or it is already here.
+    pub fn admit(&self, identity: &Identity) -> Result<()> {
         if identity.requires_pin() && !self.has_pin() {
-            return Err(Error::PolicyViolation(format!(
-                "{:?} requires an app PIN by its organisation's policy; set a PIN first (softtoken change-pin)",
-                identity.name
-            )));
+            return Err(Error::PolicyViolation(crate::error::PolicyRule::PinRequired { identity: identity.name.clone() }));
         }
-        if let Some(d) = self.duplicate_of(&identity) {
-            return Err(Error::State(format!("this token is already in the vault as {:?}", d.name)));
+        if let Some(d) = self.duplicate_of(identity) {
+            return Err(Error::Duplicate { existing: d.name.clone() });
         }
         if identity.forbids_biometric() && self.has_biometric() {
-            return Err(Error::PolicyViolation(format!(
-                "{:?} does not allow biometric unlock by its organisation's policy; turn biometric unlock off first",
-                identity.name
-            )));
+            return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: identity.name.clone() }));
         }
-        identity.name = self.unique_name(identity.name.trim());
-        self.identities.push(identity);
-        if let Err(e) = self.save() {
-            self.identities.pop();
-            return Err(e);
-        }
-        Ok(self.identities.last().expect("just pushed"))
+        Ok(())
     }
 
     /// Renames an identity and saves.
     pub fn rename(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
         check_name(new_name)?;
-        let i = self.index_of(name_or_id)?;
-        if self.identities.iter().enumerate().any(|(j, x)| j != i && x.name == new_name.trim()) {
-            return Err(Error::State(format!("another identity is already named {new_name:?}")));
-        }
-        let old = std::mem::replace(&mut self.identities[i].name, new_name.trim().to_string());
-        self.save().inspect_err(|_| self.identities[i].name = old)
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            if v.identities.iter().enumerate().any(|(j, x)| j != i && x.name == new_name.trim()) {
+                return Err(Error::NameTaken(new_name.trim().to_string()));
+            }
+            v.identities[i].name = new_name.trim().to_string();
+            Ok(())
+        })
     }
 
     /// Removes an identity (its seed is zeroized when dropped) and saves.
     pub fn remove(&mut self, name_or_id: &str) -> Result<Identity> {
-        let i = self.index_of(name_or_id)?;
-        let removed = self.identities.remove(i);
-        if let Err(e) = self.save() {
-            self.identities.insert(i, removed);
-            return Err(e);
-        }
-        Ok(removed)
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            Ok(v.identities.remove(i))
+        })
     }
 
     /// Sets one field of an identity and saves; a failed save puts the old value back.
     fn set_and_save<T>(&mut self, name_or_id: &str, field: fn(&mut Identity) -> &mut T, value: T) -> Result<()> {
-        let i = self.index_of(name_or_id)?;
-        let old = std::mem::replace(field(&mut self.identities[i]), value);
-        self.save().inspect_err(|_| *field(&mut self.identities[i]) = old)
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            *field(&mut v.identities[i]) = value;
+            Ok(())
+        })
     }
 
     /// Records the push token registered at the identity's provider and saves.
@@ -418,68 +554,94 @@ impl Vault {
 
     /// The next HOTP code: the counter is advanced and saved *before* the code is returned, so a
     /// code is never shown twice even if the app dies right after.
+    /// Under the vault lock the counter is read from the file, so two processes never show the
+    /// same code.
     pub fn next_hotp(&mut self, name_or_id: &str) -> Result<String> {
-        let i = self.index_of(name_or_id)?;
-        if self.identities[i].kind != IdentityKind::Hotp {
-            return Err(Error::State(format!("{:?} is not an HOTP token", self.identities[i].name)));
-        }
-        let counter = self.identities[i].counter;
-        self.identities[i].counter = counter.checked_add(1).ok_or_else(|| Error::State("HOTP counter exhausted".into()))?;
-        if let Err(e) = self.save() {
-            self.identities[i].counter = counter;
-            return Err(e);
-        }
+        let (i, counter) = self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            if v.identities[i].kind != IdentityKind::Hotp {
+                return Err(Error::NotHotp(v.identities[i].name.clone()));
+            }
+            let counter = v.identities[i].counter;
+            v.identities[i].counter = counter.checked_add(1).ok_or(Error::CounterExhausted)?;
+            Ok((i, counter))
+        })?;
         self.identities[i].hotp_code(counter)
     }
 
     /// Resynchronises an HOTP counter from two consecutive codes (searching 1 000 counters ahead).
     pub fn resync_hotp(&mut self, name_or_id: &str, first: &str, second: &str) -> Result<u64> {
-        let i = self.index_of(name_or_id)?;
-        let id = &self.identities[i];
-        let hotp = crate::otp::Hotp::new(id.seed.clone(), id.algorithm, id.digits)?;
-        let mut from = id.counter;
-        let end = id.counter.saturating_add(1000);
-        let found = loop {
-            match hotp.find_counter(first, from, end - from)? {
-                Some(c) if hotp.code(c + 1) == second.trim() => break c,
-                Some(c) => from = c + 1,
-                None => return Err(Error::State("these two codes do not follow each other within 1000 counters".into())),
-            }
-        };
-        let old = self.identities[i].counter;
-        self.identities[i].counter = found + 2;
-        self.save().inspect_err(|_| self.identities[i].counter = old)?;
-        Ok(found + 2)
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            let id = &v.identities[i];
+            let hotp = crate::otp::Hotp::new(id.seed.clone(), id.algorithm, id.digits)?;
+            let mut from = id.counter;
+            let end = id.counter.saturating_add(RESYNC_WINDOW);
+            let found = loop {
+                match hotp.find_counter(first, from, end - from)? {
+                    Some(c) if hotp.code(c + 1) == second.trim() => break c,
+                    Some(c) => from = c + 1,
+                    None => return Err(Error::ResyncFailed { window: RESYNC_WINDOW }),
+                }
+            };
+            v.identities[i].counter = found + 2;
+            Ok(found + 2)
+        })
     }
 
-    /// Sets, changes or (with `None`) removes the PIN, and saves. The data key stays the same.
-    pub fn change_pin(&mut self, new_pin: Option<&str>, kdf: Option<KdfParams>) -> Result<()> {
-        if new_pin.is_none() {
-            if let Some(x) = self.identities.iter().find(|x| x.requires_pin()) {
-                return Err(Error::PolicyViolation(format!("{:?} requires an app PIN by its organisation's policy", x.name)));
-            }
+    /// Sets, changes or (with `None`) removes the PIN, after confirming the current one
+    /// (`current` is ignored for a vault without PIN). The data key is rotated, the biometric slot
+    /// (sealing the old key) is dropped and the previous generation (holding the old PIN's slot)
+    /// removed, so no older file or slot opens with the old PIN. Returns whether biometric unlock
+    /// was turned off by the change.
+    pub fn change_pin(&mut self, current: Option<&str>, new_pin: Option<&str>, kdf: Option<KdfParams>, now: u64) -> Result<bool> {
+        if let Some(p) = new_pin {
+            check_pin(p)?;
         }
-        let params = kdf.or(self.inner.kdf).unwrap_or(KdfParams::DEFAULT);
-        let (kdf, salt, slot) = make_slot(&self.data_key, new_pin, params, &self.outer.vault_id)?;
-        let new = InnerHeader { kdf, salt, key_slot: slot, ..self.inner.clone() };
-        let old = std::mem::replace(&mut self.inner, new);
-        self.save().inspect_err(|_| self.inner = old)
+        self.confirm_pin(current, now)?;
+        let params = kdf.or(self.inner.kdf).unwrap_or(KdfParams::DEFAULT).check()?;
+        let data_key = keys::random::<32>()?;
+        let (kdf, salt, key_slot) = make_slot(&data_key, new_pin, params, &self.outer.vault_id)?;
+        let biometric_dropped = self.modify(|v| {
+            if new_pin.is_none() {
+                if let Some(x) = v.identities.iter().find(|x| x.requires_pin()) {
+                    return Err(Error::PolicyViolation(crate::error::PolicyRule::PinRequired { identity: x.name.clone() }));
+                }
+            }
+            let dropped = !v.inner.bio_slot.is_empty();
+            v.inner = InnerHeader { kdf, salt, key_slot, bio_slot: Vec::new(), ..v.inner.clone() };
+            v.data_key = data_key;
+            Ok(dropped)
+        })?;
+        store::remove_previous(&self.path)?;
+        Ok(biometric_dropped)
     }
 
-    /// Enables (or disables) biometric unlock: the data key is also sealed under the platform's
-    /// user-authentication-bound key. Refused while an identity's policy forbids biometrics.
-    pub fn set_biometric(&mut self, enabled: bool) -> Result<()> {
-        let slot = if enabled {
-            if let Some(x) = self.identities.iter().find(|x| x.forbids_biometric()) {
-                return Err(Error::PolicyViolation(format!("{:?} does not allow biometric unlock by its organisation's policy", x.name)));
+    /// Enables biometric unlock after confirming the current PIN: the data key is also sealed
+    /// under the platform's user-authentication-bound key. Refused while an identity's policy
+    /// forbids biometrics.
+    pub fn enable_biometric(&mut self, pin: Option<&str>, now: u64) -> Result<()> {
+        if let Some(x) = self.identities.iter().find(|x| x.forbids_biometric()) {
+            return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: x.name.clone() }));
+        }
+        self.confirm_pin(pin, now)?;
+        let label = biometric_label(&self.outer.vault_id);
+        let slot = self.store.seal(&label, &self.data_key[..]).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?;
+        self.modify(|v| {
+            if let Some(x) = v.identities.iter().find(|x| x.forbids_biometric()) {
+                return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: x.name.clone() }));
             }
-            let label = biometric_label(&self.outer.vault_id);
-            self.store.seal(&label, &self.data_key[..]).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?
-        } else {
-            Vec::new()
-        };
-        let old = std::mem::replace(&mut self.inner.bio_slot, slot);
-        self.save().inspect_err(|_| self.inner.bio_slot = old)
+            v.inner.bio_slot = slot;
+            Ok(())
+        })
+    }
+
+    /// Turns biometric unlock off (strengthens protection: no PIN needed).
+    pub fn disable_biometric(&mut self) -> Result<()> {
+        self.modify(|v| {
+            v.inner.bio_slot.clear();
+            Ok(())
+        })
     }
 
     /// Whether biometric unlock is enabled.
@@ -487,13 +649,21 @@ impl Vault {
         !self.inner.bio_slot.is_empty()
     }
 
-    /// The encoded plaintext identities, for encrypted backups (never written anywhere in clear).
-    pub fn export_payload(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let mut json = Zeroizing::new(Vec::new());
-        serde_json::to_writer(&mut *json, &Payload { identities: self.identities.clone() }).map_err(|e| Error::State(format!("cannot serialise: {e}")))?;
-        Ok(json)
-    }
 }
+
+/// The identities as the payload's JSON (zeroized when dropped; never written anywhere in clear).
+fn encode_payload(identities: &[Identity]) -> Result<Zeroizing<Vec<u8>>> {
+    #[derive(Serialize)]
+    struct PayloadRef<'a> {
+        identities: &'a [Identity],
+    }
+    let mut json = Zeroizing::new(Vec::with_capacity(256 * identities.len() + 64));
+    serde_json::to_writer(&mut *json, &PayloadRef { identities }).map_err(|e| Error::Encoding(e.to_string()))?;
+    Ok(json)
+}
+
+/// HOTP counters searched ahead when resynchronising.
+pub const RESYNC_WINDOW: u64 = 1000;
 
 /// Vaults lock for good after no fewer wrong PINs than the free ones.
 const FREE_ATTEMPTS_FLOOR: u32 = attempts::FREE_ATTEMPTS;

@@ -105,8 +105,7 @@ fn counter_is_persisted_before_the_kdf() {
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let locked = LockedVault::open(&path, ks.clone()).unwrap();
     let c = AttemptCounter::new(&path, &locked.outer.vault_id, ks.as_ref());
-    let s = c.load().unwrap();
-    c.save(AttemptState { failures: s.failures + 1, ..s }).unwrap();
+    c.count(0, 10).unwrap();
     assert_eq!(Vault::open(&path, ks.clone(), Some("0000"), 0).unwrap_err(), Error::WrongPin { attempts_left: 3 });
 }
 
@@ -150,9 +149,149 @@ fn corrupt_current_offers_the_previous_generation() {
     bytes[n - 5] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
     assert_eq!(Vault::open(&path, ks.clone(), None, 0).unwrap_err(), Error::CorruptVault { previous_available: true });
-    Vault::restore_previous(&path, ks.clone()).unwrap();
-    let v = Vault::open(&path, ks, None, 0).unwrap();
+    Vault::restore_previous(&path, ks.clone(), None, 0).unwrap();
+    let mut v = Vault::open(&path, ks.clone(), None, 0).unwrap();
     assert_eq!(v.identities().len(), 1, "the previous generation had one identity");
+    v.add(sample("three", b"abcdefghij")).unwrap();
+    assert_eq!(Vault::restore_previous(&path, ks, None, 0).unwrap_err(), Error::VaultIntact);
+}
+
+#[test]
+fn the_old_pin_does_not_come_back_through_restore_previous() {
+    // The attack (issue #13, finding 4): init with PIN 1111, change it, then restore-previous
+    // (which asked no PIN and worked on a healthy vault) and 1111 opened the vault again.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), Some("1111"), FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    v.change_pin(Some("1111"), Some("2222"), None, 0).unwrap();
+    drop(v);
+    assert!(matches!(Vault::open(&path, ks.clone(), Some("1111"), 0), Err(Error::WrongPin { .. })));
+    assert_eq!(Vault::restore_previous(&path, ks.clone(), Some("1111"), 0).unwrap_err(), Error::VaultIntact);
+    // Even with the current file damaged, no generation sealed under the old PIN is left.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(Vault::restore_previous(&path, ks.clone(), Some("1111"), 100).unwrap_err(), Error::NoPreviousVersion);
+    assert!(!store::previous_path(&path).exists());
+}
+
+#[test]
+fn an_older_copy_of_the_vault_put_back_is_refused() {
+    // The attack: keep a copy of the file, let the user remove a token (or advance an HOTP
+    // counter, or change the PIN), then put the copy back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    let copy = std::fs::read(&path).unwrap();
+    v.remove("a").unwrap();
+    std::fs::write(&path, &copy).unwrap();
+    assert!(matches!(Vault::open(&path, ks.clone(), None, 0), Err(Error::RolledBack { found: 2, newest: 3 })));
+    assert!(matches!(v.add(sample("b", b"9876543210")), Err(Error::RolledBack { .. })), "a running session refuses it too");
+}
+
+#[test]
+fn pin_change_biometrics_and_export_need_the_current_pin() {
+    // The attack (finding 1): with an unlocked vault only, set a new PIN (or remove it, or turn
+    // on biometrics) and then "confirm" the export with it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    assert!(matches!(v.change_pin(Some("0000"), Some("5555"), None, 0), Err(Error::WrongPin { attempts_left: 4 })));
+    assert_eq!(v.change_pin(None, None, None, 0).unwrap_err(), Error::PinRequired);
+    assert!(matches!(v.enable_biometric(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 3 })));
+    assert!(matches!(v.confirm_pin(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 2 })));
+    assert!(!v.has_biometric());
+    drop(v);
+    let v = Vault::open(&path, ks.clone(), Some("1234"), 0).unwrap();
+    assert!(v.has_pin());
+    // Confirmations count like unlocks: five wrong ones start the delay for the right PIN too.
+    for _ in 0..5 {
+        let _ = v.confirm_pin(Some("0000"), 10);
+    }
+    assert!(matches!(v.confirm_pin(Some("1234"), 11), Err(Error::Locked { .. })));
+}
+
+#[test]
+fn pin_change_rotates_the_data_key_and_drops_the_biometric_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.enable_biometric(Some("1234"), 0).unwrap();
+    let old_key = v.data_key.clone();
+    assert!(v.change_pin(Some("1234"), Some("5678"), None, 0).unwrap(), "biometric unlock turned off");
+    assert_ne!(&old_key[..], &v.data_key[..]);
+    assert!(!v.has_biometric());
+    drop(v);
+    assert!(Vault::open(&path, ks, Some("5678"), 0).is_ok());
+}
+
+#[test]
+fn biometric_unlock_respects_the_wrong_pin_delay_and_the_permanent_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.enable_biometric(Some("1234"), 0).unwrap();
+    drop(v);
+    for _ in 0..5 {
+        let _ = Vault::open(&path, ks.clone(), Some("0000"), 100);
+    }
+    assert!(matches!(LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(110), Err(Error::Locked { .. })));
+    assert!(LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(200).is_ok());
+}
+
+#[test]
+fn concurrent_wrong_pins_are_all_counted() {
+    // The attack (finding 3): many wrong PINs at once; the old load → check → save had no lock,
+    // so 12 parallel guesses on a fresh vault evaluated more than the 5 free ones.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
+    let results: Vec<Error> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12).map(|i| {
+            let (path, ks) = (path.clone(), ks.clone());
+            scope.spawn(move || Vault::open(&path, ks, Some(&format!("{:04}", 1000 + i)), 5_000).unwrap_err())
+        }).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let evaluated = results.iter().filter(|e| matches!(e, Error::WrongPin { .. })).count();
+    assert_eq!(evaluated, 5, "{results:?}");
+    assert!(results.iter().all(|e| matches!(e, Error::WrongPin { .. } | Error::Locked { .. })), "{results:?}");
+    assert_eq!(LockedVault::open(&path, ks).unwrap().attempts().unwrap().failures, 5);
+}
+
+#[test]
+fn concurrent_changes_lose_nothing_and_hotp_never_repeats() {
+    // Two unlocked handles on one file (two processes): the old code saved its own in-memory
+    // copy, so one add was lost and both showed the same HOTP code.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let ks = store();
+    let mut a = Vault::create(&path, ks.clone(), None, FAST).unwrap();
+    let mut h = sample("h", b"12345678901234567890");
+    h.kind = IdentityKind::Hotp;
+    a.add(h).unwrap();
+    let mut b = Vault::open(&path, ks.clone(), None, 0).unwrap();
+    a.add(sample("from a", b"aaaaaaaaaa")).unwrap();
+    b.add(sample("from b", b"bbbbbbbbbb")).unwrap();
+    assert_eq!(Vault::open(&path, ks.clone(), None, 0).unwrap().identities().len(), 3);
+    let codes: Vec<String> = std::thread::scope(|scope| {
+        let ta = scope.spawn(|| (0..10).map(|_| a.next_hotp("h").unwrap()).collect::<Vec<_>>());
+        let tb = scope.spawn(|| (0..10).map(|_| b.next_hotp("h").unwrap()).collect::<Vec<_>>());
+        ta.join().unwrap().into_iter().chain(tb.join().unwrap()).collect()
+    });
+    let unique: std::collections::BTreeSet<&String> = codes.iter().collect();
+    assert_eq!(unique.len(), 20, "{codes:?}");
+    assert_eq!(Vault::open(&path, ks, None, 0).unwrap().find("h").unwrap().counter, 20);
 }
 
 #[test]
@@ -163,14 +302,14 @@ fn unsupported_version_is_its_own_error() {
     Vault::create(&path, ks.clone(), None, FAST).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let (outer, bytes_outer, sealed) = format::decode_outer(&bytes).unwrap();
-    let newer = OuterHeader { version: 2, ..outer };
+    let newer = OuterHeader { version: 3, ..outer };
     let mut file = newer.encode();
     file.extend_from_slice(sealed);
     assert_ne!(bytes_outer, file[..bytes_outer.len()].to_vec());
     std::fs::write(&path, file).unwrap();
     assert_eq!(
         LockedVault::open(&path, ks).err().unwrap(),
-        Error::UnsupportedFormat { what: "vault", version: 2, supported: 1 }
+        Error::UnsupportedFormat { what: "vault", version: 3, supported: 2 }
     );
 }
 
@@ -184,12 +323,12 @@ fn policy_requiring_a_pin() {
     id.policy = Some(r#"{"pinRequired":"true"}"#.into());
     assert!(matches!(v.add(id.clone()), Err(Error::PolicyViolation(_))));
     assert!(v.identities().is_empty(), "nothing stored");
-    v.change_pin(Some("9999"), None).unwrap();
+    v.change_pin(None, Some("9999"), None, 0).unwrap();
     v.add(id).unwrap();
-    assert!(matches!(v.change_pin(None, None), Err(Error::PolicyViolation(_))));
+    assert!(matches!(v.change_pin(Some("9999"), None, None, 0), Err(Error::PolicyViolation(_))));
     drop(v);
     let mut v = Vault::open(&path, ks.clone(), Some("9999"), 0).unwrap();
-    v.change_pin(Some("1111"), None).unwrap();
+    v.change_pin(Some("9999"), Some("1111"), None, 0).unwrap();
     drop(v);
     assert!(matches!(Vault::open(&path, ks.clone(), Some("9999"), 0), Err(Error::WrongPin { .. })));
     assert!(Vault::open(&path, ks, Some("1111"), 0).is_ok());
@@ -205,7 +344,7 @@ fn file_never_holds_seed_pin_or_activation_code() {
     let mut id = sample("entrust", seed);
     id.serial = Some("48244-13456".into());
     v.add(id).unwrap();
-    v.save().unwrap();
+    v.rename("entrust", "entrust 2").unwrap();
     for file in [path.clone(), store::previous_path(&path), store::sibling(&path, ".attempts")] {
         let bytes = std::fs::read(&file).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes).to_lowercase();
@@ -240,7 +379,7 @@ fn a_thousand_identities() {
         id.seed = Secret::new(format!("seed-{i:06}-padding").into_bytes());
         v.identities.push(id);
     }
-    v.save().unwrap();
+    v.rename("account 0", "account zero").unwrap();
     let v = Vault::open(&path, ks, None, 0).unwrap();
     assert_eq!(v.identities().len(), 1000);
     assert_eq!(v.find("account 999").unwrap().seed.expose(), b"seed-000999-padding");
@@ -287,19 +426,19 @@ fn biometric_slot_unlocks_without_pin_and_respects_policy() {
     let ks = store();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
-    v.set_biometric(true).unwrap();
+    v.enable_biometric(Some("1234"), 0).unwrap();
     let mut nobio = sample("no-face", b"abcdefghij");
     nobio.policy = Some(r#"{"allowFaceRecognition":"false"}"#.into());
     assert!(matches!(v.add(nobio.clone()), Err(Error::PolicyViolation(_))));
     drop(v);
     let locked = LockedVault::open(&path, ks.clone()).unwrap();
     assert!(locked.has_biometric());
-    let mut v = locked.unlock_biometric().unwrap();
+    let mut v = locked.unlock_biometric(0).unwrap();
     assert_eq!(v.identities().len(), 1);
-    v.set_biometric(false).unwrap();
+    v.disable_biometric().unwrap();
     v.add(nobio).unwrap();
-    assert!(matches!(v.set_biometric(true), Err(Error::PolicyViolation(_))));
+    assert!(matches!(v.enable_biometric(Some("1234"), 0), Err(Error::PolicyViolation(_))));
     drop(v);
     let locked = LockedVault::open(&path, ks).unwrap();
-    assert!(matches!(locked.unlock_biometric(), Err(Error::State(_))));
+    assert!(matches!(locked.unlock_biometric(0), Err(Error::BiometricNotEnabled)));
 }
