@@ -87,27 +87,51 @@ pub enum SofttokenError {
 }
 
 impl From<CoreError> for SofttokenError {
+    /// The one boundary between the core's rich errors and the decisions a UI takes. Every detail
+    /// text is neutralised (control and bidi characters replaced): it may quote a name or a
+    /// provider's words.
     fn from(e: CoreError) -> Self {
-        let message = e.to_string();
+        let message = softtoken_core::text::neutralise(&e.to_string()).into_owned();
+        let invalid = |field: &str, reason: String| SofttokenError::InvalidCode { field: field.into(), reason };
         match e {
             CoreError::WrongPassword | CoreError::WrongBackupPassword => SofttokenError::WrongPassword,
             CoreError::WrongPin { attempts_left } => SofttokenError::WrongPin { attempts_left },
             CoreError::Locked { retry_after_s } => SofttokenError::Locked { retry_after_s },
-            CoreError::VaultLocked => SofttokenError::Locked { retry_after_s: 0 },
+            // Ask for the PIN (again): never unlocked, locked by the user or idle, a PIN that was
+            // not given, or a PIN changed by another process.
+            CoreError::VaultLocked | CoreError::PinRequired | CoreError::ChangedElsewhere => SofttokenError::Locked { retry_after_s: 0 },
             CoreError::LockedPermanently => SofttokenError::LockedPermanently,
-            CoreError::Invalid { field, reason } => SofttokenError::InvalidCode { field: field.to_string(), reason },
-            CoreError::MalformedUri(reason) => SofttokenError::InvalidCode { field: "uri".into(), reason },
-            CoreError::MalformedPayload(reason) => SofttokenError::InvalidCode { field: "activation payload".into(), reason },
-            CoreError::NoMatch | CoreError::Ambiguous { .. } => SofttokenError::InvalidCode { field: "OTP".into(), reason: message },
-            CoreError::NotFound(_) => SofttokenError::InvalidCode { field: "identity".into(), reason: message },
-            CoreError::CorruptVault { .. } => SofttokenError::CorruptData { detail: message },
-            CoreError::KeyUnavailable(_) => SofttokenError::KeyUnavailable { detail: message },
-            CoreError::Platform(_) => SofttokenError::Platform { detail: message },
-            CoreError::Storage(_) => SofttokenError::Storage { detail: message },
+            CoreError::Invalid { field, reason } => invalid(&field.to_string(), softtoken_core::text::neutralise(&reason).into_owned()),
+            CoreError::MalformedUri(_) => invalid("uri", message),
+            CoreError::MalformedPayload(_) => invalid("activation payload", message),
+            CoreError::NoMatch | CoreError::Ambiguous { .. } | CoreError::ResyncFailed { .. } => invalid("OTP", message),
+            CoreError::NotFound(_) | CoreError::Duplicate { .. } | CoreError::NameTaken(_) | CoreError::AmbiguousName(_) => invalid("identity", message),
+            CoreError::PinLength { .. } => invalid("PIN", message),
+            CoreError::BackupPasswordTooShort { .. } => invalid("backup password", message),
+            CoreError::NotABackup => invalid("backup", message),
+            CoreError::TooLarge { .. } => invalid("input", message),
+            CoreError::Refused { code, .. } => invalid("provider", code),
+            CoreError::ProviderClockOff { .. } => invalid("provider", "clock_off".into()),
+            CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => SofttokenError::CorruptData { detail: message },
+            CoreError::KeyUnavailable(_) | CoreError::WrongKeyStore { .. } => SofttokenError::KeyUnavailable { detail: message },
+            CoreError::Platform(_) | CoreError::Crypto(_) | CoreError::Encoding(_) | CoreError::Network(_) => SofttokenError::Platform { detail: message },
+            CoreError::Storage(_)
+            | CoreError::NoVault(_)
+            | CoreError::VaultExists(_)
+            | CoreError::VaultIntact
+            | CoreError::NoPreviousVersion
+            | CoreError::ConcurrentChange
+            | CoreError::HalfActivated { .. } => SofttokenError::Storage { detail: message },
             CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { detail: message },
-            CoreError::Network(_) => SofttokenError::Platform { detail: message },
-            CoreError::Refused { code, .. } => SofttokenError::InvalidCode { field: "provider".into(), reason: code },
-            CoreError::UnsupportedVersion(_) | CoreError::UnsupportedFormat { .. } | CoreError::State(_) => SofttokenError::Unsupported { detail: message },
+            CoreError::UnsupportedVersion(_)
+            | CoreError::UnsupportedFormat { .. }
+            | CoreError::KdfParameters { .. }
+            | CoreError::BiometricNotEnabled
+            | CoreError::NotHotp(_)
+            | CoreError::HotpNeedsRequest(_)
+            | CoreError::CounterExhausted
+            | CoreError::NotOnline(_)
+            | CoreError::State(_) => SofttokenError::Unsupported { detail: message },
         }
     }
 }
@@ -239,7 +263,13 @@ pub fn default_vault_settings() -> VaultSettings {
     VaultSettings { kdf_memory_mib: d.kdf.m_kib / 1024, kdf_passes: d.kdf.t, kdf_lanes: d.kdf.p, max_attempts: d.max_attempts }
 }
 
-/// An identity as the UI lists it (never its seed).
+/// Text from outside (names, issuers, providers, transaction texts) as the UI may show it: control
+/// and bidi characters replaced by U+FFFD (`softtoken_core::text::neutralise`).
+pub(crate) fn shown(text: &str) -> String {
+    softtoken_core::text::neutralise(text).into_owned()
+}
+
+/// An identity as the UI lists it (never its seed; texts neutralised).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct IdentityInfo {
     /// Stable id.
@@ -262,7 +292,16 @@ pub struct IdentityInfo {
 
 impl From<&softtoken_core::identity::Identity> for IdentityInfo {
     fn from(i: &softtoken_core::identity::Identity) -> Self {
-        IdentityInfo { id: i.id.clone(), name: i.name.clone(), provider: i.provider.clone(), kind: i.kind.name().into(), serial: i.serial.clone(), digits: i.digits, period: i.period, online: i.is_online() }
+        IdentityInfo {
+            id: i.id.clone(),
+            name: shown(&i.name),
+            provider: i.provider.as_deref().map(shown),
+            kind: i.kind.name().into(),
+            serial: i.serial.clone(),
+            digits: i.digits,
+            period: i.period,
+            online: i.is_online(),
+        }
     }
 }
 
@@ -402,10 +441,10 @@ pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
     use softtoken_core::link::{classify, Link};
     use softtoken_core::uri::OtpKind;
     Ok(match classify(&link)? {
-        Link::SecActivate(u) => LinkPreview::Activation { scheme: u.scheme },
+        Link::SecActivate(u) => LinkPreview::Activation { scheme: shown(&u.scheme) },
         Link::Otpauth(u) => LinkPreview::Token {
-            issuer: u.issuer.clone(),
-            account: u.account.clone(),
+            issuer: u.issuer.as_deref().map(shown),
+            account: shown(&u.account),
             kind: match u.kind {
                 OtpKind::Totp { .. } => "totp".into(),
                 OtpKind::Hotp { .. } => "hotp".into(),
@@ -413,13 +452,16 @@ pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
             digits: u.digits,
         },
         Link::OnlineActivation(l) => LinkPreview::OnlineActivation { provider: softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default(), base_url: l.base_url },
-        Link::Migration(p) => LinkPreview::GoogleExport { names: p.items.iter().map(|(l, _)| l.clone()).collect(), batch_index: p.batch_index, batch_size: p.batch_size },
+        Link::Migration(p) => LinkPreview::GoogleExport { names: p.items.iter().map(|(l, _)| shown(l)).collect(), batch_index: p.batch_index, batch_size: p.batch_size },
     })
 }
 
 impl From<softtoken_core::vault::backup::ImportReport> for ImportResult {
     fn from(r: softtoken_core::vault::backup::ImportReport) -> Self {
-        ImportResult { imported: r.imported, skipped: r.skipped.into_iter().map(|(name, reason)| SkippedItem { name, reason }).collect() }
+        ImportResult {
+            imported: r.imported.iter().map(|n| shown(n)).collect(),
+            skipped: r.skipped.into_iter().map(|(name, reason)| SkippedItem { name: shown(&name), reason: shown(&reason) }).collect(),
+        }
     }
 }
 
@@ -438,8 +480,8 @@ impl PendingActivation {
     fn wrap(p: softtoken_core::activation::PendingActivation) -> Arc<Self> {
         Arc::new(PendingActivation {
             serial: p.serial.to_string(),
-            provider: p.provider.clone(),
-            policy: p.policy.clone(),
+            provider: p.provider.as_deref().map(shown),
+            policy: p.policy.as_deref().map(shown),
             registration_code: p.registration_code.to_string(),
             digits: p.digits,
             inner: Mutex::new(Some(p)),
@@ -523,18 +565,28 @@ impl Authenticator {
         Ok(())
     }
 
-    /// Unlocks with the PIN (none for a PIN-less vault).
+    /// Unlocks with the PIN (none for a PIN-less vault). Argon2 runs on its own thread without
+    /// holding the session, so `lock()` and `is_unlocked()` answer at once meanwhile; if the
+    /// caller's coroutine or task is cancelled, the result is dropped and the vault stays locked.
     pub async fn unlock(&self, pin: Option<String>) -> R<()> {
-        let session = self.session.clone();
-        off_thread(move || lock(&session).unlock(pin.as_deref())).await??;
+        let unlocker = lock(&self.session).unlocker();
+        let vault = off_thread(move || unlocker.unlock(pin.as_deref())).await??;
+        lock(&self.session).install(vault);
         Ok(())
     }
 
-    /// Unlocks with the biometric slot (the platform prompts).
+    /// Unlocks with the biometric slot (the platform prompts; refused while wrong PINs have the
+    /// vault waiting or locked for good).
     pub async fn unlock_biometric(&self) -> R<()> {
-        let session = self.session.clone();
-        off_thread(move || lock(&session).unlock_biometric()).await??;
+        let unlocker = lock(&self.session).unlocker();
+        let vault = off_thread(move || unlocker.unlock_biometric()).await??;
+        lock(&self.session).install(vault);
         Ok(())
+    }
+
+    /// Whether biometric unlock is enabled.
+    pub fn has_biometric(&self) -> R<bool> {
+        Ok(lock(&self.session).has_biometric()?)
     }
 
     /// Locks now.
@@ -562,14 +614,20 @@ impl Authenticator {
         Ok(lock(&self.session).identities()?.iter().map(IdentityInfo::from).collect())
     }
 
-    /// The current code of an identity (HOTP advances its counter).
+    /// The current TOTP code of an identity (a read: it does not keep the vault unlocked; HOTP
+    /// identities are refused, see `next_hotp`).
     pub fn code(&self, id: String) -> R<CodeInfo> {
         Ok(lock(&self.session).code(&id)?.into())
     }
 
-    /// The code at a given Unix time.
+    /// The TOTP code at a given Unix time.
     pub fn code_at(&self, id: String, unix_time: u64) -> R<CodeInfo> {
         Ok(lock(&self.session).code_at(&id, unix_time)?.into())
+    }
+
+    /// The next HOTP code: call it only when the user asks for one (it advances the counter).
+    pub fn next_hotp(&self, id: String) -> R<CodeInfo> {
+        Ok(lock(&self.session).next_hotp(&id)?.into())
     }
 
     /// Previews an activation from a QR URI and its password.
@@ -619,19 +677,22 @@ impl Authenticator {
         Ok(lock(&self.session).rename(&id, &name)?)
     }
 
-    /// Sets, changes or (none) removes the PIN.
-    pub async fn change_pin(&self, new_pin: Option<String>) -> R<()> {
+    /// Sets, changes or (none) removes the PIN; `current_pin` is the PIN in force (a wrong one
+    /// counts like a failed unlock). Returns true when biometric unlock was turned off by the
+    /// change (enable it again with the new PIN).
+    pub async fn change_pin(&self, current_pin: Option<String>, new_pin: Option<String>) -> R<bool> {
         let session = self.session.clone();
-        off_thread(move || lock(&session).change_pin(new_pin.as_deref())).await??;
-        Ok(())
+        Ok(off_thread(move || lock(&session).change_pin(current_pin.as_deref(), new_pin.as_deref())).await??)
     }
 
-    /// Turns biometric unlock on or off.
-    pub fn set_biometric(&self, enabled: bool) -> R<()> {
-        Ok(lock(&self.session).set_biometric(enabled)?)
+    /// Turns biometric unlock on (needs the current PIN, counted like an unlock) or off.
+    pub async fn set_biometric(&self, pin: Option<String>, enabled: bool) -> R<()> {
+        let session = self.session.clone();
+        Ok(off_thread(move || lock(&session).set_biometric(pin.as_deref(), enabled)).await??)
     }
 
-    /// The explicit, PIN-confirmed export: an encrypted backup file's bytes.
+    /// The explicit, PIN-confirmed export: an encrypted backup file's bytes (the PIN is checked
+    /// like an unlock attempt).
     pub async fn export_backup(&self, pin: Option<String>, password: String) -> R<Vec<u8>> {
         let session = self.session.clone();
         Ok(off_thread(move || lock(&session).export_backup(pin.as_deref(), &password, KdfParams::DEFAULT)).await??)
@@ -646,5 +707,42 @@ impl Authenticator {
     pub async fn import_backup(&self, bytes: Vec<u8>, password: String) -> R<ImportResult> {
         let session = self.session.clone();
         Ok(off_thread(move || lock(&session).import_backup(&bytes, &password)).await??.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_error_maps_to_the_decision_a_ui_takes() {
+        use softtoken_core::error::PolicyRule;
+        let cases: Vec<(CoreError, &str)> = vec![
+            (CoreError::WrongPin { attempts_left: 2 }, "WrongPin"),
+            (CoreError::PinRequired, "Locked"),
+            (CoreError::ChangedElsewhere, "Locked"),
+            (CoreError::VaultLocked, "Locked"),
+            (CoreError::LockedPermanently, "LockedPermanently"),
+            (CoreError::WrongBackupPassword, "WrongPassword"),
+            (CoreError::RolledBack { found: 1, newest: 2 }, "CorruptData"),
+            (CoreError::CorruptBackup, "CorruptData"),
+            (CoreError::WrongKeyStore { recorded: "file".into(), given: "memory".into() }, "KeyUnavailable"),
+            (CoreError::Network("down".into()), "Platform"),
+            (CoreError::Refused { code: "expired".into(), message: "x".into() }, "InvalidCode"),
+            (CoreError::TooLarge { what: "QR codes", found: 9, limit: 1 }, "InvalidCode"),
+            (CoreError::KdfParameters { m_kib: 1, t: 1, p: 1, reason: "x" }, "Unsupported"),
+            (CoreError::HotpNeedsRequest("h".into()), "Unsupported"),
+            (CoreError::PolicyViolation(PolicyRule::PinRequired { identity: "a".into() }), "PolicyViolation"),
+            (CoreError::VaultIntact, "Storage"),
+        ];
+        for (core, want) in cases {
+            let ffi = SofttokenError::from(core.clone());
+            let got = format!("{ffi:?}");
+            assert!(got.starts_with(want), "{core:?} → {got}");
+        }
+        match SofttokenError::from(CoreError::NotFound("evil\u{1b}[2K\u{202e}".into())) {
+            SofttokenError::InvalidCode { reason, .. } => assert!(!reason.chars().any(softtoken_core::text::is_hazard), "{reason:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

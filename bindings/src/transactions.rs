@@ -2,21 +2,39 @@
 //! HTTP stack), activation by link, push transactions, answers, push tokens and unregistering on
 //! removal. Every operation is a call into `softtoken_net`; this module only converts.
 
-use crate::{lock, off_thread, Authenticator, IdentityInfo, R};
-use softtoken_core::otp::Clock;
-use softtoken_core::vault::Vault;
+use crate::{lock, off_thread, shown, Authenticator, IdentityInfo, R};
+use softtoken_core::session::Session;
 use softtoken_core::transaction::Response;
-use std::sync::Arc;
+use softtoken_core::vault::Vault;
+use std::sync::{Arc, Mutex};
 
-/// An HTTP request for the platform to send (it carries MACs, never a seed).
+/// One HTTP header to send.
 #[derive(Debug, Clone, uniffi::Record)]
+pub struct HttpHeader {
+    /// e.g. "Authorization".
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// An HTTP request for the platform to send (it carries MACs, never a seed). Send every header;
+/// never follow a redirect (the MAC would go to another host); do not log the headers.
+#[derive(Clone, uniffi::Record)]
 pub struct HttpRequest {
     /// "GET", "POST" or "DELETE".
     pub method: String,
     /// The whole URL.
     pub url: String,
+    /// Headers to send (the request MAC travels in `Authorization`).
+    pub headers: Vec<HttpHeader>,
     /// A JSON body (POST), sent as `application/json`.
     pub body: Option<String>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest").field("method", &self.method).field("url", &softtoken_net::transport::redact_url(&self.url)).finish_non_exhaustive()
+    }
 }
 
 /// The platform's HTTP response: any status, the body as text.
@@ -57,7 +75,12 @@ struct ForeignTransport(Arc<dyn TransactionTransport>);
 
 impl softtoken_net::TransactionTransport for ForeignTransport {
     fn send(&self, r: &softtoken_net::HttpRequest) -> Result<softtoken_net::HttpResponse, String> {
-        let request = HttpRequest { method: r.method.as_str().into(), url: r.url.clone(), body: r.body.clone() };
+        let request = HttpRequest {
+            method: r.method.as_str().into(),
+            url: r.url.clone(),
+            headers: r.headers.iter().map(|(name, value)| HttpHeader { name: name.clone(), value: value.clone() }).collect(),
+            body: r.body.clone(),
+        };
         self.0.send(request).map(|h| softtoken_net::HttpResponse { status: h.status, body: h.body }).map_err(|e| e.to_string())
     }
 }
@@ -168,9 +191,9 @@ impl From<softtoken_net::PendingTransaction> for TransactionInfo {
         TransactionInfo {
             id: t.id,
             identity_id: p.identity_id,
-            identity_name: p.identity_name,
-            summary: t.summary,
-            details: t.details.into_iter().map(|(key, value)| TransactionDetail { key, value }).collect(),
+            identity_name: shown(&p.identity_name),
+            summary: shown(&t.summary),
+            details: t.details.iter().map(|(key, value)| TransactionDetail { key: shown(key), value: shown(value) }).collect(),
             created_at: t.created_at,
             expires_at: t.expires_at,
             number_match: t.number_match,
@@ -178,22 +201,29 @@ impl From<softtoken_net::PendingTransaction> for TransactionInfo {
     }
 }
 
-type Online<T> = dyn FnOnce(&mut Vault, &dyn softtoken_net::TransactionTransport, &dyn Clock) -> softtoken_core::Result<T> + Send;
+/// The session as the online flows reach it: the session lock is taken for each short step
+/// and never held while a provider answers.
+struct SessionAccess(Arc<Mutex<Session>>);
+
+impl softtoken_net::VaultAccess for SessionAccess {
+    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> softtoken_core::Result<()>) -> softtoken_core::Result<()> {
+        let mut s = lock(&self.0);
+        step(if action { s.act()? } else { s.peek()? })
+    }
+}
+
+type Online<T> = dyn FnOnce(&SessionAccess, &dyn softtoken_net::TransactionTransport, &dyn softtoken_core::otp::Clock) -> softtoken_core::Result<T> + Send;
 
 impl Authenticator {
     fn transport(&self) -> Arc<dyn softtoken_net::TransactionTransport> {
         lock(&self.transport).clone().unwrap_or_else(|| Arc::new(softtoken_net::NoTransport))
     }
 
-    /// Runs an online flow on its own thread with the unlocked vault, the transport and the clock.
+    /// Runs an online flow on its own thread with the vault access, the transport and the clock.
     async fn online<T: Send + 'static>(&self, work: Box<Online<T>>) -> R<T> {
-        let (session, transport) = (self.session.clone(), self.transport());
-        Ok(off_thread(move || {
-            let mut s = lock(&session);
-            let clock = s.clock();
-            work(s.vault()?, transport.as_ref(), clock.as_ref())
-        })
-        .await??)
+        let (access, transport) = (SessionAccess(self.session.clone()), self.transport());
+        let clock = lock(&self.session).clock();
+        Ok(off_thread(move || work(&access, transport.as_ref(), clock.as_ref())).await??)
     }
 }
 
@@ -216,19 +246,20 @@ impl Authenticator {
         let fetched = self.online(Box::new(move |vault, transport, clock| softtoken_net::fetch_pending(vault, transport, clock))).await?;
         Ok(PendingTransactions {
             transactions: fetched.transactions.into_iter().map(Into::into).collect(),
-            failures: fetched.failures.into_iter().map(|(identity_name, e)| FetchFailure { identity_name, reason: e.to_string() }).collect(),
+            failures: fetched.failures.into_iter().map(|(identity_name, e)| FetchFailure { identity_name: shown(&identity_name), reason: shown(&e.to_string()) }).collect(),
         })
     }
 
     /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
-    /// when the transaction asks for it. Returns the new state: approved, cancelled or denied.
+    /// when the transaction asks for it, for Confirm only (Cancel and Suspicious need none).
+    /// Returns the new state: approved, cancelled or denied.
     pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<String> {
         self.online(Box::new(move |vault, transport, clock| softtoken_net::respond(vault, transport, clock, &transaction_id, response.into(), number))).await
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.
     pub fn confirmation_code(&self, identity_id: String, transaction_id: String) -> R<String> {
-        Ok(lock(&self.session).vault()?.find(&identity_id)?.confirmation_code(&transaction_id)?)
+        Ok(lock(&self.session).act()?.find(&identity_id)?.confirmation_code(&transaction_id)?)
     }
 
     /// Registers a new push token (FCM/APNs) with the provider of every online identity.

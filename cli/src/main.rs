@@ -187,7 +187,7 @@ fn main() {
         Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {
-        eprintln!("softtoken: error: {}", f.message);
+        eprintln!("softtoken: error: {}", softtoken_core::text::escape(&f.message));
         std::process::exit(f.code);
     }
 }

@@ -39,7 +39,7 @@ impl From<CoreError> for Failure {
         let code = match e {
             CoreError::WrongPassword | CoreError::WrongBackupPassword | CoreError::WrongPin { .. } => exit::WRONG_SECRET,
             CoreError::Locked { .. } | CoreError::LockedPermanently => exit::LOCKED,
-            CoreError::CorruptVault { .. } => exit::CORRUPT,
+            CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => exit::CORRUPT,
             _ => exit::ERROR,
         };
         Failure { code, message: e.to_string() }
@@ -55,10 +55,27 @@ impl From<softtoken_core::vault::keystore::KeyStoreError> for Failure {
 /// Result of a command.
 pub type CmdResult = Result<(), Failure>;
 
+/// One field of outside text (a name, an issuer, a transaction's words) as a terminal shows it:
+/// controls (newlines included), DEL, C1 and bidi marks as visible `\u{…}` escapes.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    softtoken_core::text::escape(text)
+}
+
+/// Text for the terminal: every control and bidi character escaped except the newlines and tabs
+/// the CLI itself lays out with. The backstop behind [`shown`]: whatever outside text reaches
+/// the terminal cannot move the cursor or reorder a line.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| softtoken_core::text::is_hazard(c) && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.split('\n').map(|line| line.split('\t').map(|p| softtoken_core::text::escape(p).into_owned()).collect::<Vec<_>>().join("\t")).collect::<Vec<_>>().join("\n"))
+}
+
 /// Prints the JSON object (with `--json`) or the text. A closed stdout (`| head`) is not an error.
+/// JSON escapes control characters itself; the text goes through [`terminal_safe`].
 pub fn emit(json: bool, value: &Value, text: &str) -> CmdResult {
     let mut out = std::io::stdout().lock();
-    let written = if json { writeln!(out, "{value}") } else { write!(out, "{text}") };
+    let written = if json { writeln!(out, "{value}") } else { write!(out, "{}", terminal_safe(text)) };
     match written.and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -68,5 +85,5 @@ pub fn emit(json: bool, value: &Value, text: &str) -> CmdResult {
 
 /// A warning on stderr (never on stdout, so JSON stays one object).
 pub fn warn(message: &str) {
-    let _ = writeln!(std::io::stderr(), "softtoken: warning: {message}");
+    let _ = writeln!(std::io::stderr(), "softtoken: warning: {}", softtoken_core::text::escape(message));
 }

@@ -31,10 +31,11 @@ pub struct PendingActivation {
 }
 
 /// The authority of an address without user info (`https://u@h:8443/x` → `h:8443`); an address
-/// without a scheme starts with it (`myid.umc.edu/igst` → `myid.umc.edu`).
+/// without a scheme starts with it (`myid.umc.edu/igst` → `myid.umc.edu`). A backslash ends the
+/// authority, as in WHATWG URL parsing (`https://evil\@bank.example` → `evil`).
 pub(crate) fn url_authority(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.split(['/', '?', '#']).next().unwrap_or("").rsplit('@').next().unwrap_or("")
+    rest.split(['/', '?', '#', '\\']).next().unwrap_or("").rsplit('@').next().unwrap_or("")
 }
 
 /// The host part of a registration address (`myid.umc.edu/igst` → `myid.umc.edu`).
@@ -255,5 +256,6 @@ mod tests {
         assert_eq!(provider_from_url("myid.umc.edu/igst").as_deref(), Some("myid.umc.edu"));
         assert_eq!(provider_from_url("https://id.example.com:8443/x").as_deref(), Some("id.example.com"));
         assert_eq!(provider_from_url(""), None);
+        assert_eq!(provider_from_url("https://evil\\@bank.example/x").as_deref(), Some("evil"), "the host a browser would use");
     }
 }

@@ -42,27 +42,48 @@ const QUERY_VALUE: &percent_encoding::AsciiSet =
 /// Checks a provider base URL: https, or plain http only to a loopback host (the protocol's rule);
 /// returns it without a trailing slash.
 pub fn check_base_url(url: &str) -> Result<String> {
+    let bad = |why: &str| Err(Error::MalformedUri(format!("the provider address {url:?} {why}")));
     let url = url.trim().trim_end_matches('/');
-    let lower = url.to_ascii_lowercase();
-    let host = crate::activation::url_authority(&lower);
-    if lower.starts_with("https://") {
-        if host.is_empty() {
-            return Err(Error::MalformedUri("the provider address has no host".into()));
-        }
-    } else if lower.starts_with("http://") {
-        let name = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => host.split(':').next().unwrap_or(""),
-        };
-        let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::MalformedUri("the provider address contains spaces or control characters".into()));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else { return bad("is not an https URL") };
+    let https = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return bad("is not an https URL"),
+    };
+    // Strict on purpose: whatever a URL parser could read two ways (user info, a backslash that
+    // WHATWG parsers take for '/', percent-escapes in the host) is refused, so the host checked
+    // here is the host the HTTP client connects to.
+    if rest.contains(['\\', '@', '?', '#', '%']) {
+        return bad("has user info, a backslash, a query, a fragment or an escape");
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if !path.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b)) {
+        return bad("has characters outside letters, digits and -._~/ in its path");
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) if h.parse::<std::net::Ipv6Addr>().is_ok() => (h, p),
+            _ => return bad("has a malformed IPv6 address"),
+        },
+        None => match authority.find(':') {
+            Some(i) => (&authority[..i], &authority[i..]),
+            None => (authority, ""),
+        },
+    };
+    if host.is_empty() || (!authority.starts_with('[') && !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')) {
+        return bad("has no valid host");
+    }
+    if !port.is_empty() && !port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()) {
+        return bad("has an invalid port");
+    }
+    if !https {
+        let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !loopback {
             return Err(Error::MalformedUri(format!("the provider address {url:?} is plain http: only https is accepted (http only on loopback)")));
         }
-    } else {
-        return Err(Error::MalformedUri(format!("the provider address {url:?} is not an https URL")));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::MalformedUri("the provider address contains spaces or control characters".into()));
     }
     Ok(url.to_string())
 }
@@ -161,7 +182,23 @@ mod online_tests {
             assert!(check_base_url(ok).is_ok(), "{ok}");
         }
         assert_eq!(check_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        for bad in ["http://id.example.com", "http://127.0.0.1.example.com", "ftp://x", "https://", "id.example.com", "http://10.0.0.1"] {
+        for bad in [
+            "http://id.example.com",
+            "http://127.0.0.1.example.com",
+            "ftp://x",
+            "https://",
+            "id.example.com",
+            "http://10.0.0.1",
+            // The attack: a WHATWG parser (the HTTP client) reads host "evil" here, the old check
+            // read 127.0.0.1 after the '@'.
+            "http://evil\\@127.0.0.1",
+            "http://evil@127.0.0.1",
+            "https://user:pw@bank.example",
+            "http://127.0.0.1%2eevil.example",
+            "http://127.0.0.1:99999",
+            "https://bank.example/a?x=1",
+            "http://[::1",
+        ] {
             assert!(matches!(check_base_url(bad), Err(Error::MalformedUri(_))), "{bad}");
         }
     }

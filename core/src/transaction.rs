@@ -164,13 +164,39 @@ impl Transaction {
     }
 }
 
+/// Only Confirm carries the number the website shows; Cancel and Suspicious carry 0, because the
+/// user who did not start a sign-in never sees its number and must still be able to report it.
+pub fn check_answer_number(tx: &Transaction, response: Response, number: u8) -> Result<()> {
+    match response {
+        Response::Confirm => tx.check_number(number),
+        Response::Cancel | Response::Suspicious if number == 0 => Ok(()),
+        Response::Cancel | Response::Suspicious => Err(Error::invalid(Field::Transaction, "only Confirm carries the number the website shows")),
+    }
+}
+
+/// The scheme of the `Authorization` header that carries an identity request's time and MAC
+/// (`Authorization: Softtoken-MAC at=T, mac=M`); MACs never travel in URLs.
+pub const AUTH_SCHEME: &str = "Softtoken-MAC";
+
+/// Reads `at` and `mac` from an `Authorization` header value of [`AUTH_SCHEME`].
+pub fn parse_authorization(value: &str) -> Option<(u64, &str)> {
+    let rest = value.trim().strip_prefix(AUTH_SCHEME)?.trim_start();
+    let mut at = None;
+    let mut mac = None;
+    for part in rest.split(',') {
+        match part.trim().split_once('=')? {
+            ("at", v) => at = Some(v.parse().ok()?),
+            ("mac", v) => mac = Some(v),
+            _ => return None,
+        }
+    }
+    Some((at?, mac?))
+}
+
 /// The base64url MAC of an answer, made with the identity's seed.
 pub fn answer_mac(seed: &[u8], tx: &Transaction, answer: &Answer) -> Result<String> {
     tx.validate()?;
-    // Cancel needs no number: it is refused either way.
-    if answer.response != Response::Cancel {
-        tx.check_number(answer.number)?;
-    }
+    check_answer_number(tx, answer.response, answer.number)?;
     let key = derive_key(seed, &tx.serial, KeyPurpose::Answer);
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key[..]), &tx.answer_bytes(answer));
     Ok(URL_SAFE_NO_PAD.encode(tag.as_ref()))

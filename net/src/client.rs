@@ -1,9 +1,9 @@
 //! The protocol's requests and replies (`docs/protocol.md` §5): URLs, JSON bodies, and the error
 //! words of a refusal. No vault here; [`crate::online`] ties it to the identities.
 
-use crate::transport::{HttpRequest, Method, TransactionTransport};
+use crate::transport::{redact_url, HttpRequest, Method, TransactionTransport};
 use serde_json::{json, Value};
-use softtoken_core::transaction::{Answer, Transaction};
+use softtoken_core::transaction::{self, Answer, Transaction};
 use softtoken_core::{Error, Result};
 
 /// What an online activation returns: the numbers a manual activation would type.
@@ -69,11 +69,15 @@ impl<'a> ProviderClient<'a> {
     }
 
     fn call(&self, method: Method, path: Result<String>, body: Option<Value>) -> Reply<Value> {
+        self.call_with(method, path, Vec::new(), body)
+    }
+
+    fn call_with(&self, method: Method, path: Result<String>, headers: Vec<(String, String)>, body: Option<Value>) -> Reply<Value> {
         let path = match path {
             Ok(p) => p,
             Err(e) => return Reply { result: Err(e), server_time: None },
         };
-        let request = HttpRequest { method, url: format!("{}{path}", self.base), body: body.map(|b| b.to_string()) };
+        let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body: body.map(|b| b.to_string()) };
         let response = match self.transport.send(&request) {
             Ok(r) => r,
             Err(e) => return Reply { result: Err(Error::Network(e)), server_time: None },
@@ -86,7 +90,7 @@ impl<'a> ProviderClient<'a> {
                 code: v["error"].as_str().unwrap_or_default().to_string(),
                 message: v["message"].as_str().unwrap_or("no reason given").to_string(),
             }),
-            _ => Err(Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, request.url))),
+            _ => Err(Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)))),
         };
         Reply { result, server_time }
     }
@@ -118,12 +122,17 @@ impl<'a> ProviderClient<'a> {
         })
     }
 
-    /// `GET /v1/identities/{serial}/transactions?at&mac`: the pending transactions.
-    pub fn pending(&self, serial: &str, at: u64, mac: &str) -> Reply<Vec<Transaction>> {
-        let path = path_segment(serial).map(|s| format!("/v1/identities/{s}/transactions?at={at}&mac={mac}"));
-        self.call(Method::Get, path, None).map(|v| {
+    /// `GET /v1/identities/{serial}/transactions` with the fetch MAC in `Authorization`: the
+    /// pending transactions, each read on its own (a malformed one is reported, not fatal to the
+    /// others).
+    pub fn pending(&self, serial: &str, at: u64, mac: &str) -> Reply<Vec<Result<Transaction>>> {
+        let path = path_segment(serial).map(|s| format!("/v1/identities/{s}/transactions"));
+        self.call_with(Method::Get, path, vec![authorization(at, mac)], None).map(|v| {
             let list = v["transactions"].as_array().ok_or_else(|| bad_reply("no transactions list"))?;
-            list.iter().map(|t| transaction_of(t, serial)).collect()
+            if list.len() > MAX_PENDING_LISTED {
+                return Err(bad_reply("more pending transactions than any provider keeps"));
+            }
+            Ok(list.iter().map(|t| transaction_of(t, serial)).collect())
         })
     }
 
@@ -134,9 +143,10 @@ impl<'a> ProviderClient<'a> {
             .map(|v| v["state"].as_str().map(str::to_string).ok_or_else(|| bad_reply("no state")))
     }
 
-    /// `DELETE /v1/identities/{serial}?at&mac`: the app removed the identity.
+    /// `DELETE /v1/identities/{serial}` with the request MAC in `Authorization`: the app removed
+    /// the identity.
     pub fn unregister(&self, serial: &str, at: u64, mac: &str) -> Reply<()> {
-        self.call(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}?at={at}&mac={mac}")), None).map(|_| Ok(()))
+        self.call_with(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}")), vec![authorization(at, mac)], None).map(|_| Ok(()))
     }
 
     /// `POST /v1/identities/{serial}/push-token`: records the token that wakes the app.
@@ -144,6 +154,14 @@ impl<'a> ProviderClient<'a> {
         let body = json!({"push_token": token, "at": at, "mac": mac});
         self.call(Method::Post, path_segment(serial).map(|s| format!("/v1/identities/{s}/push-token")), Some(body)).map(|_| Ok(()))
     }
+}
+
+/// The most pending transactions one reply may list (a provider keeps 5 per identity).
+const MAX_PENDING_LISTED: usize = 100;
+
+/// The `Authorization` header of an identity request (`docs/protocol.md` §5).
+fn authorization(at: u64, mac: &str) -> (String, String) {
+    ("Authorization".into(), format!("{} at={at}, mac={mac}", transaction::AUTH_SCHEME))
 }
 
 /// A transaction from its JSON (`docs/protocol.md` §5); it must belong to `serial`.

@@ -40,6 +40,9 @@ impl HttpTransport {
     fn with_tls(tls: TlsConfig) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect would carry the request (and its MAC header) to another host: never follow.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .timeout_global(Some(Duration::from_secs(TIMEOUT_S)))
             .tls_config(tls)
             .user_agent(concat!("softtoken/", env!("CARGO_PKG_VERSION")))
@@ -56,12 +59,25 @@ impl Default for HttpTransport {
 
 impl TransactionTransport for HttpTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
-        let result = match (request.method, &request.body) {
-            (Method::Get, _) => self.agent.get(&request.url).call(),
-            (Method::Delete, _) => self.agent.delete(&request.url).call(),
-            (Method::Post, body) => self.agent.post(&request.url).content_type("application/json").send(body.as_deref().unwrap_or("{}")),
+        let with_headers = |mut b: ureq::RequestBuilder<ureq::typestate::WithoutBody>| {
+            for (k, v) in &request.headers {
+                b = b.header(k.as_str(), v.as_str());
+            }
+            b
         };
-        let mut response = result.map_err(|e| e.to_string())?;
+        let result = match (request.method, &request.body) {
+            (Method::Get, _) => with_headers(self.agent.get(&request.url)).call(),
+            (Method::Delete, _) => with_headers(self.agent.delete(&request.url)).call(),
+            (Method::Post, body) => {
+                let mut b = self.agent.post(&request.url).content_type("application/json");
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                b.send(body.as_deref().unwrap_or("{}"))
+            }
+        };
+        // ureq's errors may name the URL; only the host is kept.
+        let mut response = result.map_err(|e| format!("{} ({})", e.to_string().replace(&request.url, &crate::transport::redact_url(&request.url)), crate::transport::redact_url(&request.url)))?;
         let status = response.status().as_u16();
         let body = response.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| format!("reading the response: {e}"))?;
         Ok(HttpResponse { status, body })

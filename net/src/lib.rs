@@ -17,5 +17,5 @@ pub mod http;
 pub mod online;
 pub mod transport;
 
-pub use online::{activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Fetched, PendingTransaction, Removed};
+pub use online::{activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Fetched, PendingTransaction, Removed, VaultAccess};
 pub use transport::{HttpRequest, HttpResponse, Method, NoTransport, TransactionTransport};

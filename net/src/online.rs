@@ -1,7 +1,11 @@
-//! The app's online flows over an unlocked vault: activation by link, pending transactions,
-//! answers, unregistering on removal, push tokens. Every reply's `server_time` keeps the
-//! identity's clock offset up to date (`docs/protocol.md` §5); a `stale` refusal is retried once
-//! with the corrected clock.
+//! The app's online flows: activation by link, pending transactions, answers, unregistering on
+//! removal, push tokens. Every reply's `server_time` keeps the identity's clock offset up to date
+//! (`docs/protocol.md` §5); a `stale` refusal is retried once with the corrected clock.
+//!
+//! No lock is held while a provider answers: the flows reach the vault through [`VaultAccess`],
+//! in short steps with no I/O inside (read what a request needs → send it → apply the reply). So a
+//! slow provider never keeps the app from locking, and a vault locked meanwhile simply refuses
+//! the step that applies the reply.
 
 use crate::client::{ProviderClient, Reply};
 use crate::transport::TransactionTransport;
@@ -15,6 +19,36 @@ use softtoken_core::{Error, Result};
 
 /// A stored offset is rewritten only when the provider's clock says it is off by more than this.
 const OFFSET_TOLERANCE_S: i64 = 2;
+/// The largest offset taken from a provider's (unauthenticated) `server_time`: one day. A larger
+/// one is reported ([`Error::ProviderClockOff`]) instead of applied.
+pub const MAX_OFFSET_S: i64 = 86_400;
+
+/// Short access to the unlocked vault: each call takes whatever guards the vault, runs `step`
+/// (which does no I/O) and releases it. `action` tells whether the step is a user action (it
+/// restarts the idle timer) or a read.
+pub trait VaultAccess {
+    /// Runs `step` on the unlocked vault.
+    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> Result<()>) -> Result<()>;
+}
+
+impl VaultAccess for std::sync::Mutex<Vault> {
+    fn with_vault(&self, _action: bool, step: &mut dyn FnMut(&mut Vault) -> Result<()>) -> Result<()> {
+        step(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Runs one step through `access` and returns its value.
+fn step<T>(access: &dyn VaultAccess, action: bool, f: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    access.with_vault(action, &mut |v| {
+        if let Some(f) = f.take() {
+            out = Some(f(v)?);
+        }
+        Ok(())
+    })?;
+    out.ok_or(Error::VaultLocked)
+}
 
 /// A transaction waiting for the user, with the identity it is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +57,8 @@ pub struct PendingTransaction {
     pub identity_id: String,
     /// The identity's name.
     pub identity_name: String,
-    /// The transaction as the provider sent it.
+    /// The transaction as the provider sent it (verbatim: show it through
+    /// `softtoken_core::text`).
     pub transaction: Transaction,
 }
 
@@ -32,7 +67,8 @@ pub struct PendingTransaction {
 pub struct Fetched {
     /// Pending transactions of every online identity, oldest first.
     pub transactions: Vec<PendingTransaction>,
-    /// Identities whose provider could not be asked (name, why); the others were still fetched.
+    /// Identities whose provider could not be asked, or sent an item that is not a transaction
+    /// (name, why); everything else was still fetched.
     pub failures: Vec<(String, Error)>,
 }
 
@@ -57,7 +93,7 @@ pub struct Removed {
 }
 
 fn base_of(identity: &Identity) -> Result<&str> {
-    identity.transaction_url.as_deref().ok_or_else(|| Error::State(format!("{} was not activated online: it has no provider to ask", identity.name)))
+    identity.transaction_url.as_deref().ok_or_else(|| Error::NotOnline(identity.name.clone()))
 }
 
 /// This device's time corrected by the identity's offset.
@@ -66,41 +102,44 @@ fn corrected_now(clock: &dyn Clock, offset_s: i64) -> u64 {
 }
 
 /// The offset the provider's `server_time` calls for, when it differs from `current` by more than
-/// the tolerance (else `None`: keep `current`).
-fn new_offset(clock: &dyn Clock, server_time: Option<u64>, current: i64) -> Option<i64> {
-    let measured = server_time? as i64 - clock.unix_time() as i64;
-    ((measured - current).abs() > OFFSET_TOLERANCE_S).then_some(measured)
+/// the tolerance (else `None`: keep `current`). Beyond [`MAX_OFFSET_S`] it is refused.
+fn new_offset(clock: &dyn Clock, server_time: Option<u64>, current: i64) -> Result<Option<i64>> {
+    let Some(server_time) = server_time else { return Ok(None) };
+    let measured = (server_time as i64).saturating_sub(clock.unix_time() as i64);
+    if measured.abs() > MAX_OFFSET_S {
+        return Err(Error::ProviderClockOff { offset_s: measured, limit_s: MAX_OFFSET_S });
+    }
+    Ok(((measured - current).abs() > OFFSET_TOLERANCE_S).then_some(measured))
 }
 
 /// Keeps the identity's offset in step with the provider's clock; returns the offset in force.
-fn record_offset(vault: &mut Vault, id: &str, clock: &dyn Clock, server_time: Option<u64>) -> Result<i64> {
-    let current = vault.find(id)?.time_offset_s;
-    match new_offset(clock, server_time, current) {
-        Some(measured) => vault.set_time_offset(id, measured).map(|()| measured),
+fn record_offset(access: &dyn VaultAccess, id: &str, current: i64, clock: &dyn Clock, server_time: Option<u64>) -> Result<i64> {
+    match new_offset(clock, server_time, current)? {
+        Some(measured) => step(access, false, |v| v.set_time_offset(id, measured)).map(|()| measured),
         None => Ok(current),
     }
 }
 
 /// Runs `request` at the identity's corrected time; after a `stale` refusal, once more with the
 /// offset the refusal's `server_time` gave.
-fn with_clock<T>(vault: &mut Vault, identity: &Identity, clock: &dyn Clock, mut request: impl FnMut(u64) -> Reply<T>) -> Result<T> {
+fn with_clock<T>(access: &dyn VaultAccess, identity: &Identity, clock: &dyn Clock, mut request: impl FnMut(u64) -> Reply<T>) -> Result<T> {
     let mut offset = identity.time_offset_s;
-    for attempt in 0..2 {
+    let mut attempt = 0;
+    loop {
         let reply = request(corrected_now(clock, offset));
-        offset = record_offset(vault, &identity.id, clock, reply.server_time)?;
+        offset = record_offset(access, &identity.id, offset, clock, reply.server_time)?;
         match reply.result {
-            Err(Error::Refused { code, .. }) if code == "stale" && attempt == 0 && reply.server_time.is_some() => continue,
+            Err(Error::Refused { code, .. }) if code == "stale" && attempt == 0 && reply.server_time.is_some() => attempt += 1,
             other => return other,
         }
     }
-    unreachable!("the loop returns on its second attempt")
 }
 
 /// Activates from an online activation link: fetches the activation, derives the seed, stores the
 /// identity with its provider address, and sends the registration code itself (no typing). If the
 /// provider does not take the code, the identity is removed again and the link can be retried.
 pub fn activate_link(
-    vault: &mut Vault,
+    access: &dyn VaultAccess,
     transport: &dyn TransactionTransport,
     clock: &dyn Clock,
     link: &str,
@@ -108,6 +147,9 @@ pub fn activate_link(
     name: Option<&str>,
 ) -> Result<Activated> {
     let link = OnlineActivationLink::parse(link)?;
+    if let Some(t) = push_token {
+        transaction::check_push_token(t)?;
+    }
     let client = ProviderClient::new(&link.base_url, transport);
     let fetched = client.activation(&link.token);
     let online = fetched.result?;
@@ -117,32 +159,42 @@ pub fn activate_link(
     let mut identity = pending.into_identity(name, None, clock.unix_time(), &rng)?;
     identity.transaction_url = Some(link.base_url.clone());
     identity.push_token = push_token.map(str::to_string);
-    identity.time_offset_s = new_offset(clock, fetched.server_time, 0).unwrap_or(0);
-    let stored = vault.add(identity)?.clone();
+    identity.time_offset_s = new_offset(clock, fetched.server_time, 0)?.unwrap_or(0);
+    let stored = step(access, true, |v| v.add(identity).cloned())?;
     match client.complete_activation(&link.token, &registration_code, push_token).result {
         Ok(()) => Ok(Activated { identity: stored, registration_code }),
-        Err(e) => match vault.remove(&stored.id) {
+        Err(e) => match step(access, false, |v| v.remove(&stored.id)) {
             Ok(_) => Err(e),
-            Err(undo) => Err(Error::State(format!("{e}; and the half-activated identity {:?} could not be removed: {undo}", stored.name))),
+            Err(undo) => Err(Error::HalfActivated { error: Box::new(e), undo: Box::new(undo), name: stored.name }),
         },
     }
 }
 
-/// Fetches the pending transactions of every online identity.
-pub fn fetch_pending(vault: &mut Vault, transport: &dyn TransactionTransport, clock: &dyn Clock) -> Result<Fetched> {
-    let online: Vec<Identity> = vault.identities().iter().filter(|i| i.is_online()).cloned().collect();
+/// Fetches the pending transactions of every online identity (a read: it does not keep the vault
+/// unlocked). A provider that cannot be asked, or an item that is not a transaction, is reported
+/// in [`Fetched::failures`]; the rest is still fetched.
+pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock) -> Result<Fetched> {
+    let online: Vec<Identity> = step(access, false, |v| Ok(v.identities().iter().filter(|i| i.is_online()).cloned().collect()))?;
     let mut fetched = Fetched::default();
     for identity in &online {
-        let base = base_of(identity)?;
-        let client = ProviderClient::new(base, transport);
-        let serial = identity.transaction_serial();
-        let result = with_clock(vault, identity, clock, |at| client.pending(serial, at, &transaction::fetch_mac(identity.seed.expose(), serial, at)));
+        let result = base_of(identity).and_then(|base| {
+            let client = ProviderClient::new(base, transport);
+            let serial = identity.transaction_serial();
+            with_clock(access, identity, clock, |at| client.pending(serial, at, &transaction::fetch_mac(identity.seed.expose(), serial, at)))
+        });
         match result {
-            Ok(list) => fetched.transactions.extend(list.into_iter().map(|transaction| PendingTransaction {
-                identity_id: identity.id.clone(),
-                identity_name: identity.name.clone(),
-                transaction,
-            })),
+            Ok(items) => {
+                for item in items {
+                    match item {
+                        Ok(transaction) => fetched.transactions.push(PendingTransaction {
+                            identity_id: identity.id.clone(),
+                            identity_name: identity.name.clone(),
+                            transaction,
+                        }),
+                        Err(e) => fetched.failures.push((identity.name.clone(), e)),
+                    }
+                }
+            }
             Err(e) => fetched.failures.push((identity.name.clone(), e)),
         }
     }
@@ -151,17 +203,18 @@ pub fn fetch_pending(vault: &mut Vault, transport: &dyn TransactionTransport, cl
 }
 
 /// Answers a pending transaction; returns its new state (`approved`, `cancelled`, `denied`).
-/// `number` is the two-digit number the website shows, when the transaction asks for one. The
-/// transaction is fetched again, so the MAC covers exactly what the provider stored.
+/// `number` is the two-digit number the website shows; only Confirm carries it (Cancel and
+/// Suspicious need none). The transaction is fetched again, so the MAC covers exactly what the
+/// provider stored.
 pub fn respond(
-    vault: &mut Vault,
+    access: &dyn VaultAccess,
     transport: &dyn TransactionTransport,
     clock: &dyn Clock,
     transaction_id: &str,
     response: Response,
     number: Option<u8>,
 ) -> Result<String> {
-    let mut fetched = fetch_pending(vault, transport, clock)?;
+    let mut fetched = fetch_pending(access, transport, clock)?;
     let Some(index) = fetched.transactions.iter().position(|p| p.transaction.id == transaction_id) else {
         if let Some((name, e)) = fetched.failures.pop() {
             return Err(Error::Network(format!("transaction {transaction_id} not found; the provider of {name} could not be asked: {e}")));
@@ -172,15 +225,13 @@ pub fn respond(
         });
     };
     let pending = fetched.transactions.swap_remove(index);
-    let identity = vault.find(&pending.identity_id)?.clone();
+    let identity = step(access, true, |v| v.find(&pending.identity_id).cloned())?;
     let tx = pending.transaction;
-    let number = number.unwrap_or(0);
-    if response != Response::Cancel {
-        tx.check_number(number)?;
-    }
+    let number = if response == Response::Confirm { number.unwrap_or(0) } else { 0 };
+    transaction::check_answer_number(&tx, response, number)?;
     let client = ProviderClient::new(base_of(&identity)?, transport);
-    with_clock(vault, &identity, clock, |at| {
-        let answer = Answer { response, answered_at: at, number: if response == Response::Cancel { 0 } else { number } };
+    with_clock(access, &identity, clock, |at| {
+        let answer = Answer { response, answered_at: at, number };
         match transaction::answer_mac(identity.seed.expose(), &tx, &answer) {
             Ok(mac) => client.answer(&tx.id, &answer, &mac),
             Err(e) => Reply { result: Err(e), server_time: None },
@@ -191,15 +242,15 @@ pub fn respond(
 /// Removes an identity; an online one is unregistered at its provider first (its pending
 /// transactions are cancelled there and its push token forgotten). The identity is removed even
 /// when the provider cannot be reached; [`Removed::unregistered`] says so.
-pub fn remove_identity(vault: &mut Vault, transport: &dyn TransactionTransport, clock: &dyn Clock, name_or_id: &str) -> Result<Removed> {
-    let identity = vault.find(name_or_id)?.clone();
+pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, name_or_id: &str) -> Result<Removed> {
+    let identity = step(access, true, |v| v.find(name_or_id).cloned())?;
     let unregistered = match identity.transaction_url.as_deref() {
         None => None,
         Some(base) => {
             let client = ProviderClient::new(base, transport);
             let serial = identity.transaction_serial();
             let seed = identity.seed.expose();
-            let result = with_clock(vault, &identity, clock, |at| client.unregister(serial, at, &transaction::request_mac(seed, serial, IdentityRequest::Unregister, at)));
+            let result = with_clock(access, &identity, clock, |at| client.unregister(serial, at, &transaction::request_mac(seed, serial, IdentityRequest::Unregister, at)));
             Some(match result {
                 // Forgotten already: the goal is reached.
                 Err(Error::Refused { code, .. }) if code == "not_found" || code == "unregistered" => Ok(()),
@@ -207,23 +258,43 @@ pub fn remove_identity(vault: &mut Vault, transport: &dyn TransactionTransport, 
             })
         }
     };
-    let removed = vault.remove(&identity.id)?;
+    let removed = step(access, true, |v| v.remove(&identity.id))?;
     Ok(Removed { id: removed.id.clone(), name: removed.name.clone(), unregistered })
 }
 
-/// Registers a new push token (FCM/APNs) at the provider of every online identity that does not
-/// have it yet; returns each attempt (identity name, result).
-pub fn register_push_token(vault: &mut Vault, transport: &dyn TransactionTransport, clock: &dyn Clock, token: &str) -> Result<Vec<(String, Result<()>)>> {
+/// Registers a new push token (FCM/APNs, or a Web Push subscription) at the provider of every
+/// online identity that does not have it yet; returns each attempt (identity name, result).
+pub fn register_push_token(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, token: &str) -> Result<Vec<(String, Result<()>)>> {
     transaction::check_push_token(token)?;
-    let stale: Vec<Identity> = vault.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect();
+    let stale: Vec<Identity> = step(access, true, |v| Ok(v.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect()))?;
     let mut report = Vec::new();
     for identity in &stale {
-        let client = ProviderClient::new(base_of(identity)?, transport);
-        let serial = identity.transaction_serial();
-        let seed = identity.seed.expose();
-        let result = with_clock(vault, identity, clock, |at| client.push_token(serial, token, at, &transaction::request_mac(seed, serial, IdentityRequest::PushToken(token), at)))
-            .and_then(|()| vault.set_push_token(&identity.id, Some(token.to_string())));
+        let result = base_of(identity).and_then(|base| {
+            let client = ProviderClient::new(base, transport);
+            let serial = identity.transaction_serial();
+            let seed = identity.seed.expose();
+            with_clock(access, identity, clock, |at| client.push_token(serial, token, at, &transaction::request_mac(seed, serial, IdentityRequest::PushToken(token), at)))
+        });
+        let result = result.and_then(|()| step(access, false, |v| v.set_push_token(&identity.id, Some(token.to_string()))));
         report.push((identity.name.clone(), result));
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use softtoken_core::otp::FixedClock;
+
+    #[test]
+    fn an_unauthenticated_server_time_cannot_set_an_unbounded_offset() {
+        // The attack: a reply (any reply, even a refusal) with server_time far off moved every
+        // code of the identity by that much.
+        let clock = FixedClock(1_800_000_000);
+        assert_eq!(new_offset(&clock, Some(1_800_000_600), 0).unwrap(), Some(600));
+        assert_eq!(new_offset(&clock, Some(1_800_000_001), 0).unwrap(), None, "within the tolerance");
+        assert_eq!(new_offset(&clock, Some(1_800_000_000 + 86_401), 0).unwrap_err(), Error::ProviderClockOff { offset_s: 86_401, limit_s: MAX_OFFSET_S });
+        assert!(matches!(new_offset(&clock, Some(0), 0), Err(Error::ProviderClockOff { .. })));
+        assert!(matches!(new_offset(&clock, Some(u64::MAX), 0), Err(Error::ProviderClockOff { .. })));
+    }
 }

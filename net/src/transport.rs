@@ -22,15 +22,33 @@ impl Method {
     }
 }
 
-/// A request to the provider. It carries MACs and registration codes, never a seed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request to the provider. It carries MACs and registration codes, never a seed. MACs travel
+/// in the `Authorization` header, never in the URL (URLs end up in logs and error messages).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// GET, POST or DELETE.
     pub method: Method,
     /// The whole URL (https, or http on loopback).
     pub url: String,
+    /// Extra headers to send, e.g. `Authorization`.
+    pub headers: Vec<(String, String)>,
     /// A JSON body (POST only), sent as `application/json`.
     pub body: Option<String>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold an activation token and the headers a MAC: neither is printed.
+        f.debug_struct("HttpRequest").field("method", &self.method).field("url", &redact_url(&self.url)).finish_non_exhaustive()
+    }
+}
+
+/// A URL as error messages may show it: scheme and host only (paths may hold bearer tokens).
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}/…", rest.split(['/', '?', '#']).next().unwrap_or("")),
+        None => "(address)".into(),
+    }
 }
 
 /// The provider's reply: any status, the body as text.

@@ -57,7 +57,10 @@ impl TransactionTransport for InProcess {
     fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
         let path = r.url.strip_prefix(BASE).ok_or("wrong host")?;
         let now = self.now();
-        let (status, mut body) = softtoken_provider::server::route(&self.provider.lock().unwrap(), r.method.as_str(), path, r.body.as_deref().unwrap_or(""), now);
+        assert!(!path.contains("mac="), "MACs never travel in URLs: {path}");
+        let authorization = r.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.as_str());
+        let request = softtoken_provider::server::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
+        let (status, mut body) = softtoken_provider::server::route(&self.provider.lock().unwrap(), &request, now);
         if r.method == Method::Post && path.starts_with("/v1/activation/") && self.lose_completion.load(Ordering::SeqCst) {
             return Err("connection reset".into());
         }
@@ -73,16 +76,16 @@ impl TransactionTransport for InProcess {
     }
 }
 
-fn vault(dir: &std::path::Path) -> Vault {
-    Vault::create(&dir.join("v.stv"), Arc::new(MemoryKeyStore::new()), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap()
+fn vault(dir: &std::path::Path) -> Mutex<Vault> {
+    Mutex::new(Vault::create(&dir.join("v.stv"), Arc::new(MemoryKeyStore::new()), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap())
 }
 
 /// A provider in process and a vault holding one identity activated from its link (its serial).
-fn activated(dir: &std::path::Path) -> (Arc<InProcess>, Vault, String) {
+fn activated(dir: &std::path::Path) -> (Arc<InProcess>, Mutex<Vault>, String) {
     let server = InProcess::new(dir);
-    let mut v = vault(dir);
+    let v = vault(dir);
     let (link, serial) = server.link();
-    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
     (server, v, serial)
 }
 
@@ -91,32 +94,32 @@ fn a_device_clock_ten_minutes_off_is_corrected() {
     let dir = tempfile::tempdir().unwrap();
     let server = InProcess::new(dir.path());
     server.skew.store(600, Ordering::SeqCst);
-    let mut v = vault(dir.path());
+    let v = vault(dir.path());
     let (link, serial) = server.link();
-    let done = softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
-    let offset = v.find(&done.identity.id).unwrap().time_offset_s;
+    let done = softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, None, None).unwrap();
+    let offset = v.lock().unwrap().find(&done.identity.id).unwrap().time_offset_s;
     assert!((598..=602).contains(&offset), "offset {offset}");
     // Codes follow the provider's clock.
-    let code = v.find(&done.identity.id).unwrap().code_now(&SystemClock).unwrap().code;
+    let code = v.lock().unwrap().find(&done.identity.id).unwrap().code_now(&SystemClock).unwrap().code;
     assert!(server.provider.lock().unwrap().verify(&serial, &code, server.now(), 0).unwrap().valid);
     // A lost offset: the first fetch is stale, the retry uses the offset the refusal reported.
-    v.set_time_offset(&done.identity.id, 0).unwrap();
+    v.lock().unwrap().set_time_offset(&done.identity.id, 0).unwrap();
     let tx = server.push(&serial, 120);
-    let fetched = softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap();
+    let fetched = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions[0].transaction.id, tx);
-    assert!((598..=602).contains(&v.find(&done.identity.id).unwrap().time_offset_s));
-    assert_eq!(softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
+    assert!((598..=602).contains(&v.lock().unwrap().find(&done.identity.id).unwrap().time_offset_s));
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
 }
 
 #[test]
 fn an_expired_transaction_cannot_be_approved() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, mut v, serial) = activated(dir.path());
+    let (server, v, serial) = activated(dir.path());
     let tx = server.push(&serial, 30);
-    assert_eq!(softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
+    assert_eq!(softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
     server.skew.store(31, Ordering::SeqCst); // the provider's clock passes the expiry
-    let e = softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
     assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "expired");
     assert!(server.provider.lock().unwrap().log().unwrap().is_empty());
@@ -125,13 +128,13 @@ fn an_expired_transaction_cannot_be_approved() {
 #[test]
 fn a_summary_changed_on_the_way_is_not_approved() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, mut v, serial) = activated(dir.path());
+    let (server, v, serial) = activated(dir.path());
     let tx = server.push(&serial, 120);
     server.tamper.store(true, Ordering::SeqCst);
-    let shown = softtoken_net::fetch_pending(&mut v, server.as_ref(), &SystemClock).unwrap();
+    let shown = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(shown.transactions[0].transaction.summary.ends_with("(harmless)"));
     // The user approved what they were shown; the MAC covers it, so the provider refuses.
-    let e = softtoken_net::respond(&mut v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
     assert!(matches!(&e, Error::Refused { code, .. } if code == "bad_mac"), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "pending");
 }
@@ -141,23 +144,23 @@ fn a_failed_activation_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let server = InProcess::new(dir.path());
     let store = Arc::new(MemoryKeyStore::new());
-    let mut v = Vault::create(&dir.path().join("v.stv"), store.clone(), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap();
+    let v = Mutex::new(Vault::create(&dir.path().join("v.stv"), store.clone(), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).unwrap());
     let (link, _) = server.link();
     // A refused registration code (the link's token is wrong) stores nothing.
     let forged = format!("{}ffff", &link[..link.len() - 4]);
-    assert!(matches!(softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &forged, None, None), Err(Error::Refused { .. })));
-    assert!(v.identities().is_empty());
+    assert!(matches!(softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &forged, None, None), Err(Error::Refused { .. })));
+    assert!(v.lock().unwrap().identities().is_empty());
     // A reply lost after the provider took the code: the identity is removed again, and the used
     // link says so on retry.
     server.lose_completion.store(true, Ordering::SeqCst);
-    assert!(matches!(softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None), Err(Error::Network(_))));
-    assert!(v.identities().is_empty());
+    assert!(matches!(softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, None, None), Err(Error::Network(_))));
+    assert!(v.lock().unwrap().identities().is_empty());
     server.lose_completion.store(false, Ordering::SeqCst);
-    let e = softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, None, None).unwrap_err();
+    let e = softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, None, None).unwrap_err();
     assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
     // A fresh link works, and the vault file on disk holds the identity with its provider address.
     let (link, serial) = server.link();
-    softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, Some("fcm:t1"), Some("bank")).unwrap();
+    softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, Some("fcm:t1"), Some("bank")).unwrap();
     let reopened = Vault::open(&dir.path().join("v.stv"), store, None, SystemClock.unix_time()).unwrap();
     let bank = reopened.find("bank").unwrap();
     assert_eq!(bank.transaction_url.as_deref(), Some(BASE));
@@ -169,19 +172,125 @@ fn a_failed_activation_leaves_nothing_behind() {
 fn push_tokens_are_registered_once_per_identity() {
     let dir = tempfile::tempdir().unwrap();
     let server = InProcess::new(dir.path());
-    let mut v = vault(dir.path());
+    let v = vault(dir.path());
     let mut serials = Vec::new();
     for name in ["a", "b"] {
         let (link, serial) = server.link();
-        softtoken_net::activate_link(&mut v, server.as_ref(), &SystemClock, &link, Some("fcm:old"), Some(name)).unwrap();
+        softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, Some("fcm:old"), Some(name)).unwrap();
         serials.push(serial);
     }
-    let report = softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "fcm:new").unwrap();
+    let report = softtoken_net::register_push_token(&v, server.as_ref(), &SystemClock, "fcm:new").unwrap();
     assert_eq!(report.len(), 2);
     assert!(report.iter().all(|(_, r)| r.is_ok()));
     for s in &serials {
         assert_eq!(server.provider.lock().unwrap().push_token_of(s).unwrap().as_deref(), Some("fcm:new"));
     }
-    assert!(softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "fcm:new").unwrap().is_empty(), "nothing to resend");
-    assert!(softtoken_net::register_push_token(&mut v, server.as_ref(), &SystemClock, "").is_err());
+    assert!(softtoken_net::register_push_token(&v, server.as_ref(), &SystemClock, "fcm:new").unwrap().is_empty(), "nothing to resend");
+    assert!(softtoken_net::register_push_token(&v, server.as_ref(), &SystemClock, "").is_err());
+}
+
+#[test]
+fn one_offline_transaction_does_not_block_push_approvals() {
+    // The attack (finding 7): after one `push --offline` (a 10-digit id) the pending list held an
+    // item the app rejected, and the whole list failed: no push could be approved.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, v, serial) = activated(dir.path());
+    let offline = PushOptions { summary: "Pay 10 EUR".into(), details: vec![], lifetime_s: 120, number_match: false, offline: true };
+    server.provider.lock().unwrap().push(&serial, &offline, server.now()).unwrap();
+    let tx = server.push(&serial, 120);
+    let fetched = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(fetched.transactions.len(), 1, "offline transactions are not listed");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
+}
+
+#[test]
+fn a_malformed_item_in_the_pending_list_is_reported_and_the_rest_kept() {
+    struct OneBadItem(Arc<InProcess>);
+    impl TransactionTransport for OneBadItem {
+        fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+            let mut reply = self.0.send(r)?;
+            let mut body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+            if let Some(list) = body["transactions"].as_array_mut() {
+                list.insert(0, serde_json::json!({"id": "0123456789", "summary": "?", "details": [], "created_at": 1, "expires_at": 2}));
+            }
+            reply.body = body.to_string();
+            Ok(reply)
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (server, v, serial) = activated(dir.path());
+    let tx = server.push(&serial, 120);
+    let bad = OneBadItem(server.clone());
+    let fetched = softtoken_net::fetch_pending(&v, &bad, &SystemClock).unwrap();
+    assert_eq!(fetched.transactions.len(), 1);
+    assert_eq!(fetched.transactions[0].transaction.id, tx);
+    assert_eq!(fetched.failures.len(), 1);
+}
+
+#[test]
+fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
+    // The attack on the fraud signal (finding 8): the user who gets a push they did not start
+    // never sees its number; Suspicious was refused without one and logged as wrong_number with one.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, v, serial) = activated(dir.path());
+    let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 120, number_match: true, offline: false };
+    let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, None).unwrap(), "denied");
+    let log = server.provider.lock().unwrap().log().unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].response, "suspicious");
+    // A number typed anyway is not sent with Suspicious (it could only be a guess).
+    let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(), "denied");
+    assert_eq!(server.provider.lock().unwrap().log().unwrap()[1].response, "suspicious");
+    // Cancel needs none either; Confirm still does.
+    let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
+    assert!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Confirm, None).is_err());
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Cancel, None).unwrap(), "cancelled");
+}
+
+#[test]
+fn the_vault_is_not_held_while_a_provider_answers() {
+    // The attack (finding 9): a slow provider kept the session lock, so the app could not lock.
+    struct Slow(Arc<InProcess>, Arc<Mutex<Vault>>, AtomicBool);
+    impl TransactionTransport for Slow {
+        fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+            if self.1.try_lock().is_err() {
+                self.2.store(true, Ordering::SeqCst);
+            }
+            self.0.send(r)
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (server, v, serial) = activated(dir.path());
+    let v = Arc::new(v);
+    server.push(&serial, 120);
+    let slow = Slow(server.clone(), v.clone(), AtomicBool::new(false));
+    let fetched = softtoken_net::fetch_pending(v.as_ref(), &slow, &SystemClock).unwrap();
+    let tx = fetched.transactions[0].transaction.id.clone();
+    softtoken_net::respond(v.as_ref(), &slow, &SystemClock, &tx, Response::Confirm, None).unwrap();
+    assert!(!slow.2.load(Ordering::SeqCst), "the vault was held during a request");
+}
+
+#[test]
+fn identity_requests_do_not_tell_an_unknown_serial_from_a_bad_mac() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _v, serial) = activated(dir.path());
+    let p = server.provider.lock().unwrap();
+    let now = server.now();
+    let auth = format!("Softtoken-MAC at={now}, mac=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let ask = |serial: &str| {
+        let url = format!("/v1/identities/{serial}/transactions");
+        let (status, body) = softtoken_provider::server::route(&p, &softtoken_provider::server::Request { method: "GET", url: &url, authorization: Some(&auth), body: "" }, now);
+        (status, body["error"].clone(), body["message"].as_str().unwrap_or_default().replace(serial, "S"))
+    };
+    assert_eq!(ask(&serial), ask("99999-99999"));
+    assert_eq!(ask(&serial).0, 401);
+    let (status, body) = softtoken_provider::server::route(
+        &p,
+        &softtoken_provider::server::Request { method: "GET", url: &format!("/v1/identities/{serial}/transactions?at={now}&mac=x"), authorization: None, body: "" },
+        now,
+    );
+    assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")), "a MAC in the URL is not accepted");
 }

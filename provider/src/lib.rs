@@ -144,16 +144,46 @@ pub struct Provider {
 }
 
 pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
-    use ring::rand::SecureRandom;
-    let mut out = Vec::with_capacity(n);
-    let mut buf = [0u8; 1];
-    while out.len() < n {
-        rng.fill(&mut buf).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
-        if buf[0] < 250 {
-            out.push(buf[0] % 10);
+    (0..n).map(|_| random_in(rng, 0..=9)).collect()
+}
+
+/// Creates the state file 0600 before SQLite opens it (it holds the seeds), and refuses one that
+/// group or others can read.
+fn create_private_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| ProviderError::Usage(format!("state file {}: {e}", path.display()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    return Err(ProviderError::Usage(format!(
+                        "state file {} can be read by other users (mode {:o}); it holds the seeds: chmod 600 it",
+                        path.display(),
+                        mode & 0o777
+                    )));
+                }
+            }
+            Err(e) => return Err(io(e)),
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A number drawn uniformly from `range` (rejection sampling: no value is likelier than another).
+pub(crate) fn random_in(rng: &ring::rand::SystemRandom, range: std::ops::RangeInclusive<u8>) -> Result<u8> {
+    use ring::rand::SecureRandom;
+    let (lo, span) = (*range.start(), u16::from(*range.end() - *range.start()) + 1);
+    let limit = 256 - 256 % span; // the largest multiple of span that fits a byte
+    let mut buf = [0u8; 1];
+    loop {
+        rng.fill(&mut buf).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+        if u16::from(buf[0]) < limit {
+            return Ok(lo + (u16::from(buf[0]) % span) as u8);
+        }
+    }
 }
 
 /// `bytes` random bytes as lowercase hex (transaction ids, link tokens: 16 bytes, 128 bits).
@@ -166,6 +196,7 @@ pub(crate) fn random_hex(rng: &ring::rand::SystemRandom, bytes: usize) -> Result
 impl Provider {
     /// Opens (creating if needed) the state database at `path`, in WAL mode.
     pub fn open(path: &Path) -> Result<Self> {
+        create_private_file(path)?;
         let db = Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
@@ -197,7 +228,8 @@ impl Provider {
                 expires_at INTEGER NOT NULL,
                 number INTEGER,
                 state TEXT NOT NULL,
-                wrong_codes INTEGER NOT NULL DEFAULT 0
+                wrong_codes INTEGER NOT NULL DEFAULT 0,
+                offline INTEGER NOT NULL DEFAULT 0
             );
             CREATE INDEX IF NOT EXISTS transactions_by_serial ON transactions(serial, state);
             CREATE TABLE IF NOT EXISTS events (

@@ -22,14 +22,24 @@ pub struct LinkActivation {
 
 /// Adds the columns of online activation to a state file made by an earlier build.
 pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
-    let mut stmt = db.prepare("SELECT name FROM pragma_table_info('tokens')")?;
-    let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    if columns.is_empty() {
-        return Ok(()); // a new file: CREATE TABLE makes them
-    }
-    for (name, kind) in [("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")] {
-        if !columns.iter().any(|c| c == name) {
-            db.execute_batch(&format!("ALTER TABLE tokens ADD COLUMN {name} {kind}"))?;
+    let tables: [(&str, &[(&str, &str)]); 2] = [
+        ("tokens", &[("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")]),
+        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0")]),
+    ];
+    for (table, wanted) in tables {
+        let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+        let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        if columns.is_empty() {
+            continue; // a new file: CREATE TABLE makes them
+        }
+        for (name, kind) in wanted {
+            if !columns.iter().any(|c| c == name) {
+                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind}"))?;
+                if *name == "offline" {
+                    // Offline transactions made before the column have 10-digit ids.
+                    db.execute_batch("UPDATE transactions SET offline = 1 WHERE length(id) = 10")?;
+                }
+            }
         }
     }
     Ok(())

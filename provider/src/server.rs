@@ -6,7 +6,6 @@
 //! loopback address. Each request runs [`route`] on a blocking thread with a SQLite connection from
 //! a small pool; the WAL database's `BEGIN IMMEDIATE` transactions serialise the answers. [`route`]
 //! is the protocol without the socket, so tests can drive it with another clock.
-//! (Sessions 2–3 used tiny_http; its TLS is rustls 0.20, unmaintained, so the server moved to axum.)
 
 use crate::{Provider, ProviderError, Result};
 use axum::body::Bytes;
@@ -45,13 +44,13 @@ struct Pool {
 }
 
 impl Pool {
-    fn route(&self, method: &str, url: &str, body: &str) -> (u16, Value) {
+    fn route(&self, request: &Request<'_>) -> (u16, Value) {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let provider = match taken.map(Ok).unwrap_or_else(|| Provider::open(&self.state)) {
             Ok(p) => p,
             Err(e) => return (500, json!({"error": "internal", "message": e.to_string()})),
         };
-        let reply = route(&provider, method, url, body, now());
+        let reply = route(&provider, request, now());
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < IDLE_CONNECTIONS {
             idle.push(provider);
@@ -60,13 +59,22 @@ impl Pool {
     }
 }
 
-async fn handle(State(pool): State<Arc<Pool>>, method: HttpMethod, uri: Uri, body: Bytes) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
+async fn handle(
+    State(pool): State<Arc<Pool>>,
+    method: HttpMethod,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (status, mut value) = match std::str::from_utf8(&body) {
         Err(_) => (400, json!({"error": "bad_request", "message": "the body is not UTF-8"})),
         Ok(text) => {
             let text = text.to_string();
-            tokio::task::spawn_blocking(move || pool.route(method.as_str(), &url, &text))
+            tokio::task::spawn_blocking(move || {
+                pool.route(&Request { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text })
+            })
                 .await
                 .unwrap_or_else(|_| (500, json!({"error": "internal", "message": "the request handler failed"})))
         }
@@ -120,7 +128,10 @@ pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>) -> Result<()> {
 /// The protocol's error word and HTTP status for a provider error.
 fn error_of(e: &ProviderError) -> (u16, &'static str) {
     match e {
-        ProviderError::UnknownTransaction(_) | ProviderError::UnknownSerial(_) | ProviderError::UnknownActivation => (404, "not_found"),
+        ProviderError::UnknownTransaction(_) | ProviderError::UnknownActivation => (404, "not_found"),
+        // Identity requests never tell an unknown serial from a bad MAC (see `authenticate`); the
+        // other paths that still name it are the operator's CLI.
+        ProviderError::UnknownSerial(_) => (404, "not_found"),
         ProviderError::AlreadyAnswered(_) => (409, "already_answered"),
         ProviderError::AlreadyCompleted(_) => (409, "already_completed"),
         ProviderError::TransactionExpired(_) | ProviderError::Expired => (410, "expired"),
@@ -134,9 +145,17 @@ fn error_of(e: &ProviderError) -> (u16, &'static str) {
     }
 }
 
-
-fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-    query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v))
+/// One HTTP request as [`route`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// "GET", "POST", "DELETE".
+    pub method: &'a str,
+    /// Path and query.
+    pub url: &'a str,
+    /// The `Authorization` header, if sent (identity requests: `Softtoken-MAC at=T, mac=M`).
+    pub authorization: Option<&'a str>,
+    /// The body as text.
+    pub body: &'a str,
 }
 
 fn tx_json(tx: &Transaction) -> Value {
@@ -147,28 +166,35 @@ fn tx_json(tx: &Transaction) -> Value {
     })
 }
 
-/// Checks an app's request MAC made with the identity's fetch key (`docs/protocol.md` §5).
+/// Checks an app's request MAC made with the identity's fetch key (`docs/protocol.md` §5). An
+/// unknown serial, one not completed and a wrong MAC are the same `bad_mac`, so the endpoint
+/// cannot be used to learn which serials exist; only an authenticated caller learns that its
+/// identity was unregistered.
 fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>, at: Option<u64>, mac: Option<&str>, now: u64) -> Result<()> {
     let (Some(at), Some(mac)) = (at, mac) else {
-        return Err(ProviderError::Usage("at and mac are required".into()));
+        return Err(ProviderError::Usage("the request MAC is required (Authorization: Softtoken-MAC at=T, mac=M)".into()));
     };
     if at.abs_diff(now) > MAX_ANSWER_SKEW_S {
         return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
     }
-    let seed = provider.seed_of(serial)?;
+    let (seed, unregistered) = provider.request_seed(serial)?;
     if !transaction::verify_request_mac(&seed, serial, request, at, mac) {
         return Err(ProviderError::NotAuthentic);
+    }
+    if unregistered {
+        return Err(ProviderError::Unregistered(serial.into()));
     }
     Ok(())
 }
 
 /// Answers one request of the protocol at provider time `now`: (HTTP status, JSON body without
 /// `server_time`). The server calls it for every request; tests call it directly with another clock.
-pub fn route(provider: &Provider, method: &str, url: &str, body: &str, now: u64) -> (u16, Value) {
-    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+pub fn route(provider: &Provider, request: &Request<'_>, now: u64) -> (u16, Value) {
+    let Request { method, url, authorization, body } = *request;
+    let path = url.split_once('?').map_or(url, |(p, _)| p);
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let at = query_param(query, "at").and_then(|v| v.parse::<u64>().ok());
-    let mac = query_param(query, "mac");
+    let auth = authorization.and_then(transaction::parse_authorization);
+    let (at, mac) = (auth.map(|(at, _)| at), auth.map(|(_, mac)| mac));
     let json_body: Option<Value> = serde_json::from_str(body).ok();
     let result: Result<Value> = match (method, parts.as_slice()) {
         ("GET", ["v1", "time"]) => Ok(json!({})),

@@ -5,7 +5,7 @@
 //! serialised by the database and no answer is lost or counted twice. The HTTP server of the
 //! protocol (§5) is not built yet; these are the rules it will apply.
 
-use crate::{random_digits, random_hex, Provider, ProviderError, Result};
+use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
 
@@ -132,16 +132,12 @@ impl Provider {
         } else {
             random_hex(&self.rng, 16)?
         };
-        let number = if opts.number_match {
-            let d = random_digits(&self.rng, 2)?;
-            Some((d[0] % 9 + 1) * 10 + d[1])
-        } else {
-            None
-        };
+        // Uniform over 10..=99 (the old first-digit draw made 10–19 twice as likely).
+        let number = if opts.number_match { Some(random_in(&self.rng, 10..=99)?) } else { None };
         let details = serde_json::to_string(&opts.details).expect("pairs of strings serialise");
         db.execute(
-            "INSERT INTO transactions (id, serial, summary, details, created_at, expires_at, number, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
-            params![id, serial, opts.summary, details, now as i64, now.saturating_add(opts.lifetime_s) as i64, number],
+            "INSERT INTO transactions (id, serial, summary, details, created_at, expires_at, number, state, offline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+            params![id, serial, opts.summary, details, now as i64, now.saturating_add(opts.lifetime_s) as i64, number, opts.offline],
         )?;
         db.commit()?;
         Ok(Pushed { transaction_id: id, number, push_token })
@@ -190,11 +186,25 @@ impl Provider {
         Ok((r.tx, state))
     }
 
-    /// Pending, unexpired transactions of an identity, oldest first.
+    /// Pending, unexpired online transactions of an identity, oldest first. Offline ones (answered
+    /// by a typed confirmation code) are never listed: the app could not answer them online.
     pub fn pending(&self, serial: &str, now: u64) -> Result<Vec<Transaction>> {
-        let mut stmt = self.db.prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND expires_at >= ?2 ORDER BY created_at, rowid")?;
+        let mut stmt = self
+            .db
+            .prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, rowid")?;
         let ids: Vec<String> = stmt.query_map(params![serial, now as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
+    }
+
+    /// The seed of a completed identity, unregistered or not (the server checks request MACs
+    /// with it before saying anything about the identity's state).
+    pub fn request_seed(&self, serial: &str) -> Result<(Vec<u8>, bool)> {
+        let row: Option<(Option<Vec<u8>>, Option<i64>)> =
+            self.db.query_row("SELECT seed, unregistered_at FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match row {
+            Some((Some(seed), unregistered)) => Ok((seed, unregistered.is_some())),
+            _ => Err(ProviderError::NotAuthentic),
+        }
     }
 
     /// The seed of a completed identity (the server checks fetch MACs with it).
@@ -217,6 +227,9 @@ impl Provider {
     /// Opens the write transaction in which transaction `id` is answered: refuses one already
     /// answered, and records and refuses one past its expiry (the first answer is final).
     fn begin_answer(&self, id: &str, now: u64) -> Result<(rusqlite::Transaction<'_>, Row)> {
+        // Looked up before the write lock: requests for unknown ids (a flood of guesses) never
+        // queue behind, or block, the real answers.
+        Self::row(&self.db, id)?;
         let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
         let r = Self::row(&db, id)?;
         if r.state != State::Pending {
@@ -239,7 +252,9 @@ impl Provider {
         if answer.answered_at.abs_diff(now) > MAX_ANSWER_SKEW_S {
             return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
         }
-        let wrong_number = answer.response != Response::Cancel && r.number.is_some_and(|n| n != answer.number);
+        // Only Confirm carries the number: Suspicious is the fraud signal of a user who never saw
+        // it, and is logged as such.
+        let wrong_number = answer.response == Response::Confirm && r.number.is_some_and(|n| n != answer.number);
         let (state, logged) = match answer.response {
             _ if wrong_number => (State::Denied, Some("wrong_number")),
             Response::Confirm => (State::Approved, Some("confirm")),

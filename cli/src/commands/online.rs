@@ -7,7 +7,9 @@ use super::vault::{unlock, Ctx};
 use crate::output::{emit, warn, CmdResult, Failure};
 use clap::Args;
 use serde_json::{json, Value};
+use crate::output::shown;
 use softtoken_core::otp::SystemClock;
+use std::sync::Mutex;
 use softtoken_core::transaction::Response;
 use softtoken_net::http::HttpTransport;
 
@@ -44,15 +46,15 @@ impl ActivateLinkArgs {
 /// Runs `activate-link`.
 pub fn activate_link(ctx: &Ctx, a: &ActivateLinkArgs) -> CmdResult {
     let transport = transport()?;
-    let mut v = unlock(ctx)?;
-    let done = softtoken_net::activate_link(&mut v, &transport, &SystemClock, &a.link, a.push_token.as_deref(), a.name.as_deref())?;
+    let v = Mutex::new(unlock(ctx)?);
+    let done = softtoken_net::activate_link(&v, &transport, &SystemClock, &a.link, a.push_token.as_deref(), a.name.as_deref())?;
     let i = &done.identity;
     emit(
         ctx.json,
         &json!({"id": i.id, "name": i.name, "serial": i.serial, "provider": i.provider, "registration_code": done.registration_code, "completed": true}),
         &format!(
-            "Activated {:?} (serial {}) at {}: the app sent registration code {} itself.\n",
-            i.name,
+            "Activated \"{}\" (serial {}) at {}: the app sent registration code {} itself.\n",
+            shown(&i.name),
             i.serial.as_deref().unwrap_or(""),
             i.transaction_url.as_deref().unwrap_or(""),
             done.registration_code
@@ -63,17 +65,19 @@ pub fn activate_link(ctx: &Ctx, a: &ActivateLinkArgs) -> CmdResult {
 /// Runs `transactions`: every pending push transaction of the online identities.
 pub fn transactions(ctx: &Ctx) -> CmdResult {
     let transport = transport()?;
-    let mut v = unlock(ctx)?;
-    let fetched = softtoken_net::fetch_pending(&mut v, &transport, &SystemClock)?;
+    let v = Mutex::new(unlock(ctx)?);
+    let fetched = softtoken_net::fetch_pending(&v, &transport, &SystemClock)?;
     let mut text = String::new();
     let list: Vec<Value> = fetched
         .transactions
         .iter()
         .map(|p| {
             let t = &p.transaction;
-            text += &format!("{}  {}  {}{}\n", t.id, p.identity_name, t.summary, if t.number_match { "  [type the number the website shows]" } else { "" });
+            // Summary and details are the website's words: escaped, so they cannot move the
+            // cursor, rewrite a line, or forge one.
+            text += &format!("{}  {}  {}{}\n", t.id, shown(&p.identity_name), shown(&t.summary), if t.number_match { "  [type the number the website shows]" } else { "" });
             for (k, val) in &t.details {
-                text += &format!("    {k}: {val}\n");
+                text += &format!("    {}: {}\n", shown(k), shown(val));
             }
             json!({
                 "id": t.id, "identity": p.identity_name, "identity_id": p.identity_id, "summary": t.summary,
@@ -84,7 +88,7 @@ pub fn transactions(ctx: &Ctx) -> CmdResult {
         .collect();
     let errors: Vec<Value> = fetched.failures.iter().map(|(name, e)| json!({"identity": name, "error": e.to_string()})).collect();
     for (name, e) in &fetched.failures {
-        warn(&format!("{name}: {e}"));
+        warn(&format!("{}: {e}", shown(name)));
     }
     if list.is_empty() {
         text += "no pending transactions\n";
@@ -110,21 +114,21 @@ pub struct RespondArgs {
 pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
     let response = Response::parse(&a.response)?;
     let transport = transport()?;
-    let mut v = unlock(ctx)?;
-    let state = softtoken_net::respond(&mut v, &transport, &SystemClock, &a.id, response, a.number)?;
+    let v = Mutex::new(unlock(ctx)?);
+    let state = softtoken_net::respond(&v, &transport, &SystemClock, &a.id, response, a.number)?;
     emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state}), &format!("{}: {state}\n", a.id))
 }
 
 /// Runs `register-push-token`.
 pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
     let transport = transport()?;
-    let mut v = unlock(ctx)?;
-    let report = softtoken_net::register_push_token(&mut v, &transport, &SystemClock, token)?;
+    let v = Mutex::new(unlock(ctx)?);
+    let report = softtoken_net::register_push_token(&v, &transport, &SystemClock, token)?;
     let mut text = String::new();
     let rows: Vec<Value> = report
         .iter()
         .map(|(name, r)| {
-            text += &format!("{name}: {}\n", r.as_ref().map(|()| "registered".to_string()).unwrap_or_else(|e| e.to_string()));
+            text += &format!("{}: {}\n", shown(name), r.as_ref().map(|()| "registered".to_string()).unwrap_or_else(|e| shown(&e.to_string()).into_owned()));
             json!({"identity": name, "registered": r.is_ok(), "error": r.as_ref().err().map(ToString::to_string)})
         })
         .collect();
@@ -142,9 +146,9 @@ pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
 /// Runs `remove`: an online identity is unregistered at its provider first.
 pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
     let transport = transport()?;
-    let mut v = unlock(ctx)?;
-    let gone = softtoken_net::remove_identity(&mut v, &transport, &SystemClock, key)?;
-    let mut text = format!("Removed {:?}\n", gone.name);
+    let v = Mutex::new(unlock(ctx)?);
+    let gone = softtoken_net::remove_identity(&v, &transport, &SystemClock, key)?;
+    let mut text = format!("Removed \"{}\"\n", shown(&gone.name));
     let (unregistered, error) = match &gone.unregistered {
         None => (Value::Null, Value::Null),
         Some(Ok(())) => {

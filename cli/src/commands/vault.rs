@@ -2,7 +2,7 @@
 //! restore-previous, time-offset.
 
 use crate::keystores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
-use crate::output::{emit, warn, CmdResult, Failure};
+use crate::output::{emit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
@@ -63,10 +63,16 @@ pub fn now() -> u64 {
 
 /// Opens and unlocks the vault, asking for the PIN only when it has one.
 pub fn unlock(ctx: &Ctx) -> Result<Vault, Failure> {
+    Ok(unlock_with_pin(ctx)?.0)
+}
+
+/// [`unlock`], keeping the PIN typed (to confirm an operation that weakens protection).
+fn unlock_with_pin(ctx: &Ctx) -> Result<(Vault, Option<zeroize::Zeroizing<String>>), Failure> {
     let kind = vault::recorded_store_kind(&ctx.path)?;
     let locked = LockedVault::open(&ctx.path, store_of_kind(&kind, false)?)?;
     let pin = if locked.has_pin() { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
-    Ok(locked.unlock(pin.as_deref().map(|p| p.as_str()), now())?)
+    let v = locked.unlock(pin.as_deref().map(|p| p.as_str()), now())?;
+    Ok((v, pin))
 }
 
 /// Arguments of `init`.
@@ -152,9 +158,9 @@ pub struct ChangePinArgs {
 
 /// Runs `change-pin`.
 pub fn change_pin(ctx: &Ctx, a: &ChangePinArgs) -> CmdResult {
-    let mut v = unlock(ctx)?;
+    let (mut v, current) = unlock_with_pin(ctx)?;
     let new = if a.remove { None } else { Some(secrets::new_pin(false, false)?) };
-    v.change_pin(new.as_deref().map(|p| p.as_str()), None)?;
+    v.change_pin(current.as_deref().map(|p| p.as_str()), new.as_deref().map(|p| p.as_str()), None, now())?;
     emit(ctx.json, &json!({"pin": v.has_pin()}), if v.has_pin() { "PIN changed\n" } else { "PIN removed\n" })
 }
 
@@ -207,8 +213,8 @@ fn describe_policy(policy: Option<&str>) -> String {
     match policy {
         None => "(none)".into(),
         Some(raw) => match Policy::parse(Some(raw)) {
-            Ok(p) if !p.entries.is_empty() => p.entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
-            _ => raw.to_string(),
+            Ok(p) if !p.entries.is_empty() => p.entries.iter().map(|(k, v)| format!("{}={}", shown(k), shown(v))).collect::<Vec<_>>().join(", "),
+            _ => shown(raw).into_owned(),
         },
     }
 }
@@ -232,7 +238,7 @@ fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
             let rc = pending.registration_code.to_string();
             let preview = format!(
                 "Provider:          {}\nSerial number:     {}\nPolicy:            {}\nRegistration code: {rc}   <- type this into your company's portal\n",
-                a.provider.clone().or(pending.provider.clone()).unwrap_or_else(|| "(unknown)".into()),
+                shown(&a.provider.clone().or(pending.provider.clone()).unwrap_or_else(|| "(unknown)".into())),
                 pending.serial,
                 describe_policy(pending.policy.as_deref())
             );
@@ -247,7 +253,7 @@ fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
         if let Some(p) = &a.provider {
             identity.provider = Some(p.clone());
         }
-        let preview = format!("Token:    {}\nProvider: {}\n", identity.name, identity.provider.as_deref().unwrap_or("(none)"));
+        let preview = format!("Token:    {}\nProvider: {}\n", shown(&identity.name), shown(identity.provider.as_deref().unwrap_or("(none)")));
         return Ok(Adding { identity, registration_code: None, preview });
     }
     let (Some(serial), Some(ac)) = (&a.serial, &a.activation_code) else {
@@ -281,7 +287,7 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
     let mut v = unlock(ctx)?;
     let stored = v.add(adding.identity)?;
     let value = json!({"id": stored.id, "name": stored.name, "serial": stored.serial, "registration_code": adding.registration_code});
-    let text = format!("{}Stored as {:?} (id {})\n", adding.preview, stored.name, stored.id);
+    let text = format!("{}Stored as \"{}\" (id {})\n", adding.preview, shown(&stored.name), stored.id);
     emit(ctx.json, &value, &text)
 }
 
@@ -295,7 +301,7 @@ pub fn list(ctx: &Ctx) -> CmdResult {
         .collect();
     let mut text = String::new();
     for i in v.identities() {
-        text += &format!("{}  {:<24} {:<8} {}\n", i.id, i.name, i.kind.name(), i.provider.as_deref().or(i.serial.as_deref()).unwrap_or(""));
+        text += &format!("{}  {:<24} {:<8} {}\n", i.id, shown(&i.name), i.kind.name(), shown(i.provider.as_deref().or(i.serial.as_deref()).unwrap_or("")));
     }
     if text.is_empty() {
         text = "no identities yet (softtoken add …)\n".into();
@@ -358,11 +364,11 @@ pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
     for (id, name, kind) in targets {
         if kind == IdentityKind::Hotp {
             let c = v.next_hotp(&id)?;
-            text += &format!("{c}  {name}\n");
+            text += &format!("{c}  {}\n", shown(&name));
             rows.push(json!({"id": id, "name": name, "code": c, "remaining_s": null}));
         } else {
             let c = v.find(&id)?.code_at(t)?;
-            text += &format!("{}  {name}  ({} s)\n", c.code, c.remaining_s);
+            text += &format!("{}  {}  ({} s)\n", c.code, shown(&name), c.remaining_s);
             rows.push(json!({"id": id, "name": name, "code": c.code, "remaining_s": c.remaining_s}));
         }
     }
@@ -394,8 +400,12 @@ pub fn time_offset(ctx: &Ctx, key: &str, seconds: i64) -> CmdResult {
 }
 
 /// Runs `restore-previous`.
+/// Runs `restore-previous`: only when the current file is damaged, and with the PIN of the
+/// version restored.
 pub fn restore_previous(ctx: &Ctx) -> CmdResult {
     let kind = vault::recorded_store_kind(&ctx.path)?;
-    Vault::restore_previous(&ctx.path, store_of_kind(&kind, false)?)?;
+    let store = store_of_kind(&kind, false)?;
+    let pin = if Vault::previous_needs_pin(&ctx.path, store.clone())? { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
+    Vault::restore_previous(&ctx.path, store, pin.as_deref().map(|p| p.as_str()), now())?;
     emit(ctx.json, &json!({"restored": true}), "The previous version of the vault was restored\n")
 }

@@ -347,6 +347,12 @@ impl Vault {
         Ok(vault)
     }
 
+    /// Whether restoring the previous generation will need a PIN (costs no attempt).
+    pub fn previous_needs_pin(path: &Path, store: Arc<dyn DeviceKeyStore>) -> Result<bool> {
+        let bytes = store::read(&store::previous_path(path))?.ok_or(Error::NoPreviousVersion)?;
+        Ok(open_file(path, &bytes, store)?.has_pin())
+    }
+
     /// Encrypts and writes the next generation atomically (the previous one kept as `.prev`) and
     /// records it in the key store. Callers hold the vault lock.
     fn write(&mut self) -> Result<()> {
