@@ -7,7 +7,6 @@
 //! the wrong-PIN counter; the phone stores (Android Keystore, iOS Keychain) can.
 
 use softtoken_core::vault::keystore::{software_open, software_seal, DeviceKeyStore, KeyStoreError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -76,7 +75,7 @@ impl FileKeyStore {
     pub fn new(dir: &Path, create: bool) -> Result<Self, KeyStoreError> {
         let s = FileKeyStore { dir: dir.to_path_buf() };
         if create && !s.key_path().exists() {
-            std::fs::create_dir_all(dir).map_err(|e| KeyStoreError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+            create_private_dir(dir)?;
             let key = random_key()?;
             write_private(&s.key_path(), &key[..])?;
         }
@@ -94,6 +93,7 @@ impl SoftwareKey for FileKeyStore {
     }
 
     fn key(&self) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+        refuse_shared(&self.key_path())?;
         let bytes = Zeroizing::new(std::fs::read(self.key_path()).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => KeyStoreError::KeyMissing(format!("no key file at {}", self.key_path().display())),
             _ => KeyStoreError::Failed(format!("cannot read {}: {e}", self.key_path().display())),
@@ -112,25 +112,53 @@ impl SoftwareKey for FileKeyStore {
 
     fn store_record(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
         let dir = self.dir.join("records");
-        std::fs::create_dir_all(&dir).map_err(|e| KeyStoreError::Failed(e.to_string()))?;
+        create_private_dir(&dir)?;
         write_private(&dir.join(name), bytes)
     }
 }
 
-/// Writes a file readable only by its owner, atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
-    let fail = |e: std::io::Error| KeyStoreError::Failed(format!("cannot write {}: {e}", path.display()));
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+/// Creates a directory (and its parents) that only its owner can enter (0700).
+fn create_private_dir(dir: &Path) -> Result<(), KeyStoreError> {
+    let fail = |e: std::io::Error| KeyStoreError::Failed(format!("cannot create {}: {e}", dir.display()));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir).map_err(fail)?;
+        // An existing directory keeps its mode under create(); make it private too.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
     }
-    let mut f = opts.open(&tmp).map_err(fail)?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    #[cfg(not(unix))]
+    builder.create(dir).map_err(fail)?;
+    Ok(())
+}
+
+/// Refuses a key file that group or others can read: the key would protect nothing.
+fn refuse_shared(path: &Path) -> Result<(), KeyStoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(KeyStoreError::Failed(format!(
+                    "{} can be read by other users (mode {:o}); softtoken refuses it: chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                )));
+            }
+        }
+    }
+    let _ = path;
+    Ok(())
+}
+
+/// Writes a file readable only by its owner, atomically (the vault's own atomic write: an
+/// unpredictable temp name, created exclusively, links not followed).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
+    softtoken_core::vault::store::write_atomic(path, bytes, false).map_err(|e| KeyStoreError::Failed(e.to_string()))
 }
 
 /// The OS keychain through `keyring`: the device key and the records are keychain entries.
@@ -222,6 +250,22 @@ mod tests {
         s.store("rec", b"1").unwrap();
         assert_eq!(s.load("rec").unwrap().unwrap(), b"1");
         assert_eq!(s.load("none").unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_directory_others_can_read_is_made_private_and_a_shared_key_refused() {
+        // The attack (finding 10): the key directory was created 0755, and a key file others can
+        // read was used as it was.
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let s = SoftwareStore(FileKeyStore::new(&keys, true).unwrap());
+        assert_eq!(std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777, 0o700);
+        s.store("rec", b"1").unwrap();
+        assert_eq!(std::fs::metadata(keys.join("records")).unwrap().permissions().mode() & 0o777, 0o700);
+        std::fs::set_permissions(keys.join("device.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(s.seal("a", b"x"), Err(KeyStoreError::Failed(m)) if m.contains("other users")));
     }
 
     #[test]

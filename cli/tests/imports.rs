@@ -132,7 +132,8 @@ fn migration_uri_batch_with_a_part_missing_is_reported() {
     assert_eq!(o.status.code(), Some(3));
     let r = Env::json(&o);
     assert_eq!(r["imported"], 10);
-    assert_eq!(r["skipped"][0]["name"], "migration batch 4242: QR code 2 of 2 was not imported");
+    assert_eq!(r["skipped"][0]["name"], "migration batch 4242: QR code 2 of 2");
+    assert_eq!(r["skipped"][0]["reason"], "not given: import every QR code of the export");
     let o = e.run(&["import", &uris[1], "--json"], &[]);
     let r = Env::json(&o);
     assert_eq!(r["imported"], 2);

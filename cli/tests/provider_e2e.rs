@@ -326,6 +326,31 @@ fn online_activation_and_push_answers_over_loopback() {
     assert_eq!(w.app(&["respond", tx, "confirm", "--json"], &[]).status.code(), Some(1));
     assert_eq!(check(&w.app(&["respond", tx, "confirm", "--number", &number, "--json"], &[]), "respond")["state"], "approved");
 
+    // Suspicious on a number-matching push needs no number, denies and is logged as Suspicious
+    // (the user who did not start the sign-in never sees the number).
+    let nm = push(&["--number-match"]);
+    let tx = nm["transaction_id"].as_str().unwrap();
+    assert_eq!(check(&w.app(&["respond", tx, "suspicious", "--json"], &[]), "respond")["state"], "denied");
+    let log = check(&w.provider(&["log", "--json"]), "log");
+    assert_eq!(log["events"].as_array().unwrap().last().unwrap()["response"], "suspicious");
+
+    // A website's summary that moves the cursor and rewrites the line the user approves is shown
+    // escaped on the terminal (and an offline transaction does not block the list).
+    check(&w.provider(&["push", "--serial", serial, "--summary", "Pay 1 EUR", "--offline", "--json"]), "push --offline");
+    let evil = "Sign in\u{1b}[2A\u{1b}[2K\rWire 9999 EUR\u{202e}";
+    let args = ["push", "--serial", serial, "--summary", evil, "--detail", "Browser=x\u{1b}]0;owned\u{7}", "--json"];
+    let forged = check(&w.provider(&args), "push");
+    let shown = w.app(&["transactions"], &[]);
+    assert_eq!(shown.status.code(), Some(0), "{}", String::from_utf8_lossy(&shown.stderr));
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains(forged["transaction_id"].as_str().unwrap()), "{text}");
+    assert!(!text.chars().any(|c| c == '\u{1b}' || c == '\r' || c == '\u{202e}' || c == '\u{7}'), "raw control characters reached the terminal: {text:?}");
+    assert!(text.contains("Sign in\\u{1b}[2A"), "{text}");
+    let listed = check(&w.app(&["transactions", "--json"], &[]), "transactions");
+    assert_eq!(listed["transactions"].as_array().unwrap().len(), 1, "offline transactions are not listed");
+    assert_eq!(listed["transactions"][0]["summary"], evil, "JSON keeps the text verbatim (escaped by JSON)");
+    check(&w.app(&["respond", forged["transaction_id"].as_str().unwrap(), "cancel", "--json"], &[]), "respond");
+
     // Removing the identity unregisters it: its pending transaction is cancelled, pushes refused.
     let waiting = push(&[]);
     let removed = check(&w.app(&["remove", id, "--json"], &[]), "remove");

@@ -69,6 +69,10 @@ fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&e.path(), &to.join(e.file_name()));
         } else {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            // git keeps no 0600 mode: give the copy the mode an install has (the key store refuses
+            // key files others can read).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(to.join(e.file_name()), std::fs::Permissions::from_mode(0o600)).unwrap();
         }
     }
 }
@@ -169,7 +173,7 @@ fn tampering_is_reported_and_costs_no_attempt() {
     assert_eq!(code, 6);
     assert!(err.contains("vault file is corrupt or was tampered with"), "{err}");
     assert!(err.contains("restore-previous"), "the intact previous version is offered: {err}");
-    env.ok(&["restore-previous", "--json"], &[]);
+    env.ok(&["restore-previous", "--json"], &[PIN]);
     let (_, err) = env.fails(&["list"], &[("SOFTTOKEN_PIN", "1")]);
     assert_eq!(err, "softtoken: error: wrong PIN (4 attempts left)", "tampering spent no attempt");
     let list = env.ok(&["list", "--json"], &[PIN]);
@@ -345,4 +349,83 @@ fn killed_mid_save_leaves_old_or_new() {
     eprintln!("{killed} of 200 rounds were killed before finishing (delays 0..{span_us} us)");
     assert!(killed >= 50, "only {killed} of 200 rounds were killed mid-run");
     assert!(killed <= 195, "{killed} of 200 killed: the delays do not reach the save");
+}
+
+/// Runs the same command in `n` processes at once; returns their exit codes.
+fn in_parallel(env: &Env, n: usize, args: impl Fn(usize) -> Vec<String>, extra: &[(&str, &str)]) -> Vec<i32> {
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            let a = args(i);
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            env.cmd(&a, extra).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap()
+        })
+        .collect();
+    children.into_iter().map(|c| c.wait_with_output().unwrap().status.code().unwrap_or(-1)).collect()
+}
+
+#[test]
+fn twelve_parallel_wrong_pins_are_all_counted() {
+    // The attack (issue #13, finding 3): 12 parallel `softtoken list` with wrong PINs; the old
+    // unlocked load → check → save let more guesses be evaluated than the 5 free ones.
+    let env = Env::new();
+    env.init_fast(Some("4711"));
+    for round in 0..2 {
+        let codes = in_parallel(&env, 12, |_| vec!["list".into()], &[("SOFTTOKEN_PIN", "0000")]);
+        let evaluated = codes.iter().filter(|c| **c == 4).count();
+        assert!(codes.iter().all(|c| *c == 4 || *c == 5), "round {round}: {codes:?}");
+        assert_eq!(evaluated, if round == 0 { 5 } else { 0 }, "round {round}: {codes:?}");
+    }
+    let (code, err) = env.fails(&["list"], &[PIN]);
+    assert_eq!(code, 5, "the right PIN waits too: {err}");
+}
+
+#[test]
+fn parallel_adds_lose_none_and_parallel_hotp_codes_never_repeat() {
+    let env = Env::new();
+    env.init_fast(None);
+    env.ok(&["add", "--uri", "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0", "--json"], &[]);
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let codes = in_parallel(&env, 8, |i| vec!["add".into(), "--uri".into(), format!("otpauth://totp/p{i}?secret=JBSWY3DPEHPK3PX{}", B32[i] as char)], &[]);
+    assert!(codes.iter().all(|c| *c == 0), "{codes:?}");
+    assert_eq!(env.ok(&["list", "--json"], &[])["identities"].as_array().unwrap().len(), 9, "no add was lost");
+    let children: Vec<_> = (0..8).map(|_| env.cmd(&["code", "h", "--json"], &[]).stdout(Stdio::piped()).spawn().unwrap()).collect();
+    let mut shown: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+            v["codes"][0]["code"].as_str().unwrap().to_string()
+        })
+        .collect();
+    shown.sort();
+    shown.dedup();
+    assert_eq!(shown.len(), 8, "two processes showed the same HOTP code: {shown:?}");
+}
+
+#[test]
+fn the_old_pin_does_not_come_back_through_restore_previous() {
+    // The attack (finding 4): init with 1111, change-pin, restore-previous (no PIN asked, on a
+    // healthy vault), and 1111 opened the vault again.
+    let env = Env::new();
+    env.init_fast(Some("1111"));
+    env.ok(&["add", "--uri", "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", "--json"], &[("SOFTTOKEN_PIN", "1111")]);
+    env.ok(&["change-pin", "--json"], &[("SOFTTOKEN_PIN", "1111"), ("SOFTTOKEN_NEW_PIN", "2222")]);
+    assert_eq!(env.fails(&["list"], &[("SOFTTOKEN_PIN", "1111")]).0, 4);
+    let (code, err) = env.fails(&["restore-previous"], &[("SOFTTOKEN_PIN", "1111")]);
+    assert!(err.contains("intact") || err.contains("no previous version"), "{code}: {err}");
+    assert_eq!(env.fails(&["list"], &[("SOFTTOKEN_PIN", "1111")]).0, 4);
+    env.ok(&["list", "--json"], &[("SOFTTOKEN_PIN", "2222")]);
+}
+
+#[test]
+fn an_older_copy_of_the_vault_put_back_is_refused() {
+    let env = Env::new();
+    env.init_fast(None);
+    env.ok(&["add", "--uri", "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", "--json"], &[]);
+    let copy = std::fs::read(env.vault()).unwrap();
+    env.ok(&["remove", "a", "--json"], &[]);
+    std::fs::write(env.vault(), copy).unwrap();
+    let (code, err) = env.fails(&["list"], &[]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("older copy"), "{err}");
 }

@@ -39,10 +39,15 @@ impl Server {
 
     /// One HTTP/1.1 request; returns (status, JSON body).
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.request_with(method, path, "", body)
+    }
+
+    /// One HTTP/1.1 request with extra header lines (each ending in CRLF).
+    fn request_with(&self, method: &str, path: &str, headers: &str, body: Option<&Value>) -> (u16, Value) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", self.addr, body.len()).unwrap();
+        write!(s, "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", self.addr, body.len()).unwrap();
         let mut raw = String::new();
         s.read_to_string(&mut raw).unwrap();
         let status: u16 = raw.split(' ').nth(1).unwrap().parse().unwrap();
@@ -76,7 +81,7 @@ fn activate(p: &Provider) -> (String, Vec<u8>) {
 fn fetch(server: &Server, serial: &str, seed: &[u8]) -> (u16, Value) {
     let at = now();
     let mac = transaction::fetch_mac(seed, serial, at);
-    server.request("GET", &format!("/v1/identities/{serial}/transactions?at={at}&mac={mac}"), None)
+    server.request_with("GET", &format!("/v1/identities/{serial}/transactions"), &format!("Authorization: Softtoken-MAC at={at}, mac={mac}\r\n"), None)
 }
 
 #[test]

@@ -22,12 +22,12 @@ add_all() {
 SOFTTOKEN_NEW_PIN=2580 SOFTTOKEN_PIN=2580 SOFTTOKEN_VAULT=$PWD/$out/pin.stv bash -c "$(declare -f add_all); S=$S; POLICY='$POLICY'; $S init --key-store file && add_all" >/dev/null
 SOFTTOKEN_VAULT=$PWD/$out/nopin.stv bash -c "$(declare -f add_all); S=$S; POLICY='$POLICY'; $S init --no-pin --key-store file && add_all" >/dev/null 2>&1
 SOFTTOKEN_PIN=2580 SOFTTOKEN_BACKUP_PASSWORD='correct horse battery' $S --vault "$out/pin.stv" export --out "$out/backup.stbk" >/dev/null
-# Keep only what a fresh install has: the vaults, the backup and the key; drop counters and .prev.
-rm -f "$out"/*.attempts "$out"/*.prev
+# Keep only what a fresh install has: the vaults, the backup and the key; drop counters, locks and .prev.
+rm -f "$out"/*.attempts "$out"/*.prev "$out"/*.lock
 rm -rf "$out/keys/records"
 cat > "$out/manifest.json" <<JSON
 {
-  "format_version": 1,
+  "format_version": ${ver#v},
   "key_dir": "keys",
   "vaults": {"pin.stv": {"pin": "2580"}, "nopin.stv": {"pin": null}},
   "backup": {"file": "backup.stbk", "password": "correct horse battery"},

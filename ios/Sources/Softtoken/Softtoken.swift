@@ -22,8 +22,12 @@ public final class Softtoken: Sendable {
     }
     /// Unlocks with the PIN.
     public func unlock(pin: String?) async throws { try await inner.unlock(pin: pin) }
-    /// Unlocks with the biometric slot (the key store prompts).
+    /// Unlocks with the biometric slot (the key store prompts); refused while wrong PINs have the vault waiting.
     public func unlockBiometric() async throws { try await inner.unlockBiometric() }
+    /// Whether biometric unlock is enabled.
+    public func hasBiometric() throws -> Bool { try inner.hasBiometric() }
+    /// Turns biometric unlock on (needs the current PIN, counted like an unlock) or off.
+    public func setBiometric(pin: String?, enabled: Bool) async throws { try await inner.setBiometric(pin: pin, enabled: enabled) }
     /// Locks now.
     public func lock() { inner.lock() }
     /// Whether unlocking needs a PIN.
@@ -32,16 +36,19 @@ public final class Softtoken: Sendable {
     public func setAutoLock(seconds: UInt64) { inner.setAutoLock(seconds: seconds) }
     /// All identities (never their seeds).
     public func identities() throws -> [IdentityInfo] { try inner.identities() }
-    /// The current code of an identity.
+    /// The current TOTP code of an identity (a read: it does not keep the vault unlocked; HOTP is refused).
     public func code(id: String) throws -> CodeInfo { try inner.code(id: id) }
-    /// The code at a Unix time.
+    /// The TOTP code at a Unix time.
     public func code(id: String, at unixTime: UInt64) throws -> CodeInfo { try inner.codeAt(id: id, unixTime: unixTime) }
+    /// The next HOTP code: call it only when the user taps "next code" (it advances the counter).
+    public func nextHotp(id: String) throws -> CodeInfo { try inner.nextHotp(id: id) }
 
-    /// The identity's code, re-read every `tick` (for a screen showing a countdown).
+    /// The identity's TOTP code, re-read every `tick` (for a screen showing a countdown). Reading is
+    /// not activity, so the vault still locks itself; the stream then finishes.
     public func codes(id: String, tick: Duration = .seconds(1)) -> AsyncThrowingStream<CodeInfo, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
-                while !Task.isCancelled {
+                while !Task.isCancelled && self.isUnlocked {
                     do { continuation.yield(try self.code(id: id)) } catch { continuation.finish(throwing: error); return }
                     try? await Task.sleep(for: tick)
                 }
@@ -87,7 +94,7 @@ public final class Softtoken: Sendable {
     }
     /// Pending sign-in requests of the identities activated online (call it when a push arrives).
     public func pendingTransactions() async throws -> PendingTransactions { try await inner.pendingTransactions() }
-    /// Answers a sign-in request; `number` is the one the website shows when it asks for one.
+    /// Answers a sign-in request; `number` is the one the website shows, for Confirm only (Cancel and Suspicious need none).
     public func respond(_ transactionId: String, _ response: TransactionResponse, number: UInt8? = nil) async throws -> String {
         try await inner.respond(transactionId: transactionId, response: response, number: number)
     }
@@ -97,8 +104,10 @@ public final class Softtoken: Sendable {
     }
     /// Registers a new APNs token with every online identity's provider.
     public func registerPushToken(_ token: String) async throws -> [PushRegistration] { try await inner.registerPushToken(token: token) }
-    /// Sets, changes or (nil) removes the PIN.
-    public func changePin(_ newPin: String?) async throws { try await inner.changePin(newPin: newPin) }
+    /// Sets, changes or (nil) removes the PIN; `current` is the PIN in force (a wrong one counts like
+    /// a failed unlock). Returns true when biometric unlock was turned off by the change.
+    @discardableResult
+    public func changePin(current: String?, to newPin: String?) async throws -> Bool { try await inner.changePin(currentPin: current, newPin: newPin) }
     /// The explicit, PIN-confirmed export: an encrypted backup.
     public func exportBackup(pin: String?, password: String) async throws -> Data { try await inner.exportBackup(pin: pin, password: password) }
     /// Stores what an otpauth or otpauth-migration link holds (preview it first with `handleLink`).

@@ -15,14 +15,18 @@ public final class URLSessionTransport: TransactionTransport, @unchecked Sendabl
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = timeout
         config.timeoutIntervalForResource = timeout
-        session = URLSession(configuration: config)
+        session = URLSession(configuration: config, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     public func send(request: HttpRequest) throws -> HttpResponse {
-        guard let url = URL(string: request.url) else { throw TransportError.Failed(detail: "not a URL: \(request.url)") }
+        // Error texts name only the host: a URL path may hold an activation token.
+        let place = redactedURL(request.url)
+        guard let url = URL(string: request.url) else { throw TransportError.Failed(detail: "not a URL: \(place)") }
         var r = URLRequest(url: url)
         r.httpMethod = request.method
         r.setValue("application/json", forHTTPHeaderField: "Accept")
+        // The request MAC travels in Authorization; never log these headers.
+        for h in request.headers { r.setValue(h.value, forHTTPHeaderField: h.name) }
         if let body = request.body {
             r.httpBody = Data(body.utf8)
             r.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -31,11 +35,11 @@ public final class URLSessionTransport: TransactionTransport, @unchecked Sendabl
         let box = ResultBox()
         session.dataTask(with: r) { data, response, error in
             if let error {
-                box.result = .failure(TransportError.Failed(detail: "\(request.method) \(request.url): \(error.localizedDescription)"))
+                box.result = .failure(TransportError.Failed(detail: "\(request.method) \(place): \(error.localizedDescription)"))
             } else if let http = response as? HTTPURLResponse {
                 box.result = .success(HttpResponse(status: UInt16(clamping: http.statusCode), body: String(decoding: data ?? Data(), as: UTF8.self)))
             } else {
-                box.result = .failure(TransportError.Failed(detail: "\(request.method) \(request.url): no HTTP response"))
+                box.result = .failure(TransportError.Failed(detail: "\(request.method) \(place): no HTTP response"))
             }
             done.signal()
         }.resume()
@@ -46,4 +50,19 @@ public final class URLSessionTransport: TransactionTransport, @unchecked Sendabl
 
 private final class ResultBox: @unchecked Sendable {
     var result: Result<HttpResponse, Error> = .failure(TransportError.Failed(detail: "no response"))
+}
+
+/// Refuses every redirect: it would carry the request (and its MAC) to another host.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+}
+
+/// Scheme and host of a URL, for error texts.
+func redactedURL(_ url: String) -> String {
+    guard let r = url.range(of: "://") else { return "(address)" }
+    let host = url[r.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+    return String(url[..<r.lowerBound]) + "://" + host + "/…"
 }

@@ -208,6 +208,43 @@ final class SofttokenTests: XCTestCase {
         XCTAssertTrue(r.skipped.isEmpty)
     }
 
+    func testPinChangeBiometricsAndExportNeedTheCurrentPin() async throws {
+        // The attack: with an unlocked phone only, set a new PIN and "confirm" the export with it.
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: fast)
+        try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        let change = await expectError { try await s.changePin(current: "0000", to: "1111") }
+        guard case .WrongPin? = change else { return XCTFail("\(String(describing: change))") }
+        let bio = await expectError { try await s.setBiometric(pin: "0000", enabled: true) }
+        guard case .WrongPin? = bio else { return XCTFail("\(String(describing: bio))") }
+        XCTAssertFalse(try s.hasBiometric())
+        let removed = try await s.changePin(current: "2580", to: "1111")
+        XCTAssertFalse(removed)
+        s.lock()
+        let old = await expectError { try await s.unlock(pin: "2580") }
+        guard case .WrongPin? = old else { return XCTFail("\(String(describing: old))") }
+        try await s.unlock(pin: "1111")
+    }
+
+    func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let totp = try s.addOtpauth(uri: "otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
+        let hotp = try s.addOtpauth(uri: "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
+        XCTAssertThrowsError(try s.code(id: hotp))
+        let reader = Task { () -> Int in
+            var n = 0
+            for try await _ in s.codes(id: totp, tick: .milliseconds(10)) { n += 1 }
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        s.lock()
+        let seen = try await reader.value
+        XCTAssertGreaterThan(seen, 0)
+        try await s.unlock(pin: nil)
+        XCTAssertEqual(try s.nextHotp(id: hotp).code, "755224", "nothing advanced the counter before")
+    }
+
     func testDeepLinksArePreviewedThenStored() async throws {
         guard case .activation = try handleLink(link: specURI) else { return XCTFail("not an activation") }
         let link = "otpauth://totp/Shop:me?secret=JBSWY3DPEHPK3PXP&issuer=Shop"

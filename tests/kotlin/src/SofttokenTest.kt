@@ -226,6 +226,39 @@ class SofttokenTest {
         }
     }
 
+    @Test fun pinChangeBiometricsAndExportNeedTheCurrentPin(): Unit = runBlocking {
+        // The attack: with an unlocked phone only, set a new PIN and "confirm" the export with it.
+        vault().use { s ->
+            s.create("2580", FAST)
+            s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+            assertFailsWith<SofttokenException.WrongPin> { s.changePin("0000", "1111") }
+            assertFailsWith<SofttokenException.Locked> { s.changePin(null, null) }
+            assertFailsWith<SofttokenException.WrongPin> { s.setBiometric("0000", true) }
+            assertFalse(s.hasBiometric())
+            assertFailsWith<SofttokenException.WrongPin> { s.exportBackup("1111", "backup password") }
+            assertFalse(s.changePin("2580", "1111"))
+            s.lock()
+            assertFailsWith<SofttokenException.WrongPin> { s.unlock("2580") }
+            s.unlock("1111")
+        }
+    }
+
+    @Test fun theCodeStreamEndsWhenTheVaultLocksAndNeverAdvancesHotp(): Unit = runBlocking {
+        vault().use { s ->
+            s.create(null, FAST)
+            val totp = s.addOtpauth("otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
+            val hotp = s.addOtpauth("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
+            assertFailsWith<SofttokenException.Unsupported> { s.code(hotp) }
+            val job = async(Dispatchers.Default) { s.codes(totp, tickMillis = 10).toList() }
+            delay(100)
+            s.lock()
+            val seen = withContext(Dispatchers.Default) { kotlinx.coroutines.withTimeout(5_000) { job.await() } }
+            assertTrue(seen.isNotEmpty())
+            s.unlock(null)
+            assertEquals("755224", s.nextHotp(hotp).code, "the first HOTP code: nothing advanced it before")
+        }
+    }
+
     @Test fun clipboardIsClearedOnlyIfItStillHoldsTheCode(): Unit = runBlocking {
         class Board : SecretClipboard {
             var text: String? = null

@@ -18,10 +18,12 @@ class HttpUrlConnectionTransport(
     private val readTimeoutMillis: Int = 15_000,
 ) : TransactionTransport {
     override fun send(request: HttpRequest): HttpResponse {
+        // Error texts name only the host: a URL path may hold an activation token.
+        val where = redactUrl(request.url)
         val connection = try {
             URL(request.url).openConnection() as HttpURLConnection
         } catch (e: Exception) {
-            throw TransportException.Failed("cannot open ${request.url}: ${e.message}")
+            throw TransportException.Failed("cannot open $where: ${e.message}")
         }
         try {
             connection.requestMethod = request.method
@@ -29,6 +31,8 @@ class HttpUrlConnectionTransport(
             connection.readTimeout = readTimeoutMillis
             connection.instanceFollowRedirects = false
             connection.setRequestProperty("Accept", "application/json")
+            // The request MAC travels in Authorization; never log these headers.
+            request.headers.forEach { connection.setRequestProperty(it.name, it.value) }
             request.body?.let { body ->
                 connection.doOutput = true
                 connection.setRequestProperty("Content-Type", "application/json")
@@ -39,9 +43,16 @@ class HttpUrlConnectionTransport(
             val body = stream?.use { it.readBytes().toString(Charsets.UTF_8) } ?: ""
             return HttpResponse(status.toUShort(), body)
         } catch (e: java.io.IOException) {
-            throw TransportException.Failed("${request.method} ${request.url}: ${e.message}")
+            throw TransportException.Failed("${request.method} $where: ${e.message}")
         } finally {
             connection.disconnect()
         }
     }
+}
+
+/** Scheme and host of a URL, for error texts. */
+internal fun redactUrl(url: String): String {
+    val scheme = url.substringBefore("://", "")
+    if (scheme.isEmpty()) return "(address)"
+    return scheme + "://" + url.substringAfter("://").takeWhile { it != '/' && it != '?' && it != '#' } + "/…"
 }

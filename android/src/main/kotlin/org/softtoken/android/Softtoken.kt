@@ -43,8 +43,14 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** Unlocks with the PIN; throws [SofttokenException.WrongPin], [SofttokenException.Locked], … */
     suspend fun unlock(pin: String?) = inner.unlock(pin)
 
-    /** Unlocks with the biometric slot (the key store prompts). */
+    /** Unlocks with the biometric slot (the key store prompts); refused while wrong PINs have the vault waiting. */
     suspend fun unlockBiometric() = inner.unlockBiometric()
+
+    /** Whether biometric unlock is enabled. */
+    fun hasBiometric(): Boolean = inner.hasBiometric()
+
+    /** Turns biometric unlock on (needs the current [pin], counted like an unlock) or off. */
+    suspend fun setBiometric(pin: String?, enabled: Boolean) = inner.setBiometric(pin, enabled)
 
     /** Locks now. */
     fun lock() = inner.lock()
@@ -58,15 +64,21 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** All identities (never their seeds). */
     fun identities(): List<IdentityInfo> = inner.identities()
 
-    /** The current code of an identity. */
+    /** The current TOTP code of an identity (a read: it does not keep the vault unlocked; HOTP is refused). */
     fun code(id: String): CodeInfo = inner.code(id)
 
-    /** The code at a Unix time. */
+    /** The TOTP code at a Unix time. */
     fun codeAt(id: String, unixTime: Long): CodeInfo = inner.codeAt(id, unixTime.toULong())
 
-    /** The identity's code, re-read every second (for a screen showing a countdown). */
+    /** The next HOTP code: call it only when the user taps "next code" (it advances the counter). */
+    fun nextHotp(id: String): CodeInfo = inner.nextHotp(id)
+
+    /**
+     * The identity's TOTP code, re-read every [tickMillis] (for a screen showing a countdown).
+     * Reading is not activity, so the vault still locks itself; the flow then ends.
+     */
     fun codes(id: String, tickMillis: Long = 1000): Flow<CodeInfo> = flow {
-        while (true) {
+        while (inner.isUnlocked()) {
             emit(inner.code(id))
             delay(tickMillis)
         }
@@ -116,7 +128,7 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** Pending sign-in requests of the identities activated online (call it when a push arrives). */
     suspend fun pendingTransactions(): PendingTransactions = inner.pendingTransactions()
 
-    /** Answers a sign-in request; [number] is the one the website shows when it asks for one. */
+    /** Answers a sign-in request; [number] is the one the website shows, for Confirm only (Cancel and Suspicious need none). */
     suspend fun respond(transactionId: String, response: TransactionResponse, number: Int? = null): String =
         inner.respond(transactionId, response, number?.let { require(it in 0..255) { "number out of range" }; it.toUByte() })
 
@@ -126,10 +138,13 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     /** Registers a new FCM token with every online identity's provider (from onNewToken). */
     suspend fun registerPushToken(token: String): List<PushRegistration> = inner.registerPushToken(token)
 
-    /** Sets, changes or (null) removes the PIN. */
-    suspend fun changePin(newPin: String?) = inner.changePin(newPin)
+    /**
+     * Sets, changes or (null) removes the PIN; [currentPin] is the PIN in force (a wrong one counts
+     * like a failed unlock). Returns true when biometric unlock was turned off by the change.
+     */
+    suspend fun changePin(currentPin: String?, newPin: String?): Boolean = inner.changePin(currentPin, newPin)
 
-    /** The explicit, PIN-confirmed export: an encrypted backup. */
+    /** The explicit, PIN-confirmed export (the PIN is checked like an unlock): an encrypted backup. */
     suspend fun exportBackup(pin: String?, password: String): ByteArray = inner.exportBackup(pin, password)
 
     /** Stores what an otpauth or otpauth-migration link holds (preview it first with handleLink). */
