@@ -83,3 +83,41 @@ impl TransactionTransport for HttpTransport {
         Ok(HttpResponse { status, body })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn a_redirect_is_not_followed_and_the_mac_header_stays_here() {
+        // The attack: a provider (or someone on its path) answers 302 to another host; ureq
+        // followed it, carrying the request to wherever the Location pointed.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other_addr = other.local_addr().unwrap();
+        other.set_nonblocking(true).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap();
+            let request = String::from_utf8_lossy(&buf[..n]).to_string();
+            write!(s, "HTTP/1.1 302 Found\r\nLocation: http://{other_addr}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+            request
+        });
+        let t = HttpTransport::new();
+        let r = t
+            .send(&HttpRequest {
+                method: Method::Get,
+                url: format!("http://{addr}/v1/identities/1/transactions"),
+                headers: vec![("Authorization".into(), "Softtoken-MAC at=1, mac=x".into())],
+                body: None,
+            })
+            .unwrap();
+        assert_eq!(r.status, 302, "returned as it came, not followed");
+        let seen = server.join().unwrap();
+        assert!(seen.to_ascii_lowercase().contains("authorization: softtoken-mac at=1, mac=x"), "{seen}");
+        assert!(other.accept().is_err(), "nothing reached the other host");
+    }
+}

@@ -333,6 +333,35 @@ impl Provider {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn match_numbers_are_uniform_over_10_to_99() {
+        // The old draw ((d % 9 + 1) * 10 + d2) made 10–19 twice as likely as any other decade.
+        let rng = ring::rand::SystemRandom::new();
+        let mut counts = [0u32; 9];
+        let n = 90_000;
+        for _ in 0..n {
+            let x = random_in(&rng, 10..=99).unwrap();
+            assert!((10..=99).contains(&x));
+            counts[(x / 10 - 1) as usize] += 1;
+        }
+        for (decade, c) in counts.iter().enumerate() {
+            // Each decade expects 10 000 (σ ≈ 94); 10 400 is > 4σ, while 2× would be 20 000.
+            assert!((9_600..=10_400).contains(c), "decade {}: {c} of {n}", decade + 1);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_file_holding_seeds_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        Provider::open(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(Provider::open(&path), Err(ProviderError::Usage(m)) if m.contains("other users")));
+    }
+
     use super::*;
     use softtoken_core::activation::PendingActivation;
 

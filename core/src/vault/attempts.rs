@@ -161,6 +161,12 @@ impl<'a> AttemptCounter<'a> {
 mod tests {
     use super::*;
 
+    fn setup() -> (tempfile::TempDir, PathBuf, super::super::keystore::MemoryKeyStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v");
+        (dir, vault, super::super::keystore::MemoryKeyStore::new())
+    }
+
     #[test]
     fn delays_double_after_five() {
         assert_eq!(AttemptState::delay_s(4), 0);
@@ -183,9 +189,7 @@ mod tests {
 
     #[test]
     fn rollback_of_the_file_is_detected() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("v");
-        let ks = super::super::keystore::MemoryKeyStore::new();
+        let (_dir, vault, ks) = setup();
         let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
         c.count(100, 10).unwrap();
         let old_file = std::fs::read(store::sibling(&vault, ".attempts")).unwrap();
@@ -200,9 +204,7 @@ mod tests {
 
     #[test]
     fn success_forgives_only_what_came_before_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("v");
-        let ks = super::super::keystore::MemoryKeyStore::new();
+        let (_dir, vault, ks) = setup();
         let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
         c.count(100, 10).unwrap();
         let right = c.count(100, 10).unwrap();
@@ -213,9 +215,7 @@ mod tests {
 
     #[test]
     fn a_write_behind_the_counters_back_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("v");
-        let ks = super::super::keystore::MemoryKeyStore::new();
+        let (_dir, vault, ks) = setup();
         let c = AttemptCounter::new(&vault, "0123456789abcdef", &ks);
         let seen = c.load().unwrap();
         c.count(100, 10).unwrap();

@@ -11,6 +11,22 @@ fn store() -> Arc<MemoryKeyStore> {
     Arc::new(MemoryKeyStore::new())
 }
 
+/// A PIN-less vault holding one HOTP identity "h" (RFC 4226's secret, counter 0).
+fn hotp_vault(path: &std::path::Path, ks: &Arc<MemoryKeyStore>) -> Vault {
+    let mut v = Vault::create(path, ks.clone(), None, FAST).unwrap();
+    let mut h = sample("h", b"12345678901234567890");
+    h.kind = IdentityKind::Hotp;
+    v.add(h).unwrap();
+    v
+}
+
+/// A temporary directory, the vault path in it, and a fresh key store.
+fn setup() -> (tempfile::TempDir, std::path::PathBuf, Arc<MemoryKeyStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    (dir, path, store())
+}
+
 pub(crate) fn sample(name: &str, seed: &[u8]) -> Identity {
     Identity {
         id: crate::identity::new_id(&ring::rand::SystemRandom::new()).unwrap(),
@@ -34,9 +50,7 @@ pub(crate) fn sample(name: &str, seed: &[u8]) -> Identity {
 
 #[test]
 fn create_add_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.add(sample("mail", b"12345678901234567890")).unwrap();
     v.add(sample("mail", b"abcdefghijabcdefghij")).unwrap();
@@ -52,9 +66,7 @@ fn create_add_reopen() {
 
 #[test]
 fn no_pin_vault_opens_with_the_device_key_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), None, FAST).unwrap().add(sample("a", b"0123456789")).unwrap();
     let v = Vault::open(&path, ks.clone(), None, 0).unwrap();
     assert!(!v.has_pin());
@@ -68,9 +80,7 @@ fn no_pin_vault_opens_with_the_device_key_alone() {
 
 #[test]
 fn wrong_pins_count_then_delay_then_lock_for_good() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let mut now = 1_000_000;
     for left in (0..5).rev() {
@@ -99,9 +109,7 @@ fn wrong_pins_count_then_delay_then_lock_for_good() {
 #[test]
 fn counter_is_persisted_before_the_kdf() {
     // An attempt whose KDF never finished (simulated: count saved, process gone) stays counted.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let locked = LockedVault::open(&path, ks.clone()).unwrap();
     let c = AttemptCounter::new(&path, &locked.outer.vault_id, ks.as_ref());
@@ -111,9 +119,7 @@ fn counter_is_persisted_before_the_kdf() {
 
 #[test]
 fn every_byte_flip_and_truncation_is_tampering_not_a_wrong_pin() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("1357"), FAST).unwrap().add(sample("x", b"0123456789abcdef")).unwrap();
     let good = std::fs::read(&path).unwrap();
     let target = dir.path().join("flipped");
@@ -138,9 +144,7 @@ fn every_byte_flip_and_truncation_is_tampering_not_a_wrong_pin() {
 
 #[test]
 fn corrupt_current_offers_the_previous_generation() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
     v.add(sample("one", b"0123456789")).unwrap();
     v.add(sample("two", b"9876543210")).unwrap();
@@ -160,9 +164,7 @@ fn corrupt_current_offers_the_previous_generation() {
 fn the_old_pin_does_not_come_back_through_restore_previous() {
     // The attack (issue #13, finding 4): init with PIN 1111, change it, then restore-previous
     // (which asked no PIN and worked on a healthy vault) and 1111 opened the vault again.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1111"), FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
     v.change_pin(Some("1111"), Some("2222"), None, 0).unwrap();
@@ -182,9 +184,7 @@ fn the_old_pin_does_not_come_back_through_restore_previous() {
 fn an_older_copy_of_the_vault_put_back_is_refused() {
     // The attack: keep a copy of the file, let the user remove a token (or advance an HOTP
     // counter, or change the PIN), then put the copy back.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
     let copy = std::fs::read(&path).unwrap();
@@ -198,9 +198,7 @@ fn an_older_copy_of_the_vault_put_back_is_refused() {
 fn pin_change_biometrics_and_export_need_the_current_pin() {
     // The attack (finding 1): with an unlocked vault only, set a new PIN (or remove it, or turn
     // on biometrics) and then "confirm" the export with it.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
     assert!(matches!(v.change_pin(Some("0000"), Some("5555"), None, 0), Err(Error::WrongPin { attempts_left: 4 })));
@@ -220,9 +218,7 @@ fn pin_change_biometrics_and_export_need_the_current_pin() {
 
 #[test]
 fn pin_change_rotates_the_data_key_and_drops_the_biometric_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.enable_biometric(Some("1234"), 0).unwrap();
     let old_key = v.data_key.clone();
@@ -235,9 +231,7 @@ fn pin_change_rotates_the_data_key_and_drops_the_biometric_slot() {
 
 #[test]
 fn biometric_unlock_respects_the_wrong_pin_delay_and_the_permanent_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.enable_biometric(Some("1234"), 0).unwrap();
     drop(v);
@@ -252,9 +246,7 @@ fn biometric_unlock_respects_the_wrong_pin_delay_and_the_permanent_lock() {
 fn concurrent_wrong_pins_are_all_counted() {
     // The attack (finding 3): many wrong PINs at once; the old load → check → save had no lock,
     // so 12 parallel guesses on a fresh vault evaluated more than the 5 free ones.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let results: Vec<Error> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..12).map(|i| {
@@ -273,13 +265,8 @@ fn concurrent_wrong_pins_are_all_counted() {
 fn concurrent_changes_lose_nothing_and_hotp_never_repeats() {
     // Two unlocked handles on one file (two processes): the old code saved its own in-memory
     // copy, so one add was lost and both showed the same HOTP code.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
-    let mut a = Vault::create(&path, ks.clone(), None, FAST).unwrap();
-    let mut h = sample("h", b"12345678901234567890");
-    h.kind = IdentityKind::Hotp;
-    a.add(h).unwrap();
+    let (_dir, path, ks) = setup();
+    let mut a = hotp_vault(&path, &ks);
     let mut b = Vault::open(&path, ks.clone(), None, 0).unwrap();
     a.add(sample("from a", b"aaaaaaaaaa")).unwrap();
     b.add(sample("from b", b"bbbbbbbbbb")).unwrap();
@@ -296,9 +283,7 @@ fn concurrent_changes_lose_nothing_and_hotp_never_repeats() {
 
 #[test]
 fn unsupported_version_is_its_own_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), None, FAST).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let (outer, bytes_outer, sealed) = format::decode_outer(&bytes).unwrap();
@@ -315,9 +300,7 @@ fn unsupported_version_is_its_own_error() {
 
 #[test]
 fn policy_requiring_a_pin() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
     let mut id = sample("bank", b"0123456789");
     id.policy = Some(r#"{"pinRequired":"true"}"#.into());
@@ -336,9 +319,7 @@ fn policy_requiring_a_pin() {
 
 #[test]
 fn file_never_holds_seed_pin_or_activation_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let seed = b"\x9a\x8e\xab\x5e\xcc\x9f\xc4\x13\x75\x8a\x92\xac\x22\x3d\xc6\xa0";
     let mut v = Vault::create(&path, ks.clone(), Some("48213579"), FAST).unwrap();
     let mut id = sample("entrust", seed);
@@ -357,9 +338,7 @@ fn file_never_holds_seed_pin_or_activation_code() {
 
 #[test]
 fn long_non_ascii_pin_nfc() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let pin: String = "Ünïcödé-パスワード-".repeat(5);
     Vault::create(&path, ks.clone(), Some(&pin), FAST).unwrap();
     use unicode_normalization::UnicodeNormalization;
@@ -370,9 +349,7 @@ fn long_non_ascii_pin_nfc() {
 
 #[test]
 fn a_thousand_identities() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
     for i in 0..1000u32 {
         let mut id = sample(&format!("account {i}"), &[0u8; 0]);
@@ -387,13 +364,8 @@ fn a_thousand_identities() {
 
 #[test]
 fn hotp_counter_is_saved_before_the_code_is_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
-    let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
-    let mut id = sample("h", b"12345678901234567890");
-    id.kind = IdentityKind::Hotp;
-    v.add(id).unwrap();
+    let (_dir, path, ks) = setup();
+    let mut v = hotp_vault(&path, &ks);
     assert_eq!(v.next_hotp("h").unwrap(), "755224");
     drop(v);
     let mut v = Vault::open(&path, ks.clone(), None, 0).unwrap();
@@ -407,9 +379,7 @@ fn hotp_counter_is_saved_before_the_code_is_shown() {
 
 #[test]
 fn failing_key_store_is_a_platform_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
     ks.fail_with(Some("keystore daemon died"));
     assert_eq!(v.add(sample("a", b"0123456789")).unwrap_err(), Error::Platform("keystore daemon died".into()));
@@ -421,9 +391,7 @@ fn failing_key_store_is_a_platform_error() {
 
 #[test]
 fn biometric_slot_unlocks_without_pin_and_respects_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault");
-    let ks = store();
+    let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
     v.enable_biometric(Some("1234"), 0).unwrap();

@@ -70,7 +70,8 @@ class SofttokenTest {
             assertEquals("158382", s.codeAt(six.id, 59).code)
             assertEquals(30u, s.codeAt(six.id, 1570434600).remainingS)
             // The same seed again is refused as a duplicate; with 8 digits it is a new identity once the 6-digit one is gone.
-            assertFailsWith<SofttokenException.Unsupported> { s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8) }
+            // A duplicate is an input the user can correct (the token is there already), not "unsupported".
+            assertFailsWith<SofttokenException.InvalidCode> { s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8) }
             s.remove(six.id)
             val eight = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8, name = "eight")
             assertEquals("74043700", s.codeAt(eight.id, 1570434609).code)
