@@ -13,8 +13,8 @@ fi
 cargo build --release -q -p softtoken-cli -p softtoken-core -p softtoken-scan --examples --bins
 python3 bench/run.py "$@"
 
-# QR scanning against zxing-cpp (PyPI) on the shared photo corpus and a synthetic set (seed 1).
+# QR scanning against zxing-cpp (PyPI) on the vendored photo corpus (fixtures/qr-photos) and a synthetic set (seed 1).
 python3 -c "import zxingcpp, PIL" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "zxing-cpp==3.1.1" "pillow==13.0.0"
 synth=target/bench/synth
 rm -rf "$synth" && target/release/examples/synth "$synth" --count 60 --seed 1 >/dev/null
-python3 bench/scan.py target/release/softtoken ../shared/corpus/qr-photos "$synth" "$@"
+python3 bench/scan.py target/release/softtoken fixtures/qr-photos "$synth" "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """QR scanning benchmark: softtoken (`softtoken scan --json --verbose`) against zxing-cpp (PyPI
-`zxing-cpp`), on the same images in the same run: the shared photo corpus and a synthetic set made
+`zxing-cpp`), on the same images in the same run: the vendored photo corpus (fixtures/qr-photos) and a synthetic set made
 by `scan/examples/synth.rs` (a fresh seed gives a held-out set).
 
 Counts, for each reader: positive images read correctly (an expected text is compared after

@@ -260,7 +260,7 @@ fn garbage_never_panics() {
 #[test]
 fn scan_json_lines_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/qr-photos");
+    let photos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/qr-photos");
     let photo = photos.join("qrcode-1/1.webp");
     let expected = std::fs::read_to_string(photos.join("qrcode-1/1.txt")).unwrap();
     let blank = photos.join("falsepositives-2/01.webp");
@@ -288,7 +288,7 @@ fn scan_json_lines_contract() {
 /// `decode IMAGE` with an image holding no URI says what it read instead.
 #[test]
 fn decode_image_without_a_uri_says_what_it_holds() {
-    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/qr-photos/qrcode-1/1.webp");
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/qr-photos/qrcode-1/1.webp");
     let (code, err) = fails(&["decode", photo.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("holds no activation or otpauth URI"), "{err}");

@@ -11,7 +11,7 @@
 //! 2. rqrr (a port of quirc): about 15× slower per frame on photos and it reads fewer, but it
 //!    reads some images the first does not (damaged finder patterns, odd module shapes).
 //!
-//! The design (`ARCHITECTURE.md`) names rqrr as the first decoder. Running it first costs about
+//! The first design named rqrr as the first decoder. Running it first costs about
 //! 5 ms on every 640×480 frame, 25× zxing-cpp's median, so it runs second; both decoders sit behind
 //! the same API and each result says which decoder read it.
 //!

@@ -1,4 +1,4 @@
-//! The scanner against real photos (zxing-cpp's test images, `../shared/corpus/qr-photos`),
+//! The scanner against real photos (zxing-cpp's test images, `fixtures/qr-photos`),
 //! synthetic distorted images, camera-shaped frames and bad files.
 
 mod synth;
@@ -7,8 +7,8 @@ use softtoken_scan::{decode_image, scan_image, scan_luma, LumaFrame, ScanError, 
 use std::path::{Path, PathBuf};
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/qr-photos");
-    assert!(dir.is_dir(), "the shared photo corpus is expected at {}", dir.display());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/qr-photos");
+    assert!(dir.is_dir(), "the vendored photo corpus is expected at {}", dir.display());
     dir
 }
 

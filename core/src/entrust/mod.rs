@@ -1,5 +1,5 @@
 //! Entrust soft tokens ("Entrust ST"): the numbers users type, seed derivation, QR activation URIs
-//! and moving an existing token. What is and is not known: `shared/spec/entrust-protocol.md`.
+//! and moving an existing token. What is and is not known: `docs/entrust.md`.
 
 pub mod codes;
 pub mod policy;

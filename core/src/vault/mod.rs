@@ -1,4 +1,4 @@
-//! The PIN-protected identity vault (design: ARCHITECTURE.md, "Vault").
+//! The PIN-protected identity vault (design: `docs/architecture.md`, "Vault").
 //!
 //! Keys are nested: a random 256-bit data key encrypts the identities (AES-256-GCM); it is wrapped
 //! by the PIN key (Argon2id) and the whole file — wrapped key included — is sealed by the device
