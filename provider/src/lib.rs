@@ -6,6 +6,7 @@
 //! and teams trying the flows: it stores seeds unencrypted in its database and has no accounts,
 //! so it is not a production server.
 
+pub mod api;
 pub mod online;
 #[cfg(feature = "server")]
 pub mod server;

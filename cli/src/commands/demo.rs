@@ -1,19 +1,45 @@
-//! `softtoken demo`: a whole activation against the reference provider, no input needed.
+//! `softtoken demo`: the whole product against the reference provider, no input needed — a QR
+//! activation, a manual one, an activation from an e-mailed link, and three push sign-ins answered
+//! Confirm, Cancel and Suspicious, with the provider's log.
 //!
 //! Everything is real: the provider's SQLite state, the encrypted QR URI and its PNG, the vault
-//! file sealed by a file device key, Argon2id for the PIN. It all lives in a temporary directory
-//! that is removed at the end.
+//! file sealed by a file device key, Argon2id for the PIN, the protocol's requests and replies
+//! (`docs/protocol.md`). The provider answers in process (its `api::route`, the function its HTTP
+//! server runs for every request), so the demo opens no socket. It all lives in a temporary
+//! directory that is removed at the end.
 
 use crate::keystores::{FileKeyStore, SoftwareStore};
-use crate::output::{emit, CmdResult, Failure};
+use crate::output::{emit, shown, CmdResult, Failure};
 use serde_json::json;
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::entrust::Policy;
 use softtoken_core::otp::{Clock, SystemClock};
 use softtoken_core::vault::{Vault, VaultOptions};
+use softtoken_core::transaction::Response;
+use softtoken_net::{HttpRequest, HttpResponse, TransactionTransport};
+use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The address the demo's provider is given; requests to it are answered in process.
+const DEMO_BASE: &str = "http://127.0.0.1:8443";
+
+/// The provider's protocol answered in process: each request goes through `api::route`, exactly
+/// the function `softtoken-provider serve` runs for it.
+struct InProcess(Mutex<Provider>);
+
+impl TransactionTransport for InProcess {
+    fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+        let path = r.url.strip_prefix(DEMO_BASE).ok_or("the demo's provider has another address")?;
+        let authorization = r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.as_str());
+        let request = softtoken_provider::api::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
+        let now = SystemClock.unix_time();
+        let (status, mut body) = softtoken_provider::api::route(&self.0.lock().unwrap_or_else(|e| e.into_inner()), &request, now);
+        body["server_time"] = now.into();
+        Ok(HttpResponse { status, body: body.to_string() })
+    }
+}
 
 const DEMO_PIN: &str = "2468";
 
@@ -85,9 +111,9 @@ pub fn run(json: bool) -> CmdResult {
     let policy = Policy::parse(pending.policy.as_deref())?;
     out.say(format!(
         "   provider: {}   serial number: {}   policy: {}",
-        pending.provider.as_deref().unwrap_or("(unknown)"),
+        shown(pending.provider.as_deref().unwrap_or("(unknown)")),
         pending.serial,
-        policy.entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        policy.entries.iter().map(|(k, v)| format!("{}={}", shown(k), shown(v))).collect::<Vec<_>>().join(", ")
     ));
 
     out.say(format!("3. The app creates a PIN-protected vault (PIN {DEMO_PIN}) and stores the token."));
@@ -129,10 +155,56 @@ pub fn run(json: bool) -> CmdResult {
         return Err(Failure::new("demo: the provider rejected the manual token's code"));
     }
     out.say("   valid.\n");
-    out.say(format!("Done: {} identities in a PIN vault, both verified by the provider. Temporary files removed.", vault.identities().len()));
+
+    // Online path: an e-mailed link, then push sign-ins.
+    out.say("10. The portal e-mails an activation link (online activation; no typing).");
+    let online = provider
+        .issue(&IssueOptions { online_base_url: Some(DEMO_BASE.into()), ..Default::default() }, SystemClock.unix_time())
+        .map_err(fail("issue --online"))?;
+    let link = online.link.clone().ok_or_else(|| Failure::new("demo: the provider made no link"))?;
+    out.say(format!("   {}…   (a bearer secret: it works once)", &link[..link.len().min(60)]));
+    let transport = InProcess(Mutex::new(Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?));
+    let vault = Mutex::new(vault);
+    let activated = softtoken_net::activate_link(&vault, &transport, &SystemClock, &link, None, Some("Demo online"))?;
+    out.say(format!(
+        "11. The app opened the link, derived the seed and sent registration code {} itself: serial {} is active.",
+        activated.registration_code,
+        online.serial
+    ));
+    let mut answers = serde_json::Map::new();
+    let asks = [
+        ("confirm", Response::Confirm, "Sign in to Demo bank from Firefox", false),
+        ("cancel", Response::Cancel, "Sign in to Demo bank from Safari", false),
+        ("suspicious", Response::Suspicious, "Sign in to Demo bank from an unknown device", true),
+    ];
+    for (n, (word, response, summary, number_match)) in asks.into_iter().enumerate() {
+        let opts = PushOptions { summary: summary.into(), details: vec![("IP".into(), "192.0.2.7".into())], lifetime_s: 120, number_match, offline: false };
+        let pushed = provider.push(&online.serial, &opts, SystemClock.unix_time()).map_err(fail("push"))?;
+        let fetched = softtoken_net::fetch_pending(&vault, &transport, &SystemClock)?;
+        let tx = fetched
+            .transactions
+            .iter()
+            .find(|p| p.transaction.id == pushed.transaction_id)
+            .ok_or_else(|| Failure::new("demo: the pushed transaction is not in the app's pending list"))?;
+        out.say(format!("{}. Push: \"{}\"{} → the user answers {word}.", 12 + n, shown(&tx.transaction.summary), if number_match { " (number matching: the website shows a number the user never sees)" } else { "" }));
+        let number = if response == Response::Confirm { pushed.number } else { None };
+        let state = softtoken_net::respond(&vault, &transport, &SystemClock, &pushed.transaction_id, response, number)?;
+        out.say(format!("    state at the provider: {state}"));
+        answers.insert(word.into(), json!({"transaction_id": pushed.transaction_id, "state": state}));
+    }
+    let log = provider.log().map_err(fail("log"))?;
+    out.say("15. The provider's log (Confirm and Suspicious are logged, Cancel is not):");
+    for e in &log {
+        out.say(format!("    {}  {}  {}", e.transaction_id, e.serial, e.response));
+    }
+    answers.insert("log".into(), json!(log.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect::<Vec<_>>()));
+    let vault = vault.into_inner().unwrap_or_else(|e| e.into_inner());
+    out.say(format!("\nDone: {} identities in a PIN vault, all verified by the provider; three push answers. Temporary files removed.", vault.identities().len()));
     let value = json!({
         "qr": {"serial": issued.serial, "registration_code": rc, "code": code, "valid": v.valid, "drift_steps": v.drift_steps},
         "manual": {"serial": manual.serial, "registration_code": manual_rc, "code": manual_code, "valid": mv.valid},
+        "online": {"serial": online.serial, "registration_code": activated.registration_code, "completed": true},
+        "push": answers,
         "identities": vault.identities().len(),
     });
     if json {
