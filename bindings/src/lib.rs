@@ -130,8 +130,7 @@ impl From<CoreError> for SofttokenError {
             | CoreError::NotHotp(_)
             | CoreError::HotpNeedsRequest(_)
             | CoreError::CounterExhausted
-            | CoreError::NotOnline(_)
-            | CoreError::State(_) => SofttokenError::Unsupported { detail: message },
+            | CoreError::NotOnline(_) => SofttokenError::Unsupported { detail: message },
         }
     }
 }

@@ -42,7 +42,17 @@ impl From<CoreError> for Failure {
             CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => exit::CORRUPT,
             _ => exit::ERROR,
         };
-        Failure { code, message: e.to_string() }
+        // The core says what is wrong; which command helps is the CLI's to add.
+        let advice = match &e {
+            CoreError::CorruptVault { previous_available: true } => ": `softtoken restore-previous` brings it back",
+            CoreError::NoVault(_) => " (create one with `softtoken init`)",
+            CoreError::Ambiguous { .. } => " (add --otp CODE@UNIXTIME)",
+            CoreError::UnsupportedFormat { .. } => ": update softtoken",
+            CoreError::PolicyViolation(softtoken_core::error::PolicyRule::PinRequired { .. }) => " (set a PIN with `softtoken change-pin`)",
+            CoreError::ChangedElsewhere | CoreError::ConcurrentChange => "",
+            _ => "",
+        };
+        Failure { code, message: format!("{e}{advice}") }
     }
 }
 

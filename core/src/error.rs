@@ -132,13 +132,13 @@ pub enum Error {
     #[error("locked for good after too many wrong PINs: restore a backup or activate the tokens again")]
     LockedPermanently,
     /// The vault file (or its previous generation) failed its integrity check.
-    #[error("vault file is corrupt or was tampered with{}", if *.previous_available { " (the previous version is intact: `softtoken restore-previous` brings it back)" } else { "" })]
+    #[error("vault file is corrupt or was tampered with{}", if *.previous_available { " (the previous version is intact and can be restored)" } else { "" })]
     CorruptVault {
         /// True when the previous generation opens cleanly.
         previous_available: bool,
     },
     /// A vault or backup of a format version this build does not know.
-    #[error("unsupported {what} format version {version} (this softtoken reads up to {supported}): update softtoken")]
+    #[error("unsupported {what} format version {version} (this softtoken reads up to {supported})")]
     UnsupportedFormat {
         /// "vault" or "backup".
         what: &'static str,
@@ -300,9 +300,6 @@ pub enum Error {
     /// No identity has that name or id.
     #[error("no identity named {0:?}")]
     NotFound(String),
-    /// The operation needs an unlocked vault or another state.
-    #[error("{0}")]
-    State(String),
     /// The provider could not be reached, or answered something that is not the protocol.
     #[error("provider unreachable: {0}")]
     Network(String),
@@ -315,7 +312,7 @@ pub enum Error {
         message: String,
     },
     /// Token recovery found several device randoms; more codes are needed.
-    #[error("{candidates} device randoms match these codes: add a code from a later time step (--otp CODE@UNIXTIME)")]
+    #[error("{candidates} device randoms match these codes: a code from a later time step is needed")]
     Ambiguous {
         /// How many candidates survived.
         candidates: usize,

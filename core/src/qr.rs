@@ -6,14 +6,14 @@ use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 
 fn code(text: &str) -> Result<QrCode> {
-    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| Error::State(format!("cannot make a QR code: {e}")))
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| Error::Encoding(format!("cannot make a QR code: {e}")))
 }
 
 /// A PNG of the QR code, `module_px` pixels per module, with the standard quiet zone.
 pub fn png(text: &str, module_px: u32) -> Result<Vec<u8>> {
     let img = code(text)?.render::<image::Luma<u8>>().module_dimensions(module_px, module_px).build();
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).map_err(|e| Error::State(format!("cannot encode PNG: {e}")))?;
+    img.write_to(&mut out, image::ImageFormat::Png).map_err(|e| Error::Encoding(format!("cannot encode PNG: {e}")))?;
     Ok(out.into_inner())
 }
 

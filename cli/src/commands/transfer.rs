@@ -39,9 +39,9 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
         let mut no_password: Option<Failure> = None;
         let mut ask = || {
             secrets::backup_password(false).map(|p| p.to_string()).map_err(|f| {
-                let e = CoreError::State(f.message.clone());
+                // Never shown: the CLI's own failure (no password given) is returned instead.
                 no_password = Some(f);
-                e
+                CoreError::WrongBackupPassword
             })
         };
         let parsed = import::from_bytes(&bytes, &mut ask, now(), &rng, &mut batches);
