@@ -26,3 +26,6 @@ pub mod vault;
 
 pub use error::{Error, Field, Result};
 pub use secret::Secret;
+
+#[cfg(test)]
+mod wycheproof_tests;

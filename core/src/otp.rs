@@ -72,18 +72,23 @@ impl OtpKey {
         }
     }
 
-    /// HOTP value for `counter`: HMAC, then RFC 4226 dynamic truncation to `digits` digits.
-    pub(crate) fn value(&self, counter: u64, digits: u8) -> u32 {
-        fn run<M: Mac + Clone>(m: &M, counter: u64, digits: u8) -> u32 {
+    /// The HMAC of `message` under this key (20, 32 or 64 bytes).
+    pub(crate) fn mac(&self, message: &[u8]) -> Vec<u8> {
+        fn run<M: Mac + Clone>(m: &M, message: &[u8]) -> Vec<u8> {
             let mut m = m.clone();
-            m.update(&counter.to_be_bytes());
-            truncate(&m.finalize().into_bytes(), digits)
+            m.update(message);
+            m.finalize().into_bytes().to_vec()
         }
         match self {
-            OtpKey::Sha1(m) => run(m, counter, digits),
-            OtpKey::Sha256(m) => run(m, counter, digits),
-            OtpKey::Sha512(m) => run(m, counter, digits),
+            OtpKey::Sha1(m) => run(m, message),
+            OtpKey::Sha256(m) => run(m, message),
+            OtpKey::Sha512(m) => run(m, message),
         }
+    }
+
+    /// HOTP value for `counter`: HMAC, then RFC 4226 dynamic truncation to `digits` digits.
+    pub(crate) fn value(&self, counter: u64, digits: u8) -> u32 {
+        truncate(&self.mac(&counter.to_be_bytes()), digits)
     }
 }
 

@@ -41,12 +41,26 @@ impl KeyPurpose {
 /// The 32-byte key for `purpose`: HKDF-SHA256(seed, salt v1, "softtoken/v1/<purpose>/<serial>").
 pub fn derive_key(seed: &[u8], serial: &str, purpose: KeyPurpose) -> Zeroizing<[u8; 32]> {
     let info = format!("softtoken/v1/{}/{serial}", purpose.label());
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, SALT_V1.as_bytes()).extract(seed);
-    let info_parts = [info.as_bytes()];
-    let okm = prk.expand(&info_parts, hkdf::HKDF_SHA256).expect("32 bytes is a valid HKDF-SHA256 length");
     let mut key = Zeroizing::new([0u8; 32]);
-    okm.fill(&mut key[..]).expect("32 bytes is a valid HKDF-SHA256 length");
+    hkdf_sha256(seed, SALT_V1.as_bytes(), info.as_bytes(), &mut key[..]).expect("32 bytes is a valid HKDF-SHA256 length");
     key
+}
+
+/// The length of an HKDF output, for ring's `expand`.
+struct OkmLen(usize);
+
+impl hkdf::KeyType for OkmLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+/// HKDF-SHA256 (RFC 5869) of `ikm` with `salt` and `info` into `out`; `None` when `out` is longer
+/// than HKDF allows (255 × 32 bytes).
+pub(crate) fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) -> Option<()> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+    let info_parts = [info];
+    prk.expand(&info_parts, OkmLen(out.len())).ok()?.fill(out).ok()
 }
 
 /// A transaction as the provider created it.

@@ -33,3 +33,9 @@ pub fn token_otpauth(serial: &SerialNumber, seed: crate::Secret, digits: u8) -> 
         digits: crate::otp::check_digits(digits)?,
     })
 }
+
+/// PBKDF2-HMAC-SHA256 of `password` and `salt` into `out`: the one KDF of Entrust's formats (the
+/// seed: 8 iterations; the QR keys: 1 000).
+pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: std::num::NonZeroU32, out: &mut [u8]) {
+    ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, password, out);
+}

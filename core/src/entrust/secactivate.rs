@@ -13,7 +13,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
-use ring::{hmac, pbkdf2};
+use ring::hmac;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -50,7 +50,7 @@ pub(crate) struct QrKeys {
 /// PBKDF2-HMAC-SHA256(password, salt, 1000, 64 bytes), split into the three keys.
 pub(crate) fn derive_keys(password: &str, salt: &[u8]) -> QrKeys {
     let mut k = Zeroizing::new([0u8; 64]);
-    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, NonZeroU32::new(QR_KDF_ITERATIONS).expect("non-zero"), salt, password.as_bytes(), &mut k[..]);
+    super::pbkdf2_sha256(password.as_bytes(), salt, NonZeroU32::new(QR_KDF_ITERATIONS).expect("non-zero"), &mut k[..]);
     QrKeys {
         aes: k[0..16].try_into().expect("16"),
         hmac: k[16..48].try_into().expect("32"),

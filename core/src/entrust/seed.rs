@@ -2,7 +2,6 @@
 
 use super::codes::{ActivationCode, RegistrationCode, SerialNumber};
 use crate::secret::Secret;
-use ring::pbkdf2;
 use std::num::NonZeroU32;
 use zeroize::Zeroizing;
 
@@ -29,7 +28,7 @@ pub(crate) fn kdf_password(activation: &ActivationCode, device_random: u16, poli
 pub fn derive_seed(serial: &SerialNumber, activation: &ActivationCode, device_random: u16, policy: Option<&str>) -> Secret {
     let pw = kdf_password(activation, device_random, policy);
     let mut out = [0u8; SEED_LEN];
-    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, NonZeroU32::new(SEED_ITERATIONS).expect("non-zero"), &serial.ascii(), &pw, &mut out);
+    super::pbkdf2_sha256(&pw, &serial.ascii(), NonZeroU32::new(SEED_ITERATIONS).expect("non-zero"), &mut out);
     let seed = Secret::from_slice(&out);
     zeroize::Zeroize::zeroize(&mut out);
     seed
