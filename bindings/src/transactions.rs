@@ -106,6 +106,34 @@ impl From<TransactionResponse> for Response {
     }
 }
 
+/// A transaction's state at the provider (the protocol's states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TransactionState {
+    /// Waiting for an answer.
+    Pending,
+    /// Confirmed: the sign-in proceeds.
+    Approved,
+    /// Cancelled by the user.
+    Cancelled,
+    /// Suspicious (or a wrong number): denied and logged.
+    Denied,
+    /// Not answered in time.
+    Expired,
+}
+
+impl From<softtoken_core::protocol::TransactionState> for TransactionState {
+    fn from(s: softtoken_core::protocol::TransactionState) -> Self {
+        use softtoken_core::protocol::TransactionState as P;
+        match s {
+            P::Pending => TransactionState::Pending,
+            P::Approved => TransactionState::Approved,
+            P::Cancelled => TransactionState::Cancelled,
+            P::Denied => TransactionState::Denied,
+            P::Expired => TransactionState::Expired,
+        }
+    }
+}
+
 /// A key/value detail of a transaction, in the provider's order.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TransactionDetail {
@@ -253,8 +281,9 @@ impl Authenticator {
     /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
     /// when the transaction asks for it, for Confirm only (Cancel and Suspicious need none).
     /// Returns the new state: approved, cancelled or denied.
-    pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<String> {
-        self.online(Box::new(move |vault, transport, clock| softtoken_net::respond(vault, transport, clock, &transaction_id, response.into(), number))).await
+    pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
+        let state = self.online(Box::new(move |vault, transport, clock| softtoken_net::respond(vault, transport, clock, &transaction_id, response.into(), number))).await?;
+        Ok(state.into())
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.

@@ -307,7 +307,7 @@ pub enum Error {
     #[error("the provider refused: {message} ({code})")]
     Refused {
         /// `not_found`, `already_answered`, `expired`, `bad_mac`, `stale`, `wrong_number`, …
-        code: String,
+        code: crate::protocol::Refusal,
         /// The provider's explanation.
         message: String,
     },

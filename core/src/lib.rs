@@ -15,6 +15,7 @@ pub mod identity;
 pub mod import;
 pub mod link;
 pub mod otp;
+pub mod protocol;
 #[cfg(feature = "render")]
 pub mod qr;
 pub mod secret;

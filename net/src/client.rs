@@ -2,33 +2,18 @@
 //! words of a refusal. No vault here; [`crate::online`] ties it to the identities.
 
 use crate::transport::{redact_url, HttpRequest, Method, TransactionTransport};
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use softtoken_core::protocol::{
+    ActivationReply, AnswerRequest, CompleteActivation, Completed, PendingReply, PushTokenReply, PushTokenRequest, RefusalReply, StateReply, TransactionBody,
+    TransactionState, UnregisterReply,
+};
 use softtoken_core::transaction::{self, Answer, Transaction};
 use softtoken_core::{Error, Result};
 
 /// What an online activation returns: the numbers a manual activation would type.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OnlineActivation {
-    /// Serial number, dashed.
-    pub serial: String,
-    /// Activation code (secret: redacted in Debug).
-    pub activation_code: String,
-    /// The policy string, verbatim.
-    pub policy: Option<String>,
-    /// Code length.
-    pub digits: Option<u8>,
-}
-
-impl std::fmt::Debug for OnlineActivation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnlineActivation")
-            .field("serial", &self.serial)
-            .field("activation_code", &"[redacted]")
-            .field("policy", &self.policy)
-            .field("digits", &self.digits)
-            .finish()
-    }
-}
+pub use softtoken_core::protocol::ActivationReply as OnlineActivation;
 
 /// A reply: its value or refusal, and the provider's clock when it sent one.
 #[derive(Debug)]
@@ -68,16 +53,21 @@ impl<'a> ProviderClient<'a> {
         ProviderClient { base, transport }
     }
 
-    fn call(&self, method: Method, path: Result<String>, body: Option<Value>) -> Reply<Value> {
+    fn call<T: DeserializeOwned>(&self, method: Method, path: Result<String>, body: Option<&dyn erased::Body>) -> Reply<T> {
         self.call_with(method, path, Vec::new(), body)
     }
 
-    fn call_with(&self, method: Method, path: Result<String>, headers: Vec<(String, String)>, body: Option<Value>) -> Reply<Value> {
+    /// Sends one request and reads the reply as `T` (a success) or a [`RefusalReply`].
+    fn call_with<T: DeserializeOwned>(&self, method: Method, path: Result<String>, headers: Vec<(String, String)>, body: Option<&dyn erased::Body>) -> Reply<T> {
         let path = match path {
             Ok(p) => p,
             Err(e) => return Reply { result: Err(e), server_time: None },
         };
-        let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body: body.map(|b| b.to_string()) };
+        let body = match body.map(|b| b.json()).transpose() {
+            Ok(b) => b,
+            Err(e) => return Reply { result: Err(e), server_time: None },
+        };
+        let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body };
         let response = match self.transport.send(&request) {
             Ok(r) => r,
             Err(e) => return Reply { result: Err(Error::Network(e)), server_time: None },
@@ -85,40 +75,33 @@ impl<'a> ProviderClient<'a> {
         let value: Option<Value> = serde_json::from_str(&response.body).ok();
         let server_time = value.as_ref().and_then(|v| v["server_time"].as_u64());
         let result = match value {
-            Some(v) if (200..300).contains(&response.status) => Ok(v),
-            Some(v) if v["error"].is_string() => Err(Error::Refused {
-                code: v["error"].as_str().unwrap_or_default().to_string(),
-                message: v["message"].as_str().unwrap_or("no reason given").to_string(),
-            }),
-            _ => Err(Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)))),
+            Some(v) if (200..300).contains(&response.status) => serde_json::from_value::<T>(v).map_err(|e| bad_reply(&e.to_string())),
+            Some(v) => match serde_json::from_value::<RefusalReply>(v) {
+                Ok(r) => Err(Error::Refused { code: r.error, message: r.message }),
+                Err(_) => Err(Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)))),
+            },
+            None => Err(Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)))),
         };
         Reply { result, server_time }
     }
 
     /// `GET /v1/time`: the provider's clock.
     pub fn time(&self) -> Reply<()> {
-        self.call(Method::Get, Ok("/v1/time".into()), None).map(|_| Ok(()))
+        self.call::<Value>(Method::Get, Ok("/v1/time".into()), None).map(|_| Ok(()))
     }
 
     /// `GET /v1/activation/{token}`.
-    pub fn activation(&self, token: &str) -> Reply<OnlineActivation> {
-        self.call(Method::Get, path_segment(token).map(|t| format!("/v1/activation/{t}")), None).map(|v| {
-            Ok(OnlineActivation {
-                serial: v["serial"].as_str().ok_or_else(|| bad_reply("no serial"))?.to_string(),
-                activation_code: v["activation_code"].as_str().ok_or_else(|| bad_reply("no activation_code"))?.to_string(),
-                policy: v["policy"].as_str().map(str::to_string),
-                digits: v["digits"].as_u64().map(|d| u8::try_from(d).map_err(|_| bad_reply("digits"))).transpose()?,
-            })
-        })
+    pub fn activation(&self, token: &str) -> Reply<ActivationReply> {
+        self.call(Method::Get, path_segment(token).map(|t| format!("/v1/activation/{t}")), None)
     }
 
     /// `POST /v1/activation/{token}`: sends the registration code (and push token) instead of the
     /// user typing it into a portal.
     pub fn complete_activation(&self, token: &str, registration_code: &str, push_token: Option<&str>) -> Reply<()> {
-        let body = json!({"registration_code": registration_code, "push_token": push_token});
-        self.call(Method::Post, path_segment(token).map(|t| format!("/v1/activation/{t}")), Some(body)).map(|v| match v["completed"].as_bool() {
-            Some(true) => Ok(()),
-            _ => Err(bad_reply("activation not completed")),
+        let body = CompleteActivation { registration_code: registration_code.into(), push_token: push_token.map(str::to_string) };
+        self.call::<Completed>(Method::Post, path_segment(token).map(|t| format!("/v1/activation/{t}")), Some(&body)).map(|c| match c.completed {
+            true => Ok(()),
+            false => Err(bad_reply("activation not completed")),
         })
     }
 
@@ -127,32 +110,30 @@ impl<'a> ProviderClient<'a> {
     /// others).
     pub fn pending(&self, serial: &str, at: u64, mac: &str) -> Reply<Vec<Result<Transaction>>> {
         let path = path_segment(serial).map(|s| format!("/v1/identities/{s}/transactions"));
-        self.call_with(Method::Get, path, vec![authorization(at, mac)], None).map(|v| {
-            let list = v["transactions"].as_array().ok_or_else(|| bad_reply("no transactions list"))?;
-            if list.len() > MAX_PENDING_LISTED {
+        self.call_with::<PendingReply>(Method::Get, path, vec![authorization(at, mac)], None).map(|reply| {
+            if reply.transactions.len() > MAX_PENDING_LISTED {
                 return Err(bad_reply("more pending transactions than any provider keeps"));
             }
-            Ok(list.iter().map(|t| transaction_of(t, serial)).collect())
+            Ok(reply.transactions.into_iter().map(|t| transaction_of(t, serial)).collect())
         })
     }
 
     /// `POST /v1/transactions/{id}/answer` → the transaction's new state.
-    pub fn answer(&self, id: &str, answer: &Answer, mac: &str) -> Reply<String> {
-        let body = json!({"response": answer.response.as_str(), "answered_at": answer.answered_at, "number": answer.number, "mac": mac});
-        self.call(Method::Post, path_segment(id).map(|i| format!("/v1/transactions/{i}/answer")), Some(body))
-            .map(|v| v["state"].as_str().map(str::to_string).ok_or_else(|| bad_reply("no state")))
+    pub fn answer(&self, id: &str, answer: &Answer, mac: &str) -> Reply<TransactionState> {
+        let body = AnswerRequest { response: answer.response.as_str().into(), answered_at: answer.answered_at, number: answer.number, mac: mac.into() };
+        self.call::<StateReply>(Method::Post, path_segment(id).map(|i| format!("/v1/transactions/{i}/answer")), Some(&body)).map(|r| Ok(r.state))
     }
 
     /// `DELETE /v1/identities/{serial}` with the request MAC in `Authorization`: the app removed
     /// the identity.
     pub fn unregister(&self, serial: &str, at: u64, mac: &str) -> Reply<()> {
-        self.call_with(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}")), vec![authorization(at, mac)], None).map(|_| Ok(()))
+        self.call_with::<UnregisterReply>(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}")), vec![authorization(at, mac)], None).map(|_| Ok(()))
     }
 
     /// `POST /v1/identities/{serial}/push-token`: records the token that wakes the app.
     pub fn push_token(&self, serial: &str, token: &str, at: u64, mac: &str) -> Reply<()> {
-        let body = json!({"push_token": token, "at": at, "mac": mac});
-        self.call(Method::Post, path_segment(serial).map(|s| format!("/v1/identities/{s}/push-token")), Some(body)).map(|_| Ok(()))
+        let body = PushTokenRequest { push_token: token.into(), at, mac: mac.into() };
+        self.call::<PushTokenReply>(Method::Post, path_segment(serial).map(|s| format!("/v1/identities/{s}/push-token")), Some(&body)).map(|_| Ok(()))
     }
 }
 
@@ -165,26 +146,34 @@ fn authorization(at: u64, mac: &str) -> (String, String) {
 }
 
 /// A transaction from its JSON (`docs/protocol.md` §5); it must belong to `serial`.
-fn transaction_of(t: &Value, serial: &str) -> Result<Transaction> {
-    let text = |k: &str| t[k].as_str().map(str::to_string).ok_or_else(|| bad_reply(&format!("transaction without {k}")));
-    let details = t["details"]
-        .as_array()
-        .ok_or_else(|| bad_reply("transaction without details"))?
-        .iter()
-        .map(|p| match (p[0].as_str(), p[1].as_str()) {
-            (Some(k), Some(v)) => Ok((k.to_string(), v.to_string())),
-            _ => Err(bad_reply("a detail is not a [key, value] pair")),
-        })
-        .collect::<Result<Vec<_>>>()?;
+fn transaction_of(t: Value, serial: &str) -> Result<Transaction> {
+    let t: TransactionBody = serde_json::from_value(t).map_err(|e| bad_reply(&format!("a pending item is not a transaction ({e})")))?;
     let tx = Transaction {
-        id: text("id")?,
+        id: t.id,
         serial: serial.to_string(),
-        summary: text("summary")?,
-        details,
-        created_at: t["created_at"].as_u64().ok_or_else(|| bad_reply("transaction without created_at"))?,
-        expires_at: t["expires_at"].as_u64().ok_or_else(|| bad_reply("transaction without expires_at"))?,
-        number_match: t["number_match"].as_bool().unwrap_or(false),
+        summary: t.summary,
+        details: t.details,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        number_match: t.number_match,
     };
     tx.validate()?;
     Ok(tx)
+}
+
+/// Request bodies as one object-safe type (serialised when sent).
+mod erased {
+    use super::*;
+
+    /// A request body.
+    pub trait Body {
+        /// Its JSON text.
+        fn json(&self) -> Result<String>;
+    }
+
+    impl<T: Serialize> Body for T {
+        fn json(&self) -> Result<String> {
+            serde_json::to_string(self).map_err(|e| Error::Encoding(e.to_string()))
+        }
+    }
 }

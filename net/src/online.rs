@@ -13,6 +13,7 @@ use softtoken_core::activation::PendingActivation;
 use softtoken_core::identity::Identity;
 use softtoken_core::link::OnlineActivationLink;
 use softtoken_core::otp::Clock;
+use softtoken_core::protocol::{Refusal, TransactionState};
 use softtoken_core::transaction::{self, Answer, IdentityRequest, Response, Transaction};
 use softtoken_core::vault::Vault;
 use softtoken_core::{Error, Result};
@@ -129,7 +130,7 @@ fn with_clock<T>(access: &dyn VaultAccess, identity: &Identity, clock: &dyn Cloc
         let reply = request(corrected_now(clock, offset));
         offset = record_offset(access, &identity.id, offset, clock, reply.server_time)?;
         match reply.result {
-            Err(Error::Refused { code, .. }) if code == "stale" && attempt == 0 && reply.server_time.is_some() => attempt += 1,
+            Err(Error::Refused { code, .. }) if code == Refusal::Stale && attempt == 0 && reply.server_time.is_some() => attempt += 1,
             other => return other,
         }
     }
@@ -202,7 +203,7 @@ pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransp
     Ok(fetched)
 }
 
-/// Answers a pending transaction; returns its new state (`approved`, `cancelled`, `denied`).
+/// Answers a pending transaction; returns its new state (approved, cancelled, denied).
 /// `number` is the two-digit number the website shows; only Confirm carries it (Cancel and
 /// Suspicious need none). The transaction is fetched again, so the MAC covers exactly what the
 /// provider stored.
@@ -213,14 +214,14 @@ pub fn respond(
     transaction_id: &str,
     response: Response,
     number: Option<u8>,
-) -> Result<String> {
+) -> Result<TransactionState> {
     let mut fetched = fetch_pending(access, transport, clock)?;
     let Some(index) = fetched.transactions.iter().position(|p| p.transaction.id == transaction_id) else {
         if let Some((name, e)) = fetched.failures.pop() {
             return Err(Error::Network(format!("transaction {transaction_id} not found; the provider of {name} could not be asked: {e}")));
         }
         return Err(Error::Refused {
-            code: "not_found".into(),
+            code: Refusal::NotFound,
             message: format!("no pending transaction {transaction_id} (already answered, expired, or unknown)"),
         });
     };
@@ -253,7 +254,7 @@ pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTran
             let result = with_clock(access, &identity, clock, |at| client.unregister(serial, at, &transaction::request_mac(seed, serial, IdentityRequest::Unregister, at)));
             Some(match result {
                 // Forgotten already: the goal is reached.
-                Err(Error::Refused { code, .. }) if code == "not_found" || code == "unregistered" => Ok(()),
+                Err(Error::Refused { code, .. }) if code == Refusal::NotFound || code == Refusal::Unregistered => Ok(()),
                 other => other,
             })
         }

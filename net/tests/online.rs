@@ -5,6 +5,7 @@
 //! Swift suites.
 
 use softtoken_core::otp::{Clock, SystemClock};
+use softtoken_core::protocol::{Refusal, TransactionState};
 use softtoken_core::transaction::Response;
 use softtoken_core::vault::keys::KdfParams;
 use softtoken_core::vault::{MemoryKeyStore, Vault, VaultOptions};
@@ -109,7 +110,7 @@ fn a_device_clock_ten_minutes_off_is_corrected() {
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions[0].transaction.id, tx);
     assert!((598..=602).contains(&v.lock().unwrap().find(&done.identity.id).unwrap().time_offset_s));
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
 }
 
 #[test]
@@ -120,7 +121,7 @@ fn an_expired_transaction_cannot_be_approved() {
     assert_eq!(softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
     server.skew.store(31, Ordering::SeqCst); // the provider's clock passes the expiry
     let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
-    assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
+    assert!(matches!(&e, Error::Refused { code, .. } if *code == Refusal::NotFound), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "expired");
     assert!(server.provider.lock().unwrap().log().unwrap().is_empty());
 }
@@ -135,7 +136,7 @@ fn a_summary_changed_on_the_way_is_not_approved() {
     assert!(shown.transactions[0].transaction.summary.ends_with("(harmless)"));
     // The user approved what they were shown; the MAC covers it, so the provider refuses.
     let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
-    assert!(matches!(&e, Error::Refused { code, .. } if code == "bad_mac"), "{e}");
+    assert!(matches!(&e, Error::Refused { code, .. } if *code == Refusal::BadMac), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "pending");
 }
 
@@ -157,7 +158,7 @@ fn a_failed_activation_leaves_nothing_behind() {
     assert!(v.lock().unwrap().identities().is_empty());
     server.lose_completion.store(false, Ordering::SeqCst);
     let e = softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, None, None).unwrap_err();
-    assert!(matches!(&e, Error::Refused { code, .. } if code == "not_found"), "{e}");
+    assert!(matches!(&e, Error::Refused { code, .. } if *code == Refusal::NotFound), "{e}");
     // A fresh link works, and the vault file on disk holds the identity with its provider address.
     let (link, serial) = server.link();
     softtoken_net::activate_link(&v, server.as_ref(), &SystemClock, &link, Some("fcm:t1"), Some("bank")).unwrap();
@@ -201,7 +202,7 @@ fn one_offline_transaction_does_not_block_push_approvals() {
     let fetched = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions.len(), 1, "offline transactions are not listed");
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), "approved");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
 }
 
 #[test]
@@ -236,18 +237,18 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     let (server, v, serial) = activated(dir.path());
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 120, number_match: true, offline: false };
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, None).unwrap(), "denied");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, None).unwrap(), TransactionState::Denied);
     let log = server.provider.lock().unwrap().log().unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].response, "suspicious");
     // A number typed anyway is not sent with Suspicious (it could only be a guess).
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(), "denied");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(), TransactionState::Denied);
     assert_eq!(server.provider.lock().unwrap().log().unwrap()[1].response, "suspicious");
     // Cancel needs none either; Confirm still does.
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Confirm, None).is_err());
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Cancel, None).unwrap(), "cancelled");
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Cancel, None).unwrap(), TransactionState::Cancelled);
 }
 
 #[test]

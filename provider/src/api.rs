@@ -4,26 +4,40 @@
 
 use crate::{Provider, ProviderError, Result};
 use serde_json::{json, Value};
+use softtoken_core::protocol::{
+    ActivationReply, AnswerRequest, CompleteActivation, Completed, PendingReply, PushTokenReply, PushTokenRequest, Refusal, RefusalReply, StateReply,
+    TransactionBody, UnregisterReply,
+};
 use softtoken_core::transaction::{self, Answer, IdentityRequest, Response as TxResponse, Transaction, MAX_ANSWER_SKEW_S};
 
-/// The protocol's error word and HTTP status for a provider error.
-fn error_of(e: &ProviderError) -> (u16, &'static str) {
+/// The protocol's refusal for a provider error.
+fn refusal_of(e: &ProviderError) -> Refusal {
     match e {
-        ProviderError::UnknownTransaction(_) | ProviderError::UnknownActivation => (404, "not_found"),
+        ProviderError::UnknownTransaction(_) | ProviderError::UnknownActivation => Refusal::NotFound,
         // Identity requests never tell an unknown serial from a bad MAC (see `authenticate`); the
         // other paths that still name it are the operator's CLI.
-        ProviderError::UnknownSerial(_) => (404, "not_found"),
-        ProviderError::AlreadyAnswered(_) => (409, "already_answered"),
-        ProviderError::AlreadyCompleted(_) => (409, "already_completed"),
-        ProviderError::TransactionExpired(_) | ProviderError::Expired => (410, "expired"),
-        ProviderError::Unregistered(_) => (410, "unregistered"),
-        ProviderError::NotAuthentic => (401, "bad_mac"),
-        ProviderError::Stale(_) => (401, "stale"),
-        ProviderError::WrongNumber => (403, "wrong_number"),
-        ProviderError::TooManyPending(_) => (429, "too_many_pending"),
-        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) => (400, "bad_request"),
-        ProviderError::Db(_) => (500, "internal"),
+        ProviderError::UnknownSerial(_) => Refusal::NotFound,
+        ProviderError::AlreadyAnswered(_) => Refusal::AlreadyAnswered,
+        ProviderError::AlreadyCompleted(_) => Refusal::AlreadyCompleted,
+        ProviderError::TransactionExpired(_) | ProviderError::Expired => Refusal::Expired,
+        ProviderError::Unregistered(_) => Refusal::Unregistered,
+        ProviderError::NotAuthentic => Refusal::BadMac,
+        ProviderError::Stale(_) => Refusal::Stale,
+        ProviderError::WrongNumber => Refusal::WrongNumber,
+        ProviderError::TooManyPending(_) => Refusal::TooManyPending,
+        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) => Refusal::BadRequest,
+        ProviderError::Db(_) => Refusal::Internal,
     }
+}
+
+/// A reply body as JSON (the protocol's structs always serialise).
+fn reply(body: impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(body).map_err(|e| ProviderError::Usage(format!("reply: {e}")))
+}
+
+/// A request body as `T`, or a `bad_request` that names the expected shape.
+fn body_of<T: serde::de::DeserializeOwned>(body: &str, shape: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| ProviderError::Usage(format!("body: {shape} expected ({e})")))
 }
 
 /// One HTTP request as [`route`] sees it.
@@ -39,11 +53,14 @@ pub struct Request<'a> {
     pub body: &'a str,
 }
 
-fn tx_json(tx: &Transaction) -> Value {
-    json!({
-        "id": tx.id, "serial": tx.serial, "summary": tx.summary,
-        "details": tx.details.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-        "created_at": tx.created_at, "expires_at": tx.expires_at, "number_match": tx.number_match,
+fn tx_body(tx: &Transaction) -> Result<Value> {
+    reply(TransactionBody {
+        id: tx.id.clone(),
+        summary: tx.summary.clone(),
+        details: tx.details.clone(),
+        created_at: tx.created_at,
+        expires_at: tx.expires_at,
+        number_match: tx.number_match,
     })
 }
 
@@ -76,61 +93,39 @@ pub fn route(provider: &Provider, request: &Request<'_>, now: u64) -> (u16, Valu
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let auth = authorization.and_then(transaction::parse_authorization);
     let (at, mac) = (auth.map(|(at, _)| at), auth.map(|(_, mac)| mac));
-    let json_body: Option<Value> = serde_json::from_str(body).ok();
     let result: Result<Value> = match (method, parts.as_slice()) {
         ("GET", ["v1", "time"]) => Ok(json!({})),
-        ("GET", ["v1", "activation", token]) => provider.link_activation(token, now).map(|a| {
-            json!({"serial": a.serial, "activation_code": a.activation_code, "policy": a.policy, "digits": a.digits})
+        ("GET", ["v1", "activation", token]) => provider.link_activation(token, now).and_then(|a| {
+            reply(ActivationReply { serial: a.serial, activation_code: a.activation_code.to_string(), policy: a.policy, digits: Some(a.digits) })
         }),
-        ("POST", ["v1", "activation", token]) => {
-            match &json_body {
-                Some(v) if v["registration_code"].is_string() => provider
-                    .complete_link(token, v["registration_code"].as_str().unwrap_or_default(), v["push_token"].as_str(), now)
-                    .map(|serial| json!({"serial": serial, "completed": true})),
-                _ => Err(ProviderError::Usage("body: {\"registration_code\",\"push_token\"} expected".into())),
-            }
-        }
+        ("POST", ["v1", "activation", token]) => body_of::<CompleteActivation>(body, "{\"registration_code\",\"push_token\"}").and_then(|c| {
+            let serial = provider.complete_link(token, &c.registration_code, c.push_token.as_deref(), now)?;
+            reply(Completed { serial, completed: true })
+        }),
         ("GET", ["v1", "identities", serial, "transactions"]) => authenticate(provider, serial, IdentityRequest::Fetch, at, mac, now)
             .and_then(|()| provider.pending(serial, now))
-            .map(|list| json!({"transactions": list.iter().map(tx_json).collect::<Vec<_>>()})),
+            .and_then(|list| reply(PendingReply { transactions: list.iter().map(tx_body).collect::<Result<_>>()? })),
         ("DELETE", ["v1", "identities", serial]) => authenticate(provider, serial, IdentityRequest::Unregister, at, mac, now)
             .and_then(|()| provider.unregister(serial, now))
-            .map(|cancelled| json!({"unregistered": true, "cancelled": cancelled})),
-        ("POST", ["v1", "identities", serial, "push-token"]) => {
-            match &json_body {
-                Some(v) if v["push_token"].is_string() => {
-                    let token = v["push_token"].as_str().unwrap_or_default();
-                    authenticate(provider, serial, IdentityRequest::PushToken(token), v["at"].as_u64(), v["mac"].as_str(), now)
-                        .and_then(|()| provider.set_push_token(serial, token))
-                        .map(|()| json!({"registered": true}))
-                }
-                _ => Err(ProviderError::Usage("body: {\"push_token\",\"at\",\"mac\"} expected".into())),
-            }
-        }
-        ("POST", ["v1", "transactions", id, "answer"]) => {
-            let parsed: Option<(TxResponse, u64, u8, String)> = json_body.as_ref().and_then(|v| {
-                Some((
-                    TxResponse::parse(v["response"].as_str()?).ok()?,
-                    v["answered_at"].as_u64()?,
-                    u8::try_from(v["number"].as_u64().unwrap_or(0)).ok()?,
-                    v["mac"].as_str()?.to_string(),
-                ))
-            });
-            match parsed {
-                Some((response, answered_at, number, mac)) => {
-                    provider.answer(id, &Answer { response, answered_at, number }, &mac, now).map(|state| json!({"state": state.as_str()}))
-                }
-                None => Err(ProviderError::Usage("body: {\"response\",\"answered_at\",\"number\",\"mac\"} expected".into())),
-            }
-        }
-        ("GET", ["v1", "transactions", id]) => provider.status(id, now).map(|state| json!({"state": state.as_str()})),
-        _ => return (404, json!({"error": "not_found", "message": "no such endpoint"})),
+            .and_then(|cancelled| reply(UnregisterReply { unregistered: true, cancelled })),
+        ("POST", ["v1", "identities", serial, "push-token"]) => body_of::<PushTokenRequest>(body, "{\"push_token\",\"at\",\"mac\"}").and_then(|p| {
+            authenticate(provider, serial, IdentityRequest::PushToken(&p.push_token), Some(p.at), Some(&p.mac), now)?;
+            provider.set_push_token(serial, &p.push_token)?;
+            reply(PushTokenReply { registered: true })
+        }),
+        ("POST", ["v1", "transactions", id, "answer"]) => body_of::<AnswerRequest>(body, "{\"response\",\"answered_at\",\"number\",\"mac\"}").and_then(|a| {
+            let response = TxResponse::parse(&a.response)?;
+            let state = provider.answer(id, &Answer { response, answered_at: a.answered_at, number: a.number }, &a.mac, now)?;
+            reply(StateReply { state })
+        }),
+        ("GET", ["v1", "transactions", id]) => provider.status(id, now).and_then(|state| reply(StateReply { state })),
+        _ => return (Refusal::NotFound.status(), json!(RefusalReply { error: Refusal::NotFound, message: "no such endpoint".into() })),
     };
     match result {
         Ok(value) => (200, value),
         Err(e) => {
-            let (status, word) = error_of(&e);
-            (status, json!({"error": word, "message": e.to_string()}))
+            let refusal = refusal_of(&e);
+            (refusal.status(), json!(RefusalReply { error: refusal, message: e.to_string() }))
         }
     }
 }

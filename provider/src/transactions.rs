@@ -16,42 +16,11 @@ pub const MAX_WRONG_CODES: u32 = 5;
 /// Default transaction lifetime in seconds.
 pub const DEFAULT_TRANSACTION_LIFETIME_S: u64 = 120;
 
-/// A transaction's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Waiting for an answer.
-    Pending,
-    /// Confirmed (or a correct offline code): the sign-in proceeds.
-    Approved,
-    /// Cancelled by the user: nothing is logged.
-    Cancelled,
-    /// Suspicious, a wrong number, or too many wrong codes: denied and logged.
-    Denied,
-    /// Not answered in time.
-    Expired,
-}
+/// A transaction's state (the protocol's type).
+pub use softtoken_core::protocol::TransactionState as State;
 
-impl State {
-    /// The protocol's word for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Approved => "approved",
-            State::Cancelled => "cancelled",
-            State::Denied => "denied",
-            State::Expired => "expired",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "approved" => State::Approved,
-            "cancelled" => State::Cancelled,
-            "denied" => State::Denied,
-            "expired" => State::Expired,
-            _ => State::Pending,
-        }
-    }
+fn state_of(word: &str) -> State {
+    State::parse(word).unwrap_or(State::Pending)
 }
 
 /// What to push.
@@ -176,7 +145,7 @@ impl Provider {
             expires_at: expires_at as u64,
             number_match: number.is_some(),
         };
-        Ok(Row { tx, number, state: State::parse(&state), wrong_codes, seed })
+        Ok(Row { tx, number, state: state_of(&state), wrong_codes, seed })
     }
 
     /// The transaction as the app sees it, with its state now.

@@ -95,7 +95,7 @@ public final class Softtoken: Sendable {
     /// Pending sign-in requests of the identities activated online (call it when a push arrives).
     public func pendingTransactions() async throws -> PendingTransactions { try await inner.pendingTransactions() }
     /// Answers a sign-in request; `number` is the one the website shows, for Confirm only (Cancel and Suspicious need none).
-    public func respond(_ transactionId: String, _ response: TransactionResponse, number: UInt8? = nil) async throws -> String {
+    public func respond(_ transactionId: String, _ response: TransactionResponse, number: UInt8? = nil) async throws -> TransactionState {
         try await inner.respond(transactionId: transactionId, response: response, number: number)
     }
     /// The 8-digit offline confirmation code for a transaction id shown by a website.

@@ -103,7 +103,7 @@ final class TransactionTests: XCTestCase {
         let confirmed = try await s.respond(ids[0], .confirm)
         let cancelled = try await s.respond(ids[1], .cancel)
         let denied = try await s.respond(ids[2], .suspicious)
-        XCTAssertEqual([confirmed, cancelled, denied], ["approved", "cancelled", "denied"])
+        XCTAssertEqual([confirmed, cancelled, denied], [.approved, .cancelled, .denied])
         let events = try provider.cli("log")["events"] as! [[String: Any]]
         XCTAssertEqual(events.map { $0["transaction_id"] as! String }, [ids[0], ids[2]], "Cancel is not logged")
         XCTAssertEqual(events.map { $0["response"] as! String }, ["confirm", "suspicious"])
@@ -119,7 +119,7 @@ final class TransactionTests: XCTestCase {
         guard case .InvalidCode(let field, _)? = missing else { return XCTFail("\(String(describing: missing))") }
         XCTAssertEqual(field, "transaction")
         let state = try await s.respond(tx, .confirm, number: UInt8(number))
-        XCTAssertEqual(state, "approved")
+        XCTAssertEqual(state, .approved)
         let again = await expectError { try await s.respond(tx, .suspicious) }
         guard case .InvalidCode(_, let reason)? = again else { return XCTFail("\(String(describing: again))") }
         XCTAssertEqual(reason, "not_found")

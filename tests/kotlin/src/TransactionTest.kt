@@ -13,6 +13,7 @@ import uniffi.softtoken_ffi.HttpRequest
 import uniffi.softtoken_ffi.HttpResponse
 import uniffi.softtoken_ffi.SofttokenException
 import uniffi.softtoken_ffi.TransactionResponse
+import uniffi.softtoken_ffi.TransactionState
 import uniffi.softtoken_ffi.TransactionTransport
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -99,9 +100,9 @@ class TransactionTest {
             val first = pending.transactions.first()
             assertEquals("Sign in to Example Bank", first.summary)
             assertEquals(listOf("IP" to "192.0.2.1", "Browser" to "Firefox"), first.details.map { it.key to it.value })
-            assertEquals("approved", s.respond(ids[0], TransactionResponse.CONFIRM))
-            assertEquals("cancelled", s.respond(ids[1], TransactionResponse.CANCEL))
-            assertEquals("denied", s.respond(ids[2], TransactionResponse.SUSPICIOUS))
+            assertEquals(TransactionState.APPROVED, s.respond(ids[0], TransactionResponse.CONFIRM))
+            assertEquals(TransactionState.CANCELLED, s.respond(ids[1], TransactionResponse.CANCEL))
+            assertEquals(TransactionState.DENIED, s.respond(ids[2], TransactionResponse.SUSPICIOUS))
             for ((tx, state) in ids.zip(listOf("approved", "cancelled", "denied"))) {
                 assertEquals(state, field(provider.cli("status", tx), "state"))
             }
@@ -122,7 +123,7 @@ class TransactionTest {
             assertTrue(s.pendingTransactions().transactions.single().numberMatch)
             val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.CONFIRM) }
             assertEquals("transaction", missing.field)
-            assertEquals("approved", s.respond(tx, TransactionResponse.CONFIRM, number))
+            assertEquals(TransactionState.APPROVED, s.respond(tx, TransactionResponse.CONFIRM, number))
             val again = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.SUSPICIOUS) }
             assertEquals("not_found", again.reason)
             assertEquals("approved", field(provider.cli("status", tx), "state"))
@@ -170,7 +171,7 @@ class TransactionTest {
             assertFailsWith<SofttokenException.Locked> { s.respond(tx, TransactionResponse.CONFIRM) }
             assertFailsWith<SofttokenException.WrongPin> { s.unlock("1111") }
             s.unlock("2468")
-            assertEquals("approved", s.respond(tx, TransactionResponse.CONFIRM))
+            assertEquals(TransactionState.APPROVED, s.respond(tx, TransactionResponse.CONFIRM))
             assertEquals(8, s.confirmationCode(id, "31415-92653").length)
         }
     }

@@ -17,6 +17,7 @@ import uniffi.softtoken_ffi.PendingTransactions
 import uniffi.softtoken_ffi.PushRegistration
 import uniffi.softtoken_ffi.RemovedIdentity
 import uniffi.softtoken_ffi.TransactionResponse
+import uniffi.softtoken_ffi.TransactionState
 import uniffi.softtoken_ffi.TransactionTransport
 import uniffi.softtoken_ffi.VaultSettings
 import uniffi.softtoken_ffi.defaultVaultSettings
@@ -129,7 +130,7 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
     suspend fun pendingTransactions(): PendingTransactions = inner.pendingTransactions()
 
     /** Answers a sign-in request; [number] is the one the website shows, for Confirm only (Cancel and Suspicious need none). */
-    suspend fun respond(transactionId: String, response: TransactionResponse, number: Int? = null): String =
+    suspend fun respond(transactionId: String, response: TransactionResponse, number: Int? = null): TransactionState =
         inner.respond(transactionId, response, number?.let { require(it in 0..255) { "number out of range" }; it.toUByte() })
 
     /** The 8-digit offline confirmation code for a transaction id shown by a website. */
