@@ -6,7 +6,8 @@ import PackageDescription
 
 let package = Package(
     name: "Softtoken",
-    platforms: [.iOS(.v15), .macOS(.v12)],
+    // iOS 16 / macOS 13: the facade uses `Duration` and `Task.sleep(for:)`.
+    platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
     targets: [
         .systemLibrary(name: "softtoken_ffiFFI", path: "Sources/softtoken_ffiFFI"),

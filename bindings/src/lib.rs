@@ -78,6 +78,10 @@ pub enum SofttokenError {
         /// Details.
         detail: String,
     },
+    /// The user dismissed the biometric prompt: offer it again or ask for the PIN (never a
+    /// damaged vault).
+    #[error("authentication was cancelled")]
+    Cancelled,
     /// The platform (key store) failed.
     #[error("{detail}")]
     Platform {
@@ -114,6 +118,7 @@ impl From<CoreError> for SofttokenError {
             CoreError::ProviderClockOff { .. } => invalid("provider", "clock_off".into()),
             CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => SofttokenError::CorruptData { detail: message },
             CoreError::KeyUnavailable(_) | CoreError::WrongKeyStore { .. } => SofttokenError::KeyUnavailable { detail: message },
+            CoreError::AuthenticationCancelled => SofttokenError::Cancelled,
             CoreError::Platform(_) | CoreError::Crypto(_) | CoreError::Encoding(_) | CoreError::Network(_) => SofttokenError::Platform { detail: message },
             CoreError::Storage(_)
             | CoreError::NoVault(_)
@@ -147,6 +152,9 @@ pub enum KeyStoreError {
     /// The sealed bytes were not made by this key or were altered.
     #[error("sealed data rejected")]
     Rejected,
+    /// The user dismissed the authentication prompt (biometric keys): never `Rejected`.
+    #[error("authentication was cancelled")]
+    Cancelled,
     /// Anything else (authentication cancelled, I/O, an unexpected exception).
     #[error("{detail}")]
     Failed {
@@ -185,6 +193,7 @@ fn to_core(e: KeyStoreError) -> core_ks::KeyStoreError {
     match e {
         KeyStoreError::KeyMissing { detail } => core_ks::KeyStoreError::KeyMissing(detail),
         KeyStoreError::Rejected => core_ks::KeyStoreError::Rejected,
+        KeyStoreError::Cancelled => core_ks::KeyStoreError::Cancelled,
         KeyStoreError::Failed { detail } => core_ks::KeyStoreError::Failed(detail),
     }
 }
@@ -238,6 +247,7 @@ fn from_core(e: core_ks::KeyStoreError) -> KeyStoreError {
     match e {
         core_ks::KeyStoreError::KeyMissing(detail) => KeyStoreError::KeyMissing { detail },
         core_ks::KeyStoreError::Rejected => KeyStoreError::Rejected,
+        core_ks::KeyStoreError::Cancelled => KeyStoreError::Cancelled,
         core_ks::KeyStoreError::Failed(detail) => KeyStoreError::Failed { detail },
     }
 }
@@ -733,6 +743,7 @@ mod tests {
             (CoreError::HotpNeedsRequest("h".into()), "Unsupported"),
             (CoreError::PolicyViolation(PolicyRule::PinRequired { identity: "a".into() }), "PolicyViolation"),
             (CoreError::VaultIntact, "Storage"),
+            (CoreError::AuthenticationCancelled, "Cancelled"),
         ];
         for (core, want) in cases {
             let ffi = SofttokenError::from(core.clone());

@@ -150,6 +150,9 @@ pub enum Error {
     /// The device key that seals the vault is missing (another device, or the key was invalidated).
     #[error("the device key for this vault is missing ({0}): the vault was made on another device or its key was reset; restore it from a backup")]
     KeyUnavailable(String),
+    /// The user dismissed the platform's authentication prompt: ask again or use the PIN.
+    #[error("authentication was cancelled")]
+    AuthenticationCancelled,
     /// The platform key store failed.
     #[error("device key store failed: {0}")]
     Platform(String),

@@ -95,6 +95,7 @@ pub struct AttemptCounter<'a> {
 pub(crate) fn platform(e: KeyStoreError) -> Error {
     match e {
         KeyStoreError::KeyMissing(m) => Error::KeyUnavailable(m),
+        KeyStoreError::Cancelled => Error::AuthenticationCancelled,
         other => Error::Platform(other.to_string()),
     }
 }

@@ -14,7 +14,11 @@ pub enum KeyStoreError {
     /// `open` refused the data: it was not sealed by this key or was altered.
     #[error("sealed data rejected")]
     Rejected,
-    /// The platform failed (I/O, IPC, user cancelled authentication, …).
+    /// The user dismissed the platform's authentication prompt (Face ID, fingerprint): nothing is
+    /// wrong with the data; ask again or fall back to the PIN.
+    #[error("authentication was cancelled")]
+    Cancelled,
+    /// The platform failed (I/O, IPC, …).
     #[error("{0}")]
     Failed(String),
 }
@@ -69,6 +73,7 @@ pub struct MemoryKeyStore {
     key: Mutex<Option<SoftwareKeyBytes>>,
     records: Mutex<HashMap<String, Vec<u8>>>,
     failing: Mutex<Option<String>>,
+    cancel_biometric: std::sync::atomic::AtomicBool,
 }
 
 impl Default for MemoryKeyStore {
@@ -81,7 +86,7 @@ impl MemoryKeyStore {
     /// A store with a fresh random key.
     pub fn new() -> Self {
         let key = SoftwareKeyBytes::random().expect("system random");
-        MemoryKeyStore { key: Mutex::new(Some(key)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None) }
+        MemoryKeyStore { key: Mutex::new(Some(key)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None), cancel_biometric: Default::default() }
     }
 
     /// Deletes the key, as a factory reset or a new phone would.
@@ -92,6 +97,11 @@ impl MemoryKeyStore {
     /// Makes every call fail with `Failed(message)` (or work again with `None`).
     pub fn fail_with(&self, message: Option<&str>) {
         *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = message.map(str::to_string);
+    }
+
+    /// Makes opening with the biometric key fail as a dismissed prompt does (or work again).
+    pub fn cancel_biometric_prompts(&self, cancel: bool) {
+        self.cancel_biometric.store(cancel, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn check(&self) -> Result<(), KeyStoreError> {
@@ -118,6 +128,9 @@ impl DeviceKeyStore for MemoryKeyStore {
         self.with_key(|k| k.seal(label, plaintext))
     }
     fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        if label.starts_with("softtoken/v1/biometric/") && self.cancel_biometric.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(KeyStoreError::Cancelled);
+        }
         self.with_key(|k| k.open(label, sealed))
     }
     fn load(&self, label: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {

@@ -58,6 +58,7 @@ fn key_error(e: KeyStoreError, corrupt: Error) -> Error {
     match e {
         KeyStoreError::KeyMissing(m) => Error::KeyUnavailable(m),
         KeyStoreError::Rejected => corrupt,
+        KeyStoreError::Cancelled => Error::AuthenticationCancelled,
         KeyStoreError::Failed(m) => Error::Platform(m),
     }
 }

@@ -410,3 +410,17 @@ fn biometric_slot_unlocks_without_pin_and_respects_policy() {
     let locked = LockedVault::open(&path, ks).unwrap();
     assert!(matches!(locked.unlock_biometric(0), Err(Error::BiometricNotEnabled)));
 }
+
+#[test]
+fn cancelling_face_id_is_not_reported_as_a_tampered_vault() {
+    // The bug (issue #18): a dismissed biometric prompt came back as `Rejected`, which the core
+    // reported as a corrupt or tampered vault.
+    let (_dir, path, ks) = setup();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.enable_biometric(Some("1234"), 0).unwrap();
+    drop(v);
+    ks.cancel_biometric_prompts(true);
+    assert_eq!(LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(0).unwrap_err(), Error::AuthenticationCancelled);
+    ks.cancel_biometric_prompts(false);
+    assert!(LockedVault::open(&path, ks).unwrap().unlock_biometric(0).is_ok());
+}

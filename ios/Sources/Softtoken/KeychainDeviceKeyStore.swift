@@ -61,6 +61,9 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         let key = try enclaveKey(for: label)
         var error: Unmanaged<CFError>?
         guard let plain = SecKeyCreateDecryptedData(key, .eciesEncryptionCofactorVariableIVX963SHA256AESGCM, sealed as CFData, &error) as Data? else {
+            // A dismissed or failed Face ID / Touch ID prompt is not altered data.
+            let code = error.map { CFErrorGetCode($0.takeRetainedValue()) } ?? 0
+            if code == Int(errSecUserCanceled) || code == Int(errSecAuthFailed) { throw KeyStoreError.Cancelled }
             throw KeyStoreError.Rejected
         }
         let prefix = Data(label.utf8).base64EncodedData() + Data([0])

@@ -145,6 +145,12 @@ public final class InMemoryDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         set { lock.withLock { _failure = newValue } }
     }
     private var _failure: String?
+    /// When set, opening with the biometric key fails as a dismissed Face ID prompt does.
+    public var cancelBiometric: Bool {
+        get { lock.withLock { _cancelBiometric } }
+        set { lock.withLock { _cancelBiometric = newValue } }
+    }
+    private var _cancelBiometric = false
 
     public init() throws { key = try SoftwareKey() }
 
@@ -161,7 +167,10 @@ public final class InMemoryDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
 
     public func kind() throws -> String { "memory" }
     public func seal(label: String, plaintext: Data) throws -> Data { try currentKey().seal(label: label, plaintext: plaintext) }
-    public func unseal(label: String, sealed: Data) throws -> Data { try currentKey().unseal(label: label, sealed: sealed) }
+    public func unseal(label: String, sealed: Data) throws -> Data {
+        if cancelBiometric && label.hasPrefix("softtoken/v1/biometric/") { throw KeyStoreError.Cancelled }
+        return try currentKey().unseal(label: label, sealed: sealed)
+    }
     public func load(label: String) throws -> Data? { _ = try currentKey(); return lock.withLock { records[label] } }
     public func store(label: String, bytes: Data) throws { _ = try currentKey(); lock.withLock { records[label] = bytes } }
 }

@@ -226,6 +226,21 @@ final class SofttokenTests: XCTestCase {
         try await s.unlock(pin: "1111")
     }
 
+    func testADismissedFaceIdPromptIsCancelledNotADamagedVault() async throws {
+        let store = try InMemoryDeviceKeyStore()
+        let s = vault(store)
+        try await s.create(pin: "2580", settings: fast)
+        try await s.setBiometric(pin: "2580", enabled: true)
+        XCTAssertTrue(try s.hasBiometric())
+        s.lock()
+        store.cancelBiometric = true
+        let e = await expectError { try await s.unlockBiometric() }
+        guard case .Cancelled? = e else { return XCTFail("\(String(describing: e))") }
+        store.cancelBiometric = false
+        try await s.unlockBiometric()
+        XCTAssertTrue(s.isUnlocked)
+    }
+
     func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)

@@ -21,6 +21,8 @@ class JceDeviceKeyStore : DeviceKeyStore {
     private val records = ConcurrentHashMap<String, ByteArray>()
     @Volatile var failure: String? = null
     @Volatile var crash: Boolean = false
+    /** When set, opening with the biometric key fails as a dismissed BiometricPrompt does. */
+    @Volatile var cancelBiometric: Boolean = false
 
     init {
         val key = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
@@ -50,6 +52,7 @@ class JceDeviceKeyStore : DeviceKeyStore {
     }
 
     override fun unseal(label: String, sealed: ByteArray): ByteArray {
+        if (cancelBiometric && label.startsWith("softtoken/v1/biometric/")) throw KeyStoreException.Cancelled()
         val k = key()
         if (sealed.size < 28) throw KeyStoreException.Rejected()
         val c = Cipher.getInstance("AES/GCM/NoPadding")

@@ -244,6 +244,21 @@ class SofttokenTest {
         }
     }
 
+    @Test fun aDismissedBiometricPromptIsCancelledNotADamagedVault(): Unit = runBlocking {
+        val store = JceDeviceKeyStore()
+        vault(store).use { s ->
+            s.create("2580", FAST)
+            s.setBiometric("2580", true)
+            assertTrue(s.hasBiometric())
+            s.lock()
+            store.cancelBiometric = true
+            assertFailsWith<SofttokenException.Cancelled> { s.unlockBiometric() }
+            store.cancelBiometric = false
+            s.unlockBiometric()
+            assertTrue(s.isUnlocked)
+        }
+    }
+
     @Test fun theCodeStreamEndsWhenTheVaultLocksAndNeverAdvancesHotp(): Unit = runBlocking {
         vault().use { s ->
             s.create(null, FAST)
