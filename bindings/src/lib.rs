@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 uniffi::setup_scaffolding!();
 
+mod background;
 mod transactions;
 pub use transactions::*;
 
@@ -530,14 +531,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs blocking work (Argon2, the recovery search) on its own thread, so the caller's coroutine
-/// or task is not blocked while it runs.
+/// Runs blocking work (Argon2, the recovery search, requests) on its own thread, so the caller's
+/// coroutine or task is not blocked while it runs.
 async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, SofttokenError> {
-    let (tx, rx) = futures_channel::oneshot::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(work());
-    });
-    rx.await.map_err(|_| SofttokenError::Platform { detail: "background work stopped".into() })
+    background::spawn(work).await.ok_or_else(|| SofttokenError::Platform { detail: "background work stopped".into() })
 }
 
 /// One vault: unlock, list, codes, activations, backups.

@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A transaction's state at the provider.
+/// A transaction's state at the provider. (Read through its word: a derived enum deserializer
+/// would cost the phone library more than a `match`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum TransactionState {
     /// Waiting for an answer.
     Pending,
@@ -45,15 +46,23 @@ impl TransactionState {
     }
 }
 
+impl TryFrom<String> for TransactionState {
+    type Error = &'static str;
+    fn try_from(word: String) -> Result<Self, &'static str> {
+        TransactionState::parse(&word).ok_or("an unknown transaction state")
+    }
+}
+
 impl std::fmt::Display for TransactionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// Why a provider refused a request: the `error` word of a refusal.
+/// Why a provider refused a request: the `error` word of a refusal. An unknown word reads as
+/// [`Refusal::Unknown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", from = "String")]
 #[non_exhaustive]
 pub enum Refusal {
     /// 400: the request is malformed.
@@ -79,8 +88,26 @@ pub enum Refusal {
     /// 500: the provider failed.
     Internal,
     /// A word this version of the protocol does not know.
-    #[serde(other)]
     Unknown,
+}
+
+impl From<String> for Refusal {
+    fn from(word: String) -> Self {
+        const ALL: [Refusal; 11] = [
+            Refusal::BadRequest,
+            Refusal::BadMac,
+            Refusal::Stale,
+            Refusal::WrongNumber,
+            Refusal::NotFound,
+            Refusal::AlreadyAnswered,
+            Refusal::AlreadyCompleted,
+            Refusal::Expired,
+            Refusal::Unregistered,
+            Refusal::TooManyPending,
+            Refusal::Internal,
+        ];
+        ALL.into_iter().find(|r| r.as_str() == word).unwrap_or(Refusal::Unknown)
+    }
 }
 
 impl Refusal {
@@ -198,10 +225,10 @@ pub struct TransactionBody {
 
 /// `GET /v1/identities/{serial}/transactions` → the pending list. Items stay raw so that one
 /// malformed item is reported on its own instead of failing the list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PendingReply {
-    /// The pending transactions, oldest first.
-    pub transactions: Vec<serde_json::Value>,
+    /// The pending transactions, oldest first, each as its JSON text (parsed one by one).
+    pub transactions: Vec<Box<serde_json::value::RawValue>>,
 }
 
 /// `POST /v1/transactions/{id}/answer`.

@@ -53,8 +53,8 @@ pub struct Request<'a> {
     pub body: &'a str,
 }
 
-fn tx_body(tx: &Transaction) -> Result<Value> {
-    reply(TransactionBody {
+fn tx_body(tx: &Transaction) -> Result<Box<serde_json::value::RawValue>> {
+    let body = serde_json::to_string(&TransactionBody {
         id: tx.id.clone(),
         summary: tx.summary.clone(),
         details: tx.details.clone(),
@@ -62,6 +62,8 @@ fn tx_body(tx: &Transaction) -> Result<Value> {
         expires_at: tx.expires_at,
         number_match: tx.number_match,
     })
+    .map_err(|e| ProviderError::Usage(format!("reply: {e}")))?;
+    serde_json::value::RawValue::from_string(body).map_err(|e| ProviderError::Usage(format!("reply: {e}")))
 }
 
 /// Checks an app's request MAC made with the identity's fetch key (`docs/protocol.md` §5). An
