@@ -91,7 +91,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], keep_previous: bool) -> Result<()
         drop(f);
         if keep_previous && path.exists() {
             let prev_tmp = temp_sibling(path, "prev-tmp")?;
-            fs::hard_link(path, &prev_tmp).map_err(|e| storage("cannot keep the previous version of", path, e))?;
+            if fs::hard_link(path, &prev_tmp).is_err() {
+                // A file system without hard links: copy into a new exclusive file instead.
+                let old = fs::read(path).map_err(|e| storage("cannot keep the previous version of", path, e))?;
+                let mut f = create_private(&prev_tmp).map_err(|e| storage("cannot keep the previous version of", path, e))?;
+                f.write_all(&old).and_then(|()| f.sync_all()).map_err(|e| storage("cannot keep the previous version of", path, e))?;
+            }
             let kept = fs::rename(&prev_tmp, previous_path(path));
             if kept.is_err() {
                 let _ = fs::remove_file(&prev_tmp);
