@@ -20,6 +20,12 @@ fn hotp_vault(path: &std::path::Path, ks: &Arc<MemoryKeyStore>) -> Vault {
     v
 }
 
+/// A vault with PIN 1234 and biometric unlock enabled, saved and closed.
+fn biometric_vault(path: &std::path::Path, ks: &Arc<MemoryKeyStore>) {
+    let mut v = Vault::create(path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.enable_biometric(Some("1234"), 0).unwrap();
+}
+
 /// A temporary directory, the vault path in it, and a fresh key store.
 fn setup() -> (tempfile::TempDir, std::path::PathBuf, Arc<MemoryKeyStore>) {
     let dir = tempfile::tempdir().unwrap();
@@ -232,9 +238,7 @@ fn pin_change_rotates_the_data_key_and_drops_the_biometric_slot() {
 #[test]
 fn biometric_unlock_respects_the_wrong_pin_delay_and_the_permanent_lock() {
     let (_dir, path, ks) = setup();
-    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
-    v.enable_biometric(Some("1234"), 0).unwrap();
-    drop(v);
+    biometric_vault(&path, &ks);
     for _ in 0..5 {
         let _ = Vault::open(&path, ks.clone(), Some("0000"), 100);
     }
@@ -416,9 +420,7 @@ fn cancelling_face_id_is_not_reported_as_a_tampered_vault() {
     // The bug (issue #18): a dismissed biometric prompt came back as `Rejected`, which the core
     // reported as a corrupt or tampered vault.
     let (_dir, path, ks) = setup();
-    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
-    v.enable_biometric(Some("1234"), 0).unwrap();
-    drop(v);
+    biometric_vault(&path, &ks);
     ks.cancel_biometric_prompts(true);
     assert_eq!(LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(0).unwrap_err(), Error::AuthenticationCancelled);
     ks.cancel_biometric_prompts(false);
