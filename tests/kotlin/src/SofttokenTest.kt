@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir
 import org.softtoken.android.SecretClipboard
 import org.softtoken.android.Softtoken
 import org.softtoken.android.copyWithAutoClear
+import uniffi.softtoken_ffi.ObservedCode
 import uniffi.softtoken_ffi.SofttokenException
 import uniffi.softtoken_ffi.VaultSettings
 import kotlin.test.assertEquals
@@ -82,7 +83,7 @@ class SofttokenTest {
     @Test fun movingATokenFromTwoCodes(): Unit = runBlocking {
         vault().use { s ->
             s.create(null, FAST)
-            val id = s.importExisting("48244-13456", "1745-7712-6942-8698", codes = listOf("043700" to 1570434609L, "814835" to 1570351831L))
+            val id = s.importExisting("48244-13456", "1745-7712-6942-8698", codes = listOf(ObservedCode("043700", 1570434609u), ObservedCode("814835", 1570351831u)))
             assertEquals("202852", s.codeAt(id.id, 2000000000).code)
         }
     }

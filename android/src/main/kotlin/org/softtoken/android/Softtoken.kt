@@ -105,13 +105,10 @@ class Softtoken(path: String, keyStore: DeviceKeyStore) : AutoCloseable {
         activationCode: String,
         policy: String? = null,
         registrationCode: String? = null,
-        codes: List<Pair<String, Long>> = emptyList(),
+        codes: List<ObservedCode> = emptyList(),
         digits: Int? = null,
         name: String? = null,
-    ): IdentityInfo = inner.importExisting(
-        serial, activationCode, policy, registrationCode,
-        codes.map { (code, time) -> ObservedCode(code, time.toULong()) }, digits?.toUByte(), name,
-    )
+    ): IdentityInfo = inner.importExisting(serial, activationCode, policy, registrationCode, codes, digits?.toUByte(), name)
 
     /** Renames an identity. */
     fun rename(id: String, name: String) = inner.rename(id, name)
