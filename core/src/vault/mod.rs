@@ -408,12 +408,6 @@ impl Vault {
         result
     }
 
-    /// Re-reads the file if another process saved since (e.g. before listing codes).
-    pub fn reload(&mut self) -> Result<()> {
-        let _lock = VaultLock::acquire(&self.path)?;
-        self.refresh()
-    }
-
     /// Confirms the current PIN for an operation that weakens protection (change or remove the
     /// PIN, enable biometrics, export): checked like an unlock attempt, so a wrong one counts.
     pub fn confirm_pin(&self, pin: Option<&str>, now: u64) -> Result<()> {
@@ -423,11 +417,6 @@ impl Vault {
             return Err(Error::ChangedElsewhere);
         }
         Ok(())
-    }
-
-    /// The saves this vault has seen (grows by one per save).
-    pub fn generation(&self) -> u64 {
-        self.inner.generation
     }
 
     /// Where the vault lives.
