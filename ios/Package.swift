@@ -1,7 +1,7 @@
 // swift-tools-version:5.9
 // The iOS shell of softtoken. The UniFFI-generated sources (Sources/Softtoken/Generated/ and
-// Sources/softtoken_ffiFFI/) are produced by tests/swift/run.sh (or the iOS build script) and never
-// committed.
+// Sources/SofttokenFFI/) are produced by scripts/generate-bindings.sh (which tests/swift/run.sh
+// calls) and never committed.
 import PackageDescription
 
 let package = Package(
@@ -10,8 +10,8 @@ let package = Package(
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
     targets: [
-        .systemLibrary(name: "softtoken_ffiFFI", path: "Sources/softtoken_ffiFFI"),
-        .target(name: "Softtoken", dependencies: ["softtoken_ffiFFI"], path: "Sources/Softtoken"),
+        .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI"),
+        .target(name: "Softtoken", dependencies: ["SofttokenFFI"], path: "Sources/Softtoken"),
         .testTarget(name: "SofttokenTests", dependencies: ["Softtoken"], path: "Tests/SofttokenTests"),
     ]
 )

@@ -52,15 +52,21 @@ impl<T> Future for Background<T> {
     }
 }
 
+/// Starts a thread for one job. Not generic, so the thread machinery exists once in the phone
+/// library rather than once per result type.
+fn start(job: Box<dyn FnOnce() + Send>) -> bool {
+    std::thread::Builder::new().spawn(job).is_ok()
+}
+
 /// Runs `work` on a new thread.
 pub(crate) fn spawn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Background<T> {
     let shared: Shared<T> = Arc::new(Mutex::new(State { value: None, done: false, waker: None }));
     let finish = Finish(shared.clone(), None);
-    let started = std::thread::Builder::new().spawn(move || {
+    let started = start(Box::new(move || {
         let mut finish = finish;
         finish.1 = Some(work());
-    });
-    if started.is_err() {
+    }));
+    if !started {
         // The closure (and its `Finish`) was dropped: the future reports "no result".
         lock(&shared).done = true;
     }

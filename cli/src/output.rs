@@ -56,6 +56,24 @@ impl From<CoreError> for Failure {
     }
 }
 
+impl From<softtoken_net::Error> for Failure {
+    fn from(e: softtoken_net::Error) -> Self {
+        use softtoken_net::Error as OnlineError;
+        let advice = match &e {
+            OnlineError::Core(_) => "",
+            OnlineError::ProviderClockOff { .. } | OnlineError::Refused { refusal: softtoken_core::protocol::Refusal::Stale, .. } => {
+                ": check this computer's clock"
+            }
+            OnlineError::Unreachable(_) => " (is the address right, and SOFTTOKEN_CA_CERT set for a private CA?)",
+            _ => "",
+        };
+        match e {
+            OnlineError::Core(core) => core.into(),
+            other => Failure::new(format!("{other}{advice}")),
+        }
+    }
+}
+
 impl From<softtoken_core::vault::keystore::KeyStoreError> for Failure {
     fn from(e: softtoken_core::vault::keystore::KeyStoreError) -> Self {
         Failure::new(format!("device key store: {e}"))
@@ -78,7 +96,12 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(|c| softtoken_core::text::is_hazard(c) && c != '\n' && c != '\t') {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(text.split('\n').map(|line| line.split('\t').map(|p| softtoken_core::text::escape(p).into_owned()).collect::<Vec<_>>().join("\t")).collect::<Vec<_>>().join("\n"))
+    std::borrow::Cow::Owned(
+        text.split('\n')
+            .map(|line| line.split('\t').map(|p| softtoken_core::text::escape(p).into_owned()).collect::<Vec<_>>().join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 /// Prints the JSON object (with `--json`) or the text. A closed stdout (`| head`) is not an error.

@@ -260,28 +260,6 @@ pub enum Error {
         /// The most accepted.
         limit: u64,
     },
-    /// A provider's clock differs from this device's by more than softtoken accepts from an
-    /// unauthenticated `server_time`: the offset is not applied.
-    #[error("the provider's clock is {offset_s} s away from this device's (more than {limit_s} s): check the device's time")]
-    ProviderClockOff {
-        /// Provider time minus device time.
-        offset_s: i64,
-        /// The largest offset applied.
-        limit_s: i64,
-    },
-    /// An online operation on an identity that was not activated online.
-    #[error("{0:?} was not activated online: it has no provider to ask")]
-    NotOnline(String),
-    /// An online activation whose completion failed and whose identity could not be removed.
-    #[error("{error}; and the half-activated identity {name:?} could not be removed: {undo}")]
-    HalfActivated {
-        /// Why the completion failed.
-        error: Box<Error>,
-        /// Why removing it failed.
-        undo: Box<Error>,
-        /// The identity left behind.
-        name: String,
-    },
     /// A backup file that fails its integrity check.
     #[error("backup file is corrupt or was tampered with")]
     CorruptBackup,
@@ -303,17 +281,6 @@ pub enum Error {
     /// No identity has that name or id.
     #[error("no identity named {0:?}")]
     NotFound(String),
-    /// The provider could not be reached, or answered something that is not the protocol.
-    #[error("provider unreachable: {0}")]
-    Network(String),
-    /// The provider refused the request; `code` is the protocol's error word (`docs/protocol.md` §5).
-    #[error("the provider refused: {message} ({code})")]
-    Refused {
-        /// `not_found`, `already_answered`, `expired`, `bad_mac`, `stale`, `wrong_number`, …
-        code: crate::protocol::Refusal,
-        /// The provider's explanation.
-        message: String,
-    },
     /// Token recovery found several device randoms; more codes are needed.
     #[error("{candidates} device randoms match these codes: a code from a later time step is needed")]
     Ambiguous {

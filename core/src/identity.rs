@@ -130,14 +130,12 @@ impl Identity {
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
         match self.kind {
             IdentityKind::Hotp => Err(Error::HotpNeedsRequest(self.name.clone())),
-            _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?
-                .with_offset(self.time_offset_s)
-                .code_at(unix_time)),
+            _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?.with_offset(self.time_offset_s).code_at(unix_time)),
         }
     }
 
     /// The TOTP code shown now by `clock`.
-    pub fn code_now(&self, clock: &dyn crate::otp::Clock) -> Result<TimedCode> {
+    pub fn code_now(&self, clock: &dyn crate::clock::Clock) -> Result<TimedCode> {
         self.code_at(clock.unix_time())
     }
 

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod clock;
 pub mod entrust;
 pub mod error;
 pub mod identity;
@@ -19,7 +20,6 @@ pub mod protocol;
 #[cfg(feature = "render")]
 pub mod qr;
 pub mod secret;
-pub mod session;
 pub mod text;
 pub mod transaction;
 pub mod uri;

@@ -6,10 +6,12 @@
 //! portable code while `sha1`/`sha2` use the CPU's SHA extensions (2–3× faster per code), and the
 //! keyed state is computed once per generator and cloned per code.
 
+use crate::clock::Clock;
+#[cfg(test)]
+use crate::clock::FixedClock;
 use crate::error::{Error, Field, Result};
 use crate::secret::Secret;
 use hmac::{Hmac, Mac};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Shortest and longest code softtoken produces.
 pub const DIGITS_RANGE: std::ops::RangeInclusive<u8> = 6..=8;
@@ -50,7 +52,6 @@ impl Algorithm {
             _ => Err(Error::invalid(Field::Algorithm, format!("unsupported algorithm {text:?} (use SHA1, SHA256 or SHA512)"))),
         }
     }
-
 }
 
 /// An HMAC keyed once with an OTP secret; cloned per code.
@@ -143,32 +144,6 @@ pub fn parse_code(text: &str, digits: u8) -> Result<u32> {
         return Err(Error::invalid(Field::Otp, format!("has {} digits, expected {digits}", compact.len())));
     }
     compact.parse().map_err(|_| Error::invalid(Field::Otp, "is not a number"))
-}
-
-/// A source of the current Unix time, injectable for tests and for UIs that simulate time.
-pub trait Clock: Send + Sync {
-    /// Seconds since the Unix epoch.
-    fn unix_time(&self) -> u64;
-}
-
-/// The operating system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn unix_time(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-    }
-}
-
-/// A clock stopped at one instant.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub u64);
-
-impl Clock for FixedClock {
-    fn unix_time(&self) -> u64 {
-        self.0
-    }
 }
 
 /// A counter-based generator (RFC 4226).

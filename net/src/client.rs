@@ -1,6 +1,7 @@
 //! The protocol's requests and replies (`docs/protocol.md` §5): URLs, JSON bodies, and the error
 //! words of a refusal. No vault here; [`crate::online`] ties it to the identities.
 
+use crate::error::{Error, Result};
 use crate::transport::{redact_url, HttpRequest, Method, TransactionTransport};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
@@ -8,7 +9,6 @@ use softtoken_core::protocol::{
     ActivationReply, AnswerRequest, CompleteActivation, PendingReply, PushTokenRequest, RefusalReply, StateReply, TransactionBody, TransactionState,
 };
 use softtoken_core::transaction::{self, Answer, Transaction};
-use softtoken_core::{Error, Result};
 
 /// What an online activation returns: the numbers a manual activation would type.
 pub use softtoken_core::protocol::ActivationReply as OnlineActivation;
@@ -36,13 +36,13 @@ pub struct ProviderClient<'a> {
 
 fn path_segment(s: &str) -> Result<&str> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(Error::Network(format!("{s:?} cannot be put in a URL path")));
+        return Err(softtoken_core::Error::MalformedUri(format!("{s:?} cannot be put in a URL path")).into());
     }
     Ok(s)
 }
 
 fn bad_reply(what: &str) -> Error {
-    Error::Network(format!("the provider's reply is not the protocol's: {what}"))
+    Error::NotProtocol(what.to_string())
 }
 
 impl<'a> ProviderClient<'a> {
@@ -56,7 +56,13 @@ impl<'a> ProviderClient<'a> {
     }
 
     /// Sends one request and reads the reply as `T` (a success) or a [`RefusalReply`].
-    fn call_with<T: DeserializeOwned>(&self, method: Method, path: Result<String>, headers: Vec<(String, String)>, body: Option<&dyn erased::Body>) -> Reply<T> {
+    fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: Result<String>,
+        headers: Vec<(String, String)>,
+        body: Option<&dyn erased::Body>,
+    ) -> Reply<T> {
         let path = match path {
             Ok(p) => p,
             Err(e) => return Reply { result: Err(e), server_time: None },
@@ -68,18 +74,18 @@ impl<'a> ProviderClient<'a> {
         let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body };
         let response = match self.transport.send(&request) {
             Ok(r) => r,
-            Err(e) => return Reply { result: Err(Error::Network(e)), server_time: None },
+            Err(e) => return Reply { result: Err(Error::Unreachable(e)), server_time: None },
         };
         // Each reply is read straight into its type (no intermediate JSON tree: smaller phone code).
         // `server_time` through the JSON tree type the core already links (a struct of its own
         // would add a deserializer to the phone library).
         let server_time = serde_json::from_str::<serde_json::Value>(&response.body).ok().and_then(|v| v["server_time"].as_u64());
-        let not_protocol = || Error::Network(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)));
+        let not_protocol = || Error::NotProtocol(format!("HTTP {} from {} without a protocol reply", response.status, redact_url(&request.url)));
         let result = if (200..300).contains(&response.status) {
             serde_json::from_str::<T>(&response.body).map_err(|e| bad_reply(&e.to_string()))
         } else {
             match serde_json::from_str::<RefusalReply>(&response.body) {
-                Ok(r) => Err(Error::Refused { code: r.error, message: r.message }),
+                Ok(r) => Err(Error::Refused { refusal: r.error, message: r.message }),
                 Err(_) => Err(not_protocol()),
             }
         };
@@ -127,7 +133,8 @@ impl<'a> ProviderClient<'a> {
     /// the identity.
     pub fn unregister(&self, serial: &str, at: u64, mac: &str) -> Reply<()> {
         // A 2xx reply is the success; its body (`UnregisterReply`) is not needed here.
-        self.call_with::<IgnoredAny>(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}")), vec![authorization(at, mac)], None).map(|_| Ok(()))
+        self.call_with::<IgnoredAny>(Method::Delete, path_segment(serial).map(|s| format!("/v1/identities/{s}")), vec![authorization(at, mac)], None)
+            .map(|_| Ok(()))
     }
 
     /// `POST /v1/identities/{serial}/push-token`: records the token that wakes the app.
@@ -174,7 +181,7 @@ mod erased {
 
     impl<T: Serialize> Body for T {
         fn json(&self) -> Result<String> {
-            serde_json::to_string(self).map_err(|e| Error::Encoding(e.to_string()))
+            serde_json::to_string(self).map_err(|e| softtoken_core::Error::Encoding(e.to_string()).into())
         }
     }
 }

@@ -12,10 +12,12 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod online;
 pub mod transport;
 
+pub use error::{Error, Result};
 pub use online::{activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Fetched, PendingTransaction, Removed, VaultAccess};
 pub use transport::{HttpRequest, HttpResponse, Method, NoTransport, TransactionTransport};

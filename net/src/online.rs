@@ -8,15 +8,16 @@
 //! the step that applies the reply.
 
 use crate::client::{ProviderClient, Reply};
+use crate::error::{Error, Result};
 use crate::transport::TransactionTransport;
 use softtoken_core::activation::PendingActivation;
+use softtoken_core::clock::Clock;
 use softtoken_core::identity::Identity;
 use softtoken_core::link::OnlineActivationLink;
-use softtoken_core::otp::Clock;
 use softtoken_core::protocol::{Refusal, TransactionState};
 use softtoken_core::transaction::{self, Answer, IdentityRequest, Response, Transaction};
 use softtoken_core::vault::Vault;
-use softtoken_core::{Error, Result};
+use softtoken_core::Result as CoreResult;
 
 /// A stored offset is rewritten only when the provider's clock says it is off by more than this.
 const OFFSET_TOLERANCE_S: i64 = 2;
@@ -29,17 +30,17 @@ pub const MAX_OFFSET_S: i64 = 86_400;
 /// restarts the idle timer) or a read.
 pub trait VaultAccess {
     /// Runs `step` on the unlocked vault.
-    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> Result<()>) -> Result<()>;
+    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()>;
 }
 
 impl VaultAccess for std::sync::Mutex<Vault> {
-    fn with_vault(&self, _action: bool, step: &mut dyn FnMut(&mut Vault) -> Result<()>) -> Result<()> {
+    fn with_vault(&self, _action: bool, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()> {
         step(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
 /// Runs one step through `access` and returns its value.
-fn step<T>(access: &dyn VaultAccess, action: bool, f: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
+fn step<T>(access: &dyn VaultAccess, action: bool, f: impl FnOnce(&mut Vault) -> CoreResult<T>) -> Result<T> {
     let mut f = Some(f);
     let mut out = None;
     access.with_vault(action, &mut |v| {
@@ -48,7 +49,7 @@ fn step<T>(access: &dyn VaultAccess, action: bool, f: impl FnOnce(&mut Vault) ->
         }
         Ok(())
     })?;
-    out.ok_or(Error::VaultLocked)
+    Ok(out.ok_or(softtoken_core::Error::VaultLocked)?)
 }
 
 /// A transaction waiting for the user, with the identity it is for.
@@ -105,7 +106,9 @@ fn corrected_now(clock: &dyn Clock, offset_s: i64) -> u64 {
 /// The offset the provider's `server_time` calls for, when it differs from `current` by more than
 /// the tolerance (else `None`: keep `current`). Beyond [`MAX_OFFSET_S`] it is refused.
 fn new_offset(clock: &dyn Clock, server_time: Option<u64>, current: i64) -> Result<Option<i64>> {
-    let Some(server_time) = server_time else { return Ok(None) };
+    let Some(server_time) = server_time else {
+        return Ok(None);
+    };
     let measured = (server_time as i64).saturating_sub(clock.unix_time() as i64);
     if measured.abs() > MAX_OFFSET_S {
         return Err(Error::ProviderClockOff { offset_s: measured, limit_s: MAX_OFFSET_S });
@@ -130,7 +133,7 @@ fn with_clock<T>(access: &dyn VaultAccess, identity: &Identity, clock: &dyn Cloc
         let reply = request(corrected_now(clock, offset));
         offset = record_offset(access, &identity.id, offset, clock, reply.server_time)?;
         match reply.result {
-            Err(Error::Refused { code, .. }) if code == Refusal::Stale && attempt == 0 && reply.server_time.is_some() => attempt += 1,
+            Err(Error::Refused { refusal: Refusal::Stale, .. }) if attempt == 0 && reply.server_time.is_some() => attempt += 1,
             other => return other,
         }
     }
@@ -218,10 +221,10 @@ pub fn respond(
     let mut fetched = fetch_pending(access, transport, clock)?;
     let Some(index) = fetched.transactions.iter().position(|p| p.transaction.id == transaction_id) else {
         if let Some((name, e)) = fetched.failures.pop() {
-            return Err(Error::Network(format!("transaction {transaction_id} not found; the provider of {name} could not be asked: {e}")));
+            return Err(Error::NotFoundWhileUnreachable { id: transaction_id.into(), identity: name, cause: Box::new(e) });
         }
         return Err(Error::Refused {
-            code: Refusal::NotFound,
+            refusal: Refusal::NotFound,
             message: format!("no pending transaction {transaction_id} (already answered, expired, or unknown)"),
         });
     };
@@ -235,7 +238,7 @@ pub fn respond(
         let answer = Answer { response, answered_at: at, number };
         match transaction::answer_mac(identity.seed.expose(), &tx, &answer) {
             Ok(mac) => client.answer(&tx.id, &answer, &mac),
-            Err(e) => Reply { result: Err(e), server_time: None },
+            Err(e) => Reply { result: Err(e.into()), server_time: None },
         }
     })
 }
@@ -251,10 +254,12 @@ pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTran
             let client = ProviderClient::new(base, transport);
             let serial = identity.transaction_serial();
             let seed = identity.seed.expose();
-            let result = with_clock(access, &identity, clock, |at| client.unregister(serial, at, &transaction::request_mac(seed, serial, IdentityRequest::Unregister, at)));
+            let result = with_clock(access, &identity, clock, |at| {
+                client.unregister(serial, at, &transaction::request_mac(seed, serial, IdentityRequest::Unregister, at))
+            });
             Some(match result {
                 // Forgotten already: the goal is reached.
-                Err(Error::Refused { code, .. }) if code == Refusal::NotFound || code == Refusal::Unregistered => Ok(()),
+                Err(Error::Refused { refusal: Refusal::NotFound | Refusal::Unregistered, .. }) => Ok(()),
                 other => other,
             })
         }
@@ -265,16 +270,24 @@ pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTran
 
 /// Registers a new push token (FCM/APNs, or a Web Push subscription) at the provider of every
 /// online identity that does not have it yet; returns each attempt (identity name, result).
-pub fn register_push_token(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, token: &str) -> Result<Vec<(String, Result<()>)>> {
+pub fn register_push_token(
+    access: &dyn VaultAccess,
+    transport: &dyn TransactionTransport,
+    clock: &dyn Clock,
+    token: &str,
+) -> Result<Vec<(String, Result<()>)>> {
     transaction::check_push_token(token)?;
-    let stale: Vec<Identity> = step(access, true, |v| Ok(v.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect()))?;
+    let stale: Vec<Identity> =
+        step(access, true, |v| Ok(v.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect()))?;
     let mut report = Vec::new();
     for identity in &stale {
         let result = base_of(identity).and_then(|base| {
             let client = ProviderClient::new(base, transport);
             let serial = identity.transaction_serial();
             let seed = identity.seed.expose();
-            with_clock(access, identity, clock, |at| client.push_token(serial, token, at, &transaction::request_mac(seed, serial, IdentityRequest::PushToken(token), at)))
+            with_clock(access, identity, clock, |at| {
+                client.push_token(serial, token, at, &transaction::request_mac(seed, serial, IdentityRequest::PushToken(token), at))
+            })
         });
         let result = result.and_then(|()| step(access, false, |v| v.set_push_token(&identity.id, Some(token.to_string()))));
         report.push((identity.name.clone(), result));
@@ -285,7 +298,7 @@ pub fn register_push_token(access: &dyn VaultAccess, transport: &dyn Transaction
 #[cfg(test)]
 mod tests {
     use super::*;
-    use softtoken_core::otp::FixedClock;
+    use softtoken_core::clock::FixedClock;
 
     #[test]
     fn an_unauthenticated_server_time_cannot_set_an_unbounded_offset() {

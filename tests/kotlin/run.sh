@@ -27,14 +27,14 @@ cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
 out=target/kotlin
 gen=$out/generated
 rm -rf "$out" && mkdir -p "$out"
-cargo run -q -p uniffi-bindgen -- generate --library target/debug/libsofttoken_ffi.so --language kotlin --out-dir "$gen" --no-format
+bash scripts/generate-bindings.sh kotlin "$root/target/debug/libsofttoken_ffi.so" "$gen"
 
 j=/usr/share/java
 cp="$j/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar:$j/junit-jupiter-api.jar:$j/apiguardian-api.jar:$j/opentest4j.jar:$klib/kotlin-test.jar:$klib/kotlin-test-junit5.jar"
 echo "kotlin: compile-checking the Android-only files against android.* stubs"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin
 echo "kotlin: compiling bindings, the portable shell and the tests"
-"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Softtoken.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
+"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
   android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt tests/kotlin/src
 set +e
 java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -jar "$j/junit-platform-console-standalone.jar" \

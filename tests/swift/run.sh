@@ -11,18 +11,8 @@ rm -rf "$work" && mkdir -p "$work/lib" "$work/bin"
 cp target/debug/softtoken-provider "$work/bin/"  # the transaction tests run the real provider
 cp -r ios "$work/pkg"
 cp -r fixtures "$work/fixtures"  # the tests read fixtures/ relative to their own path
-gen=$work/gen
-cargo run -q -p uniffi-bindgen -- generate --library target/debug/libsofttoken_ffi.so --language swift --out-dir "$gen" --no-format
-mkdir -p "$work/pkg/Sources/Softtoken/Generated" "$work/pkg/Sources/softtoken_ffiFFI"
-cp "$gen/softtoken_ffi.swift" "$work/pkg/Sources/Softtoken/Generated/"
-cp "$gen/softtoken_ffiFFI.h" "$work/pkg/Sources/softtoken_ffiFFI/"
-cat > "$work/pkg/Sources/softtoken_ffiFFI/module.modulemap" <<'MAP'
-module softtoken_ffiFFI {
-    header "softtoken_ffiFFI.h"
-    link "softtoken_ffi"
-    export *
-}
-MAP
+# The generated Swift, header and module map, staged by the same script the iOS build uses.
+bash scripts/generate-bindings.sh swift "$PWD/target/debug/libsofttoken_ffi.so" "$work/pkg" --link
 cp target/debug/libsofttoken_ffi.so "$work/lib/"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 trap 'umount "$root/proc" 2>/dev/null || true' EXIT

@@ -11,12 +11,10 @@
 use crate::keystores::{FileKeyStore, SoftwareStore};
 use crate::output::{emit, shown, CmdResult, Failure};
 use serde_json::json;
-use softtoken_core::activation::PendingActivation;
+use softtoken_app::{Authenticator, HttpRequest, HttpResponse, Response, TransactionTransport};
+use softtoken_core::clock::{Clock, SystemClock};
 use softtoken_core::entrust::Policy;
-use softtoken_core::otp::{Clock, SystemClock};
-use softtoken_core::vault::{Vault, VaultOptions};
-use softtoken_core::transaction::Response;
-use softtoken_net::{HttpRequest, HttpResponse, TransactionTransport};
+use softtoken_core::vault::VaultOptions;
 use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::io::{IsTerminal, Write};
@@ -65,21 +63,20 @@ fn fail(what: &str) -> impl Fn(softtoken_provider::ProviderError) -> Failure + '
 }
 
 /// Shows a code with its countdown: animated for a few seconds on a terminal, once otherwise.
-fn show_code(out: &mut Out, vault: &Vault, name: &str) -> Result<String, Failure> {
-    let identity = vault.find(name)?;
+fn show_code(out: &mut Out, app: &Authenticator, name: &str) -> Result<String, Failure> {
     let animate = !out.json && std::io::stdout().is_terminal();
-    let mut shown = identity.code_now(&SystemClock)?;
+    let mut shown = app.code(name)?;
     if animate {
         for _ in 0..4 {
-            shown = identity.code_now(&SystemClock)?;
-            print!("\r   code: {}   (changes in {:>2} s) ", shown.code, shown.remaining_s);
+            shown = app.code(name)?;
+            print!("\r   code: {}   (changes in {:>2} s) ", shown.code, shown.remaining_s.unwrap_or(0));
             let _ = std::io::stdout().flush();
             std::thread::sleep(std::time::Duration::from_millis(1000));
         }
         println!();
-        shown = identity.code_now(&SystemClock)?;
+        shown = app.code(name)?;
     }
-    out.say(format!("   code: {}   (changes in {} s)", shown.code, shown.remaining_s));
+    out.say(format!("   code: {}   (changes in {} s)", shown.code, shown.remaining_s.unwrap_or(0)));
     Ok(shown.code)
 }
 
@@ -87,7 +84,6 @@ fn show_code(out: &mut Out, vault: &Vault, name: &str) -> Result<String, Failure
 pub fn run(json: bool) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("softtoken-demo-").tempdir().map_err(|e| Failure::new(format!("demo: temporary directory: {e}")))?;
     let mut out = Out { json, text: String::new() };
-    let rng = ring::rand::SystemRandom::new();
     let provider = Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?;
     out.say(format!("softtoken demo: a whole activation against the reference provider (in {})\n", dir.path().display()));
 
@@ -107,7 +103,9 @@ pub fn run(json: bool) -> CmdResult {
         return Err(Failure::new("demo: the scanned QR code does not hold the issued URI"));
     }
     out.say(format!("   scanned {} ({} characters)", png_path.display(), scanned.len()));
-    let pending = PendingActivation::from_uri(&scanned, &issued.password, None, &rng)?;
+    let store = Arc::new(SoftwareStore(FileKeyStore::new(&dir.path().join("keys"), true)?));
+    let app = Authenticator::new(dir.path().join("vault.stv"), store, Arc::new(SystemClock));
+    let pending = app.begin_qr_activation(&scanned, &issued.password, None)?;
     let policy = Policy::parse(pending.policy.as_deref())?;
     out.say(format!(
         "   provider: {}   serial number: {}   policy: {}",
@@ -117,18 +115,17 @@ pub fn run(json: bool) -> CmdResult {
     ));
 
     out.say(format!("3. The app creates a PIN-protected vault (PIN {DEMO_PIN}) and stores the token."));
-    let store = Arc::new(SoftwareStore(FileKeyStore::new(&dir.path().join("keys"), true)?));
-    let mut vault = Vault::create(&dir.path().join("vault.stv"), store.clone(), Some(DEMO_PIN), VaultOptions::default())?;
+    app.create(Some(DEMO_PIN), VaultOptions::default())?;
     let rc = pending.registration_code.to_string();
-    let name = vault.add(pending.into_identity(Some("Demo bank"), None, SystemClock.unix_time(), &rng)?)?.name.clone();
+    let name = app.commit_activation(pending, Some("Demo bank"), None)?.name;
     out.say(format!("   Registration code: {rc}   <- the user types this into the portal"));
 
     out.say("4. The portal completes the activation with the registration code.");
     provider.complete(&issued.serial, &rc, SystemClock.unix_time()).map_err(fail("complete"))?;
-    drop(vault);
-    let vault = Vault::open(&dir.path().join("vault.stv"), store.clone(), Some(DEMO_PIN), SystemClock.unix_time())?;
+    app.lock();
+    app.unlock(Some(DEMO_PIN))?;
     out.say("5. The app (unlocked with the PIN) shows the current code.");
-    let code = show_code(&mut out, &vault, &name)?;
+    let code = show_code(&mut out, &app, &name)?;
     let v = provider.verify(&issued.serial, &code, SystemClock.unix_time(), 1).map_err(fail("verify"))?;
     if !v.valid {
         return Err(Failure::new("demo: the provider rejected the app's code"));
@@ -142,14 +139,13 @@ pub fn run(json: bool) -> CmdResult {
         .map_err(fail("issue"))?;
     out.say(format!("   serial number: {}   activation code: {}", manual.serial, manual.activation_code));
     out.say("8. The user types both into the app, which shows a registration code.");
-    let pending = PendingActivation::from_numbers(&manual.serial, &manual.activation_code, Some(8), &rng)?;
+    let pending = app.begin_manual_activation(&manual.serial, &manual.activation_code, Some(8))?;
     let manual_rc = pending.registration_code.to_string();
-    let mut vault = vault;
-    let manual_name = vault.add(pending.into_identity(Some("Demo manual"), Some("Demo bank"), SystemClock.unix_time(), &rng)?)?.name.clone();
+    let manual_name = app.commit_activation(pending, Some("Demo manual"), Some("Demo bank"))?.name;
     out.say(format!("   Registration code: {manual_rc}"));
     out.say("9. The portal completes it; the app shows an 8-digit code; the portal verifies it.");
     provider.complete(&manual.serial, &manual_rc, SystemClock.unix_time()).map_err(fail("complete"))?;
-    let manual_code = show_code(&mut out, &vault, &manual_name)?;
+    let manual_code = show_code(&mut out, &app, &manual_name)?;
     let mv = provider.verify(&manual.serial, &manual_code, SystemClock.unix_time(), 1).map_err(fail("verify"))?;
     if !mv.valid {
         return Err(Failure::new("demo: the provider rejected the manual token's code"));
@@ -163,13 +159,11 @@ pub fn run(json: bool) -> CmdResult {
         .map_err(fail("issue --online"))?;
     let link = online.link.clone().ok_or_else(|| Failure::new("demo: the provider made no link"))?;
     out.say(format!("   {}…   (a bearer secret: it works once)", &link[..link.len().min(60)]));
-    let transport = InProcess(Mutex::new(Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?));
-    let vault = Mutex::new(vault);
-    let activated = softtoken_net::activate_link(&vault, &transport, &SystemClock, &link, None, Some("Demo online"))?;
+    app.set_transport(Arc::new(InProcess(Mutex::new(Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?))));
+    let activated = app.activate_link(&link, None, Some("Demo online"))?;
     out.say(format!(
         "11. The app opened the link, derived the seed and sent registration code {} itself: serial {} is active.",
-        activated.registration_code,
-        online.serial
+        activated.registration_code, online.serial
     ));
     let mut answers = serde_json::Map::new();
     let asks = [
@@ -180,15 +174,20 @@ pub fn run(json: bool) -> CmdResult {
     for (n, (word, response, summary, number_match)) in asks.into_iter().enumerate() {
         let opts = PushOptions { summary: summary.into(), details: vec![("IP".into(), "192.0.2.7".into())], lifetime_s: 120, number_match, offline: false };
         let pushed = provider.push(&online.serial, &opts, SystemClock.unix_time()).map_err(fail("push"))?;
-        let fetched = softtoken_net::fetch_pending(&vault, &transport, &SystemClock)?;
+        let fetched = app.pending_transactions()?;
         let tx = fetched
             .transactions
             .iter()
             .find(|p| p.transaction.id == pushed.transaction_id)
             .ok_or_else(|| Failure::new("demo: the pushed transaction is not in the app's pending list"))?;
-        out.say(format!("{}. Push: \"{}\"{} → the user answers {word}.", 12 + n, shown(&tx.transaction.summary), if number_match { " (number matching: the website shows a number the user never sees)" } else { "" }));
+        out.say(format!(
+            "{}. Push: \"{}\"{} → the user answers {word}.",
+            12 + n,
+            shown(&tx.transaction.summary),
+            if number_match { " (number matching: the website shows a number the user never sees)" } else { "" }
+        ));
         let number = if response == Response::Confirm { pushed.number } else { None };
-        let state = softtoken_net::respond(&vault, &transport, &SystemClock, &pushed.transaction_id, response, number)?;
+        let state = app.respond(&pushed.transaction_id, response, number)?;
         out.say(format!("    state at the provider: {state}"));
         answers.insert(word.into(), json!({"transaction_id": pushed.transaction_id, "state": state}));
     }
@@ -197,15 +196,18 @@ pub fn run(json: bool) -> CmdResult {
     for e in &log {
         out.say(format!("    {}  {}  {}", e.transaction_id, e.serial, e.response));
     }
-    answers.insert("log".into(), json!(log.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect::<Vec<_>>()));
-    let vault = vault.into_inner().unwrap_or_else(|e| e.into_inner());
-    out.say(format!("\nDone: {} identities in a PIN vault, all verified by the provider; three push answers. Temporary files removed.", vault.identities().len()));
+    answers.insert(
+        "log".into(),
+        json!(log.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect::<Vec<_>>()),
+    );
+    let identities = app.identities()?.len();
+    out.say(format!("\nDone: {identities} identities in a PIN vault, all verified by the provider; three push answers. Temporary files removed."));
     let value = json!({
         "qr": {"serial": issued.serial, "registration_code": rc, "code": code, "valid": v.valid, "drift_steps": v.drift_steps},
         "manual": {"serial": manual.serial, "registration_code": manual_rc, "code": manual_code, "valid": mv.valid},
         "online": {"serial": online.serial, "registration_code": activated.registration_code, "completed": true},
         "push": answers,
-        "identities": vault.identities().len(),
+        "identities": identities,
     });
     if json {
         emit(true, &value, "")?;

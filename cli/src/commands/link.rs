@@ -1,11 +1,12 @@
 //! `softtoken open <LINK>`: routes a deep link to its flow, previews it, stores on confirmation.
 
-use super::vault::{now, unlock, Ctx};
-use crate::output::{emit, CmdResult, Failure};
+use super::vault::{now, Ctx};
+use crate::output::{emit, shown, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
-use softtoken_core::activation::{otpauth_identity, PendingActivation};
+use softtoken_app::ImportBatch;
+use softtoken_core::activation::PendingActivation;
 use softtoken_core::entrust::Policy;
 use softtoken_core::link::{classify, Link};
 use std::io::{BufRead, IsTerminal, Write};
@@ -36,13 +37,19 @@ fn confirmed(a: &OpenArgs, json: bool) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
+/// What a confirmed link stores.
+enum Item {
+    Activation(PendingActivation),
+    Batch(ImportBatch),
+}
+
 /// Runs `open`.
 pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
-    let rng = ring::rand::SystemRandom::new();
-    let (mut value, preview, items): (Value, String, Vec<(String, softtoken_core::Result<softtoken_core::identity::Identity>)>) = match classify(&a.link)? {
+    let app = super::vault::open(ctx)?;
+    let (mut value, preview, item): (Value, String, Item) = match classify(&a.link)? {
         Link::SecActivate(_) => {
             let password = secrets::activation_password(a.password.as_deref())?;
-            let pending = PendingActivation::from_uri(&a.link, &password, None, &rng)?;
+            let pending = app.begin_qr_activation(&a.link, &password, None)?;
             let policy = Policy::parse(pending.policy.as_deref())?;
             let value = json!({
                 "kind": "secactivate",
@@ -53,23 +60,24 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
             });
             let preview = format!(
                 "Entrust activation\n  provider:          {}\n  serial number:     {}\n  policy:            {}\n  registration code: {}\n",
-                pending.provider.as_deref().unwrap_or("(unknown)"),
+                shown(pending.provider.as_deref().unwrap_or("(unknown)")),
                 pending.serial,
-                policy.entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
+                policy.entries.iter().map(|(k, v)| format!("{}={}", shown(k), shown(v))).collect::<Vec<_>>().join(", "),
                 pending.registration_code
             );
-            let label = pending.serial.to_string();
-            (value, preview, vec![(label, pending.into_identity(None, None, now(), &rng))])
+            (value, preview, Item::Activation(pending))
         }
         Link::Otpauth(u) => {
             let value = json!({"kind": "otpauth", "issuer": u.issuer, "account": u.account, "digits": u.digits});
-            let preview = format!("Token {} ({})\n", u.account, u.issuer.as_deref().unwrap_or("no issuer"));
-            (value, preview, vec![(u.account.clone(), otpauth_identity(&u, None, now(), &rng))])
+            let preview = format!("Token {} ({})\n", shown(&u.account), shown(u.issuer.as_deref().unwrap_or("no issuer")));
+            let mut batch = ImportBatch::new();
+            batch.add_uri_text(&a.link, now());
+            (value, preview, Item::Batch(batch))
         }
         Link::OnlineActivation(l) => {
             let host = softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default();
             if !ctx.json {
-                print!("Online activation\n  provider: {host} ({})\n", l.base_url);
+                print!("{}", crate::output::terminal_safe(&format!("Online activation\n  provider: {host} ({})\n", l.base_url)));
             }
             if !confirmed(a, ctx.json) {
                 return emit(ctx.json, &json!({"kind": "online-activation", "provider": host, "stored": []}), "Nothing stored (confirm with --yes).\n");
@@ -79,24 +87,36 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
         Link::Migration(part) => {
             let names: Vec<String> = part.items.iter().map(|(l, _)| l.clone()).collect();
             let value = json!({"kind": "otpauth-migration", "items": names, "batch_index": part.batch_index, "batch_size": part.batch_size});
-            let preview = format!("Google Authenticator export (QR code {} of {}): {}\n", part.batch_index + 1, part.batch_size, names.join(", "));
-            let items = part.items.into_iter().map(|(l, t)| (l, t.and_then(|t| otpauth_identity(&t, None, now(), &rng)))).collect();
-            (value, preview, items)
+            let preview = format!(
+                "Google Authenticator export (QR code {} of {}): {}\n",
+                part.batch_index + 1,
+                part.batch_size,
+                names.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ")
+            );
+            let mut batch = ImportBatch::new();
+            batch.add_uri_text(&a.link, now());
+            (value, preview, Item::Batch(batch))
         }
     };
     if !ctx.json {
-        print!("{preview}");
+        print!("{}", crate::output::terminal_safe(&preview));
     }
     let store = confirmed(a, ctx.json);
     let mut text = String::new();
     if store {
-        let mut v = unlock(ctx)?;
-        let report = v.import(items)?;
+        super::vault::ask_and_unlock(&app, ctx)?;
+        let report = match item {
+            Item::Activation(pending) => {
+                let stored = app.commit_activation(pending, None, None)?;
+                softtoken_core::vault::ImportReport { imported: vec![stored.name], skipped: Vec::new() }
+            }
+            Item::Batch(batch) => app.import(batch)?,
+        };
         value["stored"] = json!(report.imported);
         value["skipped"] = json!(report.skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect::<Vec<_>>());
-        text += &format!("Stored: {}\n", report.imported.join(", "));
+        text += &format!("Stored: {}\n", report.imported.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", "));
         for (n, r) in &report.skipped {
-            text += &format!("Not stored {n}: {r}\n");
+            text += &format!("Not stored {}: {}\n", shown(n), shown(r));
         }
         emit(ctx.json, &value, &text)?;
         if !report.skipped.is_empty() {

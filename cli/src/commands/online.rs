@@ -4,14 +4,20 @@
 //! certificates to trust instead of Mozilla's (a company CA, a test provider's certificate).
 
 use super::vault::{unlock, Ctx};
-use crate::output::{emit, warn, CmdResult, Failure};
+use crate::output::{emit, shown, warn, CmdResult, Failure};
 use clap::Args;
 use serde_json::{json, Value};
-use crate::output::shown;
-use softtoken_core::otp::SystemClock;
-use std::sync::Mutex;
-use softtoken_core::transaction::Response;
+use softtoken_app::{Authenticator, Response};
 use softtoken_net::http::HttpTransport;
+use std::sync::Arc;
+
+/// The unlocked vault with the desktop's HTTP transport.
+fn online(ctx: &Ctx) -> Result<Authenticator, Failure> {
+    let transport = transport()?;
+    let app = unlock(ctx)?;
+    app.set_transport(Arc::new(transport));
+    Ok(app)
+}
 
 fn transport() -> Result<HttpTransport, Failure> {
     match std::env::var_os("SOFTTOKEN_CA_CERT").filter(|v| !v.is_empty()) {
@@ -45,9 +51,7 @@ impl ActivateLinkArgs {
 
 /// Runs `activate-link`.
 pub fn activate_link(ctx: &Ctx, a: &ActivateLinkArgs) -> CmdResult {
-    let transport = transport()?;
-    let v = Mutex::new(unlock(ctx)?);
-    let done = softtoken_net::activate_link(&v, &transport, &SystemClock, &a.link, a.push_token.as_deref(), a.name.as_deref())?;
+    let done = online(ctx)?.activate_link(&a.link, a.push_token.as_deref(), a.name.as_deref())?;
     let i = &done.identity;
     emit(
         ctx.json,
@@ -64,9 +68,7 @@ pub fn activate_link(ctx: &Ctx, a: &ActivateLinkArgs) -> CmdResult {
 
 /// Runs `transactions`: every pending push transaction of the online identities.
 pub fn transactions(ctx: &Ctx) -> CmdResult {
-    let transport = transport()?;
-    let v = Mutex::new(unlock(ctx)?);
-    let fetched = softtoken_net::fetch_pending(&v, &transport, &SystemClock)?;
+    let fetched = online(ctx)?.pending_transactions()?;
     let mut text = String::new();
     let list: Vec<Value> = fetched
         .transactions
@@ -75,7 +77,13 @@ pub fn transactions(ctx: &Ctx) -> CmdResult {
             let t = &p.transaction;
             // Summary and details are the website's words: escaped, so they cannot move the
             // cursor, rewrite a line, or forge one.
-            text += &format!("{}  {}  {}{}\n", t.id, shown(&p.identity_name), shown(&t.summary), if t.number_match { "  [type the number the website shows]" } else { "" });
+            text += &format!(
+                "{}  {}  {}{}\n",
+                t.id,
+                shown(&p.identity_name),
+                shown(&t.summary),
+                if t.number_match { "  [type the number the website shows]" } else { "" }
+            );
             for (k, val) in &t.details {
                 text += &format!("    {}: {}\n", shown(k), shown(val));
             }
@@ -113,29 +121,30 @@ pub struct RespondArgs {
 /// Runs `respond`.
 pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
     let response = Response::parse(&a.response)?;
-    let transport = transport()?;
-    let v = Mutex::new(unlock(ctx)?);
-    let state = softtoken_net::respond(&v, &transport, &SystemClock, &a.id, response, a.number)?;
+    let state = online(ctx)?.respond(&a.id, response, a.number)?;
     emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state}), &format!("{}: {state}\n", a.id))
 }
 
 /// Runs `register-push-token`.
 pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
-    let transport = transport()?;
-    let v = Mutex::new(unlock(ctx)?);
-    let report = softtoken_net::register_push_token(&v, &transport, &SystemClock, token)?;
+    let report = online(ctx)?.register_push_token(token)?;
     let mut text = String::new();
     let rows: Vec<Value> = report
         .iter()
-        .map(|(name, r)| {
-            text += &format!("{}: {}\n", shown(name), r.as_ref().map(|()| "registered".to_string()).unwrap_or_else(|e| shown(&e.to_string()).into_owned()));
-            json!({"identity": name, "registered": r.is_ok(), "error": r.as_ref().err().map(ToString::to_string)})
+        .map(|p| {
+            let r = &p.result;
+            text += &format!(
+                "{}: {}\n",
+                shown(&p.identity_name),
+                r.as_ref().map(|()| "registered".to_string()).unwrap_or_else(|e| shown(&e.to_string()).into_owned())
+            );
+            json!({"identity": p.identity_name, "registered": r.is_ok(), "error": r.as_ref().err().map(ToString::to_string)})
         })
         .collect();
     if rows.is_empty() {
         text = "every online identity already has this push token\n".into();
     }
-    let failed = report.iter().any(|(_, r)| r.is_err());
+    let failed = report.iter().any(|p| p.result.is_err());
     emit(ctx.json, &json!({"identities": rows}), &text)?;
     if failed {
         return Err(Failure::new("some providers did not take the push token"));
@@ -145,9 +154,7 @@ pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
 
 /// Runs `remove`: an online identity is unregistered at its provider first.
 pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
-    let transport = transport()?;
-    let v = Mutex::new(unlock(ctx)?);
-    let gone = softtoken_net::remove_identity(&v, &transport, &SystemClock, key)?;
+    let gone = online(ctx)?.remove(key)?;
     let mut text = format!("Removed \"{}\"\n", shown(&gone.name));
     let (unregistered, error) = match &gone.unregistered {
         None => (Value::Null, Value::Null),

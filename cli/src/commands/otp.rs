@@ -3,7 +3,8 @@
 use crate::output::{emit, CmdResult, Failure};
 use clap::{ArgGroup, Args};
 use serde_json::json;
-use softtoken_core::otp::{Algorithm, Clock, Hotp, SystemClock, Totp};
+use softtoken_core::clock::{Clock, SystemClock};
+use softtoken_core::otp::{Algorithm, Hotp, Totp};
 use softtoken_core::secret::hex_decode;
 use softtoken_core::uri::{otpauth, OtpAuth, OtpKind};
 use softtoken_core::{Error, Field, Secret};

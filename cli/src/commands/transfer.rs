@@ -1,14 +1,13 @@
 //! Moving tokens in and out: `import` (softtoken backups, Aegis, otpauth text, migration URIs) and
 //! `export` (encrypted backup, otpauth text, Google Authenticator migration QR codes).
 
-use super::vault::{now, unlock, Ctx};
-use crate::output::{emit, exit, warn, CmdResult, Failure};
+use super::vault::{now, unlock_with_pin, Ctx};
+use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
-use softtoken_core::import::{self, BatchSeen};
-use softtoken_core::uri::{migration, OtpAuth};
-use softtoken_core::vault::keys::KdfParams;
+use softtoken_app::ImportBatch;
 use softtoken_core::vault::store::write_atomic;
+use softtoken_core::vault::KdfParams;
 use softtoken_core::Error as CoreError;
 use std::path::{Path, PathBuf};
 
@@ -20,19 +19,17 @@ fn is_uri(text: &str) -> bool {
 /// Runs `import <FILE|URI>...`: every input is read and parsed before the vault is unlocked, then
 /// every good item is stored in one atomic save.
 pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
-    let rng = ring::rand::SystemRandom::new();
-    let mut batches: Vec<BatchSeen> = Vec::new();
-    let mut items = Vec::new();
-    let mut unreadable: Vec<(String, String)> = Vec::new();
+    let app = super::vault::open(ctx)?;
+    let mut batch = ImportBatch::new();
     for input in inputs {
         if is_uri(input) {
-            items.extend(import::from_uri_text(input, now(), &rng, &mut batches));
+            batch.add_uri_text(input, now());
             continue;
         }
         let bytes = match std::fs::read(input) {
             Ok(b) => b,
             Err(e) => {
-                unreadable.push((input.clone(), format!("cannot read the file: {e}")));
+                batch.add_unreadable(input.clone(), format!("cannot read the file: {e}"));
                 continue;
             }
         };
@@ -44,27 +41,26 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
                 CoreError::WrongBackupPassword
             })
         };
-        let parsed = import::from_bytes(&bytes, &mut ask, now(), &rng, &mut batches);
+        let parsed = batch.add_bytes(&bytes, &mut ask, now());
         if let Some(f) = no_password {
             return Err(f);
         }
         match parsed {
-            Ok(found) => items.extend(found),
+            Ok(_) => {}
             Err(e @ (CoreError::WrongBackupPassword | CoreError::UnsupportedFormat { .. })) => return Err(e.into()),
-            Err(e) => unreadable.push((input.clone(), e.to_string())),
+            Err(e) => batch.add_unreadable(input.clone(), e.to_string()),
         }
     }
-    unreadable.extend(import::missing_parts(&batches));
-    let mut v = unlock(ctx)?;
-    let report = v.import(items)?;
-    let skipped: Vec<(String, String)> = unreadable.into_iter().chain(report.skipped).collect();
+    super::vault::ask_and_unlock(&app, ctx)?;
+    let report = app.import(batch)?;
+    let skipped = report.skipped;
     let skipped_json: Vec<Value> = skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
     let mut text = format!("Imported {} tokens\n", report.imported.len());
     for name in &report.imported {
-        text += &format!("  + {name}\n");
+        text += &format!("  + {}\n", shown(name));
     }
     for (n, r) in &skipped {
-        text += &format!("  - {n}: {r}\n");
+        text += &format!("  - {}: {}\n", shown(n), shown(r));
     }
     emit(ctx.json, &json!({"imported": report.imported.len(), "skipped": skipped_json}), &text)?;
     if skipped.is_empty() {
@@ -83,52 +79,49 @@ fn migration_paths(out: &Path, n: usize) -> Vec<PathBuf> {
     (1..=n).map(|i| out.with_file_name(format!("{stem}-{i}.png"))).collect()
 }
 
-/// Runs `export --out FILE [--format backup|otpauth|migration]`; unlocking (the PIN) confirms it.
+/// Runs `export --out FILE [--format backup|otpauth|migration]`: the PIN typed to unlock confirms
+/// the export.
 pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
-    let v = unlock(ctx)?;
-    let n = v.identities().len();
+    let (app, pin) = unlock_with_pin(ctx)?;
+    let pin = pin.as_deref().map(|p| p.as_str());
     match format {
         "backup" => {
             let password = secrets::backup_password(true)?;
-            write_atomic(out, &v.export_backup(&password, KdfParams::DEFAULT)?, false)?;
-            emit(ctx.json, &json!({"path": out.display().to_string(), "identities": n}), &format!("Wrote an encrypted backup of {n} tokens to {}\n", out.display()))
+            let n = app.info()?.identities;
+            write_atomic(out, &app.export_backup(pin, &password, KdfParams::DEFAULT)?, false)?;
+            emit(
+                ctx.json,
+                &json!({"path": out.display().to_string(), "identities": n}),
+                &format!("Wrote an encrypted backup of {n} tokens to {}\n", out.display()),
+            )
         }
         "otpauth" => {
+            let (text, n) = app.export_otpauth(pin)?;
             warn(&format!("{} holds every secret in clear text: move it to the other app and delete it", out.display()));
-            let mut text = zeroize::Zeroizing::new(String::new());
-            for i in v.identities() {
-                text.push_str(&i.to_otpauth().to_uri());
-                text.push('\n');
-            }
             write_atomic(out, text.as_bytes(), false)?;
             emit(ctx.json, &json!({"path": out.display().to_string(), "identities": n}), &format!("Wrote {n} otpauth URIs to {}\n", out.display()))
         }
         _ => {
-            let mut tokens: Vec<OtpAuth> = Vec::new();
-            let mut skipped = Vec::new();
-            for i in v.identities() {
-                let t = i.to_otpauth();
-                match migration::unsupported_reason(&t) {
-                    Some(r) => skipped.push(json!({"name": i.name, "reason": r})),
-                    None => tokens.push(t),
-                }
-            }
-            let uris = migration::format(&tokens, 10, (now() % 1_000_000) as i32);
-            let paths = migration_paths(out, uris.len());
-            for (uri, path) in uris.iter().zip(&paths) {
+            let export = app.export_migration(pin, 10)?;
+            let paths = migration_paths(out, export.uris.len());
+            for (uri, path) in export.uris.iter().zip(&paths) {
                 write_atomic(path, &softtoken_core::qr::png(uri, 6)?, false)?;
             }
             warn("the QR codes hold every secret: scan them into Google Authenticator (Transfer accounts > Import), then delete them");
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            let mut text = format!("Wrote {} tokens as {} QR codes: {}\n", tokens.len(), names.len(), names.join(", "));
-            for s in &skipped {
-                text += &format!("  not exported {}: {}\n", s["name"], s["reason"]);
+            let mut text = format!("Wrote {} tokens as {} QR codes: {}\n", export.exported, names.len(), names.join(", "));
+            let skipped: Vec<Value> = export.skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
+            for (n, r) in &export.skipped {
+                text += &format!("  not exported {}: {}\n", shown(n), shown(r));
             }
-            emit(ctx.json, &json!({"paths": names, "exported": tokens.len(), "skipped": skipped}), &text)?;
-            if skipped.is_empty() {
+            emit(ctx.json, &json!({"paths": names, "exported": export.exported, "skipped": skipped}), &text)?;
+            if export.skipped.is_empty() {
                 Ok(())
             } else {
-                Err(Failure { code: exit::PARTIAL_IMPORT, message: format!("{} tokens cannot be expressed in Google Authenticator's format", skipped.len()) })
+                Err(Failure {
+                    code: exit::PARTIAL_IMPORT,
+                    message: format!("{} tokens cannot be expressed in Google Authenticator's format", export.skipped.len()),
+                })
             }
         }
     }

@@ -6,14 +6,11 @@ use crate::output::{emit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
-use softtoken_core::activation::{moved_identity, otpauth_identity, MovedToken, PendingActivation};
+use softtoken_app::{Authenticator, MovedToken};
+use softtoken_core::clock::{Clock, SystemClock};
 use softtoken_core::entrust::{self, ObservedOtp, Policy, RegistrationCode};
 use softtoken_core::identity::{Identity, IdentityKind};
-use softtoken_core::otp::{Clock, SystemClock};
-use softtoken_core::uri::OtpAuth;
-use softtoken_core::vault::keys::KdfParams;
-use softtoken_core::vault::keystore::DeviceKeyStore;
-use softtoken_core::vault::{self, LockedVault, Vault, VaultOptions};
+use softtoken_core::vault::{self, DeviceKeyStore, KdfParams, VaultOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,18 +58,36 @@ pub fn now() -> u64 {
     SystemClock.unix_time()
 }
 
+/// The authenticator of the vault, sealed by the key store its header records (not unlocked).
+/// The CLI is one command per process: no idle lock.
+pub fn open(ctx: &Ctx) -> Result<Authenticator, Failure> {
+    let kind = vault::recorded_store_kind(&ctx.path)?;
+    Ok(with_store(ctx, store_of_kind(&kind, false)?))
+}
+
+fn with_store(ctx: &Ctx, store: Arc<dyn DeviceKeyStore>) -> Authenticator {
+    let app = Authenticator::new(ctx.path.clone(), store, Arc::new(SystemClock));
+    app.set_auto_lock(0);
+    app
+}
+
 /// Opens and unlocks the vault, asking for the PIN only when it has one.
-pub fn unlock(ctx: &Ctx) -> Result<Vault, Failure> {
+pub fn unlock(ctx: &Ctx) -> Result<Authenticator, Failure> {
     Ok(unlock_with_pin(ctx)?.0)
 }
 
 /// [`unlock`], keeping the PIN typed (to confirm an operation that weakens protection).
-fn unlock_with_pin(ctx: &Ctx) -> Result<(Vault, Option<zeroize::Zeroizing<String>>), Failure> {
-    let kind = vault::recorded_store_kind(&ctx.path)?;
-    let locked = LockedVault::open(&ctx.path, store_of_kind(&kind, false)?)?;
-    let pin = if locked.has_pin() { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
-    let v = locked.unlock(pin.as_deref().map(|p| p.as_str()), now())?;
-    Ok((v, pin))
+pub fn unlock_with_pin(ctx: &Ctx) -> Result<(Authenticator, Option<zeroize::Zeroizing<String>>), Failure> {
+    let app = open(ctx)?;
+    let pin = ask_and_unlock(&app, ctx)?;
+    Ok((app, pin))
+}
+
+/// Unlocks `app`, asking for the PIN only when the vault has one; returns the PIN typed.
+pub fn ask_and_unlock(app: &Authenticator, ctx: &Ctx) -> Result<Option<zeroize::Zeroizing<String>>, Failure> {
+    let pin = if app.has_pin()? { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
+    app.unlock(pin.as_deref().map(|p| p.as_str()))?;
+    Ok(pin)
 }
 
 /// Arguments of `init`.
@@ -121,29 +136,32 @@ pub fn init(ctx: &Ctx, a: &InitArgs) -> CmdResult {
     if let Some(dir) = ctx.path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Failure::new(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let v = Vault::create(&ctx.path, store, pin.as_deref().map(|p| p.as_str()), VaultOptions { kdf, max_attempts: a.max_attempts })?;
-    let value = json!({"path": ctx.path.display().to_string(), "pin": v.has_pin(), "key_store": v.store_kind()});
-    let text = format!("Created {} ({}, device key: {})\n", ctx.path.display(), if v.has_pin() { "PIN-protected" } else { "no PIN" }, v.store_kind());
+    let app = with_store(ctx, store);
+    app.create(pin.as_deref().map(|p| p.as_str()), VaultOptions { kdf, max_attempts: a.max_attempts })?;
+    let v = app.info()?;
+    let value = json!({"path": ctx.path.display().to_string(), "pin": v.has_pin, "key_store": v.key_store});
+    let text = format!("Created {} ({}, device key: {})\n", ctx.path.display(), if v.has_pin { "PIN-protected" } else { "no PIN" }, v.key_store);
     emit(ctx.json, &value, &text)
 }
 
 /// Runs `info`.
 pub fn info(ctx: &Ctx) -> CmdResult {
-    let v = unlock(ctx)?;
+    let v = unlock(ctx)?.info()?;
     let value = json!({
         "path": ctx.path.display().to_string(),
-        "format_version": v.format_version(),
-        "pin": v.has_pin(),
-        "identities": v.identities().len(),
-        "key_store": v.store_kind(),
+        "format_version": v.format_version,
+        "pin": v.has_pin,
+        "biometric": v.has_biometric,
+        "identities": v.identities,
+        "key_store": v.key_store,
     });
     let text = format!(
         "vault:       {}\nformat:      v{}\nPIN:         {}\nidentities:  {}\nkey store:   {}\n",
         ctx.path.display(),
-        v.format_version(),
-        if v.has_pin() { "yes" } else { "no" },
-        v.identities().len(),
-        v.store_kind()
+        v.format_version,
+        if v.has_pin { "yes" } else { "no" },
+        v.identities,
+        v.key_store
     );
     emit(ctx.json, &value, &text)
 }
@@ -158,10 +176,11 @@ pub struct ChangePinArgs {
 
 /// Runs `change-pin`.
 pub fn change_pin(ctx: &Ctx, a: &ChangePinArgs) -> CmdResult {
-    let (mut v, current) = unlock_with_pin(ctx)?;
+    let (app, current) = unlock_with_pin(ctx)?;
     let new = if a.remove { None } else { Some(secrets::new_pin(false, false)?) };
-    v.change_pin(current.as_deref().map(|p| p.as_str()), new.as_deref().map(|p| p.as_str()), None, now())?;
-    emit(ctx.json, &json!({"pin": v.has_pin()}), if v.has_pin() { "PIN changed\n" } else { "PIN removed\n" })
+    app.change_pin(current.as_deref().map(|p| p.as_str()), new.as_deref().map(|p| p.as_str()), None)?;
+    let has_pin = app.has_pin()?;
+    emit(ctx.json, &json!({"pin": has_pin}), if has_pin { "PIN changed\n" } else { "PIN removed\n" })
 }
 
 /// Arguments of `add`.
@@ -204,9 +223,16 @@ pub struct AddArgs {
 /// What `add` is about to store, decided before the vault is unlocked (so a wrong activation
 /// password never costs a PIN attempt).
 struct Adding {
-    identity: Identity,
+    item: Item,
     registration_code: Option<String>,
     preview: String,
+}
+
+enum Item {
+    /// An Entrust activation, stored by `commit_activation`.
+    Activation(softtoken_core::activation::PendingActivation),
+    /// An identity ready to store (otpauth, a moved token).
+    Ready(Identity),
 }
 
 fn describe_policy(policy: Option<&str>) -> String {
@@ -219,8 +245,7 @@ fn describe_policy(policy: Option<&str>) -> String {
     }
 }
 
-fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
-    let rng = ring::rand::SystemRandom::new();
+fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
     let digits = a.digits.digits.as_deref().and_then(|d| d.parse().ok());
     let scanned = a.qr.as_deref().map(crate::commands::scan::uri_from_image).transpose()?;
     let uri = a.uri.clone().or(scanned);
@@ -231,7 +256,7 @@ fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
         if entrust::is_secactivate(uri) {
             entrust::SecActivateUri::parse(uri)?;
             let password = secrets::activation_password(a.password.as_deref())?;
-            let pending = PendingActivation::from_uri(uri, &password, digits, &rng)?;
+            let pending = app.begin_qr_activation(uri, &password, digits)?;
             if !pending.serial_check_digit_ok {
                 warn(&format!("serial number {}: check digit does not match", pending.serial));
             }
@@ -242,50 +267,47 @@ fn prepare_add(ctx: &Ctx, a: &AddArgs) -> Result<Adding, Failure> {
                 pending.serial,
                 describe_policy(pending.policy.as_deref())
             );
-            let identity = pending.into_identity(a.name.as_deref(), a.provider.as_deref(), now(), &rng)?;
-            return Ok(Adding { identity, registration_code: Some(rc), preview });
+            return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), preview });
         }
-        let u = OtpAuth::parse(uri)?;
         if digits.is_some() {
             return Err(Failure { code: 2, message: "--digits applies to Entrust tokens; an otpauth URI carries its own".into() });
         }
-        let mut identity = otpauth_identity(&u, a.name.as_deref(), now(), &rng)?;
-        if let Some(p) = &a.provider {
-            identity.provider = Some(p.clone());
-        }
+        let identity = app.prepare_otpauth(uri, a.name.as_deref(), a.provider.as_deref())?;
         let preview = format!("Token:    {}\nProvider: {}\n", shown(&identity.name), shown(identity.provider.as_deref().unwrap_or("(none)")));
-        return Ok(Adding { identity, registration_code: None, preview });
+        return Ok(Adding { item: Item::Ready(identity), registration_code: None, preview });
     }
     let (Some(serial), Some(ac)) = (&a.serial, &a.activation_code) else {
         return Err(Failure { code: 2, message: "add needs --uri, or --serial with --activation-code".into() });
     };
-    let _ = ctx;
     if a.registration_code.is_none() && a.otps.is_empty() {
         if a.policy.is_some() {
             return Err(Failure { code: 2, message: "--policy applies only when moving a token (--registration-code or --otp)".into() });
         }
-        let pending = PendingActivation::from_numbers(serial, ac, digits, &rng)?;
+        let pending = app.begin_manual_activation(serial, ac, digits)?;
         let rc = pending.registration_code.to_string();
         let preview = format!("Serial number:     {}\nRegistration code: {rc}   <- type this into your company's portal\n", pending.serial);
-        let identity = pending.into_identity(a.name.as_deref(), a.provider.as_deref(), now(), &rng)?;
-        return Ok(Adding { identity, registration_code: Some(rc), preview });
+        return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), preview });
     }
     // Moving a token already activated in the official app.
     let otps = a.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
     let token = MovedToken { serial, activation_code: ac, policy: a.policy.as_deref(), registration_code: a.registration_code.as_deref(), otps: &otps, digits };
-    let identity = moved_identity(&token, a.provider.clone(), a.name.as_deref(), now(), &rng)?;
-    // Already checked by moved_identity; parsed again only to show it in its dashed form.
+    let identity = app.prepare_moved(&token, a.name.as_deref(), a.provider.as_deref())?;
+    // Already checked by prepare_moved; parsed again only to show it in its dashed form.
     let rc = a.registration_code.as_deref().map(RegistrationCode::parse).transpose()?.map(|rc| rc.to_string());
     let serial = identity.serial.clone().unwrap_or_default();
     let preview = format!("Serial number: {serial}\nMoved from the official app (keep using its registration)\n");
-    Ok(Adding { identity, registration_code: rc, preview })
+    Ok(Adding { item: Item::Ready(identity), registration_code: rc, preview })
 }
 
 /// Runs `add`.
 pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
-    let adding = prepare_add(ctx, a)?;
-    let mut v = unlock(ctx)?;
-    let stored = v.add(adding.identity)?;
+    let app = open(ctx)?;
+    let adding = prepare_add(&app, a)?;
+    ask_and_unlock(&app, ctx)?;
+    let stored = match adding.item {
+        Item::Activation(pending) => app.commit_activation(pending, a.name.as_deref(), a.provider.as_deref())?,
+        Item::Ready(identity) => app.add(identity)?,
+    };
     let value = json!({"id": stored.id, "name": stored.name, "serial": stored.serial, "registration_code": adding.registration_code});
     let text = format!("{}Stored as \"{}\" (id {})\n", adding.preview, shown(&stored.name), stored.id);
     emit(ctx.json, &value, &text)
@@ -293,14 +315,13 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
 
 /// Runs `list`.
 pub fn list(ctx: &Ctx) -> CmdResult {
-    let v = unlock(ctx)?;
-    let rows: Vec<Value> = v
-        .identities()
+    let identities = unlock(ctx)?.identities()?;
+    let rows: Vec<Value> = identities
         .iter()
         .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.is_online(), "transaction_url": i.transaction_url}))
         .collect();
     let mut text = String::new();
-    for i in v.identities() {
+    for i in &identities {
         text += &format!("{}  {:<24} {:<8} {}\n", i.id, shown(&i.name), i.kind.name(), shown(i.provider.as_deref().or(i.serial.as_deref()).unwrap_or("")));
     }
     if text.is_empty() {
@@ -331,81 +352,72 @@ pub struct ConfirmCodeArgs {
 
 /// Runs `confirm-code`: the offline ("classic") confirmation code for a transaction.
 pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
-    let v = unlock(ctx)?;
+    let app = unlock(ctx)?;
     let identity = match &a.identity {
-        Some(key) => v.find(key)?,
-        None => match v.identities() {
-            [one] => one,
+        Some(key) => app.identity(key)?,
+        None => match app.identities()?.as_slice() {
+            [one] => one.clone(),
             [] => return Err(Failure::new("the vault holds no identity")),
             _ => return Err(Failure { code: 2, message: "several identities: name one with --identity".into() }),
         },
     };
-    let code = identity.confirmation_code(&a.transaction_id)?;
+    let code = app.confirmation_code(&identity.id, &a.transaction_id)?;
     emit(
         ctx.json,
         &json!({"transaction_id": a.transaction_id, "identity": identity.name, "code": code}),
-        &format!("{code}   <- type this on the website to confirm the transaction ({})\n", identity.name),
+        &format!("{code}   <- type this on the website to confirm the transaction ({})\n", shown(&identity.name)),
     )
 }
 
 /// Runs `code`.
 pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
-    let mut v = unlock(ctx)?;
+    let app = unlock(ctx)?;
     let t = a.at.unwrap_or_else(now);
     let mut rows = Vec::new();
     let mut text = String::new();
-    let targets: Vec<(String, String, IdentityKind)> = match &a.identity {
-        Some(key) => {
-            let i = v.find(key)?;
-            vec![(i.id.clone(), i.name.clone(), i.kind)]
-        }
-        None => v.identities().iter().filter(|i| i.kind != IdentityKind::Hotp).map(|i| (i.id.clone(), i.name.clone(), i.kind)).collect(),
+    let targets: Vec<Identity> = match &a.identity {
+        Some(key) => vec![app.identity(key)?],
+        None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp).collect(),
     };
-    for (id, name, kind) in targets {
-        if kind == IdentityKind::Hotp {
-            let c = v.next_hotp(&id)?;
-            text += &format!("{c}  {}\n", shown(&name));
-            rows.push(json!({"id": id, "name": name, "code": c, "remaining_s": null}));
-        } else {
-            let c = v.find(&id)?.code_at(t)?;
-            text += &format!("{}  {}  ({} s)\n", c.code, shown(&name), c.remaining_s);
-            rows.push(json!({"id": id, "name": name, "code": c.code, "remaining_s": c.remaining_s}));
+    for i in targets {
+        // A named HOTP token is the user's explicit request for its next code.
+        let c = if i.kind == IdentityKind::Hotp { app.next_hotp(&i.id)? } else { app.code_at(&i.id, t)? };
+        match c.remaining_s {
+            Some(s) => text += &format!("{}  {}  ({s} s)\n", c.code, shown(&i.name)),
+            None => text += &format!("{}  {}\n", c.code, shown(&i.name)),
         }
+        rows.push(json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s}));
     }
     emit(ctx.json, &json!({"codes": rows}), &text)
 }
 
 /// Runs `rename`.
 pub fn rename(ctx: &Ctx, key: &str, new_name: &str) -> CmdResult {
-    let mut v = unlock(ctx)?;
-    v.rename(key, new_name)?;
-    let i = v.find(new_name)?;
+    let i = unlock(ctx)?.rename(key, new_name)?;
     emit(ctx.json, &json!({"id": i.id, "name": i.name}), &format!("Renamed to {:?}\n", i.name))
 }
 
 /// Runs `resync`.
 pub fn resync(ctx: &Ctx, key: &str, first: &str, second: &str) -> CmdResult {
-    let mut v = unlock(ctx)?;
-    let next = v.resync_hotp(key, first, second)?;
-    let i = v.find(key)?;
+    let app = unlock(ctx)?;
+    let next = app.resync_hotp(key, first, second)?;
+    let i = app.identity(key)?;
     emit(ctx.json, &json!({"id": i.id, "name": i.name, "counter": next}), &format!("{:?} resynchronised: next counter {next}\n", i.name))
 }
 
 /// Runs `time-offset`.
 pub fn time_offset(ctx: &Ctx, key: &str, seconds: i64) -> CmdResult {
-    let mut v = unlock(ctx)?;
-    v.set_time_offset(key, seconds)?;
-    let i = v.find(key)?;
+    let app = unlock(ctx)?;
+    app.set_time_offset(key, seconds)?;
+    let i = app.identity(key)?;
     emit(ctx.json, &json!({"id": i.id, "name": i.name, "time_offset_s": seconds}), &format!("{:?}: codes use a clock offset of {seconds} s\n", i.name))
 }
 
-/// Runs `restore-previous`.
 /// Runs `restore-previous`: only when the current file is damaged, and with the PIN of the
 /// version restored.
 pub fn restore_previous(ctx: &Ctx) -> CmdResult {
-    let kind = vault::recorded_store_kind(&ctx.path)?;
-    let store = store_of_kind(&kind, false)?;
-    let pin = if Vault::previous_needs_pin(&ctx.path, store.clone())? { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
-    Vault::restore_previous(&ctx.path, store, pin.as_deref().map(|p| p.as_str()), now())?;
+    let app = open(ctx)?;
+    let pin = if app.previous_needs_pin()? { Some(secrets::pin(ctx.pin_stdin)?) } else { None };
+    app.restore_previous(pin.as_deref().map(|p| p.as_str()))?;
     emit(ctx.json, &json!({"restored": true}), "The previous version of the vault was restored\n")
 }

@@ -23,16 +23,16 @@ pub mod store;
 use crate::error::{Error, Result};
 use crate::identity::{check_name, Identity, IdentityKind};
 use attempts::{AttemptCounter, AttemptState, DEFAULT_MAX_ATTEMPTS};
-use store::VaultLock;
 use format::{InnerHeader, OuterHeader, VERSION};
-use keys::KdfParams;
-use keystore::{DeviceKeyStore, KeyStoreError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use store::VaultLock;
 use zeroize::Zeroizing;
 
-pub use keystore::MemoryKeyStore;
+pub use backup::ImportReport;
+pub use keys::KdfParams;
+pub use keystore::{DeviceKeyStore, KeyStoreError, MemoryKeyStore};
 
 /// Choices made when a vault is created.
 #[derive(Debug, Clone, Copy)]
@@ -115,7 +115,9 @@ impl<'a> GenerationRecord<'a> {
 
     /// The highest generation written (0 when none was recorded: a new or version-1 vault).
     fn load(&self) -> Result<u64> {
-        let Some(sealed) = self.store.load(&self.label).map_err(attempts::platform)? else { return Ok(0) };
+        let Some(sealed) = self.store.load(&self.label).map_err(attempts::platform)? else {
+            return Ok(0);
+        };
         match self.store.open(&self.label, &sealed) {
             Ok(plain) => plain.as_slice().try_into().map(u64::from_le_bytes).map_err(|_| Error::CorruptVault { previous_available: false }),
             // A record that is not this key's: as good as none; the file's own seal still holds.
@@ -644,7 +646,6 @@ impl Vault {
     pub fn has_biometric(&self) -> bool {
         !self.inner.bio_slot.is_empty()
     }
-
 }
 
 /// The identities as the payload's JSON (zeroized when dropped; never written anywhere in clear).

@@ -38,7 +38,7 @@ final class ScanTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("softtoken-scan-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let s = Softtoken(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         try await s.create(pin: "1234", settings: fast)
         XCTAssertEqual(try s.beginQrActivation(uri: codes[0].text, password: "54998317").serial(), "48244-13456")
     }

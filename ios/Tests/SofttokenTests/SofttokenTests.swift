@@ -36,8 +36,8 @@ final class SofttokenTests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    func vault(_ store: InMemoryDeviceKeyStore, _ name: String = "v.stv") -> Softtoken {
-        Softtoken(path: dir.appendingPathComponent(name).path, keyStore: store)
+    func vault(_ store: InMemoryDeviceKeyStore, _ name: String = "v.stv") -> Authenticator {
+        Authenticator(path: dir.appendingPathComponent(name).path, keyStore: store)
     }
 
     func testActivationFromTheSpecQrCode() async throws {
@@ -47,7 +47,7 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(p.serial(), "48244-13456")
         XCTAssertEqual(p.provider(), "myid.umc.edu")
         XCTAssertEqual(p.policy(), #"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#)
-        let id = try s.commitActivation(p, name: "umc")
+        let id = try s.commitActivation(pending: p, name: "umc")
         XCTAssertEqual(id.kind, "entrust")
         XCTAssertEqual(try s.identities().map(\.name), ["umc"])
     }
@@ -66,13 +66,13 @@ final class SofttokenTests: XCTestCase {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)
         let six = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698", registrationCode: "12211-49352")
-        XCTAssertEqual(try s.code(id: six.id, at: 1570434609).code, "043700")
-        XCTAssertEqual(try s.code(id: six.id, at: 1570351831).code, "814835")
-        XCTAssertEqual(try s.code(id: six.id, at: 1570434600).remainingS, 30)
-        try await s.remove(id: six.id)
+        XCTAssertEqual(try s.codeAt(id: six.id, unixTime: 1570434609).code, "043700")
+        XCTAssertEqual(try s.codeAt(id: six.id, unixTime: 1570351831).code, "814835")
+        XCTAssertEqual(try s.codeAt(id: six.id, unixTime: 1570434600).remainingS, 30)
+        _ = try await s.remove(id: six.id)
         let eight = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698", registrationCode: "12211-49352", digits: 8)
-        XCTAssertEqual(try s.code(id: eight.id, at: 1570434609).code, "74043700")
-        XCTAssertEqual(try s.code(id: eight.id, at: 2000000000).code, "15202852")
+        XCTAssertEqual(try s.codeAt(id: eight.id, unixTime: 1570434609).code, "74043700")
+        XCTAssertEqual(try s.codeAt(id: eight.id, unixTime: 2000000000).code, "15202852")
     }
 
     func testMovingATokenFromTwoCodes() async throws {
@@ -80,22 +80,22 @@ final class SofttokenTests: XCTestCase {
         try await s.create(pin: nil, settings: fast)
         let id = try await s.importExisting(serial: "48244-13456", activationCode: "1745-7712-6942-8698",
                                             codes: [ObservedCode(code: "043700", unixTime: 1570434609), ObservedCode(code: "814835", unixTime: 1570351831)])
-        XCTAssertEqual(try s.code(id: id.id, at: 2000000000).code, "202852")
+        XCTAssertEqual(try s.codeAt(id: id.id, unixTime: 2000000000).code, "202852")
     }
 
     func testCreateLockUnlock() async throws {
         let store = try InMemoryDeviceKeyStore()
         let s = vault(store)
-        XCTAssertFalse(s.exists)
+        XCTAssertFalse(s.exists())
         try await s.create(pin: "2580", settings: fast)
-        try s.addOtpauth(uri: "otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
+        _ = try s.addOtpauth(uri: "otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
         s.lock()
-        XCTAssertFalse(s.isUnlocked)
+        XCTAssertFalse(s.isUnlocked())
         let locked = await expectError { try s.identities() }
         guard case .Locked(let retry)? = locked else { return XCTFail("\(String(describing: locked))") }
         XCTAssertEqual(retry, 0)
         try await s.unlock(pin: "2580")
-        XCTAssertEqual(try s.code(id: try s.identities()[0].id, at: 59).code, "287082")
+        XCTAssertEqual(try s.codeAt(id: try s.identities()[0].id, unixTime: 59).code, "287082")
         let again = vault(store)
         try await again.unlock(pin: "2580")
         XCTAssertEqual(try again.identities().count, 1)
@@ -129,7 +129,7 @@ final class SofttokenTests: XCTestCase {
         XCTAssertTrue(detail.contains("keychain unavailable"), detail)
         store.failure = nil
         try await s.create(pin: "2580", settings: fast)
-        XCTAssertTrue(s.isUnlocked)
+        XCTAssertTrue(s.isUnlocked())
     }
 
     func testAMissingDeviceKeyIsKeyUnavailable() async throws {
@@ -159,7 +159,7 @@ final class SofttokenTests: XCTestCase {
         try await s.create(pin: nil, settings: fast)
         let p = try s.beginManualActivation(serial: "48244-13456", activationCode: "1745-7712-6942-8698")
         p.cancel()
-        let e = await expectError { try s.commitActivation(p) }
+        let e = await expectError { try s.commitActivation(pending: p) }
         guard case .Unsupported? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertTrue(try s.identities().isEmpty)
     }
@@ -169,7 +169,7 @@ final class SofttokenTests: XCTestCase {
         do {
             let store = try InMemoryDeviceKeyStore()
             weakStore = store
-            var s: Softtoken? = vault(store)
+            var s: Authenticator? = vault(store)
             try await s!.create(pin: nil, settings: fast)
             s = nil
         }
@@ -197,13 +197,13 @@ final class SofttokenTests: XCTestCase {
     func testPinConfirmedBackupMovesToAnotherVault() async throws {
         let a = vault(try InMemoryDeviceKeyStore(), "a.stv")
         try await a.create(pin: "2580", settings: fast)
-        try a.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        _ = try a.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
         let denied = await expectError { try await a.exportBackup(pin: "1111", password: "backup password") }
         guard case .WrongPin? = denied else { return XCTFail("\(String(describing: denied))") }
         let bytes = try await a.exportBackup(pin: "2580", password: "backup password")
         let b = vault(try InMemoryDeviceKeyStore(), "b.stv")
         try await b.create(pin: nil, settings: fast)
-        let r = try await b.importBackup(bytes, password: "backup password")
+        let r = try await b.importBackup(bytes: bytes, password: "backup password")
         XCTAssertEqual(r.imported.count, 1)
         XCTAssertTrue(r.skipped.isEmpty)
     }
@@ -212,13 +212,13 @@ final class SofttokenTests: XCTestCase {
         // The attack: with an unlocked phone only, set a new PIN and "confirm" the export with it.
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: fast)
-        try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
-        let change = await expectError { try await s.changePin(current: "0000", to: "1111") }
+        _ = try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        let change = await expectError { try await s.changePin(currentPin: "0000", newPin: "1111") }
         guard case .WrongPin? = change else { return XCTFail("\(String(describing: change))") }
         let bio = await expectError { try await s.setBiometric(pin: "0000", enabled: true) }
         guard case .WrongPin? = bio else { return XCTFail("\(String(describing: bio))") }
         XCTAssertFalse(try s.hasBiometric())
-        let removed = try await s.changePin(current: "2580", to: "1111")
+        let removed = try await s.changePin(currentPin: "2580", newPin: "1111")
         XCTAssertFalse(removed)
         s.lock()
         let old = await expectError { try await s.unlock(pin: "2580") }
@@ -238,7 +238,7 @@ final class SofttokenTests: XCTestCase {
         guard case .Cancelled? = e else { return XCTFail("\(String(describing: e))") }
         store.cancelBiometric = false
         try await s.unlockBiometric()
-        XCTAssertTrue(s.isUnlocked)
+        XCTAssertTrue(s.isUnlocked())
     }
 
     func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
@@ -269,7 +269,7 @@ final class SofttokenTests: XCTestCase {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)
         XCTAssertTrue(try s.identities().isEmpty)
-        XCTAssertEqual(try s.importLink(link).imported, ["Shop: me"])
+        XCTAssertEqual(try s.importLink(link: link).imported, ["Shop: me"])
     }
 
     func testPasteboardIsClearedOnlyIfItStillHoldsTheCode() async throws {

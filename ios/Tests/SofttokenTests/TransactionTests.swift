@@ -72,16 +72,16 @@ final class TransactionTests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    func activated(_ s: Softtoken) async throws -> (id: String, serial: String) {
+    func activated(_ s: Authenticator) async throws -> (id: String, serial: String) {
         try await s.create(pin: "2468", settings: fast)
-        s.setTransport(URLSessionTransport())
+        s.setTransport(transport: URLSessionTransport())
         let link = try provider.cli("issue", "--online", "--base-url", provider.baseURL)["link"] as! String
-        let done = try await s.activateLink(link, pushToken: "apns:swift-test", name: "Example Bank")
+        let done = try await s.activateLink(link: link, pushToken: "apns:swift-test", name: "Example Bank")
         return (done.identity.id, done.identity.serial!)
     }
 
     func testOnlineActivationByLinkNeedsNoTyping() async throws {
-        let s = Softtoken(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         let (id, serial) = try await activated(s)
         XCTAssertTrue(try s.identities().first!.online)
         let verified = try provider.cli("verify", "--serial", serial, "--otp", try s.code(id: id).code)
@@ -91,7 +91,7 @@ final class TransactionTests: XCTestCase {
     }
 
     func testConfirmCancelSuspiciousAndTheLog() async throws {
-        let s = Softtoken(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         let (_, serial) = try await activated(s)
         var ids: [String] = []
         for i in 1...3 {
@@ -100,9 +100,9 @@ final class TransactionTests: XCTestCase {
         let pending = try await s.pendingTransactions()
         XCTAssertEqual(pending.transactions.map(\.id), ids)
         XCTAssertEqual(pending.transactions[0].details.map(\.value), ["192.0.2.1"])
-        let confirmed = try await s.respond(ids[0], .confirm)
-        let cancelled = try await s.respond(ids[1], .cancel)
-        let denied = try await s.respond(ids[2], .suspicious)
+        let confirmed = try await s.respond(transactionId: ids[0], response: .confirm)
+        let cancelled = try await s.respond(transactionId: ids[1], response: .cancel)
+        let denied = try await s.respond(transactionId: ids[2], response: .suspicious)
         XCTAssertEqual([confirmed, cancelled, denied], [.approved, .cancelled, .denied])
         let events = try provider.cli("log")["events"] as! [[String: Any]]
         XCTAssertEqual(events.map { $0["transaction_id"] as! String }, [ids[0], ids[2]], "Cancel is not logged")
@@ -110,34 +110,34 @@ final class TransactionTests: XCTestCase {
     }
 
     func testNumberMatchingAndTheFirstAnswerIsFinal() async throws {
-        let s = Softtoken(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         let (_, serial) = try await activated(s)
         let pushed = try provider.cli("push", "--serial", serial, "--summary", "Pay", "--number-match")
         let tx = pushed["transaction_id"] as! String
         let number = pushed["number"] as! Int
-        let missing = await expectError { try await s.respond(tx, .confirm) }
+        let missing = await expectError { try await s.respond(transactionId: tx, response: .confirm) }
         guard case .InvalidCode(let field, _)? = missing else { return XCTFail("\(String(describing: missing))") }
         XCTAssertEqual(field, "transaction")
-        let state = try await s.respond(tx, .confirm, number: UInt8(number))
+        let state = try await s.respond(transactionId: tx, response: .confirm, number: UInt8(number))
         XCTAssertEqual(state, .approved)
-        let again = await expectError { try await s.respond(tx, .suspicious) }
-        guard case .InvalidCode(_, let reason)? = again else { return XCTFail("\(String(describing: again))") }
-        XCTAssertEqual(reason, "not_found")
+        let again = await expectError { try await s.respond(transactionId: tx, response: .suspicious) }
+        guard case .Refused(let refusal, _)? = again else { return XCTFail("\(String(describing: again))") }
+        XCTAssertEqual(refusal, .notFound)
     }
 
-    func testRemovalUnregistersAndAFailingTransportIsAPlatformError() async throws {
-        let s = Softtoken(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+    func testRemovalUnregistersAndAFailingTransportIsANetworkError() async throws {
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         let (id, serial) = try await activated(s)
         let link = try provider.cli("issue", "--online", "--base-url", provider.baseURL)["link"] as! String
-        let second = try await s.activateLink(link, name: "second").identity
-        s.setTransport(FailingTransport())
+        let second = try await s.activateLink(link: link, name: "second").identity
+        s.setTransport(transport: FailingTransport())
         let fetched = try await s.pendingTransactions()
         XCTAssertEqual(fetched.failures.count, 2)
-        let e = await expectError { try await s.respond("0123456789abcdef0123456789abcdef", .confirm) }
-        guard case .Platform? = e else { return XCTFail("\(String(describing: e))") }
+        let e = await expectError { try await s.respond(transactionId: "0123456789abcdef0123456789abcdef", response: .confirm) }
+        guard case .Network? = e else { return XCTFail("\(String(describing: e))") }
         let offline = try await s.remove(id: second.id)
         XCTAssertEqual(offline.unregistered, false)
-        s.setTransport(URLSessionTransport())
+        s.setTransport(transport: URLSessionTransport())
         let removed = try await s.remove(id: id)
         XCTAssertEqual(removed.unregistered, true)
         XCTAssertThrowsError(try provider.cli("push", "--serial", serial, "--summary", "x"))

@@ -7,8 +7,8 @@ import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
-import uniffi.softtoken_ffi.DeviceKeyStore
-import uniffi.softtoken_ffi.KeyStoreException
+import org.softtoken.DeviceKeyStore
+import org.softtoken.KeyStoreException
 
 /**
  * Test double of the Android Keystore store, on a standard JCE KeyStore: an AES-256 key held in a

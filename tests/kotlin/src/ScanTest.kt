@@ -11,10 +11,11 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import org.softtoken.android.LumaPlane
 import org.softtoken.android.QrFrameScanner
-import org.softtoken.android.Softtoken
+import org.softtoken.Authenticator
+import org.softtoken.android.codes
 import org.softtoken.android.scanImageFile
-import uniffi.softtoken_ffi.SofttokenException
-import uniffi.softtoken_ffi.scanLuma
+import org.softtoken.SofttokenException
+import org.softtoken.scanLuma
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNull
@@ -45,7 +46,7 @@ class ScanTest {
         val codes = scanLuma(SpecQr.SIDE.toUInt(), SpecQr.SIDE.toUInt(), (SpecQr.SIDE + 64).toUInt(), buf.array())
         assertEquals(listOf(SPEC_URI), codes.map { it.text })
         assertTrue(codes[0].decoder in setOf("rxing", "rqrr"))
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             s.create("1234", FAST)
             val p = s.beginQrActivation(codes[0].text, "54998317")
             assertEquals("48244-13456", p.serial())

@@ -12,11 +12,12 @@ import kotlinx.coroutines.withContext
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import org.softtoken.android.SecretClipboard
-import org.softtoken.android.Softtoken
+import org.softtoken.Authenticator
+import org.softtoken.android.codes
 import org.softtoken.android.copyWithAutoClear
-import uniffi.softtoken_ffi.ObservedCode
-import uniffi.softtoken_ffi.SofttokenException
-import uniffi.softtoken_ffi.VaultSettings
+import org.softtoken.ObservedCode
+import org.softtoken.SofttokenException
+import org.softtoken.VaultSettings
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -35,7 +36,7 @@ fun luhnValid(digits: String): Boolean {
 class SofttokenTest {
     @TempDir lateinit var dir: Path
 
-    private fun vault(store: JceDeviceKeyStore = JceDeviceKeyStore(), name: String = "v.stv") = Softtoken(dir.resolve(name).toString(), store)
+    private fun vault(store: JceDeviceKeyStore = JceDeviceKeyStore(), name: String = "v.stv") = Authenticator(dir.resolve(name).toString(), store)
 
     @Test fun activationFromTheSpecQrCode(): Unit = runBlocking {
         vault().use { s ->
@@ -66,17 +67,17 @@ class SofttokenTest {
         vault().use { s ->
             s.create(null, FAST)
             val six = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", name = "six")
-            assertEquals("043700", s.codeAt(six.id, 1570434609).code)
-            assertEquals("814835", s.codeAt(six.id, 1570351831).code)
-            assertEquals("158382", s.codeAt(six.id, 59).code)
-            assertEquals(30u, s.codeAt(six.id, 1570434600).remainingS)
+            assertEquals("043700", s.codeAt(six.id, 1570434609u).code)
+            assertEquals("814835", s.codeAt(six.id, 1570351831u).code)
+            assertEquals("158382", s.codeAt(six.id, 59u).code)
+            assertEquals(30u, s.codeAt(six.id, 1570434600u).remainingS)
             // The same seed again is refused as a duplicate; with 8 digits it is a new identity once the 6-digit one is gone.
             // A duplicate is an input the user can correct (the token is there already), not "unsupported".
-            assertFailsWith<SofttokenException.InvalidCode> { s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8) }
+            assertFailsWith<SofttokenException.InvalidCode> { s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8u) }
             s.remove(six.id)
-            val eight = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8, name = "eight")
-            assertEquals("74043700", s.codeAt(eight.id, 1570434609).code)
-            assertEquals("15202852", s.codeAt(eight.id, 2000000000).code)
+            val eight = s.importExisting("48244-13456", "1745-7712-6942-8698", registrationCode = "12211-49352", digits = 8u, name = "eight")
+            assertEquals("74043700", s.codeAt(eight.id, 1570434609u).code)
+            assertEquals("15202852", s.codeAt(eight.id, 2000000000u).code)
         }
     }
 
@@ -84,23 +85,23 @@ class SofttokenTest {
         vault().use { s ->
             s.create(null, FAST)
             val id = s.importExisting("48244-13456", "1745-7712-6942-8698", codes = listOf(ObservedCode("043700", 1570434609u), ObservedCode("814835", 1570351831u)))
-            assertEquals("202852", s.codeAt(id.id, 2000000000).code)
+            assertEquals("202852", s.codeAt(id.id, 2000000000u).code)
         }
     }
 
     @Test fun createLockUnlock(): Unit = runBlocking {
         val store = JceDeviceKeyStore()
         vault(store).use { s ->
-            assertFalse(s.exists)
+            assertFalse(s.exists())
             s.create("2580", FAST)
             s.addOtpauth("otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
-            assertTrue(s.isUnlocked)
+            assertTrue(s.isUnlocked())
             s.lock()
-            assertFalse(s.isUnlocked)
+            assertFalse(s.isUnlocked())
             assertFailsWith<SofttokenException.Locked> { s.identities() }
             assertTrue(s.hasPin())
             s.unlock("2580")
-            assertEquals("287082", s.codeAt(s.identities()[0].id, 59).code)
+            assertEquals("287082", s.codeAt(s.identities()[0].id, 59u).code)
         }
         vault(store).use { again ->
             again.unlock("2580")
@@ -141,7 +142,7 @@ class SofttokenTest {
             assertTrue(crash.detail.contains("simulated crash"), crash.detail)
             store.crash = false
             s.create("2580", FAST)
-            assertTrue(s.isUnlocked)
+            assertTrue(s.isUnlocked())
         }
     }
 
@@ -214,13 +215,13 @@ class SofttokenTest {
     }
 
     @Test fun deepLinksArePreviewedThenStored(): Unit = runBlocking {
-        val activation = uniffi.softtoken_ffi.handleLink(SPEC_URI)
-        assertTrue(activation is uniffi.softtoken_ffi.LinkPreview.Activation)
+        val activation = org.softtoken.handleLink(SPEC_URI)
+        assertTrue(activation is org.softtoken.LinkPreview.Activation)
         val link = "otpauth://totp/Shop:me?secret=JBSWY3DPEHPK3PXP&issuer=Shop"
-        val token = uniffi.softtoken_ffi.handleLink(link) as uniffi.softtoken_ffi.LinkPreview.Token
+        val token = org.softtoken.handleLink(link) as org.softtoken.LinkPreview.Token
         assertEquals("Shop", token.issuer)
         assertEquals("me", token.account)
-        assertFailsWith<SofttokenException.InvalidCode> { uniffi.softtoken_ffi.handleLink("https://example.com") }
+        assertFailsWith<SofttokenException.InvalidCode> { org.softtoken.handleLink("https://example.com") }
         vault().use { s ->
             s.create(null, FAST)
             assertTrue(s.identities().isEmpty(), "previewing stores nothing")
@@ -256,7 +257,7 @@ class SofttokenTest {
             assertFailsWith<SofttokenException.Cancelled> { s.unlockBiometric() }
             store.cancelBiometric = false
             s.unlockBiometric()
-            assertTrue(s.isUnlocked)
+            assertTrue(s.isUnlocked())
         }
     }
 

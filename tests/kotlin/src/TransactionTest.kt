@@ -8,13 +8,15 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import org.softtoken.android.HttpUrlConnectionTransport
-import org.softtoken.android.Softtoken
-import uniffi.softtoken_ffi.HttpRequest
-import uniffi.softtoken_ffi.HttpResponse
-import uniffi.softtoken_ffi.SofttokenException
-import uniffi.softtoken_ffi.TransactionResponse
-import uniffi.softtoken_ffi.TransactionState
-import uniffi.softtoken_ffi.TransactionTransport
+import org.softtoken.Authenticator
+import org.softtoken.ProviderRefusal
+import org.softtoken.android.codes
+import org.softtoken.HttpRequest
+import org.softtoken.HttpResponse
+import org.softtoken.SofttokenException
+import org.softtoken.TransactionResponse
+import org.softtoken.TransactionState
+import org.softtoken.TransactionTransport
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -55,7 +57,7 @@ class TransactionTest {
     @BeforeEach fun start() { provider = ReferenceProvider(dir) }
     @AfterEach fun stop() { provider.close() }
 
-    private suspend fun activated(s: Softtoken, pushToken: String? = "fcm:kotlin-test"): Pair<String, String> {
+    private suspend fun activated(s: Authenticator, pushToken: String? = "fcm:kotlin-test"): Pair<String, String> {
         s.create("2468", FAST)
         s.setTransport(HttpUrlConnectionTransport())
         val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
@@ -66,7 +68,7 @@ class TransactionTest {
     private fun push(serial: String, vararg extra: String) = provider.cli("push", "--serial", serial, "--summary", "Sign in to Example Bank", *extra)
 
     @Test fun onlineActivationByLinkNeedsNoTyping(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (id, serial) = activated(s)
             val identity = s.identities().single()
             assertTrue(identity.online)
@@ -84,14 +86,14 @@ class TransactionTest {
             // The link is single-use.
             val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
             s.activateLink(link, null, "second")
-            val e = assertFailsWith<SofttokenException.InvalidCode> { s.activateLink(link, null, "third") }
-            assertEquals("not_found", e.reason)
+            val e = assertFailsWith<SofttokenException.Refused> { s.activateLink(link, null, "third") }
+            assertEquals(ProviderRefusal.NOT_FOUND, e.refusal)
             assertEquals(2, s.identities().size)
         }
     }
 
     @Test fun confirmCancelSuspiciousAndTheLog(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (_, serial) = activated(s)
             val ids = (1..3).map { field(push(serial, "--detail", "IP=192.0.2.$it", "--detail", "Browser=Firefox"), "transaction_id")!! }
             val pending = s.pendingTransactions()
@@ -115,23 +117,23 @@ class TransactionTest {
     }
 
     @Test fun numberMatchingAndTheFirstAnswerIsFinal(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (_, serial) = activated(s)
             val pushed = push(serial, "--number-match")
             val tx = field(pushed, "transaction_id")!!
-            val number = field(pushed, "number")!!.toInt()
+            val number = field(pushed, "number")!!.toUByte()
             assertTrue(s.pendingTransactions().transactions.single().numberMatch)
             val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.CONFIRM) }
             assertEquals("transaction", missing.field)
             assertEquals(TransactionState.APPROVED, s.respond(tx, TransactionResponse.CONFIRM, number))
-            val again = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.SUSPICIOUS) }
-            assertEquals("not_found", again.reason)
+            val again = assertFailsWith<SofttokenException.Refused> { s.respond(tx, TransactionResponse.SUSPICIOUS) }
+            assertEquals(ProviderRefusal.NOT_FOUND, again.refusal)
             assertEquals("approved", field(provider.cli("status", tx), "state"))
         }
     }
 
     @Test fun removingAnIdentityUnregistersItAtItsProvider(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (id, serial) = activated(s)
             val waiting = field(push(serial), "transaction_id")!!
             val removed = s.remove(id)
@@ -144,8 +146,8 @@ class TransactionTest {
         }
     }
 
-    @Test fun aFailingTransportIsAPlatformErrorAndLosesNothing(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+    @Test fun aFailingTransportIsANetworkErrorAndLosesNothing(): Unit = runBlocking {
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (id, serial) = activated(s)
             field(push(serial), "transaction_id")!!
             s.setTransport(object : TransactionTransport {
@@ -154,7 +156,7 @@ class TransactionTest {
             val fetched = s.pendingTransactions()
             assertTrue(fetched.transactions.isEmpty())
             assertTrue(fetched.failures.single().reason.contains("radio off"), fetched.failures.toString())
-            assertFailsWith<SofttokenException.Platform> { s.respond("0123456789abcdef0123456789abcdef", TransactionResponse.CONFIRM) }
+            assertFailsWith<SofttokenException.Network> { s.respond("0123456789abcdef0123456789abcdef", TransactionResponse.CONFIRM) }
             // Removal still removes here, and says the provider was not told.
             val removed = s.remove(id)
             assertEquals(false, removed.unregistered)
@@ -163,7 +165,7 @@ class TransactionTest {
     }
 
     @Test fun answersNeedTheUnlockedVault(): Unit = runBlocking {
-        Softtoken(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (id, serial) = activated(s)
             val tx = field(push(serial), "transaction_id")!!
             s.lock()

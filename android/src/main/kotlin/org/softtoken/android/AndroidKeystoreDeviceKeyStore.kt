@@ -14,8 +14,8 @@ import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
-import uniffi.softtoken_ffi.DeviceKeyStore
-import uniffi.softtoken_ffi.KeyStoreException
+import org.softtoken.DeviceKeyStore
+import org.softtoken.KeyStoreException
 
 /**
  * The device key in the Android Keystore: AES-256-GCM, generated inside the Keystore (StrongBox

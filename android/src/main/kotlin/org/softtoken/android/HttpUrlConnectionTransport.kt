@@ -4,10 +4,10 @@ package org.softtoken.android
 
 import java.net.HttpURLConnection
 import java.net.URL
-import uniffi.softtoken_ffi.HttpRequest
-import uniffi.softtoken_ffi.HttpResponse
-import uniffi.softtoken_ffi.TransactionTransport
-import uniffi.softtoken_ffi.TransportException
+import org.softtoken.HttpRequest
+import org.softtoken.HttpResponse
+import org.softtoken.TransactionTransport
+import org.softtoken.TransportException
 
 /**
  * Sends softtoken's protocol requests with [HttpURLConnection]. Rust calls [send] on a background

@@ -4,9 +4,9 @@ package org.softtoken.android
 import java.nio.ByteBuffer
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
-import uniffi.softtoken_ffi.SofttokenException
-import uniffi.softtoken_ffi.scanImage
-import uniffi.softtoken_ffi.scanLuma
+import org.softtoken.SofttokenException
+import org.softtoken.scanImage
+import org.softtoken.scanLuma
 
 /** A camera frame's Y (luma) plane as camera APIs hand it out: rows `rowStride` bytes apart, pixels `pixelStride` apart. */
 class LumaPlane(val width: Int, val height: Int, val rowStride: Int, val pixelStride: Int, val buffer: ByteBuffer)

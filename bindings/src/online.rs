@@ -1,12 +1,11 @@
-//! The FFI of the open protocol's online side: the foreign `TransactionTransport` (the platform's
-//! HTTP stack), activation by link, push transactions, answers, push tokens and unregistering on
-//! removal. Every operation is a call into `softtoken_net`; this module only converts.
+//! The online side: the foreign `TransactionTransport` (the platform's HTTP stack), activation by
+//! link, push transactions, answers, push tokens and unregistering on removal. Every operation is
+//! a call into `softtoken_app::Authenticator`; this module only converts.
 
-use crate::{lock, off_thread, shown, Authenticator, IdentityInfo, R};
-use softtoken_core::session::Session;
+use crate::authenticator::{IdentityInfo, R};
+use crate::{shown, Authenticator};
 use softtoken_core::transaction::Response;
-use softtoken_core::vault::Vault;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One HTTP header to send.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -213,8 +212,8 @@ pub struct PushRegistration {
     pub error: Option<String>,
 }
 
-impl From<softtoken_net::PendingTransaction> for TransactionInfo {
-    fn from(p: softtoken_net::PendingTransaction) -> Self {
+impl From<softtoken_app::PendingTransaction> for TransactionInfo {
+    fn from(p: softtoken_app::PendingTransaction) -> Self {
         let t = p.transaction;
         TransactionInfo {
             id: t.id,
@@ -229,83 +228,66 @@ impl From<softtoken_net::PendingTransaction> for TransactionInfo {
     }
 }
 
-/// The session as the online flows reach it: the session lock is taken for each short step
-/// and never held while a provider answers.
-struct SessionAccess(Arc<Mutex<Session>>);
-
-impl softtoken_net::VaultAccess for SessionAccess {
-    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> softtoken_core::Result<()>) -> softtoken_core::Result<()> {
-        let mut s = lock(&self.0);
-        step(if action { s.act()? } else { s.peek()? })
-    }
-}
-
-type Online<T> = dyn FnOnce(&SessionAccess, &dyn softtoken_net::TransactionTransport, &dyn softtoken_core::otp::Clock) -> softtoken_core::Result<T> + Send;
-
-impl Authenticator {
-    fn transport(&self) -> Arc<dyn softtoken_net::TransactionTransport> {
-        lock(&self.transport).clone().unwrap_or_else(|| Arc::new(softtoken_net::NoTransport))
-    }
-
-    /// Runs an online flow on its own thread with the vault access, the transport and the clock.
-    async fn online<T: Send + 'static>(&self, work: Box<Online<T>>) -> R<T> {
-        let (access, transport) = (SessionAccess(self.session.clone()), self.transport());
-        let clock = lock(&self.session).clock();
-        Ok(off_thread(move || work(&access, transport.as_ref(), clock.as_ref())).await??)
-    }
-}
-
 #[uniffi::export]
 impl Authenticator {
     /// Sets how requests reach providers: the platform's HTTP stack.
     pub fn set_transport(&self, transport: Arc<dyn TransactionTransport>) {
-        *lock(&self.transport) = Some(Arc::new(ForeignTransport(transport)));
+        self.app.set_transport(Arc::new(ForeignTransport(transport)));
     }
 
     /// Activates from an online activation link (no typing): the app sends the registration code
     /// itself and registers `push_token` with the provider.
+    #[uniffi::method(default(push_token = None, name = None))]
     pub async fn activate_link(&self, link: String, push_token: Option<String>, name: Option<String>) -> R<OnlineActivationResult> {
-        let done = self.online(Box::new(move |vault, transport, clock| softtoken_net::activate_link(vault, transport, clock, &link, push_token.as_deref(), name.as_deref()))).await?;
+        let done = self.run(move |a| a.activate_link(&link, push_token.as_deref(), name.as_deref())).await?;
         Ok(OnlineActivationResult { identity: (&done.identity).into(), registration_code: done.registration_code })
     }
 
     /// The pending transactions of every identity activated online.
     pub async fn pending_transactions(&self) -> R<PendingTransactions> {
-        let fetched = self.online(Box::new(move |vault, transport, clock| softtoken_net::fetch_pending(vault, transport, clock))).await?;
+        let fetched = self.run(|a| a.pending_transactions()).await?;
         Ok(PendingTransactions {
             transactions: fetched.transactions.into_iter().map(Into::into).collect(),
-            failures: fetched.failures.into_iter().map(|(identity_name, e)| FetchFailure { identity_name: shown(&identity_name), reason: shown(&e.to_string()) }).collect(),
+            failures: fetched
+                .failures
+                .into_iter()
+                .map(|(identity_name, e)| FetchFailure { identity_name: shown(&identity_name), reason: shown(&e.to_string()) })
+                .collect(),
         })
     }
 
     /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
     /// when the transaction asks for it, for Confirm only (Cancel and Suspicious need none).
     /// Returns the new state: approved, cancelled or denied.
+    #[uniffi::method(default(number = None))]
     pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
-        let state = self.online(Box::new(move |vault, transport, clock| softtoken_net::respond(vault, transport, clock, &transaction_id, response.into(), number))).await?;
+        let state = self.run(move |a| a.respond(&transaction_id, response.into(), number)).await?;
         Ok(state.into())
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.
     pub fn confirmation_code(&self, identity_id: String, transaction_id: String) -> R<String> {
-        Ok(lock(&self.session).act()?.find(&identity_id)?.confirmation_code(&transaction_id)?)
+        Ok(self.app.confirmation_code(&identity_id, &transaction_id)?)
     }
 
     /// Registers a new push token (FCM/APNs) with the provider of every online identity.
     pub async fn register_push_token(&self, token: String) -> R<Vec<PushRegistration>> {
-        let report = self.online(Box::new(move |vault, transport, clock| softtoken_net::register_push_token(vault, transport, clock, &token))).await?;
-        Ok(report.into_iter().map(|(identity_name, r)| PushRegistration { identity_name, error: r.err().map(|e| e.to_string()) }).collect())
+        let report = self.run(move |a| a.register_push_token(&token)).await?;
+        Ok(report
+            .into_iter()
+            .map(|r| PushRegistration { identity_name: shown(&r.identity_name), error: r.result.err().map(|e| shown(&e.to_string())) })
+            .collect())
     }
 
     /// Removes an identity; one activated online is unregistered at its provider first (removed
     /// here even when the provider cannot be reached: see `unregister_error`).
     pub async fn remove(&self, id: String) -> R<RemovedIdentity> {
-        let gone = self.online(Box::new(move |vault, transport, clock| softtoken_net::remove_identity(vault, transport, clock, &id))).await?;
+        let gone = self.run(move |a| a.remove(&id)).await?;
         let (unregistered, unregister_error) = match gone.unregistered {
             None => (None, None),
             Some(Ok(())) => (Some(true), None),
-            Some(Err(e)) => (Some(false), Some(e.to_string())),
+            Some(Err(e)) => (Some(false), Some(shown(&e.to_string()))),
         };
-        Ok(RemovedIdentity { id: gone.id, name: gone.name, unregistered, unregister_error })
+        Ok(RemovedIdentity { id: gone.id, name: shown(&gone.name), unregistered, unregister_error })
     }
 }

@@ -1,0 +1,63 @@
+//! Adding identities: Entrust activations (QR code, typed numbers), otpauth URIs, and tokens moved
+//! from the official app. Each is prepared first (decrypted, checked, recovered — no vault needed,
+//! so a wrong activation password never costs a PIN attempt) and stored second.
+
+use crate::{Activity, Authenticator};
+use softtoken_core::activation::{moved_identity, otpauth_identity, PendingActivation};
+use softtoken_core::identity::Identity;
+use softtoken_core::uri::OtpAuth;
+use softtoken_core::Result;
+
+pub use softtoken_core::activation::MovedToken;
+
+impl Authenticator {
+    /// Starts an activation from a QR URI and its password: the registration code to show; nothing
+    /// is stored yet.
+    pub fn begin_qr_activation(&self, uri: &str, password: &str, digits: Option<u8>) -> Result<PendingActivation> {
+        PendingActivation::from_uri(uri, password, digits, &ring::rand::SystemRandom::new())
+    }
+
+    /// Starts an activation from a typed serial number and activation code.
+    pub fn begin_manual_activation(&self, serial: &str, activation_code: &str, digits: Option<u8>) -> Result<PendingActivation> {
+        PendingActivation::from_numbers(serial, activation_code, digits, &ring::rand::SystemRandom::new())
+    }
+
+    /// Stores a previewed activation (`provider` overrides the registration address's host).
+    pub fn commit_activation(&self, pending: PendingActivation, name: Option<&str>, provider: Option<&str>) -> Result<Identity> {
+        let identity = pending.into_identity(name, provider, self.now(), &ring::rand::SystemRandom::new())?;
+        self.add(identity)
+    }
+
+    /// The identity an otpauth URI describes, checked but not stored.
+    pub fn prepare_otpauth(&self, uri: &str, name: Option<&str>, provider: Option<&str>) -> Result<Identity> {
+        let mut identity = otpauth_identity(&OtpAuth::parse(uri)?, name, self.now(), &ring::rand::SystemRandom::new())?;
+        if let Some(p) = provider {
+            identity.provider = Some(p.to_string());
+        }
+        Ok(identity)
+    }
+
+    /// Adds an otpauth URI.
+    pub fn add_otpauth(&self, uri: &str, name: Option<&str>) -> Result<Identity> {
+        let identity = self.prepare_otpauth(uri, name, None)?;
+        self.add(identity)
+    }
+
+    /// The identity of a token activated in the official app, recovered from its registration code
+    /// or from codes it showed (searched on all cores); not stored.
+    pub fn prepare_moved(&self, token: &MovedToken, name: Option<&str>, provider: Option<&str>) -> Result<Identity> {
+        moved_identity(token, provider.map(str::to_string), name, self.now(), &ring::rand::SystemRandom::new())
+    }
+
+    /// Moves a token activated in the official app into the vault.
+    pub fn import_existing(&self, token: &MovedToken, name: Option<&str>) -> Result<Identity> {
+        let identity = self.prepare_moved(token, name, None)?;
+        self.add(identity)
+    }
+
+    /// Stores a prepared identity (an action): the organisation's policy and duplicates are
+    /// checked by the vault.
+    pub fn add(&self, identity: Identity) -> Result<Identity> {
+        self.with(Activity::Action, |v| v.add(identity).cloned())
+    }
+}

@@ -1,0 +1,73 @@
+//! Identities and their codes: list, TOTP codes (reads), the next HOTP code (an action), rename,
+//! resynchronise, clock offsets, offline confirmation codes.
+
+use crate::{Activity, Authenticator, ShownCode};
+use softtoken_core::identity::{Identity, IdentityKind};
+use softtoken_core::otp::TimedCode;
+use softtoken_core::{Error, Result};
+
+impl Authenticator {
+    /// All identities (a read).
+    pub fn identities(&self) -> Result<Vec<Identity>> {
+        self.with(Activity::Read, |v| Ok(v.identities().to_vec()))
+    }
+
+    /// One identity by name or id (a read).
+    pub fn identity(&self, name_or_id: &str) -> Result<Identity> {
+        self.with(Activity::Read, |v| v.find(name_or_id).cloned())
+    }
+
+    /// The TOTP code of an identity now (a read: a code screen may call it every second). HOTP
+    /// identities are refused: their next code is [`next_hotp`](Self::next_hotp).
+    pub fn code(&self, name_or_id: &str) -> Result<ShownCode> {
+        self.code_at(name_or_id, self.now())
+    }
+
+    /// The TOTP code of an identity at `unix_time` (a read; HOTP refused).
+    pub fn code_at(&self, name_or_id: &str, unix_time: u64) -> Result<ShownCode> {
+        self.with(Activity::Read, |v| {
+            let i = v.find(name_or_id)?;
+            if i.kind == IdentityKind::Hotp {
+                return Err(Error::HotpNeedsRequest(i.name.clone()));
+            }
+            let TimedCode { code, remaining_s, .. } = i.code_at(unix_time)?;
+            Ok(ShownCode { code, remaining_s: Some(remaining_s) })
+        })
+    }
+
+    /// The next HOTP code: the user asked for it (an action); the counter is advanced and saved
+    /// under the vault lock before the code is returned.
+    pub fn next_hotp(&self, name_or_id: &str) -> Result<ShownCode> {
+        self.with(Activity::Action, |v| Ok(ShownCode { code: v.next_hotp(name_or_id)?, remaining_s: None }))
+    }
+
+    /// Renames an identity; returns it renamed.
+    pub fn rename(&self, name_or_id: &str, new_name: &str) -> Result<Identity> {
+        self.with(Activity::Action, |v| {
+            let id = v.find(name_or_id)?.id.clone();
+            v.rename(&id, new_name)?;
+            v.find(&id).cloned()
+        })
+    }
+
+    /// Resynchronises an HOTP identity from two consecutive codes; returns the next counter.
+    pub fn resync_hotp(&self, name_or_id: &str, first: &str, second: &str) -> Result<u64> {
+        self.with(Activity::Action, |v| v.resync_hotp(name_or_id, first, second))
+    }
+
+    /// Sets the clock offset an identity's codes use (seconds added to this device's time).
+    pub fn set_time_offset(&self, name_or_id: &str, seconds: i64) -> Result<()> {
+        self.with(Activity::Action, |v| v.set_time_offset(name_or_id, seconds))
+    }
+
+    /// The offline confirmation code for the transaction id a website shows (an action).
+    pub fn confirmation_code(&self, name_or_id: &str, transaction_id: &str) -> Result<String> {
+        self.with(Activity::Action, |v| v.find(name_or_id)?.confirmation_code(transaction_id))
+    }
+
+    /// Removes an offline identity (one activated online goes through
+    /// [`remove`](Self::remove), which unregisters it first).
+    pub fn remove_offline(&self, name_or_id: &str) -> Result<Identity> {
+        self.with(Activity::Action, |v| v.remove(name_or_id))
+    }
+}

@@ -1,0 +1,148 @@
+//! The façade's rules: the idle lock, activity, HOTP only on request, PIN-confirmed exports.
+
+use super::*;
+use softtoken_core::entrust::ObservedOtp;
+use softtoken_core::vault::{KdfParams, MemoryKeyStore};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct TestClock(AtomicU64);
+impl Clock for TestClock {
+    fn unix_time(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+impl TestClock {
+    fn set(&self, t: u64) {
+        self.0.store(t, Ordering::SeqCst)
+    }
+}
+
+const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+fn options() -> VaultOptions {
+    VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }
+}
+
+fn with_clock(dir: &tempfile::TempDir, t: u64) -> (Authenticator, Arc<TestClock>) {
+    let clock = Arc::new(TestClock(AtomicU64::new(t)));
+    (Authenticator::new(dir.path().join("v"), Arc::new(MemoryKeyStore::new()), clock.clone()), clock)
+}
+
+#[test]
+fn auto_lock_after_idle_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, clock) = with_clock(&dir, 1_000);
+    a.create(Some("1234"), options()).unwrap();
+    a.set_auto_lock(60);
+    a.add_otpauth(&format!("otpauth://totp/a?secret={SEED}"), None).unwrap();
+    clock.set(1_059);
+    assert!(a.is_unlocked());
+    assert_eq!(a.code_at("a", 59).unwrap(), ShownCode { code: "287082".into(), remaining_s: Some(1) });
+    clock.set(1_200);
+    assert!(!a.is_unlocked());
+    assert_eq!(a.code("a").unwrap_err(), Error::VaultLocked);
+    assert_eq!(a.identities().unwrap_err(), Error::VaultLocked);
+    a.unlock(Some("1234")).unwrap();
+    assert_eq!(a.identities().unwrap().len(), 1);
+}
+
+#[test]
+fn a_code_screen_refreshing_every_second_does_not_keep_the_vault_unlocked() {
+    // The attack: every code read restarted the idle timer, so a phone left on its code screen
+    // never locked; for HOTP each read also advanced the counter.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, clock) = with_clock(&dir, 1_000);
+    a.create(None, options()).unwrap();
+    a.set_auto_lock(60);
+    a.add_otpauth(&format!("otpauth://totp/t?secret={SEED}"), None).unwrap();
+    a.add_otpauth(&format!("otpauth://hotp/h?secret={SEED}&counter=0"), None).unwrap();
+    for t in 1_001..1_060 {
+        clock.set(t);
+        a.code("t").unwrap();
+        a.identities().unwrap();
+        a.info().unwrap();
+        assert_eq!(a.code("h").unwrap_err(), Error::HotpNeedsRequest("h".into()), "a read never advances HOTP");
+    }
+    clock.set(1_060);
+    assert!(!a.is_unlocked(), "locked 60 s after the last user action despite a code read every second");
+    a.unlock(None).unwrap();
+    assert_eq!(a.next_hotp("h").unwrap().code, "755224");
+    assert_eq!(a.identity("h").unwrap().counter, 1);
+}
+
+#[test]
+fn an_online_read_while_idle_does_not_keep_the_vault_unlocked() {
+    // The attack: the online flows were fed the vault from outside the session, so a phone polling
+    // for pushes kept an idle vault open. Through the façade, fetching is a read.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, clock) = with_clock(&dir, 1_000);
+    a.create(None, options()).unwrap();
+    a.set_auto_lock(60);
+    for t in (1_010..1_060).step_by(10) {
+        clock.set(t);
+        assert!(a.pending_transactions().unwrap().transactions.is_empty());
+    }
+    clock.set(1_060);
+    assert!(matches!(a.pending_transactions(), Err(OnlineError::Core(Error::VaultLocked))));
+}
+
+#[test]
+fn exports_need_the_pin_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = with_clock(&dir, 5);
+    a.create(Some("1234"), options()).unwrap();
+    a.add_otpauth(&format!("otpauth://totp/x?secret={SEED}"), None).unwrap();
+    assert!(matches!(a.export_backup(Some("9999"), "long password", KdfParams::MINIMUM), Err(Error::WrongPin { .. })));
+    assert_eq!(a.export_backup(None, "long password", KdfParams::MINIMUM).unwrap_err(), Error::PinRequired);
+    assert!(matches!(a.export_otpauth(Some("9999")), Err(Error::WrongPin { .. })));
+    assert!(matches!(a.export_migration(None, 10), Err(Error::PinRequired)));
+    assert!(matches!(a.change_pin(Some("9999"), Some("4321"), None), Err(Error::WrongPin { .. })));
+    assert!(matches!(a.set_biometric(Some("9999"), true), Err(Error::WrongPin { .. })));
+    let b = a.export_backup(Some("1234"), "long password", KdfParams::MINIMUM).unwrap();
+    assert!(b.starts_with(b"STBACKUP"));
+    let (text, n) = a.export_otpauth(Some("1234")).unwrap();
+    assert_eq!(n, 1);
+    assert!(text.contains(SEED), "{}", text.as_str());
+    let m = a.export_migration(Some("1234"), 10).unwrap();
+    assert_eq!((m.uris.len(), m.exported), (1, 1));
+    // What was exported comes back in.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (b2, _) = with_clock(&dir2, 5);
+    b2.create(None, options()).unwrap();
+    assert_eq!(b2.import_backup(&b, "long password").unwrap().imported, vec!["x".to_string()]);
+    assert!(b2.import_uris(&m.uris[0]).unwrap().skipped[0].1.contains("already"));
+}
+
+#[test]
+fn activation_preview_commit_and_moving_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = with_clock(&dir, 1_570_434_609);
+    a.create(None, options()).unwrap();
+    let otps = [ObservedOtp { code: "043700".into(), unix_time: 1_570_434_609 }];
+    let token = MovedToken { serial: "48244-13456", activation_code: "1745-7712-6942-8698", policy: None, registration_code: None, otps: &otps, digits: None };
+    let moved = a.import_existing(&token, Some("moved")).unwrap();
+    assert_eq!(a.code(&moved.id).unwrap().code, "043700");
+    let p = a.begin_manual_activation("48244-13456", "1745-7712-6942-8698", Some(8)).unwrap();
+    let new = a.commit_activation(p, Some("new"), None).unwrap();
+    assert_eq!(new.digits, 8);
+    assert_eq!(a.identities().unwrap().len(), 2);
+}
+
+#[test]
+fn lock_answers_while_an_unlock_runs() {
+    // Unlocking runs Argon2 with no lock held: `is_unlocked` and `lock` never wait for it.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = with_clock(&dir, 5);
+    a.create(Some("1234"), VaultOptions { kdf: KdfParams { m_kib: 64 * 1024, t: 3, p: 1 }, max_attempts: 10 }).unwrap();
+    a.lock();
+    let a = Arc::new(a);
+    let unlocking = {
+        let a = a.clone();
+        std::thread::spawn(move || a.unlock(Some("1234")))
+    };
+    assert!(!a.is_unlocked());
+    a.lock();
+    assert!(!unlocking.is_finished(), "is_unlocked and lock returned before Argon2 finished");
+    unlocking.join().unwrap().unwrap();
+    assert!(a.is_unlocked());
+}

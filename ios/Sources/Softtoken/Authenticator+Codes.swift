@@ -1,0 +1,40 @@
+// The portable part of the iOS shell: compiled and tested on Linux (tests/swift/run.sh).
+//
+// The API is the generated `Authenticator` of this module (async for everything that runs Argon2
+// or the network; errors are the generated `SofttokenError`). This file adds only what Swift's
+// idiom asks for on top: an AsyncThrowingStream of codes and a pasteboard that clears itself.
+import Foundation
+
+extension Authenticator {
+    /// The identity's TOTP code, re-read every `tick` (for a screen showing a countdown). Reading is
+    /// not activity, so the vault still locks itself; the stream then finishes.
+    public func codes(id: String, tick: Duration = .seconds(1)) -> AsyncThrowingStream<CodeInfo, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                while !Task.isCancelled && self.isUnlocked() {
+                    do { continuation.yield(try self.code(id: id)) } catch { continuation.finish(throwing: error); return }
+                    try? await Task.sleep(for: tick)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// The pasteboard, seen through what the auto-clear needs.
+public protocol SecretPasteboard: AnyObject {
+    /// Puts a code on the pasteboard (local only, expiring where the platform supports it).
+    func set(_ text: String)
+    /// What it holds now.
+    func current() -> String?
+    /// Empties it.
+    func clear()
+}
+
+/// Copies a code and clears it after `after` — only if the pasteboard still holds that code.
+public func copyWithAutoClear(_ pasteboard: SecretPasteboard, code: String, after: Duration = .seconds(30)) async {
+    pasteboard.set(code)
+    try? await Task.sleep(for: after)
+    if pasteboard.current() == code { pasteboard.clear() }
+}
