@@ -138,32 +138,32 @@ impl From<CoreError> for SofttokenError {
     }
 }
 
-/// Why a provider refused (the protocol's error words, `docs/protocol.md` §5).
+/// Why a provider refused, as what the app does next (the protocol's error words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ProviderRefusal {
-    /// The request was malformed.
+    /// A request this app should not have sent: report it.
     BadRequest,
-    /// The request's MAC did not authenticate it (or the identity is unknown there).
+    /// Not authenticated: the token may have been re-issued; activate again.
     BadMac,
-    /// This device's clock is too far from the provider's.
+    /// The device clock is off: ask the user to set the time automatically.
     Stale,
-    /// The number typed is not the one the website shows.
+    /// The typed number was wrong: the sign-in is denied; the website starts again.
     WrongNumber,
-    /// No such transaction or activation (answered, expired, unknown).
+    /// Nothing to answer any more (answered elsewhere, expired, unknown): refresh the list.
     NotFound,
-    /// The transaction was answered already.
+    /// Another device or tap answered first: refresh the list.
     AlreadyAnswered,
-    /// The activation was completed already.
+    /// This activation link was used already: ask the company for a new one.
     AlreadyCompleted,
-    /// The transaction or activation expired.
+    /// Too late: the sign-in or activation expired.
     Expired,
-    /// The identity was removed from the provider.
+    /// The company no longer knows this token: remove it.
     Unregistered,
-    /// Too many transactions are waiting.
+    /// Too many sign-ins are waiting: answer those first.
     TooManyPending,
-    /// The provider failed.
+    /// The company's server failed: try again later.
     Internal,
-    /// A word this version does not know.
+    /// A newer protocol word: show the provider's detail text.
     Unknown,
 }
 

@@ -158,7 +158,7 @@ fn refuse_shared(path: &Path) -> Result<(), KeyStoreError> {
 /// Writes a file readable only by its owner, atomically (the vault's own atomic write: an
 /// unpredictable temp name, created exclusively, links not followed).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyStoreError> {
-    softtoken_core::vault::store::write_atomic(path, bytes, false).map_err(|e| KeyStoreError::Failed(e.to_string()))
+    softtoken_core::vault::write_atomic(path, bytes, false).map_err(|e| KeyStoreError::Failed(e.to_string()))
 }
 
 /// The OS keychain through `keyring`: the device key and the records are keychain entries.

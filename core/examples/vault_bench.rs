@@ -3,7 +3,7 @@
 
 use softtoken_core::identity::{Identity, IdentityKind};
 use softtoken_core::otp::Algorithm;
-use softtoken_core::vault::keys::KdfParams;
+use softtoken_core::vault::KdfParams;
 use softtoken_core::vault::{MemoryKeyStore, Vault, VaultOptions};
 use softtoken_core::Secret;
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
 use softtoken_app::ImportBatch;
-use softtoken_core::vault::store::write_atomic;
+use softtoken_core::vault::write_atomic;
 use softtoken_core::vault::KdfParams;
 use softtoken_core::Error as CoreError;
 use std::path::{Path, PathBuf};

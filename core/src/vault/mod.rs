@@ -13,16 +13,18 @@
 //! What weakens protection — changing or removing the PIN, enabling biometric unlock, exporting —
 //! needs the current PIN, checked like an unlock attempt (counted, delayed, locked for good).
 
-pub mod attempts;
+pub(crate) mod attempts;
 pub mod backup;
-pub mod format;
-pub mod keys;
+pub(crate) mod format;
+pub(crate) mod keys;
 pub mod keystore;
-pub mod store;
+pub(crate) mod store;
+mod identities;
+mod slots;
 
 use crate::error::{Error, Result};
-use crate::identity::{check_name, Identity, IdentityKind};
-use attempts::{AttemptCounter, AttemptState, DEFAULT_MAX_ATTEMPTS};
+use crate::identity::Identity;
+use attempts::{AttemptCounter, DEFAULT_MAX_ATTEMPTS};
 use format::{InnerHeader, OuterHeader, VERSION};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -30,7 +32,12 @@ use std::sync::Arc;
 use store::VaultLock;
 use zeroize::Zeroizing;
 
+pub use attempts::AttemptState;
 pub use backup::ImportReport;
+pub use identities::RESYNC_WINDOW;
+pub use slots::{biometric_label, check_pin, MAX_PIN_CHARS, MIN_PIN_CHARS};
+pub use store::write_atomic;
+use slots::{make_slot, pin_attempt};
 pub use keys::KdfParams;
 pub use keystore::{DeviceKeyStore, KeyStoreError, MemoryKeyStore};
 
@@ -141,26 +148,6 @@ impl<'a> GenerationRecord<'a> {
     }
 }
 
-/// Checks a PIN like an unlock attempt: counted under the lock before the KDF runs (an
-/// interrupted attempt counts as failed), refused while delays or the permanent lock apply, and
-/// forgiven on success. Returns the data key the PIN's slot holds.
-fn pin_attempt(path: &Path, vault_id: &str, store: &dyn DeviceKeyStore, inner: &InnerHeader, pin: Option<&str>, now: u64) -> Result<Zeroizing<[u8; 32]>> {
-    let Some(params) = inner.kdf else {
-        return inner.key_slot.as_slice().try_into().map(Zeroizing::new).map_err(|_| Error::CorruptVault { previous_available: false });
-    };
-    let pin = pin.ok_or(Error::PinRequired)?;
-    let counter = AttemptCounter::new(path, vault_id, store);
-    let counted = counter.count(now, inner.max_attempts)?;
-    let pin_key = keys::derive_pin_key(pin, &inner.salt, params)?;
-    match keys::open(&pin_key, &slot_aad(vault_id), &inner.key_slot) {
-        Some(k) if k.len() == 32 => {
-            counter.forgive(&counted)?;
-            Ok(Zeroizing::new(k[..].try_into().expect("32")))
-        }
-        _ if counted.failures >= inner.max_attempts => Err(Error::LockedPermanently),
-        _ => Err(Error::WrongPin { attempts_left: counted.attempts_left() }),
-    }
-}
 
 /// The key store kind recorded in a vault file's clear header (to pick the store before opening).
 pub fn recorded_store_kind(path: &Path) -> Result<String> {
@@ -252,45 +239,6 @@ impl LockedVault {
         let data_key: Zeroizing<[u8; 32]> = Zeroizing::new(key[..].try_into().map_err(|_| Error::CorruptVault { previous_available: false })?);
         self.finish(data_key)
     }
-}
-
-/// The device-key label of the biometric slot; a platform store maps it to its
-/// user-authentication-bound key.
-pub fn biometric_label(vault_id: &str) -> String {
-    format!("softtoken/v1/biometric/{vault_id}")
-}
-
-fn slot_aad(vault_id: &str) -> Vec<u8> {
-    let mut aad = keys::PIN_SLOT_AAD.to_vec();
-    aad.extend_from_slice(vault_id.as_bytes());
-    aad
-}
-
-/// Builds the key slot for `pin` (or the bare data key without one).
-fn make_slot(data_key: &[u8; 32], pin: Option<&str>, kdf: KdfParams, vault_id: &str) -> Result<(Option<KdfParams>, [u8; 16], Vec<u8>)> {
-    let salt = *keys::random::<16>()?;
-    match pin {
-        None => Ok((None, salt, data_key.to_vec())),
-        Some(pin) => {
-            check_pin(pin)?;
-            let pin_key = keys::derive_pin_key(pin, &salt, kdf)?;
-            Ok((Some(kdf), salt, keys::seal(&pin_key, &slot_aad(vault_id), data_key)?))
-        }
-    }
-}
-
-/// Fewest characters of a PIN (IDaaS resets give 4 digits).
-pub const MIN_PIN_CHARS: usize = 4;
-/// Most characters of a PIN.
-pub const MAX_PIN_CHARS: usize = 128;
-
-/// A PIN has 4 to 128 characters.
-pub fn check_pin(pin: &str) -> Result<()> {
-    let n = pin.chars().count();
-    if !(MIN_PIN_CHARS..=MAX_PIN_CHARS).contains(&n) {
-        return Err(Error::PinLength { min: MIN_PIN_CHARS, max: MAX_PIN_CHARS });
-    }
-    Ok(())
 }
 
 /// What a change of the vault may alter; restored as a whole when the change or its save fails.
@@ -410,16 +358,6 @@ impl Vault {
         result
     }
 
-    /// Confirms the current PIN for an operation that weakens protection (change or remove the
-    /// PIN, enable biometrics, export): checked like an unlock attempt, so a wrong one counts.
-    pub fn confirm_pin(&self, pin: Option<&str>, now: u64) -> Result<()> {
-        let key = pin_attempt(&self.path, &self.outer.vault_id, self.store.as_ref(), &self.inner, pin, now)?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&key[..], &self.data_key[..])) {
-            // The file's PIN is not the one this unlock knows (changed elsewhere).
-            return Err(Error::ChangedElsewhere);
-        }
-        Ok(())
-    }
 
     /// Where the vault lives.
     pub fn path(&self) -> &Path {
@@ -441,211 +379,6 @@ impl Vault {
         &self.outer.store_kind
     }
 
-    /// All identities, in the order added.
-    pub fn identities(&self) -> &[Identity] {
-        &self.identities
-    }
-
-    /// Finds an identity by id, then by exact name, then by a unique case-insensitive name.
-    pub fn find(&self, name_or_id: &str) -> Result<&Identity> {
-        let i = self.index_of(name_or_id)?;
-        Ok(&self.identities[i])
-    }
-
-    fn index_of(&self, key: &str) -> Result<usize> {
-        if let Some(i) = self.identities.iter().position(|x| x.id == key) {
-            return Ok(i);
-        }
-        if let Some(i) = self.identities.iter().position(|x| x.name == key) {
-            return Ok(i);
-        }
-        let matches: Vec<usize> = (0..self.identities.len()).filter(|i| self.identities[*i].name.eq_ignore_ascii_case(key)).collect();
-        match matches.as_slice() {
-            [i] => Ok(*i),
-            [] => Err(Error::NotFound(key.to_string())),
-            _ => Err(Error::AmbiguousName(key.to_string())),
-        }
-    }
-
-    /// A name not used yet: `base`, else `base (2)`, `base (3)`, …
-    pub fn unique_name(&self, base: &str) -> String {
-        let taken = |n: &str| self.identities.iter().any(|x| x.name == n);
-        if !taken(base) {
-            return base.to_string();
-        }
-        (2..).map(|k| format!("{base} ({k})")).find(|n| !taken(n)).expect("unbounded")
-    }
-
-    /// The identity already holding the same secret and kind, if any.
-    pub fn duplicate_of(&self, identity: &Identity) -> Option<&Identity> {
-        self.identities.iter().find(|x| x.seed == identity.seed && x.kind == identity.kind && x.algorithm == identity.algorithm)
-    }
-
-    /// Adds an identity and saves. Refuses one whose policy needs a PIN in a PIN-less vault, and
-    /// one already present.
-    pub fn add(&mut self, identity: Identity) -> Result<&Identity> {
-        identity.validate()?;
-        let i = self.modify(|v| {
-            v.admit(&identity)?;
-            let mut identity = identity;
-            identity.name = v.unique_name(identity.name.trim());
-            v.identities.push(identity);
-            Ok(v.identities.len() - 1)
-        })?;
-        Ok(&self.identities[i])
-    }
-
-    /// Why `identity` may not enter this vault, if it may not: its policy needs a PIN this vault
-    /// lacks or forbids the biometric unlock it has, or it is already here.
-    pub fn admit(&self, identity: &Identity) -> Result<()> {
-        if identity.requires_pin() && !self.has_pin() {
-            return Err(Error::PolicyViolation(crate::error::PolicyRule::PinRequired { identity: identity.name.clone() }));
-        }
-        if let Some(d) = self.duplicate_of(identity) {
-            return Err(Error::Duplicate { existing: d.name.clone() });
-        }
-        if identity.forbids_biometric() && self.has_biometric() {
-            return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: identity.name.clone() }));
-        }
-        Ok(())
-    }
-
-    /// Renames an identity and saves.
-    pub fn rename(&mut self, name_or_id: &str, new_name: &str) -> Result<()> {
-        check_name(new_name)?;
-        self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            if v.identities.iter().enumerate().any(|(j, x)| j != i && x.name == new_name.trim()) {
-                return Err(Error::NameTaken(new_name.trim().to_string()));
-            }
-            v.identities[i].name = new_name.trim().to_string();
-            Ok(())
-        })
-    }
-
-    /// Removes an identity (its seed is zeroized when dropped) and saves.
-    pub fn remove(&mut self, name_or_id: &str) -> Result<Identity> {
-        self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            Ok(v.identities.remove(i))
-        })
-    }
-
-    /// Sets one field of an identity and saves; a failed save puts the old value back.
-    fn set_and_save<T>(&mut self, name_or_id: &str, field: fn(&mut Identity) -> &mut T, value: T) -> Result<()> {
-        self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            *field(&mut v.identities[i]) = value;
-            Ok(())
-        })
-    }
-
-    /// Records the push token registered at the identity's provider and saves.
-    pub fn set_push_token(&mut self, name_or_id: &str, token: Option<String>) -> Result<()> {
-        self.set_and_save(name_or_id, |i| &mut i.push_token, token)
-    }
-
-    /// Sets an identity's clock offset (seconds added to this device's time) and saves.
-    pub fn set_time_offset(&mut self, name_or_id: &str, offset_s: i64) -> Result<()> {
-        self.set_and_save(name_or_id, |i| &mut i.time_offset_s, offset_s)
-    }
-
-    /// The next HOTP code: the counter is advanced and saved *before* the code is returned, so a
-    /// code is never shown twice even if the app dies right after.
-    /// Under the vault lock the counter is read from the file, so two processes never show the
-    /// same code.
-    pub fn next_hotp(&mut self, name_or_id: &str) -> Result<String> {
-        let (i, counter) = self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            if v.identities[i].kind != IdentityKind::Hotp {
-                return Err(Error::NotHotp(v.identities[i].name.clone()));
-            }
-            let counter = v.identities[i].counter;
-            v.identities[i].counter = counter.checked_add(1).ok_or(Error::CounterExhausted)?;
-            Ok((i, counter))
-        })?;
-        self.identities[i].hotp_code(counter)
-    }
-
-    /// Resynchronises an HOTP counter from two consecutive codes (searching 1 000 counters ahead).
-    pub fn resync_hotp(&mut self, name_or_id: &str, first: &str, second: &str) -> Result<u64> {
-        self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            let id = &v.identities[i];
-            let hotp = crate::otp::Hotp::new(id.seed.clone(), id.algorithm, id.digits)?;
-            let mut from = id.counter;
-            let end = id.counter.saturating_add(RESYNC_WINDOW);
-            let found = loop {
-                match hotp.find_counter(first, from, end - from)? {
-                    Some(c) if hotp.code(c + 1) == second.trim() => break c,
-                    Some(c) => from = c + 1,
-                    None => return Err(Error::ResyncFailed { window: RESYNC_WINDOW }),
-                }
-            };
-            v.identities[i].counter = found + 2;
-            Ok(found + 2)
-        })
-    }
-
-    /// Sets, changes or (with `None`) removes the PIN, after confirming the current one
-    /// (`current` is ignored for a vault without PIN). The data key is rotated, the biometric slot
-    /// (sealing the old key) is dropped and the previous generation (holding the old PIN's slot)
-    /// removed, so no older file or slot opens with the old PIN. Returns whether biometric unlock
-    /// was turned off by the change.
-    pub fn change_pin(&mut self, current: Option<&str>, new_pin: Option<&str>, kdf: Option<KdfParams>, now: u64) -> Result<bool> {
-        if let Some(p) = new_pin {
-            check_pin(p)?;
-        }
-        self.confirm_pin(current, now)?;
-        let params = kdf.or(self.inner.kdf).unwrap_or(KdfParams::DEFAULT).check()?;
-        let data_key = keys::random::<32>()?;
-        let (kdf, salt, key_slot) = make_slot(&data_key, new_pin, params, &self.outer.vault_id)?;
-        let biometric_dropped = self.modify(|v| {
-            if new_pin.is_none() {
-                if let Some(x) = v.identities.iter().find(|x| x.requires_pin()) {
-                    return Err(Error::PolicyViolation(crate::error::PolicyRule::PinRequired { identity: x.name.clone() }));
-                }
-            }
-            let dropped = !v.inner.bio_slot.is_empty();
-            v.inner = InnerHeader { kdf, salt, key_slot, bio_slot: Vec::new(), ..v.inner.clone() };
-            v.data_key = data_key;
-            Ok(dropped)
-        })?;
-        store::remove_previous(&self.path)?;
-        Ok(biometric_dropped)
-    }
-
-    /// Enables biometric unlock after confirming the current PIN: the data key is also sealed
-    /// under the platform's user-authentication-bound key. Refused while an identity's policy
-    /// forbids biometrics.
-    pub fn enable_biometric(&mut self, pin: Option<&str>, now: u64) -> Result<()> {
-        if let Some(x) = self.identities.iter().find(|x| x.forbids_biometric()) {
-            return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: x.name.clone() }));
-        }
-        self.confirm_pin(pin, now)?;
-        let label = biometric_label(&self.outer.vault_id);
-        let slot = self.store.seal(&label, &self.data_key[..]).map_err(|e| key_error(e, Error::Platform("seal rejected".into())))?;
-        self.modify(|v| {
-            if let Some(x) = v.identities.iter().find(|x| x.forbids_biometric()) {
-                return Err(Error::PolicyViolation(crate::error::PolicyRule::BiometricForbidden { identity: x.name.clone() }));
-            }
-            v.inner.bio_slot = slot;
-            Ok(())
-        })
-    }
-
-    /// Turns biometric unlock off (strengthens protection: no PIN needed).
-    pub fn disable_biometric(&mut self) -> Result<()> {
-        self.modify(|v| {
-            v.inner.bio_slot.clear();
-            Ok(())
-        })
-    }
-
-    /// Whether biometric unlock is enabled.
-    pub fn has_biometric(&self) -> bool {
-        !self.inner.bio_slot.is_empty()
-    }
 }
 
 /// The identities as the payload's JSON (zeroized when dropped; never written anywhere in clear).
@@ -659,8 +392,6 @@ fn encode_payload(identities: &[Identity]) -> Result<Zeroizing<Vec<u8>>> {
     Ok(json)
 }
 
-/// HOTP counters searched ahead when resynchronising.
-pub const RESYNC_WINDOW: u64 = 1000;
 
 /// Vaults lock for good after no fewer wrong PINs than the free ones.
 const FREE_ATTEMPTS_FLOOR: u32 = attempts::FREE_ATTEMPTS;
