@@ -35,7 +35,7 @@ echo "kotlin: compile-checking the Android-only files against android.* stubs"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin
 echo "kotlin: compiling bindings, the portable shell and the tests"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
-  android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt tests/kotlin/src
+  android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt android/src/test/kotlin
 set +e
 java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -jar "$j/junit-platform-console-standalone.jar" \
   -cp "$out/tests.jar:$cp:$klib/kotlin-stdlib.jar" --scan-classpath "$out/tests.jar" --disable-banner --disable-ansi-colors --details=tree \
