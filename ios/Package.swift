@@ -1,16 +1,24 @@
 // swift-tools-version:5.9
-// The iOS shell of softtoken. The UniFFI-generated sources (Sources/Softtoken/Generated/ and
-// Sources/SofttokenFFI/) are produced by scripts/generate-bindings.sh (which tests/swift/run.sh
-// calls) and never committed.
+// The iOS shell of softtoken. The generated sources (Sources/Softtoken/Generated/, and on Linux
+// Sources/SofttokenFFI/) and SofttokenFFI.xcframework are produced by scripts/ and never committed:
+//   - an app build: scripts/build-xcframework.sh (macOS with Xcode) makes SofttokenFFI.xcframework,
+//     the binary target below, and the generated Swift;
+//   - the Linux tests: tests/swift/run.sh sets SOFTTOKEN_FFI_SYSTEM_LIBRARY and stages the same
+//     header and module map as a system library over the host's libsofttoken_ffi.so.
+import Foundation
 import PackageDescription
+
+let ffi: Target = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBRARY"] != nil
+    ? .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI")
+    : .binaryTarget(name: "SofttokenFFI", path: "SofttokenFFI.xcframework")
 
 let package = Package(
     name: "Softtoken",
-    // iOS 16 / macOS 13: the facade uses `Duration` and `Task.sleep(for:)`.
+    // iOS 16 / macOS 13: the package uses `Duration` and `Task.sleep(for:)`.
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
     targets: [
-        .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI"),
+        ffi,
         .target(name: "Softtoken", dependencies: ["SofttokenFFI"], path: "Sources/Softtoken"),
         .testTarget(name: "SofttokenTests", dependencies: ["Softtoken"], path: "Tests/SofttokenTests"),
     ]

@@ -17,4 +17,4 @@ cp target/debug/libsofttoken_ffi.so "$work/lib/"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 trap 'umount "$root/proc" 2>/dev/null || true' EXIT
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/softtoken/lib \
-  sh -c 'cd /softtoken/pkg && swift test --disable-swift-testing -Xlinker -L/softtoken/lib 2>&1'
+  SOFTTOKEN_FFI_SYSTEM_LIBRARY=1 sh -c 'cd /softtoken/pkg && swift test --disable-swift-testing -Xlinker -L/softtoken/lib 2>&1'
