@@ -33,8 +33,10 @@ j=/usr/share/java
 cp="$j/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar:$j/junit-jupiter-api.jar:$j/apiguardian-api.jar:$j/opentest4j.jar:$klib/kotlin-test.jar:$klib/kotlin-test-junit5.jar"
 echo "kotlin: compile-checking the Android-only files against android.* stubs"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin
+python3 tests/kotlin/api_guards.py
 echo "kotlin: compiling bindings, the portable shell and the tests"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
+  android/src/main/kotlin/org/softtoken/android/CipherSealing.kt \
   android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt android/src/test/kotlin
 set +e
 java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -jar "$j/junit-platform-console-standalone.jar" \

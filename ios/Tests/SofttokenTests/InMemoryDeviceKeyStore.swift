@@ -19,6 +19,18 @@ public final class InMemoryDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         set { lock.withLock { _cancelBiometric = newValue } }
     }
     private var _cancelBiometric = false
+    /// The authentication step of the biometric key (Face ID's prompt): asked before every seal and
+    /// open with it; throwing `KeyStoreError.Cancelled` is the user dismissing the prompt.
+    public var authenticate: ((String) throws -> Void)? {
+        get { lock.withLock { _authenticate } }
+        set { lock.withLock { _authenticate = newValue } }
+    }
+    private var _authenticate: ((String) throws -> Void)?
+
+    private func biometricStep(_ label: String, _ purpose: String) throws {
+        guard label.hasPrefix("softtoken/v1/biometric/"), let step = authenticate else { return }
+        try step(purpose)
+    }
 
     public init() throws { key = try SoftwareKey() }
 
@@ -34,9 +46,13 @@ public final class InMemoryDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
     }
 
     public func kind() throws -> String { "memory" }
-    public func seal(label: String, plaintext: Data) throws -> Data { try currentKey().seal(label: label, plaintext: plaintext) }
+    public func seal(label: String, plaintext: Data) throws -> Data {
+        try biometricStep(label, "enable")
+        return try currentKey().seal(label: label, plaintext: plaintext)
+    }
     public func unseal(label: String, sealed: Data) throws -> Data {
         if cancelBiometric && label.hasPrefix("softtoken/v1/biometric/") { throw KeyStoreError.Cancelled }
+        try biometricStep(label, "unlock")
         return try currentKey().unseal(label: label, sealed: sealed)
     }
     public func load(label: String) throws -> Data? { _ = try currentKey(); return lock.withLock { records[label] } }

@@ -241,6 +241,44 @@ final class SofttokenTests: XCTestCase {
         XCTAssertTrue(s.isUnlocked())
     }
 
+    func testBiometricUnlockAuthenticatesEveryUseAndADismissalUnlocksNothing() async throws {
+        let store = try InMemoryDeviceKeyStore()
+        let asked = NSLock()
+        var purposes: [String] = []
+        var onMain: [Bool] = []
+        var dismiss = true
+        store.authenticate = { purpose in
+            let cancel = asked.withLock { () -> Bool in
+                purposes.append(purpose)
+                onMain.append(Thread.isMainThread)
+                return dismiss
+            }
+            if cancel { throw KeyStoreError.Cancelled }
+        }
+        let s = vault(store)
+        try await s.create(pin: "2580", settings: fast)
+        let enable = await expectError { try await s.setBiometric(pin: "2580", enabled: true) }
+        guard case .Cancelled? = enable else { return XCTFail("\(String(describing: enable))") }
+        XCTAssertFalse(try s.hasBiometric(), "a dismissed prompt enables nothing")
+        asked.withLock { dismiss = false }
+        try await s.setBiometric(pin: "2580", enabled: true)
+        s.lock()
+        asked.withLock { dismiss = true }
+        let unlock = await expectError { try await s.unlockBiometric() }
+        guard case .Cancelled? = unlock else { return XCTFail("\(String(describing: unlock))") }
+        XCTAssertFalse(s.isUnlocked())
+        asked.withLock { dismiss = false }
+        try await s.unlockBiometric()
+        XCTAssertTrue(s.isUnlocked())
+        XCTAssertEqual(asked.withLock { purposes }, ["enable", "enable", "unlock", "unlock"])
+        XCTAssertFalse(asked.withLock { onMain }.contains(true), "the prompt's wait is on a background thread")
+        // A dismissal is no wrong PIN: every attempt is still there.
+        s.lock()
+        let wrong = await expectError { try await s.unlock(pin: "0000") }
+        guard case .WrongPin(let left)? = wrong else { return XCTFail("\(String(describing: wrong))") }
+        XCTAssertEqual(left, 4)
+    }
+
     func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)

@@ -10,7 +10,7 @@ class KeyGenParameterSpec private constructor() : java.security.spec.AlgorithmPa
         fun setBlockModes(vararg modes: String): Builder = this
         fun setEncryptionPaddings(vararg paddings: String): Builder = this
         fun setKeySize(size: Int): Builder = this
-        fun setIsStrongBoxBacked(flag: Boolean): Builder = this
+        @android.Since(28) fun setIsStrongBoxBacked(flag: Boolean): Builder = this
         fun setUserAuthenticationRequired(flag: Boolean): Builder = this
         fun setInvalidatedByBiometricEnrollment(flag: Boolean): Builder = this
         fun build(): KeyGenParameterSpec = KeyGenParameterSpec()
@@ -26,4 +26,4 @@ object KeyProperties {
 }
 
 class KeyPermanentlyInvalidatedException : java.security.InvalidKeyException()
-class StrongBoxUnavailableException : java.security.ProviderException()
+@android.Since(28) class StrongBoxUnavailableException : java.security.ProviderException()

@@ -37,5 +37,5 @@ class ClipData private constructor(val description: ClipDescription, private val
 abstract class ClipboardManager {
     abstract val primaryClip: ClipData?
     abstract fun setPrimaryClip(clip: ClipData)
-    abstract fun clearPrimaryClip()
+    @android.Since(28) abstract fun clearPrimaryClip()
 }

@@ -3,59 +3,63 @@
 package org.softtoken.android
 
 import android.content.SharedPreferences
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
-import android.security.keystore.StrongBoxUnavailableException
 import android.util.Base64
 import java.security.KeyStore
 import javax.crypto.AEADBadTagException
-import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
-import javax.crypto.spec.GCMParameterSpec
 import org.softtoken.DeviceKeyStore
 import org.softtoken.KeyStoreException
 
 /**
  * The device key in the Android Keystore: AES-256-GCM, generated inside the Keystore (StrongBox
  * when the phone has one), never exportable. Labels of the biometric slot use a second key bound to
- * user authentication (the app unlocks it with BiometricPrompt first). Small records (the wrong-PIN
- * counter's generation) live in [records], sealed by the Rust core before they get here.
+ * user authentication: each use goes through [authenticator] (BiometricPrompt with a CryptoObject,
+ * see [BiometricPromptAuthenticator]); without one, biometric unlock cannot be enabled. Small
+ * records (the wrong-PIN counter's generation) live in [records], sealed by the Rust core before
+ * they get here.
  */
 class AndroidKeystoreDeviceKeyStore(
     private val records: SharedPreferences,
     private val createKeys: Boolean,
+    authenticator: CipherAuthenticator? = null,
     private val alias: String = "softtoken-device-key",
     private val biometricAlias: String = "softtoken-biometric-key",
 ) : DeviceKeyStore {
     private val keyStore: KeyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+    private val sealing = CipherSealing(authenticator)
 
     override fun kind(): String = "android-keystore"
 
     private fun key(label: String): SecretKey {
-        val biometric = label.startsWith("softtoken/v1/biometric/")
+        val biometric = isBiometricLabel(label)
         val name = if (biometric) biometricAlias else alias
         (keyStore.getKey(name, null) as? SecretKey)?.let { return it }
         if (!createKeys) throw KeyStoreException.KeyMissing("no key $name in the Android Keystore")
-        return generate(name, biometric, strongBox = true)
+        // StrongBox exists from API 28 (minSdk is 26).
+        return generate(name, biometric, strongBox = Build.VERSION.SDK_INT >= 28)
     }
 
     private fun generate(name: String, biometric: Boolean, strongBox: Boolean): SecretKey {
-        val spec = KeyGenParameterSpec.Builder(name, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+        val builder = KeyGenParameterSpec.Builder(name, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
             .setKeySize(256)
-            .setIsStrongBoxBacked(strongBox)
             .setUserAuthenticationRequired(biometric)
             .setInvalidatedByBiometricEnrollment(biometric)
-            .build()
+        if (strongBox && Build.VERSION.SDK_INT >= 28) builder.setIsStrongBoxBacked(true)
         return try {
             KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, "AndroidKeyStore").run {
-                init(spec)
+                init(builder.build())
                 generateKey()
             }
-        } catch (e: StrongBoxUnavailableException) {
+        } catch (e: java.security.ProviderException) {
+            // StrongBoxUnavailableException (API 28) is a ProviderException: fall back to the TEE.
+            if (!strongBox) throw e
             generate(name, biometric, strongBox = false)
         }
     }
@@ -73,18 +77,11 @@ class AndroidKeystoreDeviceKeyStore(
     }
 
     override fun seal(label: String, plaintext: ByteArray): ByteArray = guarded {
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
-        cipher.init(Cipher.ENCRYPT_MODE, key(label))
-        cipher.updateAAD(label.toByteArray())
-        cipher.iv + cipher.doFinal(plaintext)
+        sealing.seal(key(label), label, plaintext, authenticated = isBiometricLabel(label))
     }
 
     override fun unseal(label: String, sealed: ByteArray): ByteArray = guarded {
-        if (sealed.size < 12 + 16) throw KeyStoreException.Rejected()
-        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
-        cipher.init(Cipher.DECRYPT_MODE, key(label), GCMParameterSpec(128, sealed, 0, 12))
-        cipher.updateAAD(label.toByteArray())
-        cipher.doFinal(sealed, 12, sealed.size - 12)
+        sealing.unseal(key(label), label, sealed, authenticated = isBiometricLabel(label))
     }
 
     override fun load(label: String): ByteArray? = guarded {

@@ -6,6 +6,7 @@ import android.content.ClipData
 import android.content.ClipDescription
 import android.content.ClipboardManager
 import android.content.Context
+import android.os.Build
 import android.os.PersistableBundle
 import android.view.WindowManager
 
@@ -26,5 +27,8 @@ class AndroidClipboard(context: Context) : SecretClipboard {
 
     override fun current(): String? = manager.primaryClip?.takeIf { it.itemCount > 0 }?.getItemAt(0)?.text?.toString()
 
-    override fun clear() = manager.clearPrimaryClip()
+    override fun clear() {
+        // clearPrimaryClip exists from API 28 (minSdk is 26); before, an empty clip replaces the code.
+        if (Build.VERSION.SDK_INT >= 28) manager.clearPrimaryClip() else manager.setPrimaryClip(ClipData.newPlainText("", ""))
+    }
 }

@@ -2,20 +2,24 @@ package org.softtoken.test
 
 import java.security.KeyStore
 import java.util.concurrent.ConcurrentHashMap
-import javax.crypto.AEADBadTagException
-import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
-import javax.crypto.spec.GCMParameterSpec
 import org.softtoken.DeviceKeyStore
 import org.softtoken.KeyStoreException
+import org.softtoken.android.CipherAuthenticator
+import org.softtoken.android.CipherSealing
+import org.softtoken.android.isBiometricLabel
 
 /**
  * Test double of the Android Keystore store, on a standard JCE KeyStore: an AES-256 key held in a
  * KeyStore entry that this class never hands out, AES-GCM with the label as associated data, and
  * switches to fail the way a platform store does (key deleted, platform error, unexpected crash).
+ * With an [authenticator], the biometric slot's label goes through the shipped [CipherSealing]:
+ * every use of that key asks the authenticator first, as the Keystore's auth-bound key does.
  */
-class JceDeviceKeyStore : DeviceKeyStore {
+class JceDeviceKeyStore(authenticator: CipherAuthenticator? = null) : DeviceKeyStore {
+    private val sealing = CipherSealing(authenticator)
+    private val authenticated = authenticator != null
     private val keyStore: KeyStore = KeyStore.getInstance("PKCS12").apply { load(null, null) }
     private val protection = KeyStore.PasswordProtection(CharArray(0))
     private val records = ConcurrentHashMap<String, ByteArray>()
@@ -44,21 +48,12 @@ class JceDeviceKeyStore : DeviceKeyStore {
 
     override fun kind(): String = "jce-test"
 
-    override fun seal(label: String, plaintext: ByteArray): ByteArray {
-        val c = Cipher.getInstance("AES/GCM/NoPadding")
-        c.init(Cipher.ENCRYPT_MODE, key())
-        c.updateAAD(label.toByteArray())
-        return c.iv + c.doFinal(plaintext)
-    }
+    override fun seal(label: String, plaintext: ByteArray): ByteArray =
+        sealing.seal(key(), label, plaintext, authenticated = authenticated && isBiometricLabel(label))
 
     override fun unseal(label: String, sealed: ByteArray): ByteArray {
-        if (cancelBiometric && label.startsWith("softtoken/v1/biometric/")) throw KeyStoreException.Cancelled()
-        val k = key()
-        if (sealed.size < 28) throw KeyStoreException.Rejected()
-        val c = Cipher.getInstance("AES/GCM/NoPadding")
-        c.init(Cipher.DECRYPT_MODE, k, GCMParameterSpec(128, sealed, 0, 12))
-        c.updateAAD(label.toByteArray())
-        return try { c.doFinal(sealed, 12, sealed.size - 12) } catch (e: AEADBadTagException) { throw KeyStoreException.Rejected() }
+        if (cancelBiometric && isBiometricLabel(label)) throw KeyStoreException.Cancelled()
+        return sealing.unseal(key(), label, sealed, authenticated = authenticated && isBiometricLabel(label))
     }
 
     override fun load(label: String): ByteArray? { check(); return records[label] }

@@ -11,11 +11,14 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
+import org.softtoken.android.AuthenticationReason
+import org.softtoken.android.CipherAuthenticator
 import org.softtoken.android.SecretClipboard
 import org.softtoken.Authenticator
 import org.softtoken.android.codes
 import org.softtoken.android.copyWithAutoClear
 import org.softtoken.ObservedCode
+import org.softtoken.KeyStoreException
 import org.softtoken.SofttokenException
 import org.softtoken.VaultSettings
 import kotlin.test.assertEquals
@@ -258,6 +261,48 @@ class SofttokenTest {
             store.cancelBiometric = false
             s.unlockBiometric()
             assertTrue(s.isUnlocked())
+        }
+    }
+
+    /** A BiometricPrompt stand-in: records each prompt and the thread it came on; answers as told. */
+    class Prompt : CipherAuthenticator {
+        val reasons = java.util.Collections.synchronizedList(mutableListOf<AuthenticationReason>())
+        val threads = java.util.Collections.synchronizedList(mutableListOf<Thread>())
+        @Volatile var dismiss = false
+        override fun authenticate(cipher: javax.crypto.Cipher, reason: AuthenticationReason): javax.crypto.Cipher {
+            reasons += reason
+            threads += Thread.currentThread()
+            Thread.sleep(50) // the user looks at the prompt; the caller's thread is not blocked meanwhile
+            if (dismiss) throw KeyStoreException.Cancelled()
+            return cipher
+        }
+    }
+
+    @Test fun biometricUnlockAsksThePromptForEveryUseAndADismissalUnlocksNothing(): Unit = runBlocking {
+        val prompt = Prompt()
+        vault(JceDeviceKeyStore(prompt)).use { s ->
+            s.create("2580", FAST)
+            prompt.dismiss = true
+            assertFailsWith<SofttokenException.Cancelled> { s.setBiometric("2580", true) }
+            assertFalse(s.hasBiometric(), "a dismissed prompt enables nothing")
+            prompt.dismiss = false
+            s.setBiometric("2580", true)
+            assertTrue(s.hasBiometric())
+            s.lock()
+            prompt.dismiss = true
+            assertFailsWith<SofttokenException.Cancelled> { s.unlockBiometric() }
+            assertFalse(s.isUnlocked())
+            prompt.dismiss = false
+            s.unlockBiometric()
+            assertTrue(s.isUnlocked())
+            assertEquals(
+                listOf(AuthenticationReason.ENABLE_BIOMETRIC_UNLOCK, AuthenticationReason.ENABLE_BIOMETRIC_UNLOCK, AuthenticationReason.UNLOCK, AuthenticationReason.UNLOCK),
+                prompt.reasons.toList(),
+            )
+            assertTrue(prompt.threads.none { it == Thread.currentThread() }, "the prompt blocks a background thread, never the caller's")
+            // A dismissal is no wrong PIN: all attempts are still there.
+            s.lock()
+            assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }.also { assertEquals(4u, it.attemptsLeft) }
         }
     }
 
