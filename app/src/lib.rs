@@ -29,7 +29,7 @@ mod protection;
 mod transfer;
 
 pub use activation::MovedToken;
-pub use online::{Activated, Fetched, PendingTransaction, PushRegistration, Removed};
+pub use online::{Activated, Fetched, PendingTransaction, PushRegistration, PushTokenReport, Removed};
 pub use softtoken_core::protocol::{Refusal, TransactionState};
 pub use softtoken_core::transaction::Response;
 pub use softtoken_core::Error;
@@ -88,6 +88,8 @@ struct State {
     vault: Option<Shared>,
     idle_limit_s: u64,
     last_activity: u64,
+    /// A push token that arrived while the vault was locked: registered after the next unlock.
+    kept_push_token: Option<String>,
 }
 
 /// One vault, its lock state and idle timer, the clock, and the transport to providers.
@@ -113,7 +115,7 @@ impl Authenticator {
             path: path.into(),
             store,
             clock,
-            state: Mutex::new(State { vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0 }),
+            state: Mutex::new(State { vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0, kept_push_token: None }),
             transport: Mutex::new(Arc::new(softtoken_net::NoTransport)),
         }
     }

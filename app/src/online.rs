@@ -21,6 +21,16 @@ pub struct PushRegistration {
     pub result: Result<()>,
 }
 
+/// What registering a push token did.
+#[derive(Debug)]
+pub struct PushTokenReport {
+    /// One entry per online identity that did not have the token yet.
+    pub registrations: Vec<PushRegistration>,
+    /// The vault was locked: the token is kept and registered after the next unlock
+    /// ([`Authenticator::register_kept_push_token`]).
+    pub kept_until_unlock: bool,
+}
+
 impl VaultAccess for Authenticator {
     fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> softtoken_core::Result<()>) -> softtoken_core::Result<()> {
         self.with(if action { Activity::Action } else { Activity::Read }, step)
@@ -54,10 +64,33 @@ impl Authenticator {
         softtoken_net::respond(self, self.transport().as_ref(), self.clock.as_ref(), transaction_id, response, number)
     }
 
-    /// Registers a new push token with the provider of every online identity that lacks it.
-    pub fn register_push_token(&self, token: &str) -> Result<Vec<PushRegistration>> {
+    /// Registers a new push token with the provider of every online identity that lacks it. A
+    /// token that arrives while the vault is locked (the platform hands out new tokens whenever it
+    /// likes) is kept and registered by [`register_kept_push_token`](Self::register_kept_push_token)
+    /// after the next unlock; only the newest kept token counts.
+    pub fn register_push_token(&self, token: &str) -> Result<PushTokenReport> {
+        softtoken_core::transaction::check_push_token(token)?;
+        if !self.is_unlocked() {
+            guard(&self.state).kept_push_token = Some(token.to_string());
+            return Ok(PushTokenReport { registrations: Vec::new(), kept_until_unlock: true });
+        }
         let report = softtoken_net::register_push_token(self, self.transport().as_ref(), self.clock.as_ref(), token)?;
-        Ok(report.into_iter().map(|(identity_name, result)| PushRegistration { identity_name, result }).collect())
+        Ok(PushTokenReport { registrations: report.into_iter().map(|(identity_name, result)| PushRegistration { identity_name, result }).collect(), kept_until_unlock: false })
+    }
+
+    /// Registers the push token kept while the vault was locked, if any (call it after an unlock).
+    /// A token no provider could take yet is kept for the next time.
+    pub fn register_kept_push_token(&self) -> Result<Option<PushTokenReport>> {
+        let Some(token) = guard(&self.state).kept_push_token.take() else { return Ok(None) };
+        let report = self.register_push_token(&token);
+        let failed = match &report {
+            Ok(r) => r.kept_until_unlock || r.registrations.iter().any(|p| p.result.is_err()),
+            Err(_) => true,
+        };
+        if failed {
+            guard(&self.state).kept_push_token.get_or_insert(token);
+        }
+        report.map(Some)
     }
 
     /// Removes an identity; one activated online is unregistered at its provider first (removed

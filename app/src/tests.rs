@@ -146,3 +146,21 @@ fn lock_answers_while_an_unlock_runs() {
     unlocking.join().unwrap().unwrap();
     assert!(a.is_unlocked());
 }
+
+#[test]
+fn a_push_token_that_arrives_while_locked_is_kept_for_the_next_unlock() {
+    // The trap: apps are told to register tokens from onNewToken, when the vault is normally
+    // locked; the registration failed and the token was lost until the platform rotated it again.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = with_clock(&dir, 5);
+    a.create(None, options()).unwrap();
+    a.lock();
+    assert!(matches!(a.register_push_token("bad token\n"), Err(OnlineError::Core(Error::Invalid { .. }))), "checked even while locked");
+    assert!(a.register_push_token("fcm:first").unwrap().kept_until_unlock);
+    assert!(a.register_push_token("fcm:newest").unwrap().kept_until_unlock);
+    assert!(a.register_kept_push_token().unwrap().unwrap().kept_until_unlock, "still locked: still kept");
+    a.unlock(None).unwrap();
+    let report = a.register_kept_push_token().unwrap().expect("the kept token is registered after the unlock");
+    assert!(!report.kept_until_unlock);
+    assert!(a.register_kept_push_token().unwrap().is_none(), "registered once, then forgotten");
+}

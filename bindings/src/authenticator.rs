@@ -135,6 +135,15 @@ impl Authenticator {
     }
 }
 
+impl Authenticator {
+    /// A push token kept while the vault was locked is registered on its own thread after an
+    /// unlock, so the unlock returns without waiting for the network.
+    fn register_kept_push_token_in_background(&self) {
+        let app = self.app.clone();
+        drop(crate::background::spawn(move || app.register_kept_push_token().ok()));
+    }
+}
+
 #[uniffi::export]
 impl Authenticator {
     /// A vault at `path` sealed by `key_store` (the file need not exist yet).
@@ -161,13 +170,17 @@ impl Authenticator {
     /// Unlocks with the PIN (none for a PIN-less vault). Argon2 runs on its own thread without
     /// holding any lock, so `lock()` and `is_unlocked()` answer at once meanwhile.
     pub async fn unlock(&self, pin: Option<String>) -> R<()> {
-        self.run(move |a| a.unlock(pin.as_deref())).await
+        self.run(move |a| a.unlock(pin.as_deref())).await?;
+        self.register_kept_push_token_in_background();
+        Ok(())
     }
 
     /// Unlocks with the biometric slot (the platform prompts; refused while wrong PINs have the
     /// vault waiting or locked for good).
     pub async fn unlock_biometric(&self) -> R<()> {
-        self.run(|a| a.unlock_biometric()).await
+        self.run(|a| a.unlock_biometric()).await?;
+        self.register_kept_push_token_in_background();
+        Ok(())
     }
 
     /// Whether biometric unlock is enabled.

@@ -212,6 +212,28 @@ pub struct PushRegistration {
     pub error: Option<String>,
 }
 
+/// What registering a push token did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PushTokenReport {
+    /// One entry per online identity that did not have the token yet.
+    pub registrations: Vec<PushRegistration>,
+    /// The vault was locked: the token is kept and registered right after the next unlock.
+    pub kept_until_unlock: bool,
+}
+
+impl From<softtoken_app::PushTokenReport> for PushTokenReport {
+    fn from(r: softtoken_app::PushTokenReport) -> Self {
+        PushTokenReport {
+            registrations: r
+                .registrations
+                .into_iter()
+                .map(|p| PushRegistration { identity_name: shown(&p.identity_name), error: p.result.err().map(|e| shown(&e.to_string())) })
+                .collect(),
+            kept_until_unlock: r.kept_until_unlock,
+        }
+    }
+}
+
 impl From<softtoken_app::PendingTransaction> for TransactionInfo {
     fn from(p: softtoken_app::PendingTransaction) -> Self {
         let t = p.transaction;
@@ -270,13 +292,11 @@ impl Authenticator {
         Ok(self.app.confirmation_code(&identity_id, &transaction_id)?)
     }
 
-    /// Registers a new push token (FCM/APNs) with the provider of every online identity.
-    pub async fn register_push_token(&self, token: String) -> R<Vec<PushRegistration>> {
-        let report = self.run(move |a| a.register_push_token(&token)).await?;
-        Ok(report
-            .into_iter()
-            .map(|r| PushRegistration { identity_name: shown(&r.identity_name), error: r.result.err().map(|e| shown(&e.to_string())) })
-            .collect())
+    /// Registers a new push token (FCM/APNs) with the provider of every online identity. Call it
+    /// whenever the platform hands out a token (`onNewToken`, `didRegisterForRemoteNotifications`):
+    /// while the vault is locked the token is kept and registered right after the next unlock.
+    pub async fn register_push_token(&self, token: String) -> R<PushTokenReport> {
+        Ok(self.run(move |a| a.register_push_token(&token)).await?.into())
     }
 
     /// Removes an identity; one activated online is unregistered at its provider first (removed

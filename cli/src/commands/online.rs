@@ -127,7 +127,7 @@ pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
 
 /// Runs `register-push-token`.
 pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
-    let report = online(ctx)?.register_push_token(token)?;
+    let report = online(ctx)?.register_push_token(token)?.registrations;
     let mut text = String::new();
     let rows: Vec<Value> = report
         .iter()

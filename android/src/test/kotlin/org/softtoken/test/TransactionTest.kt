@@ -79,10 +79,24 @@ class TransactionTest {
             assertEquals("fcm:kotlin-test", field(push(serial), "push_token"))
             // A new FCM token (onNewToken) reaches the provider; sending the same one again sends nothing.
             val registered = s.registerPushToken("fcm:rotated")
-            assertEquals(listOf("Example Bank"), registered.map { it.identityName })
-            assertNull(registered.single().error)
+            assertFalse(registered.keptUntilUnlock)
+            assertEquals(listOf("Example Bank"), registered.registrations.map { it.identityName })
+            assertNull(registered.registrations.single().error)
             assertEquals("fcm:rotated", field(push(serial), "push_token"))
-            assertTrue(s.registerPushToken("fcm:rotated").isEmpty())
+            assertTrue(s.registerPushToken("fcm:rotated").registrations.isEmpty())
+            // onNewToken while the vault is locked: the token is kept and registered after the unlock.
+            s.lock()
+            assertTrue(s.registerPushToken("fcm:while-locked").keptUntilUnlock)
+            assertEquals("fcm:rotated", field(push(serial), "push_token"))
+            s.unlock("2468")
+            // Registered on its own thread after the unlock (a provider keeps 5 pending pushes: two looks).
+            kotlinx.coroutines.delay(500)
+            var seen = field(push(serial), "push_token")
+            if (seen != "fcm:while-locked") {
+                kotlinx.coroutines.delay(3000)
+                seen = field(push(serial), "push_token")
+            }
+            assertEquals("fcm:while-locked", seen)
             // The link is single-use.
             val link = field(provider.cli("issue", "--online", "--base-url", provider.baseUrl), "link")!!
             s.activateLink(link, null, "second")
