@@ -31,8 +31,8 @@ bash scripts/generate-bindings.sh kotlin "$root/target/debug/libsofttoken_ffi.so
 
 j=/usr/share/java
 cp="$j/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar:$j/junit-jupiter-api.jar:$j/apiguardian-api.jar:$j/opentest4j.jar:$klib/kotlin-test.jar:$klib/kotlin-test-junit5.jar"
-echo "kotlin: compile-checking the Android-only files against android.* stubs"
-"$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin
+echo "kotlin: compile-checking the Android-only files and the README's sample screen against android.* stubs"
+"$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin android/src/sample/kotlin
 python3 tests/kotlin/api_guards.py
 echo "kotlin: compiling bindings, the portable shell and the tests"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \

@@ -104,15 +104,25 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
 #if canImport(UIKit)
 import UIKit
 
-/// The system pasteboard: codes stay on this device and expire.
+/// The system pasteboard: codes stay on this device and expire. It never reads the pasteboard
+/// (from iOS 16 a read shows the paste alert): whether it still holds the code is judged by its
+/// change count.
 public final class SystemPasteboard: SecretPasteboard {
+    private var written: (text: String, changeCount: Int)?
     public init() {}
     public func set(_ text: String) {
         UIPasteboard.general.setItems([[UIPasteboard.typeAutomatic: text]],
                                       options: [.localOnly: true, .expirationDate: Date().addingTimeInterval(60)])
+        written = (text, UIPasteboard.general.changeCount)
     }
-    public func current() -> String? { UIPasteboard.general.string }
-    public func clear() { UIPasteboard.general.items = [] }
+    public func current() -> String? {
+        guard let w = written, w.changeCount == UIPasteboard.general.changeCount else { return nil }
+        return w.text
+    }
+    public func clear() {
+        UIPasteboard.general.items = []
+        written = nil
+    }
 }
 
 /// Hides the app's content in the app switcher: call from `sceneWillResignActive`.

@@ -13,6 +13,8 @@ interface SharedPreferences {
 
 abstract class Context {
     abstract fun getSystemService(name: String): Any?
+    abstract fun getSharedPreferences(name: String, mode: Int): SharedPreferences
+    abstract val noBackupFilesDir: java.io.File
     companion object {
         const val CLIPBOARD_SERVICE = "clipboard"
     }
