@@ -81,6 +81,14 @@ pub struct VaultInfo {
     pub key_store: String,
 }
 
+/// A vault unlocked (or created) but not yet in use: [`Authenticator::install`] puts it in use;
+/// dropped instead, its keys are zeroized and the authenticator stays locked.
+pub struct Unlocked {
+    vault: Vault,
+    /// The lock count when the unlock began: a `lock()` since wins.
+    epoch: u64,
+}
+
 /// The unlocked vault, shared by the operations running on it.
 type Shared = Arc<Mutex<Vault>>;
 
@@ -90,6 +98,8 @@ struct State {
     last_activity: u64,
     /// A push token that arrived while the vault was locked: registered after the next unlock.
     kept_push_token: Option<String>,
+    /// How many times `lock()` was called: an unlock that began before the last lock is dropped.
+    epoch: u64,
 }
 
 /// One vault, its lock state and idle timer, the clock, and the transport to providers.
@@ -115,7 +125,7 @@ impl Authenticator {
             path: path.into(),
             store,
             clock,
-            state: Mutex::new(State { vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0, kept_push_token: None }),
+            state: Mutex::new(State { vault: None, idle_limit_s: DEFAULT_AUTO_LOCK_S, last_activity: 0, kept_push_token: None, epoch: 0 }),
             transport: Mutex::new(Arc::new(softtoken_net::NoTransport)),
         }
     }
@@ -137,37 +147,67 @@ impl Authenticator {
 
     /// Creates the vault and leaves it unlocked (Argon2 runs with no lock held).
     pub fn create(&self, pin: Option<&str>, options: VaultOptions) -> Result<()> {
-        let vault = Vault::create(&self.path, self.store.clone(), pin, options)?;
-        self.install(vault);
-        Ok(())
+        let unlocked = self.creating(pin, options)?;
+        self.install(unlocked)
     }
 
     /// Unlocks with the PIN (`None` for a PIN-less vault). Argon2 runs with no lock held, so
     /// [`lock`](Self::lock) and [`is_unlocked`](Self::is_unlocked) answer meanwhile.
     pub fn unlock(&self, pin: Option<&str>) -> Result<()> {
-        let vault = Vault::open(&self.path, self.store.clone(), pin, self.now())?;
-        self.install(vault);
-        Ok(())
+        let unlocked = self.unlocking(pin)?;
+        self.install(unlocked)
     }
 
     /// Unlocks with the biometric slot (the platform prompts; refused while wrong PINs have the
     /// vault waiting).
     pub fn unlock_biometric(&self) -> Result<()> {
-        let vault = LockedVault::open(&self.path, self.store.clone())?.unlock_biometric(self.now())?;
-        self.install(vault);
+        let unlocked = self.unlocking_biometric()?;
+        self.install(unlocked)
+    }
+
+    /// The first half of [`create`](Self::create): the new vault, not yet in use.
+    pub fn creating(&self, pin: Option<&str>, options: VaultOptions) -> Result<Unlocked> {
+        let epoch = self.epoch();
+        Ok(Unlocked { vault: Vault::create(&self.path, self.store.clone(), pin, options)?, epoch })
+    }
+
+    /// The first half of [`unlock`](Self::unlock) — the PIN checked and counted, Argon2 run —
+    /// for callers that may give up waiting (a cancelled coroutine or task): dropping the result
+    /// leaves the vault locked.
+    pub fn unlocking(&self, pin: Option<&str>) -> Result<Unlocked> {
+        let epoch = self.epoch();
+        Ok(Unlocked { vault: Vault::open(&self.path, self.store.clone(), pin, self.now())?, epoch })
+    }
+
+    /// The first half of [`unlock_biometric`](Self::unlock_biometric).
+    pub fn unlocking_biometric(&self) -> Result<Unlocked> {
+        let epoch = self.epoch();
+        Ok(Unlocked { vault: LockedVault::open(&self.path, self.store.clone())?.unlock_biometric(self.now())?, epoch })
+    }
+
+    /// The second half: puts an unlocked vault in use (an action: the idle timer starts) — unless
+    /// [`lock`](Self::lock) was called since the unlock began: a lock wins over an unlock in
+    /// flight ([`Error::VaultLocked`], the keys dropped).
+    pub fn install(&self, unlocked: Unlocked) -> Result<()> {
+        let mut s = guard(&self.state);
+        if s.epoch != unlocked.epoch {
+            return Err(Error::VaultLocked);
+        }
+        s.vault = Some(Arc::new(Mutex::new(unlocked.vault)));
+        s.last_activity = self.now();
         Ok(())
     }
 
-    fn install(&self, vault: Vault) {
-        let mut s = guard(&self.state);
-        s.vault = Some(Arc::new(Mutex::new(vault)));
-        s.last_activity = self.now();
+    pub(crate) fn epoch(&self) -> u64 {
+        guard(&self.state).epoch
     }
 
     /// Locks now: the identities and the data key are dropped (zeroized) once no operation holds
-    /// them any more.
+    /// them any more, and an unlock still running will not put its vault in use.
     pub fn lock(&self) {
-        guard(&self.state).vault = None;
+        let mut s = guard(&self.state);
+        s.vault = None;
+        s.epoch = s.epoch.wrapping_add(1);
     }
 
     /// Seconds of inactivity before the vault locks itself (0: never).

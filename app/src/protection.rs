@@ -38,8 +38,8 @@ impl Authenticator {
     /// Replaces a damaged vault file by its previous generation (refused while the current file is
     /// intact), with the PIN of the generation restored; leaves it unlocked.
     pub fn restore_previous(&self, pin: Option<&str>) -> Result<()> {
+        let epoch = self.epoch();
         let vault = Vault::restore_previous(&self.path, self.store.clone(), pin, self.now())?;
-        self.install(vault);
-        Ok(())
+        self.install(crate::Unlocked { vault, epoch })
     }
 }

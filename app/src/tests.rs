@@ -3,6 +3,7 @@
 use super::*;
 use softtoken_core::entrust::ObservedOtp;
 use softtoken_core::vault::{KdfParams, MemoryKeyStore};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 struct TestClock(AtomicU64);
@@ -128,22 +129,61 @@ fn activation_preview_commit_and_moving_a_token() {
     assert_eq!(a.identities().unwrap().len(), 2);
 }
 
+/// A key store that, once armed, stops the first `open` until the test lets it go: an unlock
+/// held in the middle, after it began and before its Argon2.
+struct GatedStore {
+    inner: MemoryKeyStore,
+    armed: std::sync::atomic::AtomicBool,
+    reached: std::sync::mpsc::SyncSender<()>,
+    go: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl DeviceKeyStore for GatedStore {
+    fn kind(&self) -> String {
+        self.inner.kind()
+    }
+    fn seal(&self, label: &str, plaintext: &[u8]) -> std::result::Result<Vec<u8>, softtoken_core::vault::KeyStoreError> {
+        self.inner.seal(label, plaintext)
+    }
+    fn open(&self, label: &str, sealed: &[u8]) -> std::result::Result<Vec<u8>, softtoken_core::vault::KeyStoreError> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.reached.send(()).unwrap();
+            guard(&self.go).recv().unwrap();
+        }
+        self.inner.open(label, sealed)
+    }
+    fn load(&self, label: &str) -> std::result::Result<Option<Vec<u8>>, softtoken_core::vault::KeyStoreError> {
+        self.inner.load(label)
+    }
+    fn store(&self, label: &str, bytes: &[u8]) -> std::result::Result<(), softtoken_core::vault::KeyStoreError> {
+        self.inner.store(label, bytes)
+    }
+}
+
 #[test]
-fn lock_answers_while_an_unlock_runs() {
-    // Unlocking runs Argon2 with no lock held: `is_unlocked` and `lock` never wait for it.
+fn lock_answers_while_an_unlock_runs_and_wins_over_it() {
+    // Unlocking holds no lock of the authenticator while it works: `is_unlocked` and `lock` answer
+    // while an unlock is in the middle, and a lock given meanwhile (the user pressed "lock", or a
+    // cancelled task locks) wins: the unlock does not put its vault in use.
     let dir = tempfile::tempdir().unwrap();
-    let (a, _) = with_clock(&dir, 5);
-    a.create(Some("1234"), VaultOptions { kdf: KdfParams { m_kib: 64 * 1024, t: 3, p: 1 }, max_attempts: 10 }).unwrap();
+    let (reached_tx, reached) = std::sync::mpsc::sync_channel(1);
+    let (go, go_rx) = std::sync::mpsc::sync_channel(1);
+    let store = Arc::new(GatedStore { inner: MemoryKeyStore::new(), armed: false.into(), reached: reached_tx, go: Mutex::new(go_rx) });
+    let a = Arc::new(Authenticator::new(dir.path().join("v"), store.clone(), Arc::new(TestClock(AtomicU64::new(5)))));
+    a.create(Some("1234"), options()).unwrap();
     a.lock();
-    let a = Arc::new(a);
+    store.armed.store(true, Ordering::SeqCst);
     let unlocking = {
         let a = a.clone();
         std::thread::spawn(move || a.unlock(Some("1234")))
     };
+    reached.recv().unwrap();
     assert!(!a.is_unlocked());
     a.lock();
-    assert!(!unlocking.is_finished(), "is_unlocked and lock returned before Argon2 finished");
-    unlocking.join().unwrap().unwrap();
+    go.send(()).unwrap();
+    assert_eq!(unlocking.join().unwrap().unwrap_err(), Error::VaultLocked);
+    assert!(!a.is_unlocked(), "the unlock that began before the lock did not put its vault in use");
+    a.unlock(Some("1234")).unwrap();
     assert!(a.is_unlocked());
 }
 

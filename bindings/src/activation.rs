@@ -73,8 +73,8 @@ impl Authenticator {
 
     /// Stores a previewed activation.
     #[uniffi::method(default(name = None))]
-    pub fn commit_activation(&self, pending: Arc<PendingActivation>, name: Option<String>) -> R<IdentityInfo> {
+    pub async fn commit_activation(&self, pending: Arc<PendingActivation>, name: Option<String>) -> R<IdentityInfo> {
         let p = lock(&pending.inner).take().ok_or(SofttokenError::Unsupported { detail: "this activation was cancelled or already stored".into() })?;
-        Ok((&self.app.commit_activation(p, name.as_deref(), None)?).into())
+        Ok((&self.run(move |a| a.commit_activation(p, name.as_deref(), None)).await?).into())
     }
 }

@@ -164,13 +164,17 @@ impl Authenticator {
             kdf: KdfParams { m_kib: settings.kdf_memory_mib.saturating_mul(1024), t: settings.kdf_passes, p: settings.kdf_lanes },
             max_attempts: settings.max_attempts,
         };
-        self.run(move |a| a.create(pin.as_deref(), options)).await
+        let created = self.run(move |a| a.creating(pin.as_deref(), options)).await?;
+        self.app.install(created)?;
+        Ok(())
     }
 
     /// Unlocks with the PIN (none for a PIN-less vault). Argon2 runs on its own thread without
-    /// holding any lock, so `lock()` and `is_unlocked()` answer at once meanwhile.
+    /// holding any lock, so `lock()` and `is_unlocked()` answer at once meanwhile; if the caller's
+    /// coroutine or task is cancelled, the result is dropped and the vault stays locked.
     pub async fn unlock(&self, pin: Option<String>) -> R<()> {
-        self.run(move |a| a.unlock(pin.as_deref())).await?;
+        let unlocked = self.run(move |a| a.unlocking(pin.as_deref())).await?;
+        self.app.install(unlocked)?;
         self.register_kept_push_token_in_background();
         Ok(())
     }
@@ -178,14 +182,15 @@ impl Authenticator {
     /// Unlocks with the biometric slot (the platform prompts; refused while wrong PINs have the
     /// vault waiting or locked for good).
     pub async fn unlock_biometric(&self) -> R<()> {
-        self.run(|a| a.unlock_biometric()).await?;
+        let unlocked = self.run(|a| a.unlocking_biometric()).await?;
+        self.app.install(unlocked)?;
         self.register_kept_push_token_in_background();
         Ok(())
     }
 
-    /// Whether biometric unlock is enabled.
-    pub fn has_biometric(&self) -> R<bool> {
-        Ok(self.app.has_biometric()?)
+    /// Whether biometric unlock is enabled (reads the vault file while locked).
+    pub async fn has_biometric(&self) -> R<bool> {
+        self.run(|a| a.has_biometric()).await
     }
 
     /// Locks now.
@@ -198,9 +203,9 @@ impl Authenticator {
         self.app.is_unlocked()
     }
 
-    /// Whether unlocking needs a PIN.
-    pub fn has_pin(&self) -> R<bool> {
-        Ok(self.app.has_pin()?)
+    /// Whether unlocking needs a PIN (reads the vault file while locked).
+    pub async fn has_pin(&self) -> R<bool> {
+        self.run(|a| a.has_pin()).await
     }
 
     /// Seconds of inactivity before the vault locks itself (0: never).
@@ -224,15 +229,16 @@ impl Authenticator {
         Ok(self.app.code_at(&id, unix_time)?.into())
     }
 
-    /// The next HOTP code: call it only when the user asks for one (it advances the counter).
-    pub fn next_hotp(&self, id: String) -> R<CodeInfo> {
-        Ok(self.app.next_hotp(&id)?.into())
+    /// The next HOTP code: call it only when the user asks for one (it advances the counter and
+    /// saves it before the code is returned).
+    pub async fn next_hotp(&self, id: String) -> R<CodeInfo> {
+        Ok(self.run(move |a| a.next_hotp(&id)).await?.into())
     }
 
     /// Adds an otpauth:// URI.
     #[uniffi::method(default(name = None))]
-    pub fn add_otpauth(&self, uri: String, name: Option<String>) -> R<IdentityInfo> {
-        Ok((&self.app.add_otpauth(&uri, name.as_deref())?).into())
+    pub async fn add_otpauth(&self, uri: String, name: Option<String>) -> R<IdentityInfo> {
+        Ok((&self.run(move |a| a.add_otpauth(&uri, name.as_deref())).await?).into())
     }
 
     /// Moves a token activated in the official app (registration code, or codes it showed).
@@ -266,9 +272,8 @@ impl Authenticator {
     }
 
     /// Renames an identity.
-    pub fn rename(&self, id: String, name: String) -> R<()> {
-        self.app.rename(&id, &name)?;
-        Ok(())
+    pub async fn rename(&self, id: String, name: String) -> R<()> {
+        self.run(move |a| a.rename(&id, &name).map(|_| ())).await
     }
 
     /// Sets, changes or (none) removes the PIN; `current_pin` is the PIN in force (a wrong one
@@ -290,8 +295,8 @@ impl Authenticator {
     }
 
     /// Stores what an otpauth or otpauth-migration link holds; every item is reported.
-    pub fn import_link(&self, link: String) -> R<ImportResult> {
-        Ok(self.app.import_uris(&link)?.into())
+    pub async fn import_link(&self, link: String) -> R<ImportResult> {
+        Ok(self.run(move |a| a.import_uris(&link)).await?.into())
     }
 
     /// Imports a softtoken backup; every item is reported.

@@ -49,7 +49,7 @@ final class ReadmeScreenTests: XCTestCase {
         let fast = VaultSettings(kdfMemoryMib: 19, kdfPasses: 2, kdfLanes: 1, maxAttempts: 10)
         let screen = CodeScreen(directory: dir, keyStore: store)
         await screen.open(pin: "2580", settings: fast)
-        _ = try screen.vault.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        _ = try await screen.vault.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
         try await screen.showCodes(tick: .milliseconds(10), limit: 2)
         XCTAssertEqual(screen.shown.count, 2)
         screen.vault.lock()

@@ -47,7 +47,7 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(p.serial(), "48244-13456")
         XCTAssertEqual(p.provider(), "myid.umc.edu")
         XCTAssertEqual(p.policy(), #"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#)
-        let id = try s.commitActivation(pending: p, name: "umc")
+        let id = try await s.commitActivation(pending: p, name: "umc")
         XCTAssertEqual(id.kind, "entrust")
         XCTAssertEqual(try s.identities().map(\.name), ["umc"])
     }
@@ -88,7 +88,7 @@ final class SofttokenTests: XCTestCase {
         let s = vault(store)
         XCTAssertFalse(s.exists())
         try await s.create(pin: "2580", settings: fast)
-        _ = try s.addOtpauth(uri: "otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
+        _ = try await s.addOtpauth(uri: "otpauth://totp/ACME:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME")
         s.lock()
         XCTAssertFalse(s.isUnlocked())
         let locked = await expectError { try s.identities() }
@@ -159,7 +159,7 @@ final class SofttokenTests: XCTestCase {
         try await s.create(pin: nil, settings: fast)
         let p = try s.beginManualActivation(serial: "48244-13456", activationCode: "1745-7712-6942-8698")
         p.cancel()
-        let e = await expectError { try s.commitActivation(pending: p) }
+        let e = await expectError { try await s.commitActivation(pending: p) }
         guard case .Unsupported? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertTrue(try s.identities().isEmpty)
     }
@@ -179,7 +179,7 @@ final class SofttokenTests: XCTestCase {
     func testAsyncCallsFromSwiftConcurrency() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: fast)
-        let id = try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").id
+        let id = try await s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").id
         s.lock()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 { group.addTask { try await s.unlock(pin: "2580") } }
@@ -197,7 +197,7 @@ final class SofttokenTests: XCTestCase {
     func testPinConfirmedBackupMovesToAnotherVault() async throws {
         let a = vault(try InMemoryDeviceKeyStore(), "a.stv")
         try await a.create(pin: "2580", settings: fast)
-        _ = try a.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        _ = try await a.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
         let denied = await expectError { try await a.exportBackup(pin: "1111", password: "backup password") }
         guard case .WrongPin? = denied else { return XCTFail("\(String(describing: denied))") }
         let bytes = try await a.exportBackup(pin: "2580", password: "backup password")
@@ -212,12 +212,13 @@ final class SofttokenTests: XCTestCase {
         // The attack: with an unlocked phone only, set a new PIN and "confirm" the export with it.
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: fast)
-        _ = try s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        _ = try await s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
         let change = await expectError { try await s.changePin(currentPin: "0000", newPin: "1111") }
         guard case .WrongPin? = change else { return XCTFail("\(String(describing: change))") }
         let bio = await expectError { try await s.setBiometric(pin: "0000", enabled: true) }
         guard case .WrongPin? = bio else { return XCTFail("\(String(describing: bio))") }
-        XCTAssertFalse(try s.hasBiometric())
+        let value = try await s.hasBiometric()
+        XCTAssertFalse(value)
         let removed = try await s.changePin(currentPin: "2580", newPin: "1111")
         XCTAssertFalse(removed)
         s.lock()
@@ -231,7 +232,8 @@ final class SofttokenTests: XCTestCase {
         let s = vault(store)
         try await s.create(pin: "2580", settings: fast)
         try await s.setBiometric(pin: "2580", enabled: true)
-        XCTAssertTrue(try s.hasBiometric())
+        let value = try await s.hasBiometric()
+        XCTAssertTrue(value)
         s.lock()
         store.cancelBiometric = true
         let e = await expectError { try await s.unlockBiometric() }
@@ -259,7 +261,8 @@ final class SofttokenTests: XCTestCase {
         try await s.create(pin: "2580", settings: fast)
         let enable = await expectError { try await s.setBiometric(pin: "2580", enabled: true) }
         guard case .Cancelled? = enable else { return XCTFail("\(String(describing: enable))") }
-        XCTAssertFalse(try s.hasBiometric(), "a dismissed prompt enables nothing")
+        let value = try await s.hasBiometric()
+        XCTAssertFalse(value, "a dismissed prompt enables nothing")
         asked.withLock { dismiss = false }
         try await s.setBiometric(pin: "2580", enabled: true)
         s.lock()
@@ -279,11 +282,27 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(left, 4)
     }
 
+    func testACancelledUnlockLeavesTheVaultLocked() async throws {
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: VaultSettings(kdfMemoryMib: 128, kdfPasses: 3, kdfLanes: 1, maxAttempts: 10))
+        s.lock()
+        // UniFFI 0.32's Swift async cannot cancel the Rust call; locking on cancellation does the
+        // same, because a lock wins over an unlock in flight.
+        let unlocking = Task { try await withTaskCancellationHandler { try await s.unlock(pin: "2580") } onCancel: { s.lock() } }
+        try await Task.sleep(for: .milliseconds(30))
+        unlocking.cancel()
+        _ = await unlocking.result
+        try await Task.sleep(for: .seconds(2))  // the KDF ends meanwhile; its result is dropped
+        XCTAssertFalse(s.isUnlocked(), "a cancelled unlock unlocks nothing")
+        try await s.unlock(pin: "2580")
+        XCTAssertTrue(s.isUnlocked())
+    }
+
     func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)
-        let totp = try s.addOtpauth(uri: "otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
-        let hotp = try s.addOtpauth(uri: "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
+        let totp = try await s.addOtpauth(uri: "otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
+        let hotp = try await s.addOtpauth(uri: "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
         XCTAssertThrowsError(try s.code(id: hotp))
         let reader = Task { () -> Int in
             var n = 0
@@ -295,7 +314,8 @@ final class SofttokenTests: XCTestCase {
         let seen = try await reader.value
         XCTAssertGreaterThan(seen, 0)
         try await s.unlock(pin: nil)
-        XCTAssertEqual(try s.nextHotp(id: hotp).code, "755224", "nothing advanced the counter before")
+        let value = try await s.nextHotp(id: hotp).code
+        XCTAssertEqual(value, "755224", "nothing advanced the counter before")
     }
 
     func testDeepLinksArePreviewedThenStored() async throws {
@@ -307,7 +327,8 @@ final class SofttokenTests: XCTestCase {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)
         XCTAssertTrue(try s.identities().isEmpty)
-        XCTAssertEqual(try s.importLink(link: link).imported, ["Shop: me"])
+        let value = try await s.importLink(link: link).imported
+        XCTAssertEqual(value, ["Shop: me"])
     }
 
     func testPasteboardIsClearedOnlyIfItStillHoldsTheCode() async throws {

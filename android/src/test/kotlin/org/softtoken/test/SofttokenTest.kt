@@ -3,6 +3,8 @@ package org.softtoken.test
 import java.nio.file.Path
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.flow.take
@@ -303,6 +305,22 @@ class SofttokenTest {
             // A dismissal is no wrong PIN: all attempts are still there.
             s.lock()
             assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }.also { assertEquals(4u, it.attemptsLeft) }
+        }
+    }
+
+    @Test fun aCancelledUnlockLeavesTheVaultLocked(): Unit = runBlocking {
+        // The trap: the unlock finished on its own thread after the caller gave up, and put the
+        // vault in use anyway. Argon2 with 128 MiB takes long enough to cancel in the middle.
+        vault().use { s ->
+            s.create("2580", VaultSettings(128u, 3u, 1u, 10u))
+            s.lock()
+            val job = launch(Dispatchers.Default) { s.unlock("2580") }
+            delay(30)
+            job.cancelAndJoin()
+            delay(2_000) // the KDF ends meanwhile; its result is dropped
+            assertFalse(s.isUnlocked(), "a cancelled unlock unlocks nothing")
+            s.unlock("2580")
+            assertTrue(s.isUnlocked())
         }
     }
 
