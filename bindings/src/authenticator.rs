@@ -188,9 +188,10 @@ impl Authenticator {
         Ok(())
     }
 
-    /// Whether biometric unlock is enabled (reads the vault file while locked).
-    pub async fn has_biometric(&self) -> R<bool> {
-        self.run(|a| a.has_biometric()).await
+    /// Whether biometric unlock is enabled. Synchronous on purpose: while locked it reads only the
+    /// file's sealed header (no lock, no KDF), and a lock screen needs the answer to draw itself.
+    pub fn has_biometric(&self) -> R<bool> {
+        Ok(self.app.has_biometric()?)
     }
 
     /// Locks now.
@@ -203,9 +204,9 @@ impl Authenticator {
         self.app.is_unlocked()
     }
 
-    /// Whether unlocking needs a PIN (reads the vault file while locked).
-    pub async fn has_pin(&self) -> R<bool> {
-        self.run(|a| a.has_pin()).await
+    /// Whether unlocking needs a PIN. Synchronous like `has_biometric` (the header only).
+    pub fn has_pin(&self) -> R<bool> {
+        Ok(self.app.has_pin()?)
     }
 
     /// Seconds of inactivity before the vault locks itself (0: never).

@@ -2,27 +2,32 @@
 //! from the caller's coroutine or task without blocking it. If the caller is cancelled, the future
 //! is dropped and the result, when it comes, is dropped with it.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-struct State<T> {
-    value: Option<T>,
+/// A job's result, type-erased: the thread machinery and the future below exist once in the phone
+/// library rather than once per result type (each copy costs kilobytes of the 2.2 MB budget).
+type Value = Box<dyn Any + Send>;
+
+struct State {
+    value: Option<Value>,
     done: bool,
     waker: Option<Waker>,
 }
 
-type Shared<T> = Arc<Mutex<State<T>>>;
+type Shared = Arc<Mutex<State>>;
 
-fn lock<T>(s: &Mutex<State<T>>) -> std::sync::MutexGuard<'_, State<T>> {
+fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Marks the work finished when dropped — after it returned, or while a panic unwinds out of it.
-struct Finish<T>(Shared<T>, Option<T>);
+struct Finish(Shared, Option<Value>);
 
-impl<T> Drop for Finish<T> {
+impl Drop for Finish {
     fn drop(&mut self) {
         let waker = {
             let mut s = lock(&self.0);
@@ -36,13 +41,13 @@ impl<T> Drop for Finish<T> {
     }
 }
 
-/// The result of [`spawn`]: `None` when the work panicked or no thread could be started.
-pub(crate) struct Background<T>(Shared<T>);
+/// A started job: `None` when it panicked or no thread could be started.
+struct Background(Shared);
 
-impl<T> Future for Background<T> {
-    type Output = Option<T>;
+impl Future for Background {
+    type Output = Option<Value>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Value>> {
         let mut s = lock(&self.0);
         if s.done {
             return Poll::Ready(s.value.take());
@@ -52,25 +57,26 @@ impl<T> Future for Background<T> {
     }
 }
 
-/// Starts a thread for one job. Not generic, so the thread machinery exists once in the phone
-/// library rather than once per result type.
-fn start(job: Box<dyn FnOnce() + Send>) -> bool {
-    std::thread::Builder::new().spawn(job).is_ok()
-}
-
-/// Runs `work` on a new thread.
-pub(crate) fn spawn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Background<T> {
-    let shared: Shared<T> = Arc::new(Mutex::new(State { value: None, done: false, waker: None }));
+/// Starts a thread for one job.
+fn start(job: Box<dyn FnOnce() -> Value + Send>) -> Background {
+    let shared: Shared = Arc::new(Mutex::new(State { value: None, done: false, waker: None }));
     let finish = Finish(shared.clone(), None);
-    let started = start(Box::new(move || {
+    let started = std::thread::Builder::new().spawn(move || {
         let mut finish = finish;
-        finish.1 = Some(work());
-    }));
-    if !started {
+        finish.1 = Some(job());
+    });
+    if started.is_err() {
         // The closure (and its `Finish`) was dropped: the future reports "no result".
         lock(&shared).done = true;
     }
     Background(shared)
+}
+
+/// Runs `work` on a new thread; `None` when it panicked or no thread could be started. Dropping
+/// the future before it is ready drops the result when it comes.
+pub(crate) fn spawn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> impl Future<Output = Option<T>> + Send {
+    let job = start(Box::new(move || Box::new(work()) as Value));
+    async move { job.await.and_then(|v| v.downcast::<T>().ok()).map(|b| *b) }
 }
 
 #[cfg(test)]

@@ -217,8 +217,8 @@ final class SofttokenTests: XCTestCase {
         guard case .WrongPin? = change else { return XCTFail("\(String(describing: change))") }
         let bio = await expectError { try await s.setBiometric(pin: "0000", enabled: true) }
         guard case .WrongPin? = bio else { return XCTFail("\(String(describing: bio))") }
-        let value = try await s.hasBiometric()
-        XCTAssertFalse(value)
+        let enabled = try s.hasBiometric()
+        XCTAssertFalse(enabled)
         let removed = try await s.changePin(currentPin: "2580", newPin: "1111")
         XCTAssertFalse(removed)
         s.lock()
@@ -232,8 +232,8 @@ final class SofttokenTests: XCTestCase {
         let s = vault(store)
         try await s.create(pin: "2580", settings: fast)
         try await s.setBiometric(pin: "2580", enabled: true)
-        let value = try await s.hasBiometric()
-        XCTAssertTrue(value)
+        let enabled = try s.hasBiometric()
+        XCTAssertTrue(enabled)
         s.lock()
         store.cancelBiometric = true
         let e = await expectError { try await s.unlockBiometric() }
@@ -261,8 +261,8 @@ final class SofttokenTests: XCTestCase {
         try await s.create(pin: "2580", settings: fast)
         let enable = await expectError { try await s.setBiometric(pin: "2580", enabled: true) }
         guard case .Cancelled? = enable else { return XCTFail("\(String(describing: enable))") }
-        let value = try await s.hasBiometric()
-        XCTAssertFalse(value, "a dismissed prompt enables nothing")
+        let enabled = try s.hasBiometric()
+        XCTAssertFalse(enabled, "a dismissed prompt enables nothing")
         asked.withLock { dismiss = false }
         try await s.setBiometric(pin: "2580", enabled: true)
         s.lock()
