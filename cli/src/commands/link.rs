@@ -1,6 +1,6 @@
 //! `softtoken open <LINK>`: routes a deep link to its flow, previews it, stores on confirmation.
 
-use super::vault::{now, Ctx};
+use super::vault::Ctx;
 use crate::output::{emit, shown, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
@@ -71,7 +71,7 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
             let value = json!({"kind": "otpauth", "issuer": u.issuer, "account": u.account, "digits": u.digits});
             let preview = format!("Token {} ({})\n", shown(&u.account), shown(u.issuer.as_deref().unwrap_or("no issuer")));
             let mut batch = ImportBatch::new();
-            batch.add_uri_text(&a.link, now());
+            batch.add_uri_text(&a.link, app.now());
             (value, preview, Item::Batch(batch))
         }
         Link::OnlineActivation(l) => {
@@ -94,7 +94,7 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
                 names.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ")
             );
             let mut batch = ImportBatch::new();
-            batch.add_uri_text(&a.link, now());
+            batch.add_uri_text(&a.link, app.now());
             (value, preview, Item::Batch(batch))
         }
     };

@@ -1,7 +1,7 @@
 //! Moving tokens in and out: `import` (softtoken backups, Aegis, otpauth text, migration URIs) and
 //! `export` (encrypted backup, otpauth text, Google Authenticator migration QR codes).
 
-use super::vault::{now, unlock_with_pin, Ctx};
+use super::vault::{unlock_with_pin, Ctx};
 use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
@@ -23,7 +23,7 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
     let mut batch = ImportBatch::new();
     for input in inputs {
         if is_uri(input) {
-            batch.add_uri_text(input, now());
+            batch.add_uri_text(input, app.now());
             continue;
         }
         let bytes = match std::fs::read(input) {
@@ -41,7 +41,7 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
                 CoreError::WrongBackupPassword
             })
         };
-        let parsed = batch.add_bytes(&bytes, &mut ask, now());
+        let parsed = batch.add_bytes(&bytes, &mut ask, app.now());
         if let Some(f) = no_password {
             return Err(f);
         }

@@ -7,7 +7,7 @@ use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
 use softtoken_app::{Authenticator, MovedToken};
-use softtoken_core::clock::{Clock, SystemClock};
+use softtoken_core::clock::SystemClock;
 use softtoken_core::entrust::{self, ObservedOtp, Policy, RegistrationCode};
 use softtoken_core::identity::{Identity, IdentityKind};
 use softtoken_core::vault::{self, DeviceKeyStore, KdfParams, VaultOptions};
@@ -52,10 +52,6 @@ fn store_of_kind(kind: &str, create: bool) -> Result<Arc<dyn DeviceKeyStore>, Fa
         KEYRING_KIND => Arc::new(SoftwareStore(KeyringKeyStore::new(create)?)),
         other => return Err(Failure::new(format!("this vault is sealed by the {other:?} key store, which this desktop build does not have"))),
     })
-}
-
-pub fn now() -> u64 {
-    SystemClock.unix_time()
 }
 
 /// The authenticator of the vault, sealed by the key store its header records (not unlocked).
@@ -372,7 +368,7 @@ pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
 /// Runs `code`.
 pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
     let app = unlock(ctx)?;
-    let t = a.at.unwrap_or_else(now);
+    let t = a.at.unwrap_or_else(|| app.now());
     let mut rows = Vec::new();
     let mut text = String::new();
     let targets: Vec<Identity> = match &a.identity {
