@@ -85,6 +85,11 @@ def main():
         f"vault unlock (softtoken list, Argon2id 64 MiB t=3 p=4, best of 3): softtoken {ours_t*1000:.0f} ms, argon2 CLI {peer_t*1000:.0f} ms, "
         f"ratio {ours_t / peer_t:.2f}x (threshold 1.3x); peak RSS {rss/1024:.1f} MiB (threshold 80); "
         f"1000 identities: open {io['open_ms']:.1f} ms (threshold 20), save {io['save_ms']:.1f} ms incl. fsync (threshold 50)"))
+    imp = json.loads(subprocess.run([os.path.join(REL, "examples", "import_bench")], stdout=subprocess.PIPE, check=True).stdout)
+    ratio = imp["import_ms"] / imp["kdf_ms"]
+    results.append((ratio <= 1.5,
+        f"import of an encrypted Aegis export (1000 tokens, scrypt N=2^15 r=8 p=1, parse + decrypt + one vault save, best of 5): "
+        f"{imp['import_ms']:.0f} ms, the scrypt derivation alone {imp['kdf_ms']:.0f} ms, ratio {ratio:.2f}x (threshold 1.5x)"))
     for good, line in results:
         print(f"{line}: {'met' if good else 'MISSED'}")
     if check and not all(good for good, _ in results):

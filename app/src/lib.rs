@@ -35,7 +35,7 @@ pub use softtoken_core::transaction::Response;
 pub use softtoken_core::Error;
 pub use softtoken_net::Error as OnlineError;
 pub use softtoken_net::{HttpRequest, HttpResponse, Method, TransactionTransport};
-pub use transfer::{ImportBatch, MigrationExport};
+pub use transfer::{ImportBatch, ImportPreview, MigrationExport};
 
 use softtoken_core::clock::Clock;
 use softtoken_core::vault::{DeviceKeyStore, LockedVault, Vault, VaultOptions};

@@ -4,9 +4,9 @@
 
 use crate::{Activity, Authenticator};
 use softtoken_core::identity::Identity;
-use softtoken_core::import::{self, BatchSeen};
+use softtoken_core::import::{self, BatchSeen, Format};
 use softtoken_core::uri::{migration, OtpAuth};
-use softtoken_core::vault::{ImportReport, KdfParams};
+use softtoken_core::vault::{AutoBackupKey, AutoBackupStatus, ImportReport, KdfParams};
 use softtoken_core::{Error, Result};
 use zeroize::Zeroizing;
 
@@ -16,6 +16,7 @@ pub struct ImportBatch {
     items: Vec<(String, Result<Identity>)>,
     batches: Vec<BatchSeen>,
     unreadable: Vec<(String, String)>,
+    notices: Vec<(String, String)>,
 }
 
 impl ImportBatch {
@@ -33,13 +34,37 @@ impl ImportBatch {
         n
     }
 
-    /// Adds the items of a file's bytes (softtoken backup, Aegis export, text of URIs);
-    /// `password` is asked only for a backup.
-    pub fn add_bytes(&mut self, bytes: &[u8], password: &mut dyn FnMut() -> Result<String>, now: u64) -> Result<usize> {
-        let found = import::from_bytes(bytes, password, now, &ring::rand::SystemRandom::new(), &mut self.batches)?;
-        let n = found.len();
-        self.items.extend(found);
-        Ok(n)
+    /// Adds the items of a file's bytes in any format softtoken imports (detected from the
+    /// content unless `format` is given). An encrypted file without `password` returns
+    /// [`Error::ExportPasswordNeeded`] and adds nothing: ask for the password and add it again.
+    /// Nothing is added when reading fails, so a wrong password leaves the batch as it was.
+    pub fn add_bytes(&mut self, bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u64) -> Result<(Format, usize)> {
+        let mut batches = self.batches.clone();
+        let parsed = import::read(bytes, format, password, now, &ring::rand::SystemRandom::new(), &mut batches)?;
+        self.batches = batches;
+        let n = parsed.items.len();
+        self.items.extend(parsed.items);
+        self.notices.extend(parsed.notices);
+        Ok((parsed.format, n))
+    }
+
+    /// What would be stored and what not, before the vault is touched (duplicates of what the
+    /// vault holds are found at import).
+    pub fn preview(&self) -> ImportPreview<'_> {
+        let mut preview = ImportPreview { tokens: Vec::new(), skipped: Vec::new(), notices: &self.notices };
+        for (label, item) in &self.items {
+            match item {
+                Ok(identity) => preview.tokens.push(identity),
+                Err(e) => preview.skipped.push((label.clone(), e.to_string())),
+            }
+        }
+        preview.skipped.extend(self.unreadable.iter().cloned().chain(import::missing_parts(&self.batches)));
+        preview
+    }
+
+    /// What items carried that softtoken does not keep (label, what).
+    pub fn notices(&self) -> &[(String, String)] {
+        &self.notices
     }
 
     /// Records an input that could not be read at all (it is reported with the items).
@@ -51,6 +76,17 @@ impl ImportBatch {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty() && self.unreadable.is_empty() && self.batches.is_empty()
     }
+}
+
+/// What an [`ImportBatch`] would store.
+#[derive(Debug)]
+pub struct ImportPreview<'a> {
+    /// Identities that will be stored.
+    pub tokens: Vec<&'a Identity>,
+    /// Items that cannot be stored (label, why).
+    pub skipped: Vec<(String, String)>,
+    /// What the tokens carry that softtoken does not keep (label, what).
+    pub notices: &'a [(String, String)],
 }
 
 /// Google Authenticator migration QR codes' contents, and the tokens its format cannot express.
@@ -69,6 +105,7 @@ impl Authenticator {
     /// stored, or why not (unreadable inputs and missing migration QR codes included).
     pub fn import(&self, batch: ImportBatch) -> Result<ImportReport> {
         let mut report = self.with(Activity::Action, |v| v.import(batch.items))?;
+        report.notices = batch.notices;
         let mut skipped = batch.unreadable;
         skipped.extend(import::missing_parts(&batch.batches));
         skipped.append(&mut report.skipped);
@@ -87,9 +124,21 @@ impl Authenticator {
 
     /// Imports a softtoken backup, item by item.
     pub fn import_backup(&self, bytes: &[u8], password: &str) -> Result<ImportReport> {
+        self.import_file(bytes, Some(Format::Backup), Some(password))
+    }
+
+    /// Imports a file of any format softtoken reads, item by item: everything is read and
+    /// decrypted before the vault is touched, then every good item is stored in one save.
+    pub fn import_file(&self, bytes: &[u8], format: Option<Format>, password: Option<&str>) -> Result<ImportReport> {
         let mut batch = ImportBatch::new();
-        batch.items = import::from_backup(bytes, password)?;
+        batch.add_bytes(bytes, format, password, self.now())?;
         self.import(batch)
+    }
+
+    /// Every identity as an Aegis export (plain, or encrypted with `password`), readable by Aegis
+    /// (PIN-confirmed).
+    pub fn export_aegis(&self, pin: Option<&str>, password: Option<&str>) -> Result<Zeroizing<String>> {
+        self.confirmed(pin, |v| import::aegis::export(v.identities(), password, &ring::rand::SystemRandom::new()))
     }
 
     /// An encrypted backup's bytes: the explicit, PIN-confirmed export.
@@ -126,5 +175,24 @@ impl Authenticator {
             let uris = migration::format(&tokens, per_code, batch_id).into_iter().map(Zeroizing::new).collect();
             Ok(MigrationExport { uris, exported: tokens.len(), skipped })
         })
+    }
+
+    /// Turns automatic backups on (PIN-confirmed: every backup holds every secret): after every
+    /// change an encrypted backup (password `password`) goes into `dir`, the newest `keep` kept.
+    /// The password's key is derived before the vault is locked for the change.
+    pub fn set_auto_backup(&self, pin: Option<&str>, dir: &std::path::Path, keep: u32, password: &str) -> Result<AutoBackupStatus> {
+        let key = AutoBackupKey::derive(password, KdfParams::DEFAULT)?;
+        self.confirmed(pin, |v| v.set_auto_backup(dir, keep, &key))
+    }
+
+    /// Turns automatic backups off (the files written stay).
+    pub fn disable_auto_backup(&self) -> Result<()> {
+        self.with(Activity::Action, |v| v.disable_auto_backup())
+    }
+
+    /// Automatic backups' settings and state (none when off): a UI warns "changes not backed up"
+    /// when `last_error` is set.
+    pub fn auto_backup(&self) -> Result<Option<AutoBackupStatus>> {
+        self.with(Activity::Read, |v| Ok(v.auto_backup()))
     }
 }

@@ -40,7 +40,7 @@ pub struct IdentityInfo {
     pub name: String,
     /// Identity provider.
     pub provider: Option<String>,
-    /// `entrust`, `totp` or `hotp`.
+    /// `entrust`, `totp`, `hotp` or `steam`.
     pub kind: String,
     /// Entrust serial number.
     pub serial: Option<String>,
@@ -107,13 +107,52 @@ pub struct ImportResult {
     pub imported: Vec<String>,
     /// Items not stored.
     pub skipped: Vec<SkippedItem>,
+    /// What stored items carried that softtoken does not keep (notes, groups).
+    pub notices: Vec<SkippedItem>,
+}
+
+fn items(list: Vec<(String, String)>) -> Vec<SkippedItem> {
+    list.into_iter().map(|(name, reason)| SkippedItem { name: shown(&name), reason: shown(&reason) }).collect()
+}
+
+/// Automatic backups' settings and state.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AutoBackupInfo {
+    /// The directory backups go to.
+    pub dir: String,
+    /// How many are kept.
+    pub keep: u32,
+    /// Unix time of the last backup written.
+    pub last_backup_at: Option<u64>,
+    /// Why the last backup failed: when set, the latest changes are not backed up.
+    pub last_error: Option<String>,
+}
+
+impl From<softtoken_core::vault::AutoBackupStatus> for AutoBackupInfo {
+    fn from(s: softtoken_core::vault::AutoBackupStatus) -> Self {
+        AutoBackupInfo { dir: s.dir.display().to_string(), keep: s.keep, last_backup_at: s.last_backup_at, last_error: s.last_error.as_deref().map(shown) }
+    }
+}
+
+/// What an export holds, read and decrypted before anything is stored.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportPreview {
+    /// The format it was read as (`aegis`, `2fas`, …).
+    pub format: String,
+    /// Tokens that will be stored (duplicates of the vault's are found at import).
+    pub tokens: Vec<IdentityInfo>,
+    /// Items that cannot be stored, with why.
+    pub skipped: Vec<SkippedItem>,
+    /// What the tokens carry that softtoken does not keep.
+    pub notices: Vec<SkippedItem>,
 }
 
 impl From<softtoken_core::vault::ImportReport> for ImportResult {
     fn from(r: softtoken_core::vault::ImportReport) -> Self {
         ImportResult {
             imported: r.imported.iter().map(|n| shown(n)).collect(),
-            skipped: r.skipped.into_iter().map(|(name, reason)| SkippedItem { name: shown(&name), reason: shown(&reason) }).collect(),
+            skipped: items(r.skipped),
+            notices: items(r.notices),
         }
     }
 }
@@ -300,8 +339,49 @@ impl Authenticator {
         Ok(self.run(move |a| a.import_uris(&link)).await?.into())
     }
 
-    /// Imports a softtoken backup; every item is reported.
-    pub async fn import_backup(&self, bytes: Vec<u8>, password: String) -> R<ImportResult> {
-        Ok(self.run(move |a| a.import_backup(&bytes, &password)).await?.into())
+    /// Reads an export of any format softtoken imports (Aegis, 2FAS, Ente, Bitwarden, Stratum,
+    /// andOTP, FreeOTP+, Proton, LastPass, Steam, otpauth text, softtoken backups) and shows what
+    /// it holds; the vault is not touched. An encrypted one needs `password`.
+    pub async fn preview_import(&self, bytes: Vec<u8>, password: Option<String>) -> R<ImportPreview> {
+        self.run(move |a| {
+            let mut batch = softtoken_app::ImportBatch::new();
+            let (format, _) = batch.add_bytes(&bytes, None, password.as_deref(), a.now())?;
+            let p = batch.preview();
+            Ok::<_, softtoken_core::Error>(ImportPreview {
+                format: format.name().into(),
+                tokens: p.tokens.into_iter().map(IdentityInfo::from).collect(),
+                skipped: items(p.skipped),
+                notices: items(p.notices.to_vec()),
+            })
+        })
+        .await
+    }
+
+    /// Imports an export of any format `preview_import` reads (a softtoken backup too): all of it
+    /// is decrypted before the vault is touched, then every good item is stored in one save.
+    pub async fn import_file(&self, bytes: Vec<u8>, password: Option<String>) -> R<ImportResult> {
+        Ok(self.run(move |a| a.import_file(&bytes, None, password.as_deref())).await?.into())
+    }
+
+    /// Turns automatic backups on (PIN-confirmed): after every change an encrypted backup under
+    /// `password` goes into `dir` (an app-private or user-picked directory), the newest `keep` kept.
+    pub async fn set_auto_backup(&self, pin: Option<String>, dir: String, keep: u32, password: String) -> R<AutoBackupInfo> {
+        Ok(self.run(move |a| a.set_auto_backup(pin.as_deref(), std::path::Path::new(&dir), keep, &password)).await?.into())
+    }
+
+    /// Turns automatic backups off (the files written stay).
+    pub async fn disable_auto_backup(&self) -> R<()> {
+        self.run(move |a| a.disable_auto_backup()).await
+    }
+
+    /// Automatic backups' settings and state, none when off.
+    pub fn auto_backup(&self) -> R<Option<AutoBackupInfo>> {
+        Ok(self.app.auto_backup()?.map(Into::into))
+    }
+
+    /// The explicit, PIN-confirmed export to Aegis: its JSON export file, encrypted with
+    /// `password` (or plain, secrets in clear, without one).
+    pub async fn export_aegis(&self, pin: Option<String>, password: Option<String>) -> R<Vec<u8>> {
+        self.run(move |a| a.export_aegis(pin.as_deref(), password.as_deref()).map(|json| json.as_bytes().to_vec())).await
     }
 }

@@ -100,7 +100,9 @@ impl From<CoreError> for SofttokenError {
         let message = softtoken_core::text::neutralise(&e.to_string()).into_owned();
         let invalid = |field: &str, reason: String| SofttokenError::InvalidCode { field: field.into(), reason };
         match e {
-            CoreError::WrongPassword | CoreError::WrongBackupPassword => SofttokenError::WrongPassword,
+            CoreError::WrongPassword | CoreError::WrongBackupPassword | CoreError::WrongExportPassword { .. } => SofttokenError::WrongPassword,
+            CoreError::ExportPasswordNeeded { .. } => invalid("password", message),
+            CoreError::MalformedExport { .. } | CoreError::UnknownImportFormat(_) => invalid("file", message),
             CoreError::WrongPin { attempts_left } => SofttokenError::WrongPin { attempts_left },
             CoreError::Locked { retry_after_s } => SofttokenError::Locked { retry_after_s },
             // Ask for the PIN (again): never unlocked, locked by the user or idle, a PIN that was
@@ -130,6 +132,8 @@ impl From<CoreError> for SofttokenError {
             CoreError::UnsupportedVersion(_)
             | CoreError::UnsupportedFormat { .. }
             | CoreError::KdfParameters { .. }
+            | CoreError::KdfTooCostly { .. }
+            | CoreError::UnsupportedExport { .. }
             | CoreError::BiometricNotEnabled
             | CoreError::NotHotp(_)
             | CoreError::HotpNeedsRequest(_)
@@ -229,6 +233,10 @@ mod tests {
             (CoreError::VaultLocked, "Locked"),
             (CoreError::LockedPermanently, "LockedPermanently"),
             (CoreError::WrongBackupPassword, "WrongPassword"),
+            (CoreError::WrongExportPassword { format: "Aegis" }, "WrongPassword"),
+            (CoreError::ExportPasswordNeeded { format: "2FAS" }, "InvalidCode"),
+            (CoreError::MalformedExport { format: "2FAS", reason: "x".into() }, "InvalidCode"),
+            (CoreError::KdfTooCostly { kdf: "scrypt", found: "x".into(), limit: "y".into() }, "Unsupported"),
             (CoreError::RolledBack { found: 1, newest: 2 }, "CorruptData"),
             (CoreError::CorruptBackup, "CorruptData"),
             (CoreError::WrongKeyStore { recorded: "file".into(), given: "memory".into() }, "KeyUnavailable"),

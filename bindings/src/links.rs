@@ -16,7 +16,7 @@ pub enum LinkPreview {
         issuer: Option<String>,
         /// Account.
         account: String,
-        /// `totp` or `hotp`.
+        /// `totp`, `hotp` or `steam`.
         kind: String,
         /// Code length.
         digits: u8,
@@ -52,6 +52,7 @@ pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
             kind: match u.kind {
                 OtpKind::Totp { .. } => "totp".into(),
                 OtpKind::Hotp { .. } => "hotp".into(),
+                OtpKind::Steam => "steam".into(),
             },
             digits: u.digits,
         },

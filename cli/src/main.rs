@@ -106,21 +106,43 @@ enum Command {
         /// The file to write (migration: `NAME.png`, or `NAME-1.png`, `NAME-2.png`… for several codes).
         #[arg(long)]
         out: std::path::PathBuf,
-        /// What to write.
-        #[arg(long, default_value = "backup", value_parser = ["backup", "otpauth", "migration"])]
+        /// What to write: a softtoken backup, an Aegis export (encrypted with the backup password;
+        /// `aegis-plain` without), otpauth URIs, or Google migration QR codes.
+        #[arg(long, default_value = "backup", value_parser = ["backup", "aegis", "aegis-plain", "otpauth", "migration"])]
         format: String,
     },
-    /// Import tokens: softtoken backups, Aegis plain JSON exports, text files of otpauth URIs, and
-    /// otpauth / otpauth-migration URIs given directly. Every item is reported; exit 3 when any
+    /// Import tokens from other authenticators' exports (Aegis, 2FAS, Ente, Bitwarden JSON/CSV,
+    /// Stratum / Authenticator Pro, andOTP, FreeOTP+, Proton, LastPass, Steam .maFile; plain or
+    /// encrypted), softtoken backups, text files of otpauth URIs and URIs given directly. The
+    /// format is found from the content. An encrypted file's password comes from
+    /// $SOFTTOKEN_IMPORT_PASSWORD or a hidden prompt; a wrong one stores nothing (exit 4).
+    /// Every file is read before the vault is unlocked; every item is reported; exit 3 when any
     /// was not stored.
     Import {
         /// Files or URIs.
         #[arg(required = true)]
         inputs: Vec<String>,
+        /// Read every file as this format: backup, otpauth, aegis, 2fas, ente, bitwarden,
+        /// stratum, andotp, freeotp+, proton, lastpass, steam.
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Handle a link (what a phone's deep-link handler calls): secactivate, otpauth or
     /// otpauth-migration. Shows a preview; stores only with --yes or a confirmation on a terminal.
     Open(commands::link::OpenArgs),
+    /// Automatic backups: after every change, an encrypted backup into DIR (password from
+    /// $SOFTTOKEN_BACKUP_PASSWORD or a prompt; the PIN confirms it), keeping the newest N. Without
+    /// DIR, shows the state; --off turns them off.
+    AutoBackup {
+        /// The directory (it must exist).
+        dir: Option<std::path::PathBuf>,
+        /// How many backups to keep.
+        #[arg(long, default_value_t = 5)]
+        keep: u32,
+        /// Turn automatic backups off (the files written stay).
+        #[arg(long, conflicts_with = "dir")]
+        off: bool,
+    },
     /// Bring back the previous version of a corrupt vault.
     RestorePrevious,
 }
@@ -182,8 +204,9 @@ fn main() {
         Command::Resync { identity, first, second } => commands::vault::resync(&ctx, identity, first, second),
         Command::TimeOffset { identity, seconds } => commands::vault::time_offset(&ctx, identity, *seconds),
         Command::Export { out, format } => commands::transfer::export(&ctx, out, format),
-        Command::Import { inputs } => commands::transfer::import(&ctx, inputs),
+        Command::Import { inputs, format } => commands::transfer::import(&ctx, inputs, format.as_deref()),
         Command::Open(a) => commands::link::open(&ctx, a),
+        Command::AutoBackup { dir, keep, off } => commands::transfer::auto_backup(&ctx, dir.as_deref(), *keep, *off),
         Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {

@@ -32,6 +32,8 @@ pub const PIN_ENV: &str = "SOFTTOKEN_PIN";
 pub const NEW_PIN_ENV: &str = "SOFTTOKEN_NEW_PIN";
 /// Environment variable holding a backup password.
 pub const BACKUP_PASSWORD_ENV: &str = "SOFTTOKEN_BACKUP_PASSWORD";
+/// Environment variable holding the password of an encrypted export being imported.
+pub const IMPORT_PASSWORD_ENV: &str = "SOFTTOKEN_IMPORT_PASSWORD";
 
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
@@ -91,6 +93,23 @@ pub fn new_pin(pin_stdin: bool, fall_back_to_pin: bool) -> Result<Zeroizing<Stri
 }
 
 /// A backup password: `SOFTTOKEN_BACKUP_PASSWORD`, else a hidden prompt (twice when `confirm`).
+/// The password of another app's encrypted export (or a softtoken backup): from
+/// $SOFTTOKEN_IMPORT_PASSWORD, else $SOFTTOKEN_BACKUP_PASSWORD for a backup, else a hidden prompt.
+pub fn import_password(app: &str, backup: bool) -> Result<Zeroizing<String>, Failure> {
+    if let Ok(p) = std::env::var(IMPORT_PASSWORD_ENV) {
+        return Ok(Zeroizing::new(p));
+    }
+    if backup {
+        if let Ok(p) = std::env::var(BACKUP_PASSWORD_ENV) {
+            return Ok(Zeroizing::new(p));
+        }
+    }
+    if interactive() {
+        return prompt(&format!("Password of the {app} export: "));
+    }
+    Err(Failure::new(format!("this {app} export is encrypted: set {IMPORT_PASSWORD_ENV} or run on a terminal")))
+}
+
 pub fn backup_password(confirm: bool) -> Result<Zeroizing<String>, Failure> {
     if let Ok(p) = std::env::var(BACKUP_PASSWORD_ENV) {
         return Ok(Zeroizing::new(p));

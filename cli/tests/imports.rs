@@ -25,6 +25,7 @@ impl Env {
             .env("SOFTTOKEN_KEY_DIR", self.dir.path().join("keys"))
             .env_remove("SOFTTOKEN_PIN")
             .env_remove("SOFTTOKEN_BACKUP_PASSWORD")
+            .env_remove("SOFTTOKEN_IMPORT_PASSWORD")
             .stdin(Stdio::null());
         for (k, v) in env {
             c.env(k, v);
@@ -61,7 +62,7 @@ fn aegis_export_with_one_broken_item() {
     assert_eq!(r["imported"], 2);
     assert_eq!(r["skipped"].as_array().unwrap().len(), 1);
     assert_eq!(r["skipped"][0]["name"], "Legacy: old");
-    assert!(r["skipped"][0]["reason"].as_str().unwrap().contains("\"motp\" tokens are not supported"));
+    assert!(r["skipped"][0]["reason"].as_str().unwrap().contains("mOTP tokens are not supported"));
     assert_eq!(e.names(), vec!["Example: alice", "bob"]);
     let c = Env::json(&e.run(&["code", "Example: alice", "--at", "59", "--json"], &[]));
     let expected = Command::new(env!("CARGO_BIN_EXE_softtoken"))
@@ -150,7 +151,7 @@ fn backups_ask_for_their_password_only() {
     let fresh = Env::new(None);
     let o = fresh.run(&["import", b.to_str().unwrap(), "--json"], &[]);
     assert_ne!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("backup password is needed"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("this softtoken backup export is encrypted: set SOFTTOKEN_IMPORT_PASSWORD"));
     let r = Env::json(&fresh.run(&["import", b.to_str().unwrap(), "--json"], &[pw]));
     assert_eq!(r["imported"], 1);
 }
@@ -173,4 +174,99 @@ fn open_previews_then_stores_only_when_confirmed() {
     let bad = e.run(&["open", "https://example.com/x", "--json"], &[]);
     assert_eq!(bad.status.code(), Some(1));
     assert_eq!(e.names().len(), 1);
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/../fixtures/imports/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn encrypted_exports_import_with_their_password_and_a_wrong_one_stores_nothing() {
+    let e = Env::new(None);
+    let files = [fixture("aegis-encrypted.json"), fixture("2fas-encrypted.2fas")];
+    // The attack on consistency: one good file and one with a wrong password. Nothing is stored.
+    let wrong = ("SOFTTOKEN_IMPORT_PASSWORD", "not the password");
+    let o = e.run(&["import", &files[0], &files[1], "--json"], &[wrong]);
+    assert_eq!(o.status.code(), Some(4), "wrong password is exit 4: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong password for this Aegis export; nothing was imported"));
+    assert!(e.names().is_empty());
+    let pw = ("SOFTTOKEN_IMPORT_PASSWORD", "correct horse battery");
+    let o = e.run(&["import", &files[0], "--json"], &[pw]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = Env::json(&o);
+    assert_eq!(r["imported"], 7);
+    assert_eq!(r["notices"][0]["name"], "GitHub: alice@example.com");
+    // The same tokens again from 2FAS: every one is a duplicate, reported by name.
+    let o = e.run(&["import", &files[1], "--json"], &[pw]);
+    assert_eq!(o.status.code(), Some(3));
+    let r = Env::json(&o);
+    assert_eq!(r["imported"], 0);
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 7);
+    assert!(r["skipped"][0]["reason"].as_str().unwrap().contains("already in the vault"), "{}", r["skipped"][0]);
+    assert_eq!(e.names().len(), 7);
+    // A Steam token shows Steam codes.
+    let c = Env::json(&e.run(&["code", "Steam: gaben", "--json"], &[]));
+    let code = c["codes"][0]["code"].as_str().unwrap();
+    assert!(code.len() == 5 && code.bytes().all(|b| b"23456789BCDFGHJKMNPQRTVWXY".contains(&b)), "{code}");
+}
+
+#[test]
+fn forced_format_and_unknown_files() {
+    let e = Env::new(None);
+    let odd = e.file("export.dat", "{\"what\":1}");
+    let o = e.run(&["import", &odd, "--json"], &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(Env::json(&o)["skipped"][0]["reason"].as_str().unwrap().starts_with("not a format softtoken imports"));
+    let o = e.run(&["import", &fixture("lastpass.json"), "--format", "keepass"], &[]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"keepass\" is not one of backup, otpauth, aegis"));
+    // A LastPass file read as 2FAS says what is wrong; read as LastPass, it imports.
+    let o = e.run(&["import", &fixture("lastpass.json"), "--format", "2fas", "--json"], &[]);
+    assert!(Env::json(&o)["skipped"][0]["reason"].as_str().unwrap().starts_with("not a readable 2FAS export"));
+    let o = e.run(&["import", &fixture("lastpass.json"), "--format", "lastpass", "--json"], &[]);
+    assert_eq!(Env::json(&o)["imported"], 4);
+}
+
+#[test]
+fn aegis_export_reads_back_in_every_kind() {
+    let e = Env::new(None);
+    let pw = ("SOFTTOKEN_IMPORT_PASSWORD", "correct horse battery");
+    assert!(e.run(&["import", &fixture("andotp-plain.json")], &[pw]).status.success());
+    let out = e.dir.path().join("aegis-out.json");
+    let bpw = ("SOFTTOKEN_BACKUP_PASSWORD", "export password 1");
+    let o = e.run(&["export", "--format", "aegis", "--out", out.to_str().unwrap()], &[bpw]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fresh = Env::new(None);
+    let o = fresh.run(&["import", out.to_str().unwrap(), "--json"], &[("SOFTTOKEN_IMPORT_PASSWORD", "export password 1")]);
+    assert_eq!(Env::json(&o)["imported"], 7, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(fresh.names(), e.names());
+    for name in e.names().iter().filter(|n| !["Server: erin", "Door: frank"].contains(&n.as_str())) {
+        let a = Env::json(&e.run(&["code", name, "--at", "1000000", "--json"], &[]));
+        let b = Env::json(&fresh.run(&["code", name, "--at", "1000000", "--json"], &[]));
+        assert!(a["codes"][0]["code"].is_string(), "{a}");
+        assert_eq!(a["codes"][0]["code"], b["codes"][0]["code"], "{name}");
+    }
+}
+
+#[test]
+fn auto_backup_after_every_change_keeps_the_newest() {
+    let e = Env::new(None);
+    let dir = e.dir.path().join("backups");
+    std::fs::create_dir(&dir).unwrap();
+    let bpw = ("SOFTTOKEN_BACKUP_PASSWORD", "auto backup pw");
+    let o = e.run(&["auto-backup", dir.to_str().unwrap(), "--keep", "2", "--json"], &[bpw]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(Env::json(&o)["keep"], 2);
+    for uri in ["otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/b?secret=GEZDGNBVGY3TQOJQ", "otpauth://totp/c?secret=KRUGS4ZANFZSAYJA"] {
+        assert!(e.run(&["add", "--uri", uri], &[]).status.success());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|f| f.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let status = Env::json(&e.run(&["auto-backup", "--json"], &[]));
+    assert!(status["last_backup_at"].is_u64() && status["last_error"].is_null(), "{status}");
+    let fresh = Env::new(None);
+    let o = fresh.run(&["import", files[1].to_str().unwrap(), "--json"], &[("SOFTTOKEN_IMPORT_PASSWORD", "auto backup pw")]);
+    assert_eq!(Env::json(&o)["imported"], 3);
+    assert_eq!(Env::json(&e.run(&["auto-backup", "--off", "--json"], &[]))["enabled"], false);
 }

@@ -190,6 +190,7 @@ pub fn otpauth_identity(u: &OtpAuth, name: Option<&str>, now: u64, rng: &dyn Sec
     let (kind, period, counter) = match u.kind {
         OtpKind::Totp { period } => (IdentityKind::Totp, period, 0),
         OtpKind::Hotp { counter } => (IdentityKind::Hotp, 30, counter),
+        OtpKind::Steam => (IdentityKind::Steam, crate::otp::STEAM_PERIOD, 0),
     };
     let default_name = match &u.issuer {
         Some(i) => format!("{i}: {}", u.account),

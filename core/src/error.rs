@@ -260,6 +260,48 @@ pub enum Error {
         /// The most accepted.
         limit: u64,
     },
+    /// The password does not open this export of another app (nothing was imported).
+    #[error("wrong password for this {format} export")]
+    WrongExportPassword {
+        /// The app whose export it is, e.g. "Aegis".
+        format: &'static str,
+    },
+    /// The export is encrypted and its password is needed to read it.
+    #[error("this {format} export is encrypted: its password is needed")]
+    ExportPasswordNeeded {
+        /// The app whose export it is.
+        format: &'static str,
+    },
+    /// A file that claims (or was forced) to be an export of an app but does not follow its format.
+    #[error("not a readable {format} export: {reason}")]
+    MalformedExport {
+        /// The app whose format it was read as.
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An export softtoken recognises but cannot read, e.g. one encrypted with an account key.
+    #[error("this {format} export cannot be imported: {reason}")]
+    UnsupportedExport {
+        /// The app whose export it is.
+        format: &'static str,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// No import format recognises the input.
+    #[error("not a format softtoken imports ({0})")]
+    UnknownImportFormat(String),
+    /// A password-based key derivation in an input asks for more work or memory than softtoken
+    /// spends (a hostile or damaged file): refused rather than obeyed.
+    #[error("the {kdf} parameters of this file ({found}) are above what softtoken accepts ({limit})")]
+    KdfTooCostly {
+        /// "scrypt", "PBKDF2", "Argon2id".
+        kdf: &'static str,
+        /// The parameters found.
+        found: String,
+        /// The most accepted.
+        limit: String,
+    },
     /// A backup file that fails its integrity check.
     #[error("backup file is corrupt or was tampered with")]
     CorruptBackup,

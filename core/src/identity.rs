@@ -16,15 +16,18 @@ pub enum IdentityKind {
     Totp,
     /// A counter-based otpauth token.
     Hotp,
+    /// A Steam Guard token (five characters, HMAC-SHA1, 30 s). Added within vault format 1.
+    Steam,
 }
 
 impl IdentityKind {
-    /// `entrust`, `totp` or `hotp`.
+    /// `entrust`, `totp`, `hotp` or `steam`.
     pub fn name(self) -> &'static str {
         match self {
             IdentityKind::Entrust => "entrust",
             IdentityKind::Totp => "totp",
             IdentityKind::Hotp => "hotp",
+            IdentityKind::Steam => "steam",
         }
     }
 }
@@ -110,8 +113,14 @@ impl Identity {
     /// Checks the OTP parameters and the name.
     pub fn validate(&self) -> Result<()> {
         otp::check_secret(&self.seed)?;
-        otp::check_digits(self.digits)?;
-        otp::check_period(self.period)?;
+        if self.kind == IdentityKind::Steam {
+            if (self.algorithm, self.digits, self.period) != (Algorithm::Sha1, otp::STEAM_DIGITS, otp::STEAM_PERIOD) {
+                return Err(Error::invalid(Field::Digits, "a Steam token has 5 characters, SHA1 and a 30 s period"));
+            }
+        } else {
+            otp::check_digits(self.digits)?;
+            otp::check_period(self.period)?;
+        }
         check_name(&self.name)
     }
 
@@ -130,6 +139,7 @@ impl Identity {
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
         match self.kind {
             IdentityKind::Hotp => Err(Error::HotpNeedsRequest(self.name.clone())),
+            IdentityKind::Steam => Ok(Totp::steam(self.seed.clone())?.with_offset(self.time_offset_s).code_at(unix_time)),
             _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?.with_offset(self.time_offset_s).code_at(unix_time)),
         }
     }
@@ -144,6 +154,7 @@ impl Identity {
         use crate::uri::{OtpAuth, OtpKind};
         let kind = match self.kind {
             IdentityKind::Hotp => OtpKind::Hotp { counter: self.counter },
+            IdentityKind::Steam => OtpKind::Steam,
             _ => OtpKind::Totp { period: self.period },
         };
         let issuer = self.provider.clone().or_else(|| (self.kind == IdentityKind::Entrust).then(|| "Entrust".to_string()));

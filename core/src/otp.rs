@@ -19,6 +19,12 @@ pub const DIGITS_RANGE: std::ops::RangeInclusive<u8> = 6..=8;
 pub const MAX_PERIOD: u32 = 86_400;
 /// Longest accepted secret, in bytes (far above any real token; bounds hostile input).
 pub const MAX_SECRET_LEN: usize = 1024;
+/// The characters of a Steam Guard code (no vowels, no look-alikes).
+pub const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
+/// Characters in a Steam Guard code.
+pub const STEAM_DIGITS: u8 = 5;
+/// Seconds per Steam Guard code.
+pub const STEAM_PERIOD: u32 = 30;
 
 /// The HMAC hash an OTP is computed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -91,6 +97,19 @@ impl OtpKey {
     pub(crate) fn value(&self, counter: u64, digits: u8) -> u32 {
         truncate(&self.mac(&counter.to_be_bytes()), digits)
     }
+
+    /// Steam Guard code for time step `counter`: the truncated 31-bit value written in base 26
+    /// over [`STEAM_ALPHABET`], least significant character first.
+    pub(crate) fn steam(&self, counter: u64) -> String {
+        let mut v = truncate_31(&self.mac(&counter.to_be_bytes()));
+        (0..STEAM_DIGITS)
+            .map(|_| {
+                let c = STEAM_ALPHABET[(v % 26) as usize] as char;
+                v /= 26;
+                c
+            })
+            .collect()
+    }
 }
 
 /// Checks a digit count.
@@ -122,11 +141,15 @@ pub fn check_secret(secret: &Secret) -> Result<()> {
     Ok(())
 }
 
-/// RFC 4226 §5.3 dynamic truncation.
-pub(crate) fn truncate(mac: &[u8], digits: u8) -> u32 {
+/// RFC 4226 §5.3 dynamic truncation to a 31-bit value.
+fn truncate_31(mac: &[u8]) -> u32 {
     let offset = (mac[mac.len() - 1] & 0x0f) as usize;
-    let bin = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]);
-    bin % 10u32.pow(digits as u32)
+    u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]])
+}
+
+/// RFC 4226 §5.3 dynamic truncation to `digits` decimal digits.
+pub(crate) fn truncate(mac: &[u8], digits: u8) -> u32 {
+    truncate_31(mac) % 10u32.pow(digits as u32)
 }
 
 /// Formats a code value with leading zeros.
@@ -193,13 +216,20 @@ pub struct Totp {
     digits: u8,
     period: u32,
     offset_s: i64,
+    steam: bool,
 }
 
 impl Totp {
     /// Validates the secret, digits and period.
     pub fn new(secret: Secret, algorithm: Algorithm, digits: u8, period: u32) -> Result<Self> {
         check_secret(&secret)?;
-        Ok(Totp { secret, algorithm, digits: check_digits(digits)?, period: check_period(period)?, offset_s: 0 })
+        Ok(Totp { secret, algorithm, digits: check_digits(digits)?, period: check_period(period)?, offset_s: 0, steam: false })
+    }
+
+    /// A Steam Guard generator: HMAC-SHA1, 30 s, five characters of [`STEAM_ALPHABET`].
+    pub fn steam(secret: Secret) -> Result<Self> {
+        check_secret(&secret)?;
+        Ok(Totp { secret, algorithm: Algorithm::Sha1, digits: STEAM_DIGITS, period: STEAM_PERIOD, offset_s: 0, steam: true })
     }
 
     /// Adds a clock offset in seconds (positive when this device's clock is behind the server's).
@@ -228,8 +258,9 @@ impl Totp {
         let t = self.corrected(unix_time);
         let period = self.period as u64;
         let step = t / period;
+        let key = OtpKey::new(self.algorithm, self.secret.expose());
         TimedCode {
-            code: format_code(OtpKey::new(self.algorithm, self.secret.expose()).value(step, self.digits), self.digits),
+            code: if self.steam { key.steam(step) } else { format_code(key.value(step, self.digits), self.digits) },
             remaining_s: (period - t % period) as u32,
             step,
         }
@@ -387,6 +418,18 @@ mod tests {
         assert_eq!(totp.verify(&later, 1_000_000, 2).unwrap(), Some(2));
         assert_eq!(totp.verify(&later, 1_000_000, 1).unwrap(), None);
         assert!(totp.verify("12345", 1_000_000, 1).is_err());
+    }
+
+    #[test]
+    fn steam_guard_codes() {
+        // Expected codes from an independent implementation (Python's hmac, the alphabet and the
+        // base-26 loop as Steam clients describe them), for the RFC 6238 SHA-1 seed.
+        let steam = Totp::steam(Secret::from_slice(b"12345678901234567890")).unwrap();
+        for (t, code) in [(59, "PV9M4"), (1_111_111_109, "PY4YB"), (1_234_567_890, "VHHQY"), (2_000_000_000, "9N776")] {
+            assert_eq!(steam.code_at(t).code, code, "t = {t}");
+        }
+        assert_eq!((steam.digits(), steam.period()), (5, 30));
+        assert!(Totp::steam(Secret::new(vec![])).is_err());
     }
 
     #[test]

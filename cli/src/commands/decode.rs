@@ -82,6 +82,7 @@ fn decode_otpauth(json: bool, uri: &str, show_secret: bool) -> CmdResult {
     let (kind, period, counter) = match u.kind {
         OtpKind::Totp { period } => ("totp", Some(period), None),
         OtpKind::Hotp { counter } => ("hotp", None, Some(counter)),
+        OtpKind::Steam => ("steam", Some(softtoken_core::otp::STEAM_PERIOD), None),
     };
     let mut value = json!({
         "type": kind,

@@ -108,7 +108,7 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
         let report = match item {
             Item::Activation(pending) => {
                 let stored = app.commit_activation(pending, None, None)?;
-                softtoken_core::vault::ImportReport { imported: vec![stored.name], skipped: Vec::new() }
+                softtoken_core::vault::ImportReport { imported: vec![stored.name], ..Default::default() }
             }
             Item::Batch(batch) => app.import(batch)?,
         };

@@ -48,7 +48,7 @@ fn generator(args: &OtpArgs) -> Result<Generator, Error> {
     if let Some(uri) = &args.uri {
         let u = OtpAuth::parse(uri)?;
         return Ok(match u.kind {
-            OtpKind::Totp { .. } => Generator::Totp(u.totp()?),
+            OtpKind::Totp { .. } | OtpKind::Steam => Generator::Totp(u.totp()?),
             OtpKind::Hotp { counter } => Generator::Hotp(u.hotp()?, counter),
         });
     }

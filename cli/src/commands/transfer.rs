@@ -1,11 +1,13 @@
-//! Moving tokens in and out: `import` (softtoken backups, Aegis, otpauth text, migration URIs) and
-//! `export` (encrypted backup, otpauth text, Google Authenticator migration QR codes).
+//! Moving tokens in and out: `import` (every format the core reads: other apps' exports, softtoken
+//! backups, otpauth text, migration URIs) and `export` (encrypted backup, Aegis, otpauth text,
+//! Google Authenticator migration QR codes).
 
 use super::vault::{unlock_with_pin, Ctx};
 use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
 use softtoken_app::ImportBatch;
+use softtoken_core::import::Format;
 use softtoken_core::vault::write_atomic;
 use softtoken_core::vault::KdfParams;
 use softtoken_core::Error as CoreError;
@@ -13,16 +15,18 @@ use std::path::{Path, PathBuf};
 
 fn is_uri(text: &str) -> bool {
     let t = text.trim_start().to_ascii_lowercase();
-    t.starts_with("otpauth://") || t.starts_with("otpauth-migration://")
+    t.starts_with("otpauth://") || t.starts_with("otpauth-migration://") || t.starts_with("steam://")
 }
 
-/// Runs `import <FILE|URI>...`: every input is read and parsed before the vault is unlocked, then
-/// every good item is stored in one atomic save.
-pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
+/// Runs `import <FILE|URI>... [--format F]`: every input is read and decrypted before the vault
+/// is unlocked, then every good item is stored in one atomic save. A wrong password stops the
+/// whole import (exit 4) before anything is stored.
+pub fn import(ctx: &Ctx, inputs: &[String], format: Option<&str>) -> CmdResult {
+    let format = format.map(Format::from_name).transpose()?;
     let app = super::vault::open(ctx)?;
     let mut batch = ImportBatch::new();
     for input in inputs {
-        if is_uri(input) {
+        if is_uri(input) && format.is_none() {
             batch.add_uri_text(input, app.now());
             continue;
         }
@@ -33,28 +37,24 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
                 continue;
             }
         };
-        let mut no_password: Option<Failure> = None;
-        let mut ask = || {
-            secrets::backup_password(false).map(|p| p.to_string()).map_err(|f| {
-                // Never shown: the CLI's own failure (no password given) is returned instead.
-                no_password = Some(f);
-                CoreError::WrongBackupPassword
-            })
-        };
-        let parsed = batch.add_bytes(&bytes, &mut ask, app.now());
-        if let Some(f) = no_password {
-            return Err(f);
+        let mut read = batch.add_bytes(&bytes, format, None, app.now());
+        if let Err(CoreError::ExportPasswordNeeded { format: app_name }) = read {
+            let backup = format == Some(Format::Backup) || softtoken_core::import::detect(&bytes) == Some(Format::Backup);
+            let password = secrets::import_password(app_name, backup)?;
+            read = batch.add_bytes(&bytes, format, Some(&password), app.now());
         }
-        match parsed {
+        match read {
             Ok(_) => {}
-            Err(e @ (CoreError::WrongBackupPassword | CoreError::UnsupportedFormat { .. })) => return Err(e.into()),
+            Err(e @ (CoreError::WrongExportPassword { .. } | CoreError::WrongBackupPassword)) => {
+                return Err(Failure { code: exit::WRONG_SECRET, message: format!("{input}: {e}; nothing was imported") });
+            }
             Err(e) => batch.add_unreadable(input.clone(), e.to_string()),
         }
     }
     super::vault::ask_and_unlock(&app, ctx)?;
     let report = app.import(batch)?;
     let skipped = report.skipped;
-    let skipped_json: Vec<Value> = skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
+    let pairs = |list: &[(String, String)]| list.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect::<Vec<Value>>();
     let mut text = format!("Imported {} tokens\n", report.imported.len());
     for name in &report.imported {
         text += &format!("  + {}\n", shown(name));
@@ -62,7 +62,10 @@ pub fn import(ctx: &Ctx, inputs: &[String]) -> CmdResult {
     for (n, r) in &skipped {
         text += &format!("  - {}: {}\n", shown(n), shown(r));
     }
-    emit(ctx.json, &json!({"imported": report.imported.len(), "skipped": skipped_json}), &text)?;
+    for (n, r) in &report.notices {
+        text += &format!("  note {}: {}\n", shown(n), shown(r));
+    }
+    emit(ctx.json, &json!({"imported": report.imported.len(), "skipped": pairs(&skipped), "notices": pairs(&report.notices)}), &text)?;
     if skipped.is_empty() {
         Ok(())
     } else {
@@ -95,6 +98,17 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
                 &format!("Wrote an encrypted backup of {n} tokens to {}\n", out.display()),
             )
         }
+        "aegis" | "aegis-plain" => {
+            let password = if format == "aegis" { Some(secrets::backup_password(true)?) } else { None };
+            let n = app.info()?.identities;
+            let file = app.export_aegis(pin, password.as_deref().map(|p| p.as_str()))?;
+            if password.is_none() {
+                warn(&format!("{} holds every secret in clear text: import it into Aegis and delete it", out.display()));
+            }
+            write_atomic(out, file.as_bytes(), false)?;
+            let how = if password.is_some() { "an encrypted" } else { "a plain" };
+            emit(ctx.json, &json!({"path": out.display().to_string(), "identities": n}), &format!("Wrote {how} Aegis export of {n} tokens to {}\n", out.display()))
+        }
         "otpauth" => {
             let (text, n) = app.export_otpauth(pin)?;
             warn(&format!("{} holds every secret in clear text: move it to the other app and delete it", out.display()));
@@ -123,6 +137,34 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
                     message: format!("{} tokens cannot be expressed in Google Authenticator's format", export.skipped.len()),
                 })
             }
+        }
+    }
+}
+
+/// Runs `auto-backup [DIR] [--keep N] [--off]`.
+pub fn auto_backup(ctx: &Ctx, dir: Option<&Path>, keep: u32, off: bool) -> CmdResult {
+    let status = if let Some(dir) = dir {
+        let password = secrets::backup_password(true)?;
+        let (app, pin) = unlock_with_pin(ctx)?;
+        Some(app.set_auto_backup(pin.as_deref().map(|p| p.as_str()), dir, keep, &password)?)
+    } else {
+        let app = super::vault::open(ctx)?;
+        super::vault::ask_and_unlock(&app, ctx)?;
+        if off {
+            app.disable_auto_backup()?;
+        }
+        app.auto_backup()?
+    };
+    match status {
+        None => emit(ctx.json, &json!({"enabled": false}), "Automatic backups are off\n"),
+        Some(s) => {
+            let mut text = format!("Automatic backups into {} (the newest {} kept)\n", s.dir.display(), s.keep);
+            match (&s.last_error, s.last_backup_at) {
+                (Some(e), _) => text += &format!("  the last backup FAILED: {}: the latest changes are not backed up\n", shown(e)),
+                (None, Some(t)) => text += &format!("  last backup at {t} (Unix time)\n"),
+                (None, None) => {}
+            }
+            emit(ctx.json, &json!({"enabled": true, "dir": s.dir.display().to_string(), "keep": s.keep, "last_backup_at": s.last_backup_at, "last_error": s.last_error}), &text)
         }
     }
 }

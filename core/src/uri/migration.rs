@@ -172,11 +172,11 @@ pub fn format(tokens: &[OtpAuth], per_code: usize, batch_id: i32) -> Vec<String>
                         digits: if t.digits == 8 { 2 } else { 1 },
                         otp_type: match t.kind {
                             OtpKind::Hotp { .. } => 1,
-                            OtpKind::Totp { .. } => 2,
+                            OtpKind::Totp { .. } | OtpKind::Steam => 2,
                         },
                         counter: match t.kind {
                             OtpKind::Hotp { counter } => counter as i64,
-                            OtpKind::Totp { .. } => 0,
+                            OtpKind::Totp { .. } | OtpKind::Steam => 0,
                         },
                     })
                     .collect(),
@@ -193,6 +193,9 @@ pub fn format(tokens: &[OtpAuth], per_code: usize, batch_id: i32) -> Vec<String>
 
 /// Why a token cannot go into the migration format unchanged (7 digits, periods other than 30 s).
 pub fn unsupported_reason(t: &OtpAuth) -> Option<String> {
+    if t.kind == OtpKind::Steam {
+        return Some("Google Authenticator's format cannot hold Steam tokens".into());
+    }
     if t.digits != 6 && t.digits != 8 {
         return Some(format!("{} digits cannot be expressed in Google Authenticator's format", t.digits));
     }

@@ -1,6 +1,5 @@
-//! Formats that carry tokens: `otpauth://`, Google's `otpauth-migration://` and Aegis exports.
+//! URIs that carry tokens: `otpauth://` (and `steam://`) and Google's `otpauth-migration://`.
 
-pub mod aegis;
 pub mod migration;
 pub mod otpauth;
 

@@ -27,6 +27,8 @@ pub enum OtpKind {
         /// The counter the next code is computed with.
         counter: u64,
     },
+    /// Steam Guard: five characters of Steam's alphabet, HMAC-SHA1, 30 s.
+    Steam,
 }
 
 /// A parsed `otpauth://` URI.
@@ -96,8 +98,8 @@ impl OtpAuth {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (kind, raw_label) = path.split_once('/').unwrap_or((path, ""));
         let kind = kind.to_ascii_lowercase();
-        if kind != "totp" && kind != "hotp" {
-            return Err(Error::MalformedUri(format!("unknown OTP type {kind:?} (expected totp or hotp)")));
+        if kind != "totp" && kind != "hotp" && kind != "steam" {
+            return Err(Error::MalformedUri(format!("unknown OTP type {kind:?} (expected totp, hotp or steam)")));
         }
         // A literal ':' separates issuer and account; else a percent-encoded one does.
         let (prefix, account) = match raw_label.split_once(':') {
@@ -121,6 +123,7 @@ impl OtpAuth {
         let mut digits = None;
         let mut period = None;
         let mut counter = None;
+        let mut encoder = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let key = k.to_ascii_lowercase();
@@ -131,6 +134,7 @@ impl OtpAuth {
                 "digits" => &mut digits,
                 "period" => &mut period,
                 "counter" => &mut counter,
+                "encoder" => &mut encoder,
                 _ => continue, // image, color, … are not ours to judge
             };
             if slot.is_some() {
@@ -147,6 +151,13 @@ impl OtpAuth {
         let number = |v: &str, field: Field| -> Result<u64> {
             v.trim().parse::<u64>().map_err(|_| Error::invalid(field, format!("{v:?} is not a whole number")))
         };
+        // Steam tokens: `otpauth://steam/…` (Aegis, Ente) or `encoder=steam` on a totp URI; their
+        // digits, period and algorithm are fixed whatever the URI says.
+        let steam = kind == "steam" || encoder.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("steam"));
+        if steam {
+            let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+            return Ok(OtpAuth::steam(issuer, account, secret));
+        }
         let digits = match digits {
             Some(d) => otp::check_digits(u8::try_from(number(&d, Field::Digits)?).unwrap_or(u8::MAX))?,
             None => 6,
@@ -168,12 +179,27 @@ impl OtpAuth {
         Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
     }
 
+    /// A Steam Guard token (its algorithm and length are fixed).
+    pub fn steam(issuer: Option<String>, account: String, secret: Secret) -> Self {
+        OtpAuth { kind: OtpKind::Steam, issuer, account, secret, algorithm: Algorithm::Sha1, digits: otp::STEAM_DIGITS }
+    }
+
+    /// Parses `steam://SECRET` (base32), the form Bitwarden and Proton write.
+    pub fn parse_steam_uri(text: &str) -> Result<Self> {
+        let text = text.trim();
+        match text.get(..8) {
+            Some(p) if p.eq_ignore_ascii_case("steam://") => Ok(OtpAuth::steam(Some("Steam".into()), "Steam".into(), decode_base32(&text[8..])?)),
+            _ => Err(Error::MalformedUri("not a steam:// URI".into())),
+        }
+    }
+
     /// Formats the URI (issuer in both label and parameter, as Google recommends).
     pub fn to_uri(&self) -> String {
         let enc = |s: &str| utf8_percent_encode(s, COMPONENT).to_string();
         let (kind, tail) = match self.kind {
             OtpKind::Totp { period } => ("totp", format!("&period={period}")),
             OtpKind::Hotp { counter } => ("hotp", format!("&counter={counter}")),
+            OtpKind::Steam => ("totp", "&period=30&encoder=steam".to_string()),
         };
         let label = match &self.issuer {
             Some(i) => format!("{}:{}", enc(i), enc(&self.account)),
@@ -194,6 +220,7 @@ impl OtpAuth {
     pub fn totp(&self) -> Result<Totp> {
         match self.kind {
             OtpKind::Totp { period } => Totp::new(self.secret.clone(), self.algorithm, self.digits, period),
+            OtpKind::Steam => Totp::steam(self.secret.clone()),
             OtpKind::Hotp { .. } => Err(Error::MalformedUri("this is an hotp URI, not totp".into())),
         }
     }
@@ -202,7 +229,7 @@ impl OtpAuth {
     pub fn hotp(&self) -> Result<Hotp> {
         match self.kind {
             OtpKind::Hotp { .. } => Hotp::new(self.secret.clone(), self.algorithm, self.digits),
-            OtpKind::Totp { .. } => Err(Error::MalformedUri("this is a totp URI, not hotp".into())),
+            OtpKind::Totp { .. } | OtpKind::Steam => Err(Error::MalformedUri("this is a totp URI, not hotp".into())),
         }
     }
 }
@@ -248,7 +275,7 @@ mod tests {
     fn every_malformed_part_has_its_error() {
         let e = |u: &str| OtpAuth::parse(u).unwrap_err().to_string();
         assert_eq!(e("http://totp/x?secret=AAAA"), "malformed URI: not an otpauth:// URI");
-        assert_eq!(e("otpauth://motp/x?secret=AAAAAAAA"), "malformed URI: unknown OTP type \"motp\" (expected totp or hotp)");
+        assert_eq!(e("otpauth://motp/x?secret=AAAAAAAA"), "malformed URI: unknown OTP type \"motp\" (expected totp, hotp or steam)");
         assert_eq!(e("otpauth://totp/?secret=AAAAAAAA"), "label: has no account name");
         assert_eq!(e("otpauth://totp/x"), "secret: is missing (secret=…)");
         assert_eq!(e("otpauth://totp/x?secret="), "secret: is empty");

@@ -44,20 +44,34 @@ fn key_check(key: &[u8; 32]) -> [u8; 16] {
 /// Encrypts identities under `password`.
 pub fn encrypt(identities: &[Identity], password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
     check_password(password)?;
+    let (salt, key) = derive_key(password, kdf)?;
+    encrypt_with_key(identities, kdf, &salt, &key)
+}
+
+/// A fresh salt and the backup key Argon2id(NFC(password), salt) derives.
+pub(crate) fn derive_key(password: &str, kdf: KdfParams) -> Result<([u8; 16], zeroize::Zeroizing<[u8; 32]>)> {
     let kdf = kdf.check_affordable()?;
     let salt = keys::random::<16>()?;
     let key = keys::derive_pin_key(password, &salt[..], kdf)?;
+    Ok((*salt, key))
+}
+
+/// Encrypts identities under a key derived with [`derive_key`] (automatic backups keep it).
+pub(crate) fn encrypt_with_key(identities: &[Identity], kdf: KdfParams, salt: &[u8], key: &[u8; 32]) -> Result<Vec<u8>> {
+    if salt.len() != 16 {
+        return Err(Error::Crypto("backup salt length"));
+    }
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&VERSION.to_le_bytes());
     for v in [kdf.m_kib, kdf.t, kdf.p] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    out.extend_from_slice(&salt[..]);
-    out.extend_from_slice(&key_check(&key));
+    out.extend_from_slice(salt);
+    out.extend_from_slice(&key_check(key));
     let mut aad = AAD.to_vec();
     aad.extend_from_slice(&out);
-    let json = super::encode_payload(identities)?;
-    out.extend_from_slice(&keys::seal(&key, &aad, &json)?);
+    let json = super::encode_payload(identities, None)?;
+    out.extend_from_slice(&keys::seal(key, &aad, &json)?);
     Ok(out)
 }
 
@@ -100,6 +114,8 @@ pub struct ImportReport {
     pub imported: Vec<String>,
     /// Items not stored, with why.
     pub skipped: Vec<(String, String)>,
+    /// What stored items carried that softtoken does not keep (name, what): notes, groups.
+    pub notices: Vec<(String, String)>,
 }
 
 impl Vault {

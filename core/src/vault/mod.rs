@@ -14,6 +14,7 @@
 //! needs the current PIN, checked like an unlock attempt (counted, delayed, locked for good).
 
 pub(crate) mod attempts;
+pub mod autobackup;
 pub mod backup;
 pub(crate) mod format;
 pub(crate) mod keys;
@@ -33,6 +34,7 @@ use store::VaultLock;
 use zeroize::Zeroizing;
 
 pub use attempts::AttemptState;
+pub use autobackup::{AutoBackupKey, AutoBackupStatus};
 pub use backup::ImportReport;
 pub use identities::RESYNC_WINDOW;
 pub use slots::{biometric_label, check_pin, MAX_PIN_CHARS, MIN_PIN_CHARS};
@@ -59,6 +61,9 @@ impl Default for VaultOptions {
 #[derive(Serialize, Deserialize)]
 struct Payload {
     identities: Vec<Identity>,
+    /// Added within vault format 1: absent from older files, omitted when off.
+    #[serde(default)]
+    auto_backup: Option<autobackup::AutoBackup>,
 }
 
 fn key_error(e: KeyStoreError, corrupt: Error) -> Error {
@@ -89,6 +94,7 @@ pub struct Vault {
     inner: InnerHeader,
     data_key: Zeroizing<[u8; 32]>,
     identities: Vec<Identity>,
+    auto_backup: Option<autobackup::AutoBackup>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -218,6 +224,7 @@ impl LockedVault {
             inner: self.inner,
             data_key,
             identities: payload.identities,
+            auto_backup: payload.auto_backup,
         })
     }
 
@@ -247,6 +254,7 @@ struct Contents {
     inner: InnerHeader,
     data_key: Zeroizing<[u8; 32]>,
     identities: Vec<Identity>,
+    auto_backup: Option<autobackup::AutoBackup>,
 }
 
 impl Vault {
@@ -262,7 +270,7 @@ impl Vault {
         let data_key = keys::random::<32>()?;
         let (kdf, salt, key_slot) = make_slot(&data_key, pin, kdf, &outer.vault_id)?;
         let inner = InnerHeader { kdf, salt, max_attempts: options.max_attempts.max(FREE_ATTEMPTS_FLOOR), key_slot, bio_slot: Vec::new(), generation: 0 };
-        let mut vault = Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new() };
+        let mut vault = Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new(), auto_backup: None };
         vault.write()?;
         Ok(vault)
     }
@@ -314,7 +322,7 @@ impl Vault {
         let inner_header = format::encode_inner(&outer_bytes, &inner);
         let mut aad = keys::PAYLOAD_AAD.to_vec();
         aad.extend_from_slice(&inner_header);
-        let json = encode_payload(&self.identities)?;
+        let json = encode_payload(&self.identities, self.auto_backup.as_ref())?;
         let payload = keys::seal(&self.data_key, &aad, &json)?;
         let mut plain = Zeroizing::new(inner_header);
         plain.extend_from_slice(&payload);
@@ -350,10 +358,13 @@ impl Vault {
     fn modify<T>(&mut self, change: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
         let _lock = VaultLock::acquire(&self.path)?;
         self.refresh()?;
-        let before = Contents { inner: self.inner.clone(), data_key: self.data_key.clone(), identities: self.identities.clone() };
-        let result = change(self).and_then(|value| self.write().map(|()| value));
+        let before = Contents { inner: self.inner.clone(), data_key: self.data_key.clone(), identities: self.identities.clone(), auto_backup: self.auto_backup.clone() };
+        let result = change(self).and_then(|value| {
+            self.back_up_change();
+            self.write().map(|()| value)
+        });
         if result.is_err() {
-            (self.inner, self.data_key, self.identities) = (before.inner, before.data_key, before.identities);
+            (self.inner, self.data_key, self.identities, self.auto_backup) = (before.inner, before.data_key, before.identities, before.auto_backup);
         }
         result
     }
@@ -382,13 +393,15 @@ impl Vault {
 }
 
 /// The identities as the payload's JSON (zeroized when dropped; never written anywhere in clear).
-fn encode_payload(identities: &[Identity]) -> Result<Zeroizing<Vec<u8>>> {
+fn encode_payload(identities: &[Identity], auto_backup: Option<&autobackup::AutoBackup>) -> Result<Zeroizing<Vec<u8>>> {
     #[derive(Serialize)]
     struct PayloadRef<'a> {
         identities: &'a [Identity],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        auto_backup: Option<&'a autobackup::AutoBackup>,
     }
     let mut json = Zeroizing::new(Vec::with_capacity(256 * identities.len() + 64));
-    serde_json::to_writer(&mut *json, &PayloadRef { identities }).map_err(|e| Error::Encoding(e.to_string()))?;
+    serde_json::to_writer(&mut *json, &PayloadRef { identities, auto_backup }).map_err(|e| Error::Encoding(e.to_string()))?;
     Ok(json)
 }
 

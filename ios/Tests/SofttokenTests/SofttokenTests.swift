@@ -203,9 +203,34 @@ final class SofttokenTests: XCTestCase {
         let bytes = try await a.exportBackup(pin: "2580", password: "backup password")
         let b = vault(try InMemoryDeviceKeyStore(), "b.stv")
         try await b.create(pin: nil, settings: fast)
-        let r = try await b.importBackup(bytes: bytes, password: "backup password")
+        let wrong = await expectError { try await b.importFile(bytes: bytes, password: "not the password") }
+        guard case .WrongPassword? = wrong else { return XCTFail("\(String(describing: wrong))") }
+        let r = try await b.importFile(bytes: bytes, password: "backup password")
         XCTAssertEqual(r.imported.count, 1)
         XCTAssertTrue(r.skipped.isEmpty)
+    }
+
+    func testEncryptedAegisAnd2fasExportsImportWithTheirPassword() async throws {
+        let imports = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../fixtures/imports").standardizedFileURL
+        let aegis = try Data(contentsOf: imports.appendingPathComponent("aegis-encrypted.json"))
+        let twofas = try Data(contentsOf: imports.appendingPathComponent("2fas-encrypted.2fas"))
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: nil, settings: fast)
+        let needed = await expectError { try await s.previewImport(bytes: aegis, password: nil) }
+        guard case .InvalidCode(let field, _)? = needed, field == "password" else { return XCTFail("\(String(describing: needed))") }
+        let wrong = await expectError { try await s.importFile(bytes: twofas, password: "not the password") }
+        guard case .WrongPassword? = wrong else { return XCTFail("\(String(describing: wrong))") }
+        let wrongAegis = await expectError { try await s.importFile(bytes: aegis, password: "not the password") }
+        guard case .WrongPassword? = wrongAegis else { return XCTFail("\(String(describing: wrongAegis))") }
+        XCTAssertTrue(try s.identities().isEmpty, "a wrong password stores nothing")
+        let preview = try await s.previewImport(bytes: twofas, password: "correct horse battery")
+        XCTAssertEqual(preview.format, "2fas")
+        XCTAssertEqual(preview.tokens.map { $0.kind }, ["totp", "totp", "totp", "totp", "hotp", "hotp", "steam"])
+        let r = try await s.importFile(bytes: twofas, password: "correct horse battery")
+        XCTAssertEqual(r.imported.count, 7)
+        let again = try await s.importFile(bytes: aegis, password: "correct horse battery")
+        XCTAssertEqual(again.imported.count, 0)
+        XCTAssertEqual(again.skipped.count, 7)
     }
 
     func testPinChangeBiometricsAndExportNeedTheCurrentPin() async throws {

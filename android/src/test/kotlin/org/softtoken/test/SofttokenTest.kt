@@ -1,5 +1,6 @@
 package org.softtoken.test
 
+import java.nio.file.Files
 import java.nio.file.Path
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -212,10 +213,37 @@ class SofttokenTest {
         }
         vault(name = "b.stv").use { b ->
             b.create(null, FAST)
-            assertFailsWith<SofttokenException.WrongPassword> { b.importBackup(bytes, "not the password") }
-            val r = b.importBackup(bytes, "backup password")
+            assertFailsWith<SofttokenException.WrongPassword> { b.importFile(bytes, "not the password") }
+            val r = b.importFile(bytes, "backup password")
             assertEquals(1, r.imported.size)
             assertTrue(r.skipped.isEmpty())
+        }
+    }
+
+    @Test fun encryptedAegisAnd2fasExportsImportWithTheirPassword(): Unit = runBlocking {
+        val aegis = Files.readAllBytes(Path.of("fixtures/imports/aegis-encrypted.json"))
+        val twofas = Files.readAllBytes(Path.of("fixtures/imports/2fas-encrypted.2fas"))
+        vault().use { s ->
+            s.create(null, FAST)
+            // Without its password an encrypted export says so; with a wrong one the error is typed.
+            val needed = assertFailsWith<SofttokenException.InvalidCode> { s.previewImport(aegis, null) }
+            assertEquals("password", needed.field)
+            assertFailsWith<SofttokenException.WrongPassword> { s.importFile(aegis, "not the password") }
+            assertFailsWith<SofttokenException.WrongPassword> { s.previewImport(twofas, "not the password") }
+            assertTrue(s.identities().isEmpty(), "a wrong password stores nothing")
+            val preview = s.previewImport(aegis, "correct horse battery")
+            assertEquals("aegis", preview.format)
+            assertEquals(listOf("totp", "totp", "totp", "totp", "hotp", "hotp", "steam"), preview.tokens.map { it.kind })
+            assertTrue(s.identities().isEmpty(), "a preview stores nothing")
+            val r = s.importFile(aegis, "correct horse battery")
+            assertEquals(7, r.imported.size)
+            assertEquals("GitHub: alice@example.com", r.notices.single().name)
+            // The same tokens from 2FAS are duplicates, each reported.
+            val again = s.importFile(twofas, "correct horse battery")
+            assertEquals(0, again.imported.size)
+            assertEquals(7, again.skipped.size)
+            val steam = s.identities().single { it.kind == "steam" }
+            assertEquals(5, s.code(steam.id).code.length)
         }
     }
 

@@ -1,0 +1,28 @@
+//! A Steam Guard `.maFile` (Steam Desktop Authenticator and the tools that dump the Steam app):
+//! `{"shared_secret":BASE64,"account_name",…}`. Only `shared_secret` makes codes; the other
+//! secrets it holds (`identity_secret` for trade confirmations, the revocation code) are not
+//! kept, and the report says so.
+
+use super::{str_of, Cx};
+use crate::error::{Error, Field, Result};
+use crate::secret::Secret;
+use crate::uri::OtpAuth;
+use base64::Engine;
+use serde_json::Value;
+
+pub(super) fn read(v: &Value, cx: &mut Cx) -> Result<()> {
+    let account = Some(str_of(v, "account_name").trim()).filter(|a| !a.is_empty()).unwrap_or("Steam").to_string();
+    let label = super::label("Steam", &account);
+    let token = base64::engine::general_purpose::STANDARD
+        .decode(str_of(v, "shared_secret").trim())
+        .map_err(|_| Error::invalid(Field::Secret, "shared_secret is not base64"))
+        .and_then(|b| {
+            let s = Secret::new(b);
+            crate::otp::check_secret(&s)?;
+            Ok(OtpAuth::steam(Some("Steam".into()), account.clone(), s))
+        });
+    if token.is_ok() && (!str_of(v, "identity_secret").is_empty() || !str_of(v, "revocation_code").is_empty()) {
+        cx.notice(&label, "its identity secret and revocation code (trade confirmations, removing the authenticator) are not kept: keep the .maFile");
+    }
+    cx.token(label, token)
+}

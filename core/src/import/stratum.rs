@@ -1,0 +1,87 @@
+//! Stratum (formerly Authenticator Pro) backups. Plain: `{"Authenticators":[{"Type","Issuer",
+//! "Username","Secret","Algorithm","Digits","Period","Counter"}],"Categories":[…],
+//! "AuthenticatorCategories":[…]}` with `Type` 1 HOTP, 2 TOTP, 3 mOTP, 4 Steam, 5 Yandex and
+//! `Algorithm` 0 SHA1, 1 SHA256, 2 SHA512. Encrypted: `AUTHENTICATORPRO`, a 16-byte salt, a
+//! 12-byte IV, then AES-256-GCM under Argon2id(password, salt, 3 passes, 64 MiB, 4 lanes). Legacy
+//! encrypted: `AuthenticatorPro`, a 20-byte salt, a 16-byte IV, then AES-256-CBC under
+//! PBKDF2-HMAC-SHA1(password, salt, 64 000 iterations).
+
+use super::{crypto, label, num_of, str_of, Cx};
+use crate::error::{Error, Result};
+use crate::otp::{self, Algorithm};
+use crate::uri::otpauth::decode_base32;
+use crate::uri::{OtpAuth, OtpKind};
+use serde_json::Value;
+
+const APP: &str = "Stratum";
+/// Magic of the current encrypted format.
+pub(super) const HEADER: &[u8; 16] = b"AUTHENTICATORPRO";
+/// Magic of the legacy encrypted format.
+pub(super) const HEADER_LEGACY: &[u8; 16] = b"AuthenticatorPro";
+
+pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
+    let plain;
+    let json = if let Some(rest) = bytes.strip_prefix(HEADER.as_slice()) {
+        if rest.len() < 16 + 12 + 16 {
+            return Err(cx.malformed("the encrypted backup is shorter than its header"));
+        }
+        let (salt, rest) = rest.split_at(16);
+        let (iv, sealed) = rest.split_at(12);
+        let key = crypto::argon2id(cx.password()?, salt, 64 << 10, 3, 4)?;
+        plain = crypto::aes_gcm_open(&key[..], iv, sealed, APP)?;
+        &plain[..]
+    } else if let Some(rest) = bytes.strip_prefix(HEADER_LEGACY.as_slice()) {
+        if rest.len() < 20 + 16 + 16 {
+            return Err(cx.malformed("the encrypted backup is shorter than its header"));
+        }
+        let (salt, rest) = rest.split_at(20);
+        let (iv, sealed) = rest.split_at(16);
+        let key = crypto::pbkdf2(crypto::Prf::Sha1, cx.password()?, salt, 64_000)?;
+        plain = crypto::aes_cbc_open(&key[..], iv, sealed, APP)?;
+        &plain[..]
+    } else {
+        bytes
+    };
+    // CBC has no tag: a wrong password usually fails the padding, else the JSON.
+    let v: Value = serde_json::from_slice(json).map_err(|e| if json.as_ptr() == bytes.as_ptr() { cx.malformed(format!("not JSON: {e}")) } else { Error::WrongExportPassword { format: APP } })?;
+    let categories: Vec<(&str, &str)> = v["Categories"].as_array().map(|c| c.iter().map(|c| (str_of(c, "Id"), str_of(c, "Name"))).collect()).unwrap_or_default();
+    let links = v["AuthenticatorCategories"].as_array().cloned().unwrap_or_default();
+    for a in super::array_of(cx, &v, "Authenticators")? {
+        let label = label(str_of(a, "Issuer"), str_of(a, "Username"));
+        let token = entry(a);
+        if token.is_ok() {
+            let names: Vec<&str> = links
+                .iter()
+                .filter(|l| str_of(l, "AuthenticatorSecret") == str_of(a, "Secret"))
+                .filter_map(|l| categories.iter().find(|(id, _)| *id == str_of(l, "CategoryId")).map(|(_, n)| *n))
+                .collect();
+            if !names.is_empty() {
+                cx.notice(&label, format!("its categories ({}) are not kept: softtoken has no groups", names.join(", ")));
+            }
+        }
+        cx.token(label, token)?;
+    }
+    Ok(())
+}
+
+fn entry(a: &Value) -> Result<OtpAuth> {
+    let secret = decode_base32(str_of(a, "Secret"))?;
+    let issuer = Some(str_of(a, "Issuer").trim().to_string()).filter(|i| !i.is_empty());
+    let account = Some(str_of(a, "Username").trim().to_string()).filter(|u| !u.is_empty()).or_else(|| issuer.clone()).unwrap_or_else(|| "(unnamed)".into());
+    let kind = match num_of(a, "Type") {
+        Some(1) => OtpKind::Hotp { counter: num_of(a, "Counter").unwrap_or(0) },
+        Some(2) => OtpKind::Totp { period: otp::check_period(num_of(a, "Period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
+        Some(4) => return Ok(OtpAuth::steam(issuer, account, secret)),
+        Some(3) => return Err(Error::UnsupportedExport { format: APP, reason: "mOTP tokens are not supported".into() }),
+        Some(5) => return Err(Error::UnsupportedExport { format: APP, reason: "Yandex tokens are not supported".into() }),
+        other => return Err(Error::UnsupportedExport { format: APP, reason: format!("token type {other:?} is not supported") }),
+    };
+    let algorithm = match num_of(a, "Algorithm").unwrap_or(0) {
+        0 => Algorithm::Sha1,
+        1 => Algorithm::Sha256,
+        2 => Algorithm::Sha512,
+        n => return Err(Error::invalid(crate::error::Field::Algorithm, format!("algorithm number {n} is not SHA1 (0), SHA256 (1) or SHA512 (2)"))),
+    };
+    let digits = otp::check_digits(num_of(a, "Digits").unwrap_or(6).min(255) as u8)?;
+    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+}
