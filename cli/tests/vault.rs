@@ -121,6 +121,11 @@ fn golden_files_of_every_version_open_forever() {
                 let codes = env.ok(&args, &envs);
                 assert_eq!(codes["codes"][0]["code"], want["code"], "{file}: {name}");
             }
+            // Automatic-backup settings (added within format 2) survive in the payload.
+            if let Some(keep) = manifest["auto_backup"]["keep"].as_u64() {
+                let status = env.ok(&["--vault", vault, "auto-backup", "--json"], &envs);
+                assert_eq!((status["enabled"].as_bool(), status["keep"].as_u64()), (Some(true), Some(keep)), "{file}");
+            }
         }
         // The backup of this version imports into a fresh vault.
         let fresh = Env::new();
