@@ -274,7 +274,7 @@ fn backup_round_trip_and_partial_import() {
     let bytes = std::fs::read(&backup).unwrap();
     assert!(!String::from_utf8_lossy(&bytes).contains("JBSWY3DP"));
     let (code, err) = env.fails(&["import", backup.to_str().unwrap()], &[PIN, ("SOFTTOKEN_BACKUP_PASSWORD", "not the password")]);
-    assert_eq!((code, err.as_str()), (4, "softtoken: error: wrong backup password"));
+    assert_eq!((code, err), (4, format!("softtoken: error: {}: wrong backup password; nothing was imported", backup.display())));
     // Importing into the same vault: both are duplicates; the JSON report is printed in full, exit 3.
     let o = env.run(&["import", backup.to_str().unwrap(), "--json"], &[PIN, pw]);
     assert_eq!(o.status.code(), Some(3));

@@ -8,10 +8,9 @@
 //!
 //! [`export`] writes the same format, plain or encrypted, so a user can move back to Aegis.
 
-use super::{array_of, crypto, label, num_of, str_of, Cx};
+use super::{array_of, crypto, label, num_of, str_of, Cx, Entry, Kind};
 use crate::error::{Error, Result};
 use crate::identity::{Identity, IdentityKind};
-use crate::otp::{self, Algorithm};
 use crate::secret::{hex_decode, hex_encode};
 use crate::uri::otpauth::{decode_base32, encode_base32};
 use crate::uri::{OtpAuth, OtpKind};
@@ -115,19 +114,16 @@ fn read_db(db: &Value, cx: &mut Cx) -> Result<()> {
 fn entry(e: &Value, name: &str, issuer: &str) -> Result<OtpAuth> {
     let info = &e["info"];
     let secret = decode_base32(str_of(info, "secret"))?;
-    let issuer = Some(issuer.trim().to_string()).filter(|i| !i.is_empty());
-    let account = if name.trim().is_empty() { "(unnamed)".to_string() } else { name.trim().to_string() };
     let kind = match str_of(e, "type") {
-        "totp" => OtpKind::Totp { period: otp::check_period(num_of(info, "period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
-        "hotp" => OtpKind::Hotp { counter: num_of(info, "counter").unwrap_or(0) },
-        "steam" => return Ok(OtpAuth::steam(issuer, account, secret)),
+        "totp" => Kind::Totp,
+        "hotp" => Kind::Hotp,
+        "steam" => Kind::Steam,
         "yandex" => return Err(Error::UnsupportedExport { format: APP, reason: "Yandex tokens (their PIN-based algorithm) are not supported".into() }),
         "motp" => return Err(Error::UnsupportedExport { format: APP, reason: "mOTP tokens are not supported".into() }),
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
-    let algorithm = Algorithm::parse(info["algo"].as_str().unwrap_or("SHA1"))?;
-    let digits = otp::check_digits(num_of(info, "digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    let algorithm = info["algo"].as_str();
+    Entry { kind, issuer, account: name, algorithm, digits: num_of(info, "digits"), period: num_of(info, "period"), counter: num_of(info, "counter") }.token(secret)
 }
 
 /// A random UUID (version 4), as Aegis gives every entry and slot.
@@ -222,6 +218,7 @@ pub fn export(identities: &[Identity], password: Option<&str>, rng: &dyn SecureR
 #[cfg(test)]
 mod tests {
     use super::super::{read as read_input, Format};
+    use crate::otp::Algorithm;
     use super::*;
     use ring::rand::SystemRandom;
 

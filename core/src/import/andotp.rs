@@ -5,11 +5,10 @@
 //! encrypted format has only the nonce and the sealed JSON, under SHA-256(password). The files
 //! carry no magic, so an encrypted one is tried as the new format, then as the old.
 
-use super::{crypto, num_of, str_of, Cx};
+use super::{crypto, num_of, str_of, Cx, Entry, Kind};
 use crate::error::{Error, Result};
-use crate::otp::{self, Algorithm};
 use crate::uri::otpauth::decode_base32;
-use crate::uri::{OtpAuth, OtpKind};
+use crate::uri::OtpAuth;
 use serde_json::Value;
 
 const APP: &str = "andOTP";
@@ -75,15 +74,12 @@ fn names(e: &Value) -> (String, String) {
 
 fn entry(e: &Value, issuer: String, account: String) -> Result<OtpAuth> {
     let secret = decode_base32(str_of(e, "secret"))?;
-    let issuer = Some(issuer).filter(|i| !i.is_empty());
-    let account = if account.is_empty() { issuer.clone().unwrap_or_else(|| "(unnamed)".into()) } else { account };
     let kind = match str_of(e, "type").to_ascii_uppercase().as_str() {
-        "TOTP" => OtpKind::Totp { period: otp::check_period(num_of(e, "period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
-        "HOTP" => OtpKind::Hotp { counter: num_of(e, "counter").unwrap_or(0) },
-        "STEAM" => return Ok(OtpAuth::steam(issuer, account, secret)),
+        "TOTP" => Kind::Totp,
+        "HOTP" => Kind::Hotp,
+        "STEAM" => Kind::Steam,
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
-    let algorithm = Algorithm::parse(Some(str_of(e, "algorithm")).filter(|a| !a.is_empty()).unwrap_or("SHA1"))?;
-    let digits = otp::check_digits(num_of(e, "digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    let algorithm = Some(str_of(e, "algorithm"));
+    Entry { kind, issuer: &issuer, account: &account, algorithm, digits: num_of(e, "digits"), period: num_of(e, "period"), counter: num_of(e, "counter") }.token(secret)
 }

@@ -3,11 +3,11 @@
 //! FreeOTP+ increments an HOTP counter before it computes a code, so the counter it stores is one
 //! lower than the counter of the next code. A TOTP token whose issuer is "Steam" shows Steam codes.
 
-use super::{array_of, num_of, str_of, Cx};
+use super::{array_of, num_of, str_of, Cx, Entry, Kind};
 use crate::error::{Error, Field, Result};
-use crate::otp::{self, Algorithm};
+use crate::otp;
 use crate::secret::Secret;
-use crate::uri::{OtpAuth, OtpKind};
+use crate::uri::OtpAuth;
 use serde_json::Value;
 
 const APP: &str = "FreeOTP+";
@@ -35,15 +35,12 @@ fn token(t: &Value, issuer: String, account: String) -> Result<OtpAuth> {
             .collect::<Result<Vec<u8>>>()?,
     );
     otp::check_secret(&secret)?;
-    let issuer = Some(issuer).filter(|i| !i.is_empty());
-    let account = if account.is_empty() { issuer.clone().unwrap_or_else(|| "(unnamed)".into()) } else { account };
     let kind = match str_of(t, "type").to_ascii_uppercase().as_str() {
-        "TOTP" if issuer.as_deref() == Some("Steam") => return Ok(OtpAuth::steam(issuer, account, secret)),
-        "TOTP" => OtpKind::Totp { period: otp::check_period(num_of(t, "period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
-        "HOTP" => OtpKind::Hotp { counter: num_of(t, "counter").unwrap_or(0).saturating_add(1) },
+        "TOTP" if issuer == "Steam" => Kind::Steam,
+        "TOTP" => Kind::Totp,
+        "HOTP" => Kind::Hotp,
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
-    let algorithm = Algorithm::parse(Some(str_of(t, "algo")).filter(|a| !a.is_empty()).unwrap_or("SHA1"))?;
-    let digits = otp::check_digits(num_of(t, "digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    let counter = num_of(t, "counter").map(|c| c.saturating_add(1));
+    Entry { kind, issuer: &issuer, account: &account, algorithm: Some(str_of(t, "algo")), digits: num_of(t, "digits"), period: num_of(t, "period"), counter }.token(secret)
 }

@@ -1,11 +1,10 @@
 //! LastPass Authenticator's JSON export: `{"version":3,"accounts":[{"issuerName","userName",
 //! "secret","timeStep","digits","algorithm","folderData"}],"folders":[…]}`. It holds TOTP tokens only.
 
-use super::{array_of, num_of, str_of, Cx};
+use super::{array_of, num_of, str_of, Cx, Entry, Kind};
 use crate::error::Result;
-use crate::otp::{self, Algorithm};
 use crate::uri::otpauth::decode_base32;
-use crate::uri::{OtpAuth, OtpKind};
+use crate::uri::OtpAuth;
 use serde_json::Value;
 
 pub(super) fn read(v: &Value, cx: &mut Cx) -> Result<()> {
@@ -21,10 +20,6 @@ pub(super) fn read(v: &Value, cx: &mut Cx) -> Result<()> {
 
 fn account_token(a: &Value, issuer: String, account: String) -> Result<OtpAuth> {
     let secret = decode_base32(str_of(a, "secret"))?;
-    let issuer = Some(issuer).filter(|i| !i.is_empty());
-    let account = if account.is_empty() { issuer.clone().unwrap_or_else(|| "(unnamed)".into()) } else { account };
-    let period = otp::check_period(num_of(a, "timeStep").unwrap_or(30).min(u32::MAX as u64) as u32)?;
-    let algorithm = Algorithm::parse(Some(str_of(a, "algorithm")).filter(|x| !x.is_empty()).unwrap_or("SHA1"))?;
-    let digits = otp::check_digits(num_of(a, "digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind: OtpKind::Totp { period }, issuer, account, secret, algorithm, digits })
+    let algorithm = Some(str_of(a, "algorithm"));
+    Entry { kind: Kind::Totp, issuer: &issuer, account: &account, algorithm, digits: num_of(a, "digits"), period: num_of(a, "timeStep"), counter: None }.token(secret)
 }

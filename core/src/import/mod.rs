@@ -350,6 +350,48 @@ pub(crate) fn array_of<'v>(cx: &Cx, v: &'v Value, key: &str) -> Result<&'v Vec<V
     v.get(key).and_then(Value::as_array).ok_or_else(|| cx.malformed(format!("no {key} list")))
 }
 
+/// What kind of token an app's entry is, once its own type word is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Time-based.
+    Totp,
+    /// Counter-based.
+    Hotp,
+    /// Steam Guard (algorithm, digits and period fixed).
+    Steam,
+}
+
+/// The fields every app's entry has, as read (absent ones take the otpauth defaults).
+pub(crate) struct Entry<'a> {
+    pub kind: Kind,
+    pub issuer: &'a str,
+    pub account: &'a str,
+    pub algorithm: Option<&'a str>,
+    pub digits: Option<u64>,
+    pub period: Option<u64>,
+    pub counter: Option<u64>,
+}
+
+impl Entry<'_> {
+    /// The token: names trimmed (an empty account takes the issuer), SHA1, 6 digits and 30 s
+    /// unless the entry says otherwise, each checked.
+    pub(crate) fn token(&self, secret: crate::secret::Secret) -> Result<OtpAuth> {
+        let issuer = Some(self.issuer.trim().to_string()).filter(|i| !i.is_empty());
+        let account = match self.account.trim() {
+            "" => issuer.clone().unwrap_or_else(|| "(unnamed)".into()),
+            a => a.to_string(),
+        };
+        let kind = match self.kind {
+            Kind::Steam => return Ok(OtpAuth::steam(issuer, account, secret)),
+            Kind::Totp => crate::uri::OtpKind::Totp { period: crate::otp::check_period(self.period.unwrap_or(30).min(u32::MAX as u64) as u32)? },
+            Kind::Hotp => crate::uri::OtpKind::Hotp { counter: self.counter.unwrap_or(0) },
+        };
+        let algorithm = crate::otp::Algorithm::parse(self.algorithm.filter(|a| !a.is_empty()).unwrap_or("SHA1"))?;
+        let digits = crate::otp::check_digits(self.digits.unwrap_or(6).min(255) as u8)?;
+        Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    }
+}
+
 /// Parses a token URI of any kind an app writes: `otpauth://`, `steam://`.
 pub(crate) fn parse_token_uri(text: &str) -> Result<OtpAuth> {
     if text.trim().get(..8).is_some_and(|p| p.eq_ignore_ascii_case("steam://")) {

@@ -6,11 +6,10 @@
 //! encrypted: `AuthenticatorPro`, a 20-byte salt, a 16-byte IV, then AES-256-CBC under
 //! PBKDF2-HMAC-SHA1(password, salt, 64 000 iterations).
 
-use super::{crypto, label, num_of, str_of, Cx};
+use super::{crypto, label, num_of, str_of, Cx, Entry, Kind};
 use crate::error::{Error, Result};
-use crate::otp::{self, Algorithm};
 use crate::uri::otpauth::decode_base32;
-use crate::uri::{OtpAuth, OtpKind};
+use crate::uri::OtpAuth;
 use serde_json::Value;
 
 const APP: &str = "Stratum";
@@ -66,22 +65,20 @@ pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
 
 fn entry(a: &Value) -> Result<OtpAuth> {
     let secret = decode_base32(str_of(a, "Secret"))?;
-    let issuer = Some(str_of(a, "Issuer").trim().to_string()).filter(|i| !i.is_empty());
-    let account = Some(str_of(a, "Username").trim().to_string()).filter(|u| !u.is_empty()).or_else(|| issuer.clone()).unwrap_or_else(|| "(unnamed)".into());
     let kind = match num_of(a, "Type") {
-        Some(1) => OtpKind::Hotp { counter: num_of(a, "Counter").unwrap_or(0) },
-        Some(2) => OtpKind::Totp { period: otp::check_period(num_of(a, "Period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
-        Some(4) => return Ok(OtpAuth::steam(issuer, account, secret)),
+        Some(1) => Kind::Hotp,
+        Some(2) => Kind::Totp,
+        Some(4) => Kind::Steam,
         Some(3) => return Err(Error::UnsupportedExport { format: APP, reason: "mOTP tokens are not supported".into() }),
         Some(5) => return Err(Error::UnsupportedExport { format: APP, reason: "Yandex tokens are not supported".into() }),
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("token type {other:?} is not supported") }),
     };
     let algorithm = match num_of(a, "Algorithm").unwrap_or(0) {
-        0 => Algorithm::Sha1,
-        1 => Algorithm::Sha256,
-        2 => Algorithm::Sha512,
+        0 => "SHA1",
+        1 => "SHA256",
+        2 => "SHA512",
         n => return Err(Error::invalid(crate::error::Field::Algorithm, format!("algorithm number {n} is not SHA1 (0), SHA256 (1) or SHA512 (2)"))),
     };
-    let digits = otp::check_digits(num_of(a, "Digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    let (issuer, account) = (str_of(a, "Issuer"), str_of(a, "Username"));
+    Entry { kind, issuer, account, algorithm: Some(algorithm), digits: num_of(a, "Digits"), period: num_of(a, "Period"), counter: num_of(a, "Counter") }.token(secret)
 }

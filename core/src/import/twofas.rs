@@ -4,11 +4,10 @@
 //! service has `name`, a base32 `secret` and `otp` (`account`, `issuer`, `digits`, `period`,
 //! `algorithm`, `tokenType` TOTP/HOTP/STEAM, `counter`); `groups` name the folders.
 
-use super::{crypto, label, num_of, str_of, Cx};
+use super::{crypto, label, num_of, str_of, Cx, Entry, Kind};
 use crate::error::{Error, Result};
-use crate::otp::{self, Algorithm};
 use crate::uri::otpauth::decode_base32;
-use crate::uri::{OtpAuth, OtpKind};
+use crate::uri::OtpAuth;
 use base64::Engine;
 use serde_json::Value;
 
@@ -59,15 +58,12 @@ fn decrypt(sealed: &str, cx: &Cx) -> Result<Value> {
 fn service(s: &Value, issuer: &str, account: &str) -> Result<OtpAuth> {
     let otp = &s["otp"];
     let secret = decode_base32(str_of(s, "secret"))?;
-    let issuer = Some(issuer.trim().to_string()).filter(|i| !i.is_empty());
-    let account = if account.trim().is_empty() { issuer.clone().unwrap_or_else(|| "(unnamed)".into()) } else { account.trim().to_string() };
     let kind = match str_of(otp, "tokenType").to_ascii_uppercase().as_str() {
-        "" | "TOTP" => OtpKind::Totp { period: otp::check_period(num_of(otp, "period").unwrap_or(30).min(u32::MAX as u64) as u32)? },
-        "HOTP" => OtpKind::Hotp { counter: num_of(otp, "counter").unwrap_or(0) },
-        "STEAM" => return Ok(OtpAuth::steam(issuer, account, secret)),
+        "" | "TOTP" => Kind::Totp,
+        "HOTP" => Kind::Hotp,
+        "STEAM" => Kind::Steam,
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other} tokens are not supported") }),
     };
-    let algorithm = Algorithm::parse(Some(str_of(otp, "algorithm")).filter(|a| !a.is_empty()).unwrap_or("SHA1"))?;
-    let digits = otp::check_digits(num_of(otp, "digits").unwrap_or(6).min(255) as u8)?;
-    Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+    let algorithm = Some(str_of(otp, "algorithm"));
+    Entry { kind, issuer, account, algorithm, digits: num_of(otp, "digits"), period: num_of(otp, "period"), counter: num_of(otp, "counter") }.token(secret)
 }
