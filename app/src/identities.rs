@@ -23,6 +23,28 @@ impl Authenticator {
         self.code_at(name_or_id, self.now())
     }
 
+    /// Waits for the identity's next period edge and returns the code that starts there: the code
+    /// ticker a code screen follows (TOTP and Steam only; HOTP is refused and never advanced). A
+    /// read: waiting never keeps the vault unlocked, and a vault that locks meanwhile ends the wait
+    /// with [`Error::VaultLocked`]. The wait sleeps in slices of at most a second; `cancelled`
+    /// ends it within one (`Ok(None)`).
+    pub fn next_code(&self, name_or_id: &str, cancelled: &std::sync::atomic::AtomicBool) -> Result<Option<ShownCode>> {
+        let first = self.code(name_or_id)?;
+        let edge = self.now().saturating_add(u64::from(first.remaining_s.unwrap_or(1)));
+        loop {
+            if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let now = self.now();
+            if now >= edge {
+                return self.code_at(name_or_id, now).map(Some);
+            }
+            // Reading the code again checks the vault is still unlocked, without counting as activity.
+            self.code_at(name_or_id, now)?;
+            std::thread::sleep(std::time::Duration::from_millis((edge - now).min(1) * 1000));
+        }
+    }
+
     /// The TOTP code of an identity at `unix_time` (a read; HOTP refused).
     pub fn code_at(&self, name_or_id: &str, unix_time: u64) -> Result<ShownCode> {
         self.with(Activity::Read, |v| {

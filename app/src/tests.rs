@@ -204,3 +204,42 @@ fn a_push_token_that_arrives_while_locked_is_kept_for_the_next_unlock() {
     assert!(!report.kept_until_unlock);
     assert!(a.register_kept_push_token().unwrap().is_none(), "registered once, then forgotten");
 }
+
+#[test]
+fn the_code_ticker_wakes_at_the_period_edge_and_ends_when_the_vault_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, clock) = with_clock(&dir, 1_000_020);
+    a.create(None, options()).unwrap();
+    a.set_auto_lock(60);
+    a.add_otpauth(&format!("otpauth://totp/t?secret={SEED}"), None).unwrap();
+    a.add_otpauth(&format!("otpauth://hotp/h?secret={SEED}&counter=0"), None).unwrap();
+    let a = Arc::new(a);
+    let never = std::sync::atomic::AtomicBool::new(false);
+    assert!(matches!(a.next_code("h", &never), Err(Error::HotpNeedsRequest(_))), "HOTP never ticks");
+    // The edge of the step holding 1 000 020 is 1 000 050: the ticker returns that step's code.
+    let ticker = {
+        let a = a.clone();
+        std::thread::spawn(move || a.next_code("t", &std::sync::atomic::AtomicBool::new(false)))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    clock.set(1_000_049);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(!ticker.is_finished(), "no code before the edge");
+    clock.set(1_000_050);
+    let code = ticker.join().unwrap().unwrap().unwrap();
+    assert_eq!(code, a.code_at("t", 1_000_050).unwrap());
+    assert_eq!(code.remaining_s, Some(30));
+    // Waiting is a read: the idle lock still comes (last action at 1 000 020), and ends the wait.
+    let ticker = {
+        let a = a.clone();
+        std::thread::spawn(move || a.next_code("t", &std::sync::atomic::AtomicBool::new(false)))
+    };
+    clock.set(1_000_079);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    clock.set(1_000_081);
+    assert_eq!(ticker.join().unwrap().unwrap_err(), Error::VaultLocked);
+    // A cancelled wait ends within a second.
+    a.unlock(None).unwrap();
+    let cancelled = std::sync::atomic::AtomicBool::new(true);
+    assert_eq!(a.next_code("t", &cancelled).unwrap(), None);
+}

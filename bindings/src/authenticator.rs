@@ -174,6 +174,15 @@ impl Authenticator {
     }
 }
 
+/// Sets its flag when dropped: a cancelled coroutine or task drops the future holding it.
+struct CancelOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Authenticator {
     /// A push token kept while the vault was locked is registered on its own thread after an
     /// unlock, so the unlock returns without waiting for the network.
@@ -262,6 +271,17 @@ impl Authenticator {
     /// identities are refused, see `next_hotp`).
     pub fn code(&self, id: String) -> R<CodeInfo> {
         Ok(self.app.code(&id)?.into())
+    }
+
+    /// Waits for the identity's next period edge and returns the new code: the code ticker (a
+    /// `Flow` / `AsyncStream` calls it in a loop). TOTP and Steam only; a read that never keeps
+    /// the vault unlocked; ends with `Locked` when the vault locks. Cancelling the caller stops the
+    /// wait within a second.
+    pub async fn next_code(&self, id: String) -> R<CodeInfo> {
+        let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _on_drop = CancelOnDrop(cancelled.clone());
+        let code = self.run(move |a| a.next_code(&id, &cancelled)).await?;
+        code.map(Into::into).ok_or(SofttokenError::Cancelled)
     }
 
     /// The TOTP code at a given Unix time.

@@ -6,14 +6,24 @@
 import Foundation
 
 extension Authenticator {
-    /// The identity's TOTP code, re-read every `tick` (for a screen showing a countdown). Reading is
-    /// not activity, so the vault still locks itself; the stream then finishes.
-    public func codes(id: String, tick: Duration = .seconds(1)) -> AsyncThrowingStream<CodeInfo, Error> {
+    /// The identity's code now, then each new code as its period ends: the Rust-side ticker
+    /// (`nextCode`) wakes on period edges only, so a screen counts `remainingS` down itself. TOTP
+    /// and Steam only (HOTP is never advanced by a stream). Reading is not activity, so the vault
+    /// still locks itself; the stream then finishes. UniFFI's Swift futures cannot be cancelled:
+    /// a cancelled stream stops at the next edge.
+    public func codes(id: String) -> AsyncThrowingStream<CodeInfo, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
-                while !Task.isCancelled && self.isUnlocked() {
-                    do { continuation.yield(try self.code(id: id)) } catch { continuation.finish(throwing: error); return }
-                    try? await Task.sleep(for: tick)
+                guard self.isUnlocked() else { continuation.finish(); return }
+                do {
+                    continuation.yield(try self.code(id: id))
+                    while !Task.isCancelled {
+                        continuation.yield(try await self.nextCode(id: id))
+                    }
+                } catch SofttokenError.Locked {
+                } catch {
+                    continuation.finish(throwing: error)
+                    return
                 }
                 continuation.finish()
             }

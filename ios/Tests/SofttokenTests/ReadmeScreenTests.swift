@@ -25,11 +25,11 @@ final class CodeScreen: @unchecked Sendable {
         }
     }
 
-    /// The first identity's code, refreshed every `tick` until the vault locks itself.
-    func showCodes(tick: Duration = .seconds(1), limit: Int = .max) async throws {
+    /// The first identity's code, and each new one at its period's end, until the vault locks itself.
+    func showCodes(limit: Int = .max) async throws {
         guard let id = try vault.identities().first?.id else { return }
         var n = 0
-        for try await c in vault.codes(id: id, tick: tick) {
+        for try await c in vault.codes(id: id) {
             shown.append("\(c.code) (\(c.remainingS ?? 0) s)")
             n += 1
             if n == limit { break }
@@ -49,8 +49,8 @@ final class ReadmeScreenTests: XCTestCase {
         let fast = VaultSettings(kdfMemoryMib: 19, kdfPasses: 2, kdfLanes: 1, maxAttempts: 10)
         let screen = CodeScreen(directory: dir, keyStore: store)
         await screen.open(pin: "2580", settings: fast)
-        _ = try await screen.vault.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
-        try await screen.showCodes(tick: .milliseconds(10), limit: 2)
+        _ = try await screen.vault.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1")
+        try await screen.showCodes(limit: 2)
         XCTAssertEqual(screen.shown.count, 2)
         screen.vault.lock()
         try await screen.onNewToken("apns:0123456789abcdef")

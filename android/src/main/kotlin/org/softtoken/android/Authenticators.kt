@@ -11,15 +11,24 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.flow
 import org.softtoken.Authenticator
 import org.softtoken.CodeInfo
+import org.softtoken.SofttokenException
 
 /**
- * The identity's TOTP code, re-read every [tickMillis] (for a screen showing a countdown).
- * Reading is not activity, so the vault still locks itself; the flow then ends.
+ * The identity's code now, then each new code as its period ends: the Rust-side ticker
+ * ([Authenticator.nextCode]) wakes on period edges only, so a screen counts `remainingS` down
+ * itself. TOTP and Steam only (HOTP is never advanced by a stream). Reading is not activity, so the
+ * vault still locks itself; the flow then ends. Cancelling the collector stops the wait.
  */
-fun Authenticator.codes(id: String, tickMillis: Long = 1000): Flow<CodeInfo> = flow {
-    while (isUnlocked()) {
-        emit(code(id))
-        delay(tickMillis)
+fun Authenticator.codes(id: String): Flow<CodeInfo> = flow {
+    if (!isUnlocked()) return@flow
+    emit(code(id))
+    while (true) {
+        val next = try {
+            nextCode(id)
+        } catch (e: SofttokenException.Locked) {
+            return@flow
+        }
+        emit(next)
     }
 }
 

@@ -194,13 +194,16 @@ class SofttokenTest {
     @Test fun asyncCallsWorkFromCoroutines(): Unit = runBlocking {
         vault().use { s ->
             withContext(Dispatchers.Default) { s.create("2580", FAST) }
-            val id = s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").id
+            val id = s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1").id
             s.lock()
             // Several coroutines unlocking at once: all succeed, none blocks the others forever.
             (1..4).map { async(Dispatchers.Default) { s.unlock("2580") } }.awaitAll()
-            val ticks = s.codes(id, tickMillis = 10).take(3).toList()
+            // The ticker emits at period edges (1 s here): three codes in about two seconds.
+            val started = System.nanoTime()
+            val ticks = s.codes(id).take(3).toList()
             assertEquals(3, ticks.size)
-            assertTrue(ticks.all { it.code.length == 6 && it.remainingS != null })
+            assertTrue(ticks.all { it.code.length == 6 && it.remainingS == 1u })
+            assertTrue(System.nanoTime() - started in 1_000_000_000L..4_000_000_000L)
         }
     }
 
@@ -358,7 +361,7 @@ class SofttokenTest {
             val totp = s.addOtpauth("otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
             val hotp = s.addOtpauth("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
             assertFailsWith<SofttokenException.Unsupported> { s.code(hotp) }
-            val job = async(Dispatchers.Default) { s.codes(totp, tickMillis = 10).toList() }
+            val job = async(Dispatchers.Default) { s.codes(totp).toList() }
             delay(100)
             s.lock()
             val seen = withContext(Dispatchers.Default) { kotlinx.coroutines.withTimeout(5_000) { job.await() } }
