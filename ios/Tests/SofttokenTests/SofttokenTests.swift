@@ -211,6 +211,29 @@ final class SofttokenTests: XCTestCase {
         XCTAssertTrue(r.skipped.isEmpty)
     }
 
+    func testAutomaticBackupsFollowEveryChangeAndNeedThePin() async throws {
+        let out = dir.appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let s = vault(try InMemoryDeviceKeyStore())
+        try await s.create(pin: "2580", settings: fast)
+        let denied = await expectError { try await s.setAutoBackup(pin: "1111", dir: out.path, keep: 2, password: "backup password") }
+        guard case .WrongPin? = denied else { return XCTFail("\(String(describing: denied))") }
+        XCTAssertNil(try s.autoBackup())
+        _ = try await s.setAutoBackup(pin: "2580", dir: out.path, keep: 2, password: "backup password")
+        _ = try await s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        _ = try await s.addOtpauth(uri: "otpauth://totp/b?secret=GEZDGNBVGY3TQOJQ")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(files.count, 2, "the newest two are kept")
+        XCTAssertNil(try s.autoBackup()?.lastError)
+        let c = vault(try InMemoryDeviceKeyStore(), "c.stv")
+        try await c.create(pin: nil, settings: fast)
+        let bytes = try Data(contentsOf: out.appendingPathComponent(files.last!))
+        let restored = try await c.importFile(bytes: bytes, password: "backup password")
+        XCTAssertEqual(restored.imported.count, 2)
+        try await s.disableAutoBackup()
+        XCTAssertNil(try s.autoBackup())
+    }
+
     func testEncryptedAegisAnd2fasExportsImportWithTheirPassword() async throws {
         let imports = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../fixtures/imports").standardizedFileURL
         let aegis = try Data(contentsOf: imports.appendingPathComponent("aegis-encrypted.json"))

@@ -223,6 +223,28 @@ class SofttokenTest {
         }
     }
 
+    @Test fun automaticBackupsFollowEveryChangeAndNeedThePin(): Unit = runBlocking {
+        val out = Files.createDirectory(dir.resolve("backups"))
+        vault().use { s ->
+            s.create("2580", FAST)
+            assertFailsWith<SofttokenException.WrongPin> { s.setAutoBackup("1111", out.toString(), 2u, "backup password") }
+            assertNull(s.autoBackup())
+            assertEquals(2u, s.setAutoBackup("2580", out.toString(), 2u, "backup password").keep)
+            s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+            s.addOtpauth("otpauth://totp/b?secret=GEZDGNBVGY3TQOJQ")
+            val files = Files.list(out).use { it.toList() }.sorted()
+            assertEquals(2, files.size, "the newest two are kept")
+            assertNull(s.autoBackup()!!.lastError)
+            val restored = vault(name = "c.stv").use { c ->
+                c.create(null, FAST)
+                c.importFile(Files.readAllBytes(files.last()), "backup password")
+            }
+            assertEquals(2, restored.imported.size)
+            s.disableAutoBackup()
+            assertNull(s.autoBackup())
+        }
+    }
+
     @Test fun encryptedAegisAnd2fasExportsImportWithTheirPassword(): Unit = runBlocking {
         val aegis = Files.readAllBytes(Path.of("fixtures/imports/aegis-encrypted.json"))
         val twofas = Files.readAllBytes(Path.of("fixtures/imports/2fas-encrypted.2fas"))
