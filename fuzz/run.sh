@@ -18,6 +18,10 @@ export RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
 # that softtoken no longer holds. A fixed threshold makes large blocks go back to the system when
 # freed, so -rss_limit_mb measures what the code holds.
 export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
+# libFuzzer itself is C++ (built by libfuzzer-sys).
+if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends g++ >/dev/null
+fi
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q --locked cargo-fuzz >/dev/null
 cargo fuzz build -s none >/dev/null 2>&1 || cargo fuzz build -s none || exit 1
 targets=("$@")
