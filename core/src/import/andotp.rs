@@ -14,9 +14,12 @@ use serde_json::Value;
 const APP: &str = "andOTP";
 const TAG: usize = 16;
 
-/// Whether binary bytes can be an encrypted andOTP backup (long enough for a nonce and a tag).
+/// Whether binary bytes can be an encrypted andOTP backup: long enough for a nonce and a tag, and
+/// not a file with a well-known magic (images, PDF, ZIP, gzip), which would otherwise be taken
+/// for one and fail as a "wrong password".
 pub(super) fn looks_encrypted(bytes: &[u8]) -> bool {
-    bytes.len() > 12 + TAG
+    const MAGICS: [&[u8]; 8] = [b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BM"];
+    bytes.len() > 12 + TAG && !MAGICS.iter().any(|m| bytes.starts_with(m))
 }
 
 pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {

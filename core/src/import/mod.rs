@@ -572,6 +572,8 @@ mod tests {
         assert_eq!(detect(b"{\"shared_secret\":\"AAAA\"}"), Some(Format::Steam));
         assert_eq!(detect(b"{\"something\":\"else\"}"), None);
         assert_eq!(detect(b"just words"), None);
+        assert_eq!(detect(b"\x89PNG\r\n\x1a\n0123456789abcdef0123456789abcdef"), None, "an image is not taken for an encrypted andOTP file");
+        assert_eq!(detect(&[0x80; 40]), Some(Format::AndOtp));
         assert_eq!(Format::from_name("Authenticator-Pro").unwrap(), Format::Stratum);
         assert_eq!(Format::from_name("2FAS").unwrap(), Format::TwoFas);
         assert!(matches!(Format::from_name("keepass"), Err(Error::UnknownImportFormat(_))));
