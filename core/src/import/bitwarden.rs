@@ -59,7 +59,7 @@ pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
         }
     }
     if without_totp > 0 {
-        cx.notice("(other Bitwarden items)", format!("{without_totp} items have no TOTP secret and hold no token"));
+        cx.notice("(Bitwarden items)", format!("{without_totp} without a TOTP secret (they hold no token)"));
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ fn notes_groups_and_tags_become_notices() {
     assert!(read_file("stratum-plain.json", None).notices[0].1.contains("categories (Work)"));
     assert!(read_file("andotp-plain.json", None).notices[0].1.contains("tags (Work)"));
     assert!(read_file("proton.json", None).notices[0].1.contains("note (26 characters)"));
-    assert_eq!(read_file("bitwarden.csv", None).notices, vec![("(other Bitwarden items)".to_string(), "1 items have no TOTP secret and hold no token".to_string())]);
+    assert_eq!(read_file("bitwarden.csv", None).notices, vec![("(Bitwarden items)".to_string(), "1 without a TOTP secret (they hold no token)".to_string())]);
     assert!(read_file("steam.maFile", None).notices[0].1.contains("identity secret"));
 }
 
