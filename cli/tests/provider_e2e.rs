@@ -172,8 +172,10 @@ fn provider_flags_before_or_after_subcommand() {
 fn demo_runs_piped_and_shows_the_whole_product() {
     let o = Command::new(env!("CARGO_BIN_EXE_softtoken")).args(["demo", "--json"]).stdin(Stdio::null()).output().unwrap();
     let v = check(&o, "demo");
-    assert_eq!((v["qr"]["valid"].as_bool(), v["manual"]["valid"].as_bool(), v["identities"].as_u64()), (Some(true), Some(true), Some(3)));
+    assert_eq!((v["qr"]["valid"].as_bool(), v["manual"]["valid"].as_bool(), v["identities"].as_u64()), (Some(true), Some(true), Some(5)));
     assert_eq!(v["online"]["completed"], true);
+    assert_eq!(v["import"]["imported"], 2);
+    assert_eq!(v["import"]["steam_code"].as_str().map(str::len), Some(5));
     assert_eq!(v["push"]["confirm"]["state"], "approved");
     assert_eq!(v["push"]["cancel"]["state"], "cancelled");
     assert_eq!(v["push"]["suspicious"]["state"], "denied");
@@ -183,7 +185,7 @@ fn demo_runs_piped_and_shows_the_whole_product() {
     let text = Command::new(env!("CARGO_BIN_EXE_softtoken")).arg("demo").stdin(Stdio::null()).output().unwrap();
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(text.status.success());
-    for step in ["1. The company's portal issues", "Registration code:", "6. The portal verifies the code: valid", "9. The portal completes it", "11. The app opened the link", "state at the provider: denied", "Done:"] {
+    for step in ["1. The company's portal issues", "Registration code:", "6. The portal verifies the code: valid", "9. The portal completes it", "11. The app opened the link", "state at the provider: denied", "16. The user brings tokens from Aegis", "Done:"] {
         assert!(out.contains(step), "missing {step:?} in:\n{out}");
     }
 }

@@ -200,13 +200,26 @@ pub fn run(json: bool) -> CmdResult {
         "log".into(),
         json!(log.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect::<Vec<_>>()),
     );
+    // Moving in from another app: an encrypted Aegis export, made here the way Aegis writes one.
+    out.say("16. The user brings tokens from Aegis: an encrypted export (a TOTP and a Steam Guard token), read with its password.");
+    let rng = ring::rand::SystemRandom::new();
+    let now = SystemClock.unix_time();
+    let theirs: Vec<_> = ["otpauth://totp/Forum:demo?secret=JBSWY3DPEHPK3PXP&issuer=Forum", "otpauth://totp/Steam:demo?secret=GEZDGNBVGY3TQOJQ&issuer=Steam&encoder=steam"]
+        .iter()
+        .map(|u| softtoken_core::uri::OtpAuth::parse(u).and_then(|t| softtoken_core::activation::otpauth_identity(&t, None, now, &rng)))
+        .collect::<Result<_, _>>()?;
+    let export = softtoken_core::import::aegis::export(&theirs, Some("aegis demo password"), &rng)?;
+    let report = app.import_file(export.as_bytes(), None, Some("aegis demo password"))?;
+    let steam = show_code(&mut out, &app, "Steam: demo")?;
+    out.say(format!("    imported {} tokens; the Steam Guard code is {steam}", report.imported.len()));
     let identities = app.identities()?.len();
-    out.say(format!("\nDone: {identities} identities in a PIN vault, all verified by the provider; three push answers. Temporary files removed."));
+    out.say(format!("\nDone: {identities} identities in a PIN vault, the Entrust ones verified by the provider; three push answers; an Aegis import. Temporary files removed."));
     let value = json!({
         "qr": {"serial": issued.serial, "registration_code": rc, "code": code, "valid": v.valid, "drift_steps": v.drift_steps},
         "manual": {"serial": manual.serial, "registration_code": manual_rc, "code": manual_code, "valid": mv.valid},
         "online": {"serial": online.serial, "registration_code": activated.registration_code, "completed": true},
         "push": answers,
+        "import": {"format": "aegis", "imported": report.imported.len(), "steam_code": steam},
         "identities": identities,
     });
     if json {
