@@ -98,7 +98,7 @@ fn to_otpauth(p: &OtpParameters) -> Result<OtpAuth> {
     };
     // Google puts "issuer:account" in name when the label had both.
     let (issuer, account) = match p.name.split_once(':') {
-        Some((i, a)) if p.issuer.is_empty() || p.issuer == i.trim() => (Some(i.trim().to_string()), a.trim().to_string()),
+        Some((i, a)) if p.issuer.is_empty() || p.issuer == i.trim() => (Some(i.trim().to_string()).filter(|i| !i.is_empty()), a.trim().to_string()),
         _ => (Some(p.issuer.clone()).filter(|i| !i.is_empty()), p.name.trim().to_string()),
     };
     let secret = Secret::from_slice(&p.secret);
@@ -211,6 +211,27 @@ mod tests {
 
     fn token(account: &str, secret: &[u8], alg: Algorithm, digits: u8, kind: OtpKind) -> OtpAuth {
         OtpAuth { kind, issuer: Some("ACME".into()), account: account.into(), secret: Secret::from_slice(secret), algorithm: alg, digits }
+    }
+
+    #[test]
+    fn a_name_that_starts_with_a_colon_gives_no_empty_issuer() {
+        // Found by the fuzzer (fuzz/fuzz_targets/migration.rs, export → import round trip): the
+        // name ":acct" read as issuer Some(""), which exported as no issuer, so the token came back
+        // different from what was imported.
+        let secret = b"1234567890";
+        let payload = MigrationPayload {
+            otp_parameters: vec![OtpParameters { secret: secret.to_vec(), name: ":acct".into(), issuer: String::new(), algorithm: 1, digits: 1, otp_type: 2, counter: 0 }],
+            version: 1,
+            batch_size: 1,
+            batch_index: 0,
+            batch_id: 7,
+        };
+        let data = base64::engine::general_purpose::STANDARD.encode(payload.encode_to_vec());
+        let part = parse(&format!("otpauth-migration://offline?data={data}")).unwrap();
+        let t = part.items[0].1.as_ref().unwrap();
+        assert_eq!((t.issuer.as_deref(), t.account.as_str()), (None, "acct"));
+        let back = parse(&format(std::slice::from_ref(t), 10, 1)[0]).unwrap();
+        assert_eq!(back.items[0].1.as_ref().unwrap(), t);
     }
 
     #[test]
