@@ -2,9 +2,11 @@
 //! Aegis writes) imported into a fresh vault on disk, against the scrypt derivation alone; best of
 //! 5 each. Prints `{"tokens","kdf_ms","import_ms"}`. Used by bench/run.py.
 
-use softtoken_core::identity::{Identity, IdentityKind};
+use softtoken_core::activation::otpauth_identity;
+use softtoken_core::identity::Identity;
 use softtoken_core::import::{self, aegis, crypto};
 use softtoken_core::otp::Algorithm;
+use softtoken_core::uri::{OtpAuth, OtpKind};
 use softtoken_core::vault::{KdfParams, MemoryKeyStore, Vault, VaultOptions};
 use softtoken_core::Secret;
 use std::sync::Arc;
@@ -14,25 +16,14 @@ fn main() {
     let rng = ring::rand::SystemRandom::new();
     let identities: Vec<Identity> = (0..1000u32)
         .map(|i| {
-            let kind = [IdentityKind::Totp, IdentityKind::Hotp, IdentityKind::Steam][i as usize % 3];
-            Identity {
-                id: format!("{i:016x}"),
-                name: format!("Service {}: user{i}@example.com", i % 40),
-                provider: Some(format!("Service {}", i % 40)),
-                kind,
-                algorithm: if kind == IdentityKind::Steam { Algorithm::Sha1 } else { [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512][i as usize % 3] },
-                digits: if kind == IdentityKind::Steam { 5 } else { 6 + (i % 3) as u8 },
-                period: 30,
-                counter: i as u64,
-                serial: None,
-                policy: None,
-                registration_url: None,
-                created_at: 1_700_000_000,
-                time_offset_s: 0,
-                transaction_url: None,
-                push_token: None,
-                seed: Secret::new((0..20).map(|k| (i as u8).wrapping_mul(13).wrapping_add(k)).chain(i.to_be_bytes()).collect()),
-            }
+            let secret = Secret::new((0..20).map(|k| (i as u8).wrapping_mul(13).wrapping_add(k)).chain(i.to_be_bytes()).collect());
+            let (issuer, account) = (Some(format!("Service {}", i % 40)), format!("user{i}@example.com"));
+            let token = match i % 3 {
+                0 => OtpAuth { kind: OtpKind::Totp { period: 30 }, issuer, account, secret, algorithm: Algorithm::Sha256, digits: 6 + (i % 3) as u8 },
+                1 => OtpAuth { kind: OtpKind::Hotp { counter: i as u64 }, issuer, account, secret, algorithm: Algorithm::Sha512, digits: 8 },
+                _ => OtpAuth::steam(issuer, account, secret),
+            };
+            otpauth_identity(&token, None, 1_700_000_000, &rng).expect("identity")
         })
         .collect();
     let password = "correct horse battery";
