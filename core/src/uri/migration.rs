@@ -97,9 +97,18 @@ fn to_otpauth(p: &OtpParameters) -> Result<OtpAuth> {
         n => return Err(Error::MalformedUri(format!("unknown token type number {n}"))),
     };
     // Google puts "issuer:account" in name when the label had both.
-    let (issuer, account) = match p.name.split_once(':') {
-        Some((i, a)) if p.issuer.is_empty() || p.issuer == i.trim() => (Some(i.trim().to_string()).filter(|i| !i.is_empty()), a.trim().to_string()),
-        _ => (Some(p.issuer.clone()).filter(|i| !i.is_empty()), p.name.trim().to_string()),
+    // Google writes "issuer:account" into the name when there is an issuer. Names and issuers are
+    // kept trimmed, so a token exported and read back is the same (an issuer may hold a colon).
+    let field = p.issuer.trim();
+    let name = p.name.trim();
+    let (issuer, account) = if field.is_empty() {
+        match name.split_once(':') {
+            Some((i, a)) => (Some(i.trim().to_string()).filter(|i| !i.is_empty()), a.trim().to_string()),
+            None => (None, name.to_string()),
+        }
+    } else {
+        let account = name.strip_prefix(field).map(str::trim_start).and_then(|r| r.strip_prefix(':')).unwrap_or(name);
+        (Some(field.to_string()), account.trim().to_string())
     };
     let secret = Secret::from_slice(&p.secret);
     otp::check_secret(&secret)?;
@@ -162,7 +171,13 @@ pub fn format(tokens: &[OtpAuth], per_code: usize, batch_id: i32) -> Vec<String>
                     .iter()
                     .map(|t| OtpParameters {
                         secret: t.secret.expose().to_vec(),
-                        name: t.account.clone(),
+                        // As Google writes it: "issuer:account"; without an issuer, an account with a
+                        // colon gets a leading ':' so that reading it back splits nothing off.
+                        name: match &t.issuer {
+                            Some(i) => format!("{i}:{}", t.account),
+                            None if t.account.contains(':') => format!(":{}", t.account),
+                            None => t.account.clone(),
+                        },
                         issuer: t.issuer.clone().unwrap_or_default(),
                         algorithm: match t.algorithm {
                             Algorithm::Sha1 => 1,
@@ -232,6 +247,15 @@ mod tests {
         assert_eq!((t.issuer.as_deref(), t.account.as_str()), (None, "acct"));
         let back = parse(&format(std::slice::from_ref(t), 10, 1)[0]).unwrap();
         assert_eq!(back.items[0].1.as_ref().unwrap(), t);
+        // Found next: an account that keeps a colon ("::x" reads as account ":x") lost it on the
+        // way back; so did "b:c" under issuer "b".
+        for (issuer, account) in [(None, ":x"), (None, "b:c"), (Some("b"), "b:c"), (Some("A"), "b:c"), (Some("\n,,le"), "alice"), (Some(":x:"), "(unnamed)"), (Some("A"), " : b ")] {
+            // Read once (names trimmed), then exported and read again: the same token.
+            let t = OtpAuth { issuer: issuer.map(str::to_string), account: account.into(), ..t.clone() };
+            let once = parse(&format(std::slice::from_ref(&t), 10, 1)[0]).unwrap().items.remove(0).1.unwrap();
+            let back = parse(&format(std::slice::from_ref(&once), 10, 1)[0]).unwrap();
+            assert_eq!(back.items[0].1.as_ref().unwrap(), &once, "{issuer:?} {account:?}");
+        }
     }
 
     #[test]
