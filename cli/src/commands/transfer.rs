@@ -39,7 +39,7 @@ pub fn import(ctx: &Ctx, inputs: &[String], format: Option<&str>) -> CmdResult {
         };
         let mut read = batch.add_bytes(&bytes, format, None, app.now());
         if let Err(CoreError::ExportPasswordNeeded { format: app_name }) = read {
-            let backup = format == Some(Format::Backup) || softtoken_core::import::detect(&bytes) == Some(Format::Backup);
+            let backup = app_name == Format::Backup.app();
             let password = secrets::import_password(app_name, backup)?;
             read = batch.add_bytes(&bytes, format, Some(&password), app.now());
         }

@@ -143,7 +143,7 @@ fn random<const N: usize>(rng: &dyn SecureRandom) -> Result<Zeroizing<[u8; N]>> 
 }
 
 /// The Aegis database JSON of `identities` (every kind Aegis holds: Entrust tokens are TOTP-SHA256).
-fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Zeroizing<String>> {
+fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Value> {
     let mut entries = Vec::with_capacity(identities.len());
     for i in identities {
         let t = i.to_otpauth();
@@ -169,8 +169,7 @@ fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Zeroizing
             "groups": [],
         }));
     }
-    let db = json!({"version": DB_VERSION, "entries": entries, "groups": [], "icons_optimized": true});
-    Ok(Zeroizing::new(serde_json::to_string(&db).map_err(|e| Error::Encoding(e.to_string()))?))
+    Ok(json!({"version": DB_VERSION, "entries": entries, "groups": [], "icons_optimized": true}))
 }
 
 /// `identities` as an Aegis export: plain JSON without `password`, else encrypted with one
@@ -178,11 +177,9 @@ fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Zeroizing
 pub fn export(identities: &[Identity], password: Option<&str>, rng: &dyn SecureRandom) -> Result<Zeroizing<String>> {
     let db = database(identities, rng)?;
     let file = match password {
-        None => {
-            let db: Value = serde_json::from_str(&db).map_err(|e| Error::Encoding(e.to_string()))?;
-            json!({"version": 1, "header": {"slots": null, "params": null}, "db": db})
-        }
+        None => json!({"version": 1, "header": {"slots": null, "params": null}, "db": db}),
         Some(password) => {
+            let db = Zeroizing::new(serde_json::to_string(&db).map_err(|e| Error::Encoding(e.to_string()))?);
             crate::vault::backup::check_password(password)?;
             let master = random::<32>(rng)?;
             let salt = random::<32>(rng)?;

@@ -23,7 +23,7 @@ pub(super) fn looks_encrypted(bytes: &[u8]) -> bool {
 }
 
 pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
-    let v: Value = match super::json_of(bytes) {
+    let v: Value = match cx.document(bytes) {
         Some(v) => v,
         None => {
             if !looks_encrypted(bytes) {

@@ -18,7 +18,7 @@ pub(super) fn is_csv(text: &str) -> bool {
 
 pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
     let mut without_totp = 0usize;
-    match super::json_of(bytes) {
+    match cx.document(bytes) {
         Some(v) => {
             if v["encrypted"].as_bool() == Some(true) || v.get("passwordProtected").is_some() {
                 return Err(Error::UnsupportedExport { format: APP, reason: "the export is encrypted: export again as .json or .csv (not encrypted)".into() });

@@ -39,7 +39,7 @@ pub(crate) fn code_display(uri: &str) -> Option<CodeDisplay> {
 pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
     let plain;
     let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let text = match json.then(|| super::json_or_err(cx, bytes)).transpose()? {
+    let text = match json.then(|| cx.document_or_err(bytes)).transpose()? {
         Some(v) => {
             plain = decrypt(&v, cx)?;
             std::str::from_utf8(&plain).map_err(|_| cx.malformed("the decrypted export is not UTF-8 text"))?

@@ -156,9 +156,24 @@ pub(crate) struct Cx<'a> {
     items: Vec<(String, Result<Identity>)>,
     notices: Vec<(String, String)>,
     batches: &'a mut Vec<BatchSeen>,
+    /// The input's JSON when detection already parsed it (so it is parsed once).
+    json: Option<Value>,
 }
 
 impl Cx<'_> {
+    /// The input's JSON document, if it is one (the one detection parsed, else parsed now).
+    fn document(&mut self, bytes: &[u8]) -> Option<Value> {
+        self.json.take().or_else(|| json_of(bytes))
+    }
+
+    /// The input's JSON document, or [`Error::MalformedExport`] saying why it is not JSON.
+    fn document_or_err(&mut self, bytes: &[u8]) -> Result<Value> {
+        match self.json.take() {
+            Some(v) => Ok(v),
+            None => serde_json::from_slice(bytes).map_err(|e| self.malformed(format!("not JSON: {e}"))),
+        }
+    }
+
     /// The export password, or [`Error::ExportPasswordNeeded`].
     fn password(&self) -> Result<&str> {
         self.password.ok_or(Error::ExportPasswordNeeded { format: self.format.app() })
@@ -210,13 +225,14 @@ pub(crate) fn label(issuer: &str, account: &str) -> String {
     }
 }
 
-/// The JSON an input holds, if it is JSON.
+/// The JSON an input holds, if it is JSON (a UTF-8 byte order mark before it is allowed).
 fn json_of(bytes: &[u8]) -> Option<Value> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)?;
+    let bytes = strip_bom(bytes);
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' && *first != b'[' {
         return None;
     }
-    serde_json::from_slice(strip_bom(bytes)).ok()
+    serde_json::from_slice(bytes).ok()
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -255,15 +271,25 @@ fn json_format(v: &Value) -> Option<Format> {
 
 /// Recognises an input by its content; `None` when no format matches.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
+    sniff(bytes).0
+}
+
+/// [`detect`], with the JSON document it parsed on the way (for the reader to use).
+fn sniff(bytes: &[u8]) -> (Option<Format>, Option<Value>) {
     if bytes.starts_with(crate::vault::backup::MAGIC) {
-        return Some(Format::Backup);
+        return (Some(Format::Backup), None);
     }
     if bytes.starts_with(stratum::HEADER) || bytes.starts_with(stratum::HEADER_LEGACY) {
-        return Some(Format::Stratum);
+        return (Some(Format::Stratum), None);
     }
     if let Some(v) = json_of(bytes) {
-        return json_format(&v);
+        return (json_format(&v), Some(v));
     }
+    (detect_text(bytes), None)
+}
+
+/// The formats of inputs that are not JSON: CSV, URI text, andOTP's encrypted binary.
+fn detect_text(bytes: &[u8]) -> Option<Format> {
     let Ok(text) = std::str::from_utf8(strip_bom(bytes)) else {
         // Binary without a magic: andOTP's encrypted exports have none.
         return andotp::looks_encrypted(bytes).then_some(Format::AndOtp);
@@ -287,13 +313,18 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(Error::TooLarge { what: "bytes in an import file", found: bytes.len() as u64, limit: MAX_INPUT_BYTES as u64 });
     }
-    let format = match format {
-        Some(f) => f,
-        None => detect(bytes).ok_or_else(|| {
-            Error::UnknownImportFormat("no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup".into())
-        })?,
+    let (format, json) = match format {
+        Some(f) => (f, None),
+        None => match sniff(bytes) {
+            (Some(f), json) => (f, json),
+            (None, _) => {
+                return Err(Error::UnknownImportFormat(
+                    "no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup".into(),
+                ))
+            }
+        },
     };
-    let mut cx = Cx { format, password, now, rng, items: Vec::new(), notices: Vec::new(), batches };
+    let mut cx = Cx { format, password, now, rng, items: Vec::new(), notices: Vec::new(), batches, json };
     let bytes = strip_bom(bytes);
     match format {
         Format::Backup => {
@@ -310,25 +341,39 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
             }
         }
         Format::Ente => ente::read(bytes, &mut cx)?,
-        Format::Aegis => aegis::read(&json_or_err(&cx, bytes)?, &mut cx)?,
-        Format::TwoFas => twofas::read(&json_or_err(&cx, bytes)?, &mut cx)?,
+        Format::Aegis => {
+            let v = cx.document_or_err(bytes)?;
+            aegis::read(&v, &mut cx)?
+        },
+        Format::TwoFas => {
+            let v = cx.document_or_err(bytes)?;
+            twofas::read(&v, &mut cx)?
+        },
         Format::Bitwarden => bitwarden::read(bytes, &mut cx)?,
         Format::Stratum => stratum::read(bytes, &mut cx)?,
         Format::AndOtp => andotp::read(bytes, &mut cx)?,
-        Format::FreeOtpPlus => freeotp::read(&json_or_err(&cx, bytes)?, &mut cx)?,
-        Format::Proton => proton::read(&json_or_err(&cx, bytes)?, &mut cx)?,
-        Format::LastPass => lastpass::read(&json_or_err(&cx, bytes)?, &mut cx)?,
-        Format::Steam => steam::read(&json_or_err(&cx, bytes)?, &mut cx)?,
+        Format::FreeOtpPlus => {
+            let v = cx.document_or_err(bytes)?;
+            freeotp::read(&v, &mut cx)?
+        },
+        Format::Proton => {
+            let v = cx.document_or_err(bytes)?;
+            proton::read(&v, &mut cx)?
+        },
+        Format::LastPass => {
+            let v = cx.document_or_err(bytes)?;
+            lastpass::read(&v, &mut cx)?
+        },
+        Format::Steam => {
+            let v = cx.document_or_err(bytes)?;
+            steam::read(&v, &mut cx)?
+        },
     }
     Ok(Parsed { format, items: cx.items, notices: cx.notices })
 }
 
 fn text_of<'b>(cx: &Cx, bytes: &'b [u8]) -> Result<&'b str> {
     std::str::from_utf8(bytes).map_err(|_| cx.malformed("not UTF-8 text"))
-}
-
-fn json_or_err(cx: &Cx, bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes).map_err(|e| cx.malformed(format!("not JSON: {e}")))
 }
 
 /// A string field of a JSON object ("" when absent or not a string).
@@ -414,7 +459,7 @@ pub struct BatchSeen {
 
 /// Items from a text of URIs (blank lines and `#` comments skipped), with migration batches seen.
 pub fn from_uri_text(text: &str, now: u64, rng: &dyn SecureRandom, batches: &mut Vec<BatchSeen>) -> Vec<(String, Result<Identity>)> {
-    let mut cx = Cx { format: Format::UriText, password: None, now, rng, items: Vec::new(), notices: Vec::new(), batches };
+    let mut cx = Cx { format: Format::UriText, password: None, now, rng, items: Vec::new(), notices: Vec::new(), batches, json: None };
     if let Err(e) = from_uri_text_into(text, &mut cx) {
         cx.items.push(("(the rest of the text)".into(), Err(e)));
     }

@@ -19,16 +19,14 @@ pub(super) const HEADER: &[u8; 16] = b"AUTHENTICATORPRO";
 pub(super) const HEADER_LEGACY: &[u8; 16] = b"AuthenticatorPro";
 
 pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
-    let plain;
-    let json = if let Some(rest) = bytes.strip_prefix(HEADER.as_slice()) {
+    let plain = if let Some(rest) = bytes.strip_prefix(HEADER.as_slice()) {
         if rest.len() < 16 + 12 + 16 {
             return Err(cx.malformed("the encrypted backup is shorter than its header"));
         }
         let (salt, rest) = rest.split_at(16);
         let (iv, sealed) = rest.split_at(12);
         let key = crypto::argon2id(cx.password()?, salt, 64 << 10, 3, 4)?;
-        plain = crypto::aes_gcm_open(&key[..], iv, sealed, APP)?;
-        &plain[..]
+        Some(crypto::aes_gcm_open(&key[..], iv, sealed, APP)?)
     } else if let Some(rest) = bytes.strip_prefix(HEADER_LEGACY.as_slice()) {
         if rest.len() < 20 + 16 + 16 {
             return Err(cx.malformed("the encrypted backup is shorter than its header"));
@@ -36,13 +34,15 @@ pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
         let (salt, rest) = rest.split_at(20);
         let (iv, sealed) = rest.split_at(16);
         let key = crypto::pbkdf2(crypto::Prf::Sha1, cx.password()?, salt, 64_000)?;
-        plain = crypto::aes_cbc_open(&key[..], iv, sealed, APP)?;
-        &plain[..]
+        Some(crypto::aes_cbc_open(&key[..], iv, sealed, APP)?)
     } else {
-        bytes
+        None
     };
-    // CBC has no tag: a wrong password usually fails the padding, else the JSON.
-    let v: Value = serde_json::from_slice(json).map_err(|e| if json.as_ptr() == bytes.as_ptr() { cx.malformed(format!("not JSON: {e}")) } else { Error::WrongExportPassword { format: APP } })?;
+    let v: Value = match plain {
+        // CBC has no tag: a wrong password usually fails the padding, else the JSON.
+        Some(plain) => serde_json::from_slice(&plain).map_err(|_| Error::WrongExportPassword { format: APP })?,
+        None => cx.document_or_err(bytes)?,
+    };
     let categories: Vec<(&str, &str)> = v["Categories"].as_array().map(|c| c.iter().map(|c| (str_of(c, "Id"), str_of(c, "Name"))).collect()).unwrap_or_default();
     let links = v["AuthenticatorCategories"].as_array().cloned().unwrap_or_default();
     for a in super::array_of(cx, &v, "Authenticators")? {

@@ -78,27 +78,23 @@ fn write_one(cfg: &AutoBackup, vault: &Vault, now: u64) -> Result<()> {
     let kdf = KdfParams { m_kib: cfg.m_kib, t: cfg.t, p: cfg.p };
     let key: [u8; 32] = cfg.key.expose().try_into().map_err(|_| Error::CorruptVault { previous_available: false })?;
     let bytes = backup::encrypt_with_key(&vault.identities, kdf, cfg.salt.expose(), &zeroize::Zeroizing::new(key))?;
-    // `softtoken-backup-YYYYMMDD-HHMMSS-NN.stbackup`: names sort by age, NN (above any NN of the
-    // same second already there, pruned ones included) orders one second's backups.
-    let base = format!("{PREFIX}{}-", stamp(now));
-    let last = std::fs::read_dir(dir)
+    // Softtoken's own files in the directory (other files there are never touched).
+    let mut ours: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::Storage(format!("cannot list {}: {e}", dir.display())))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|n| n.strip_prefix(&base)?.strip_suffix(SUFFIX)?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0);
-    let path = dir.join(format!("{base}{:04}{SUFFIX}", last + 1));
-    store::write_atomic(&path, &bytes, false)?;
-    let mut ours: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::Storage(format!("cannot list {}: {e}", dir.display())))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX)))
+        .filter(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
         .collect();
+    // `softtoken-backup-YYYYMMDD-HHMMSS-NNNN.stbackup`: names sort by age, NNNN (above any NNNN of
+    // the same second already there, pruned ones included) orders one second's backups.
+    let base = format!("{PREFIX}{}-", stamp(now));
+    let last = ours.iter().filter_map(|n| n.strip_prefix(&base)?.strip_suffix(SUFFIX)?.parse::<u32>().ok()).max().unwrap_or(0);
+    let name = format!("{base}{:04}{SUFFIX}", last + 1);
+    store::write_atomic(&dir.join(&name), &bytes, false)?;
+    ours.push(name);
     ours.sort();
     let excess = ours.len().saturating_sub(cfg.keep as usize);
-    for old in &ours[..excess] {
-        std::fs::remove_file(old).map_err(|e| Error::Storage(format!("cannot remove the old backup {}: {e}", old.display())))?;
+    for old in ours[..excess].iter().map(|n| dir.join(n)) {
+        std::fs::remove_file(&old).map_err(|e| Error::Storage(format!("cannot remove the old backup {}: {e}", old.display())))?;
     }
     Ok(())
 }
