@@ -165,6 +165,8 @@ pub enum ProviderRefusal {
     Unregistered,
     /// Too many sign-ins are waiting: answer those first.
     TooManyPending,
+    /// Too many requests: wait a minute and try again.
+    RateLimited,
     /// The company's server failed: try again later.
     Internal,
     /// A newer protocol word: show the provider's detail text.
@@ -184,6 +186,7 @@ impl From<Refusal> for ProviderRefusal {
             Refusal::Expired => ProviderRefusal::Expired,
             Refusal::Unregistered => ProviderRefusal::Unregistered,
             Refusal::TooManyPending => ProviderRefusal::TooManyPending,
+            Refusal::RateLimited => ProviderRefusal::RateLimited,
             Refusal::Internal => ProviderRefusal::Internal,
             _ => ProviderRefusal::Unknown,
         }

@@ -83,8 +83,12 @@ pub enum Refusal {
     Expired,
     /// 410: the app removed this identity.
     Unregistered,
+    /// 413: the request body is larger than the provider reads.
+    TooLarge,
     /// 429: too many transactions are waiting for this identity.
     TooManyPending,
+    /// 429: too many requests from this address or for this identity; retry after a while.
+    RateLimited,
     /// 500: the provider failed.
     Internal,
     /// A word this version of the protocol does not know.
@@ -93,7 +97,7 @@ pub enum Refusal {
 
 impl From<String> for Refusal {
     fn from(word: String) -> Self {
-        const ALL: [Refusal; 11] = [
+        const ALL: [Refusal; 13] = [
             Refusal::BadRequest,
             Refusal::BadMac,
             Refusal::Stale,
@@ -103,7 +107,9 @@ impl From<String> for Refusal {
             Refusal::AlreadyCompleted,
             Refusal::Expired,
             Refusal::Unregistered,
+            Refusal::TooLarge,
             Refusal::TooManyPending,
+            Refusal::RateLimited,
             Refusal::Internal,
         ];
         ALL.into_iter().find(|r| r.as_str() == word).unwrap_or(Refusal::Unknown)
@@ -123,7 +129,9 @@ impl Refusal {
             Refusal::AlreadyCompleted => "already_completed",
             Refusal::Expired => "expired",
             Refusal::Unregistered => "unregistered",
+            Refusal::TooLarge => "too_large",
             Refusal::TooManyPending => "too_many_pending",
+            Refusal::RateLimited => "rate_limited",
             Refusal::Internal => "internal",
             Refusal::Unknown => "unknown",
         }
@@ -138,7 +146,8 @@ impl Refusal {
             Refusal::NotFound => 404,
             Refusal::AlreadyAnswered | Refusal::AlreadyCompleted => 409,
             Refusal::Expired | Refusal::Unregistered => 410,
-            Refusal::TooManyPending => 429,
+            Refusal::TooLarge => 413,
+            Refusal::TooManyPending | Refusal::RateLimited => 429,
             Refusal::Internal => 500,
         }
     }

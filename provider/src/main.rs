@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use softtoken_provider::server::Limits;
 use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
 use std::io::Write;
@@ -118,6 +119,18 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Open connections at most (more are closed when accepted).
+        #[arg(long, default_value_t = Limits::default().connections)]
+        max_connections: usize,
+        /// Open connections at most from one address.
+        #[arg(long, default_value_t = Limits::default().connections_per_address)]
+        max_connections_per_address: usize,
+        /// Answers and activation completions per minute from one address.
+        #[arg(long, default_value_t = Limits::default().answers_per_address)]
+        answers_per_address: u32,
+        /// Answers per minute for one identity (and completions per minute for one activation).
+        #[arg(long, default_value_t = Limits::default().answers_per_identity)]
+        answers_per_identity: u32,
     },
     /// Check the confirmation code a user typed for an offline transaction.
     CheckConfirmation {
@@ -209,9 +222,15 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
         }
-        Command::Serve { listen, tls_cert, tls_key } => {
+        Command::Serve { listen, tls_cert, tls_key, max_connections, max_connections_per_address, answers_per_address, answers_per_identity } => {
             let tls = tls_cert.clone().zip(tls_key.clone()).map(|(certificate, key)| softtoken_provider::server::TlsFiles { certificate, key });
-            softtoken_provider::server::serve(&cli.state, listen, tls.as_ref())
+            let limits = Limits {
+                connections: *max_connections,
+                connections_per_address: *max_connections_per_address,
+                answers_per_address: *answers_per_address,
+                answers_per_identity: *answers_per_identity,
+            };
+            softtoken_provider::server::serve(&cli.state, listen, tls.as_ref(), limits)
         }
         Command::CheckConfirmation { id, code } => {
             let state = p.check_confirmation(id, code, now())?;

@@ -9,20 +9,32 @@
 
 pub use crate::api::{route, Request};
 use crate::{Provider, ProviderError, Result};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, Method as HttpMethod, StatusCode, Uri};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
+use softtoken_core::protocol::{Refusal, RefusalReply};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 /// Runtime worker threads (requests themselves run on tokio's blocking pool).
 const WORKERS: usize = 4;
-/// Largest request body accepted.
+/// Largest request body accepted (a larger one is a 413 `too_large`).
 const MAX_BODY: usize = 16 * 1024;
 /// Idle SQLite connections kept for the next requests.
 const IDLE_CONNECTIONS: usize = 8;
+/// Time a client has to send a request's headers, and how long an idle keep-alive connection is
+/// kept: a client sending a byte a second is cut off instead of holding its connection.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to send a request's body once its headers are in.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line and headers).
+const MAX_HEAD: usize = 16 * 1024;
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -37,47 +49,201 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// How much one client may take of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections at once; more are closed when accepted.
+    pub connections: usize,
+    /// Open connections at once from one address.
+    pub connections_per_address: usize,
+    /// Answers and activation completions per minute from one address (bursts up to this many).
+    pub answers_per_address: u32,
+    /// Answers per minute for one identity, and completions per minute for one activation.
+    pub answers_per_identity: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { connections: 1024, connections_per_address: 128, answers_per_address: 600, answers_per_identity: 60 }
+    }
+}
+
 /// Connections to the state database, reused across requests.
 struct Pool {
     state: PathBuf,
     idle: Mutex<Vec<Provider>>,
+    per_address: RateLimit,
+    per_identity: RateLimit,
 }
 
 impl Pool {
-    fn route(&self, request: &Request<'_>) -> (u16, Value) {
+    fn with_provider<T>(&self, f: impl FnOnce(&Provider) -> T) -> std::result::Result<T, ProviderError> {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let provider = match taken.map(Ok).unwrap_or_else(|| Provider::open(&self.state)) {
-            Ok(p) => p,
-            Err(e) => return (500, json!({"error": "internal", "message": e.to_string()})),
-        };
-        let reply = route(&provider, request, now());
+        let provider = taken.map(Ok).unwrap_or_else(|| Provider::open(&self.state))?;
+        let out = f(&provider);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < IDLE_CONNECTIONS {
             idle.push(provider);
         }
-        reply
+        Ok(out)
     }
+
+    /// Routes one request from `peer`, after the rate limits of answers and completions: the
+    /// limited requests are the ones that change state and check a MAC or a registration code.
+    fn route(&self, request: &Request<'_>, peer: IpAddr) -> (u16, Value) {
+        let reply = self.with_provider(|provider| {
+            let path = request.url.split_once('?').map_or(request.url, |(p, _)| p);
+            let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+            let identity = match (request.method, parts.as_slice()) {
+                ("POST", ["v1", "transactions", id, "answer"]) => {
+                    Some(provider.serial_of_transaction(id).ok().flatten().map_or_else(|| format!("tx:{id}"), |s| format!("serial:{s}")))
+                }
+                ("POST", ["v1", "activation", token]) => Some(format!("activation:{token}")),
+                _ => None,
+            };
+            if let Some(identity) = identity {
+                let limited = self.per_address.take(&peer.to_string()).and_then(|()| self.per_identity.take(&identity));
+                if let Err(()) = limited {
+                    let refusal = Refusal::RateLimited;
+                    return (refusal.status(), json!(RefusalReply { error: refusal, message: "too many answers: wait a minute and try again".into() }));
+                }
+            }
+            route(provider, request, now())
+        });
+        reply.unwrap_or_else(|e| (500, json!({"error": "internal", "message": e.to_string()})))
+    }
+}
+
+/// Token buckets by key: each key may take `burst` at once and gets `burst` back per minute.
+struct RateLimit {
+    burst: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+/// Keys kept before full buckets are dropped (a flood of distinct keys cannot grow the map).
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimit {
+    fn new(per_minute: u32) -> Self {
+        RateLimit { burst: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `key`, or refuses when its bucket is empty.
+    fn take(&self, key: &str) -> std::result::Result<(), ()> {
+        let now = Instant::now();
+        let per_second = self.burst / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
+            let burst = self.burst;
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * per_second < burst);
+            if buckets.len() >= MAX_BUCKETS {
+                return Err(());
+            }
+        }
+        let (tokens, at) = buckets.entry(key.to_string()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(self.burst);
+        *at = now;
+        if *tokens < 1.0 {
+            return Err(());
+        }
+        *tokens -= 1.0;
+        Ok(())
+    }
+}
+
+/// Open connections, in all and by address; a connection over either limit is closed at once.
+#[derive(Clone)]
+struct Admission {
+    limits: Limits,
+    open: Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>,
+}
+
+/// A connection admitted by [`Admission`]; gives its place back when closed.
+struct Admitted {
+    stream: tokio::net::TcpStream,
+    peer: IpAddr,
+    open: Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.0 -= 1;
+        if let Some(n) = open.1.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                open.1.remove(&self.peer);
+            }
+        }
+    }
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for Admission {
+    type Stream = Admitted;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Admitted, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let refused = |why: &str| std::future::ready(Err(std::io::Error::other(why.to_string())));
+        let Ok(peer) = stream.peer_addr().map(|a| a.ip()) else { return refused("no peer address") };
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let from_peer = open.1.get(&peer).copied().unwrap_or(0);
+        if open.0 >= self.limits.connections || from_peer >= self.limits.connections_per_address {
+            return refused("connection limit");
+        }
+        open.0 += 1;
+        *open.1.entry(peer).or_insert(0) += 1;
+        drop(open);
+        std::future::ready(Ok((Admitted { stream, peer, open: self.open.clone() }, service)))
+    }
+}
+
+impl tokio::io::AsyncRead for Admitted {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Admitted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+type Reply = (StatusCode, [(header::HeaderName, &'static str); 1], String);
+
+fn refused(refusal: Refusal, message: &str) -> (u16, Value) {
+    (refusal.status(), json!(RefusalReply { error: refusal, message: message.into() }))
 }
 
 async fn handle(
     State(pool): State<Arc<Pool>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: HttpMethod,
     uri: Uri,
     headers: axum::http::HeaderMap,
-    body: Bytes,
-) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
+    body: Body,
+) -> Reply {
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (status, mut value) = match std::str::from_utf8(&body) {
-        Err(_) => (400, json!({"error": "bad_request", "message": "the body is not UTF-8"})),
-        Ok(text) => {
-            let text = text.to_string();
-            tokio::task::spawn_blocking(move || {
-                pool.route(&Request { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text })
-            })
-                .await
-                .unwrap_or_else(|_| (500, json!({"error": "internal", "message": "the request handler failed"})))
-        }
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Err(_) => Err(refused(Refusal::BadRequest, "the body did not arrive in time")),
+        Ok(Err(_)) => Err(refused(Refusal::TooLarge, &format!("the body is larger than {} KiB", MAX_BODY / 1024))),
+        Ok(Ok(bytes)) => String::from_utf8(bytes.to_vec()).map_err(|_| refused(Refusal::BadRequest, "the body is not UTF-8")),
+    };
+    let (status, mut value) = match body {
+        Err(reply) => reply,
+        Ok(text) => tokio::task::spawn_blocking(move || {
+            pool.route(&Request { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text }, peer.ip())
+        })
+        .await
+        .unwrap_or_else(|_| refused(Refusal::Internal, "the request handler failed")),
     };
     value["server_time"] = json!(now());
     (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), [(header::CONTENT_TYPE, "application/json")], value.to_string())
@@ -85,7 +251,7 @@ async fn handle(
 
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`
 /// only loopback addresses are accepted.
-pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>) -> Result<()> {
+pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits) -> Result<()> {
     let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Usage(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
     if tls.is_none() && !addr.ip().is_loopback() {
         return Err(ProviderError::Usage(format!(
@@ -99,8 +265,19 @@ pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>) -> Result<()> {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| io(&format!("cannot listen on {addr}"), e))?;
         listener.set_nonblocking(true).map_err(|e| io("listener", e))?;
         let bound = listener.local_addr().map_err(|e| io("listener", e))?;
-        let pool = Arc::new(Pool { state: state.to_path_buf(), idle: Mutex::new(Vec::new()) });
-        let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(pool);
+        let pool = Arc::new(Pool {
+            state: state.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            per_address: RateLimit::new(limits.answers_per_address),
+            per_identity: RateLimit::new(limits.answers_per_identity),
+        });
+        // The body limit is applied while reading (a 413 with a JSON refusal), not by axum's layer.
+        let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(pool);
+        let admission = Admission { limits, open: Arc::new(Mutex::new((0, HashMap::new()))) };
+        let harden = |mut server: axum_server::Server<SocketAddr, Admission>| {
+            server.http_builder().http1().header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD.max(8192));
+            server.first_request_timeout(HEADER_TIMEOUT)
+        };
         let announce = |scheme: &str| {
             use std::io::Write;
             println!("listening on {scheme}://{bound}");
@@ -109,7 +286,8 @@ pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>) -> Result<()> {
         let served = match tls {
             None => {
                 announce("http");
-                axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.serve(app.into_make_service()).await
+                let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
+                server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await
             }
             Some(files) => {
                 // ring, as everywhere else in softtoken (one process-wide rustls provider).
@@ -118,7 +296,9 @@ pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>) -> Result<()> {
                     ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display()))
                 })?;
                 announce("https");
-                axum_server::tls_rustls::from_tcp_rustls(listener, config).map_err(|e| io("listener", e))?.serve(app.into_make_service()).await
+                let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
+                let server = server.map(|admission| axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(admission));
+                server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await
             }
         };
         served.map_err(|e| io("server", e))

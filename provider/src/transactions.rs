@@ -165,6 +165,11 @@ impl Provider {
         ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
     }
 
+    /// The serial a transaction was sent to, if the id is known.
+    pub fn serial_of_transaction(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.db.query_row("SELECT serial FROM transactions WHERE id = ?1", params![id], |r| r.get(0)).optional()?)
+    }
+
     /// The seed of a completed identity, unregistered or not (the server checks request MACs
     /// with it before saying anything about the identity's state).
     pub fn request_seed(&self, serial: &str) -> Result<(Vec<u8>, bool)> {

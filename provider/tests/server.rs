@@ -9,7 +9,8 @@ use softtoken_core::transaction::{self, Answer, Response};
 use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -24,10 +25,16 @@ struct Server {
 
 impl Server {
     fn start(state: &Path) -> Self {
+        Self::start_with(state, &[])
+    }
+
+    /// Starts `serve` with extra flags (limits).
+    fn start_with(state: &Path, flags: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_softtoken-provider"))
             .arg("--state")
             .arg(state)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(flags)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -175,7 +182,8 @@ fn a_thousand_concurrent_answers_over_http_none_lost_or_doubled() {
         }
     }
     assert_eq!(work.len(), 1000);
-    let server = std::sync::Arc::new(Server::start(&state));
+    // All from one address: the per-address answer limit is raised for this test.
+    let server = std::sync::Arc::new(Server::start_with(&state, &["--answers-per-address", "100000"]));
     let work = std::sync::Arc::new(work);
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -201,4 +209,138 @@ fn a_thousand_concurrent_answers_over_http_none_lost_or_doubled() {
     ids.sort();
     ids.dedup();
     assert_eq!((log.len(), ids.len()), (1000, 1000));
+}
+
+/// A connection from `source` (an address of the loopback range) to the server.
+fn connect_from(server: &Server, source: &str) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&format!("{source}:0").parse::<SocketAddr>().unwrap().into()).unwrap();
+    socket.connect(&server.addr.parse::<SocketAddr>().unwrap().into()).unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+}
+
+/// Whether the server closed `stream` within 15 s (a read returns end of file or a reset; a read
+/// that times out means the connection is still open).
+fn closed_by_server(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe),
+    }
+}
+
+/// Slowloris: connections from one address that send a request a byte at a time. Each is cut off
+/// after the header timeout, connections past the per-address limit are closed at once, and a
+/// client from another address is served all along. (Before: no header timeout and no connection
+/// limit, so the slow connections stayed open for ever.)
+#[test]
+fn slowloris_connections_are_cut_off_and_do_not_starve_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("p.db"), &["--max-connections-per-address", "16"]);
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..16).map(|_| connect_from(&server, "127.0.0.2")).collect();
+    for s in &mut slow {
+        s.write_all(b"GET /v1/ti").unwrap();
+    }
+    // The 17th connection from that address, once the server took the 16, is closed unanswered.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut over = connect_from(&server, "127.0.0.2");
+    let _ = over.write_all(b"GET /v1/time HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(closed_by_server(&mut over), "a connection over the per-address limit is closed");
+    // Others are served while the slow ones trickle.
+    for _ in 0..3 {
+        for s in &mut slow {
+            let _ = s.write_all(b"m");
+        }
+        let (status, _) = server.request("GET", "/v1/time", None);
+        assert_eq!(status, 200);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    // Every slow connection is cut off by the header timeout (10 s), long before its request ends.
+    for s in &mut slow {
+        assert!(closed_by_server(s), "a slow connection is closed by the server");
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // Its place is given back: the address may connect again.
+    let mut again = connect_from(&server, "127.0.0.2");
+    again.write_all(b"GET /v1/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    again.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+/// Oversized, non-UTF-8 and malformed bodies, unknown endpoints and MACs in the URL get a clear
+/// 4xx with a JSON refusal, never a 5xx or a hang.
+#[test]
+fn oversized_and_malformed_bodies_get_a_clear_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("p.db"));
+    let raw = |head: &str, body: &[u8]| -> (u16, Value) {
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(s, "{head}Host: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+        let _ = s.write_all(body);
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).to_string();
+        let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, text.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(Value::Null))
+    };
+    let big = vec![b'{'; 20 * 1024];
+    let (status, v) = raw("POST /v1/transactions/abc/answer HTTP/1.1\r\n", &big);
+    assert_eq!((status, v["error"].as_str()), (413, Some("too_large")));
+    let (status, v) = raw("POST /v1/transactions/abc/answer HTTP/1.1\r\n", b"\xff\xfe{}");
+    assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
+    let (status, v) = raw("POST /v1/transactions/abc/answer HTTP/1.1\r\n", b"{\"response\": 7}");
+    assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
+    assert!(v["message"].as_str().unwrap().contains("expected"), "{v}");
+    let (status, v) = raw("POST /v1/activation/abc HTTP/1.1\r\n", b"[]");
+    assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
+    let (status, v) = raw("PATCH /v1/time HTTP/1.1\r\n", b"");
+    assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
+    let (status, v) = raw("GET /v1/identities/123/transactions?mac=abc&at=1 HTTP/1.1\r\n", b"");
+    assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
+    // A head that never ends is cut off (431 or closed), the server still answers.
+    let (status, _) = raw(&format!("GET /v1/time HTTP/1.1\r\nX-Pad: {}\r\n", "a".repeat(64 * 1024)), b"");
+    assert!(status == 431 || status == 400 || status == 0, "{status}");
+    assert_eq!(server.request("GET", "/v1/time", None).0, 200);
+}
+
+/// A flood of answers (guessing MACs, or a client gone wild) is refused with 429 `rate_limited`
+/// per identity and per address, before the database is asked; other identities and addresses
+/// are unaffected. (Before: every guess was checked.)
+#[test]
+fn answer_flood_is_rate_limited_per_identity_and_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("p.db");
+    let p = Provider::open(&state).unwrap();
+    let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
+    let (serial, _) = activate(&p);
+    let (other_serial, other_seed) = activate(&p);
+    let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
+    let server = Server::start_with(&state, &["--answers-per-identity", "5", "--answers-per-address", "7"]);
+    let guess = serde_json::json!({"response": "confirm", "answered_at": now(), "number": 0, "mac": "AAAA"});
+    let post = |stream: &mut TcpStream, id: &str, body: &Value| -> (u16, Value) {
+        let body = body.to_string();
+        write!(stream, "POST /v1/transactions/{id}/answer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        (raw.split(' ').nth(1).unwrap().parse().unwrap(), serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap())
+    };
+    let statuses: Vec<u16> = (0..7).map(|_| post(&mut connect_from(&server, "127.0.0.3"), &id, &guess).0).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429], "five guesses for one identity, then refused");
+    let (_, v) = post(&mut connect_from(&server, "127.0.0.4"), &id, &guess);
+    assert_eq!(v["error"], "rate_limited", "the identity's limit holds from another address");
+    // The other identity answers from a fresh address; the flooding address hits its own limit.
+    let other = p.push(&other_serial, &opts, now()).unwrap().transaction_id;
+    let (tx, _) = p.transaction(&other, now()).unwrap();
+    let a = Answer { response: Response::Confirm, answered_at: now(), number: 0 };
+    let good = serde_json::json!({"response": "confirm", "answered_at": a.answered_at, "number": 0, "mac": transaction::answer_mac(&other_seed, &tx, &a).unwrap()});
+    let (status, _) = post(&mut connect_from(&server, "127.0.0.3"), &other, &good);
+    assert_eq!(status, 429, "the flooding address used its 7 answers a minute");
+    let (status, v) = post(&mut connect_from(&server, "127.0.0.5"), &other, &good);
+    assert_eq!((status, v["state"].as_str()), (200, Some("approved")));
 }
