@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib, zxing-cpp). Installs the peers
-# when missing. Usage: bench/run.sh [--check]   (--check: exit non-zero when a threshold is missed)
+# Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib, zxing-cpp, wrk). Installs the
+# peers when missing. The provider's load-and-kill run fails the script when a transaction is lost or doubled. Usage: bench/run.sh [--check]   (--check: exit non-zero when a threshold is missed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=""
 command -v oathtool >/dev/null || missing="$missing oathtool"
 command -v argon2 >/dev/null || missing="$missing argon2"
+command -v wrk >/dev/null || missing="$missing wrk"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else echo "bench: missing peers:$missing (apt-get install$missing)" >&2; exit 1; fi
 fi
-cargo build --release -q -p softtoken-cli -p softtoken-core -p softtoken-scan --examples --bins
+cargo build --release -q -p softtoken-cli -p softtoken-core -p softtoken-scan -p softtoken-provider --examples --bins
 python3 bench/run.py "$@"
 
 # QR scanning against zxing-cpp (PyPI) on the vendored photo corpus (fixtures/qr-photos) and a synthetic set (seed 1).
@@ -18,3 +19,6 @@ python3 -c "import zxingcpp, PIL" 2>/dev/null || python3 -m pip install -q --dis
 synth=target/bench/synth
 rm -rf "$synth" && target/release/examples/synth "$synth" --count 60 --seed 1 >/dev/null
 python3 bench/scan.py target/release/softtoken fixtures/qr-photos "$synth" "$@"
+
+# The provider under load and SIGKILLs (loopback only, bounded: wrk 2 x 10 s, then 60 s with 5 kills).
+target/release/examples/load target/release/softtoken-provider --seconds 60 --connections 64 --kills 5 --wrk
