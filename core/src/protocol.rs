@@ -75,6 +75,8 @@ pub enum Refusal {
     WrongNumber,
     /// 404: no such transaction, activation token or endpoint.
     NotFound,
+    /// 405: the endpoint exists but not with this method.
+    MethodNotAllowed,
     /// 409: the transaction was answered already (the first answer is final).
     AlreadyAnswered,
     /// 409: the activation was completed already.
@@ -97,12 +99,13 @@ pub enum Refusal {
 
 impl From<String> for Refusal {
     fn from(word: String) -> Self {
-        const ALL: [Refusal; 13] = [
+        const ALL: [Refusal; 14] = [
             Refusal::BadRequest,
             Refusal::BadMac,
             Refusal::Stale,
             Refusal::WrongNumber,
             Refusal::NotFound,
+            Refusal::MethodNotAllowed,
             Refusal::AlreadyAnswered,
             Refusal::AlreadyCompleted,
             Refusal::Expired,
@@ -125,6 +128,7 @@ impl Refusal {
             Refusal::Stale => "stale",
             Refusal::WrongNumber => "wrong_number",
             Refusal::NotFound => "not_found",
+            Refusal::MethodNotAllowed => "method_not_allowed",
             Refusal::AlreadyAnswered => "already_answered",
             Refusal::AlreadyCompleted => "already_completed",
             Refusal::Expired => "expired",
@@ -144,6 +148,7 @@ impl Refusal {
             Refusal::BadMac | Refusal::Stale => 401,
             Refusal::WrongNumber => 403,
             Refusal::NotFound => 404,
+            Refusal::MethodNotAllowed => 405,
             Refusal::AlreadyAnswered | Refusal::AlreadyCompleted => 409,
             Refusal::Expired | Refusal::Unregistered => 410,
             Refusal::TooLarge => 413,

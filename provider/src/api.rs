@@ -21,7 +21,7 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::AlreadyCompleted(_) => Refusal::AlreadyCompleted,
         ProviderError::TransactionExpired(_) | ProviderError::Expired => Refusal::Expired,
         ProviderError::Unregistered(_) => Refusal::Unregistered,
-        ProviderError::NotAuthentic => Refusal::BadMac,
+        ProviderError::NotAuthentic | ProviderError::MacMissing => Refusal::BadMac,
         ProviderError::Stale(_) => Refusal::Stale,
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
@@ -72,7 +72,7 @@ fn tx_body(tx: &Transaction) -> Result<Box<serde_json::value::RawValue>> {
 /// identity was unregistered.
 fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>, at: Option<u64>, mac: Option<&str>, now: u64) -> Result<()> {
     let (Some(at), Some(mac)) = (at, mac) else {
-        return Err(ProviderError::Usage("the request MAC is required (Authorization: Softtoken-MAC at=T, mac=M)".into()));
+        return Err(ProviderError::MacMissing);
     };
     if at.abs_diff(now) > MAX_ANSWER_SKEW_S {
         return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
@@ -85,6 +85,20 @@ fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>,
         return Err(ProviderError::Unregistered(serial.into()));
     }
     Ok(())
+}
+
+/// The methods an endpoint of the protocol answers, for a path (`None`: no such endpoint). A known
+/// path with another method is a 405 `method_not_allowed` with these in its `Allow` header.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Some(match parts.as_slice() {
+        ["v1", "time"] | ["v1", "identities", _, "transactions"] | ["v1", "transactions", _] => "GET",
+        ["v1", "activation", _] => "GET, POST",
+        ["v1", "identities", _] => "DELETE",
+        ["v1", "identities", _, "push-token"] | ["v1", "transactions", _, "answer"] => "POST",
+        _ => return None,
+    })
 }
 
 /// Answers one request of the protocol at provider time `now`: (HTTP status, JSON body without
@@ -121,13 +135,77 @@ pub fn route(provider: &Provider, request: &Request<'_>, now: u64) -> (u16, Valu
             reply(StateReply { state })
         }),
         ("GET", ["v1", "transactions", id]) => provider.status(id, now).and_then(|state| reply(StateReply { state })),
-        _ => return (Refusal::NotFound.status(), json!(RefusalReply { error: Refusal::NotFound, message: "no such endpoint".into() })),
+        _ => {
+            let (refusal, message) = match allowed_methods(path) {
+                Some(allowed) => (Refusal::MethodNotAllowed, format!("this endpoint answers {allowed}")),
+                None => (Refusal::NotFound, "no such endpoint".to_string()),
+            };
+            return (refusal.status(), json!(RefusalReply { error: refusal, message }));
+        }
     };
     match result {
         Ok(value) => (200, value),
         Err(e) => {
             let refusal = refusal_of(&e);
             (refusal.status(), json!(RefusalReply { error: refusal, message: e.to_string() }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_methods;
+    use std::collections::BTreeSet;
+
+    /// (METHOD, path) of every operation in docs/openapi.yaml (its layout: paths at two spaces of
+    /// indent, methods at four).
+    fn openapi_operations() -> BTreeSet<(String, String)> {
+        let yaml = include_str!("../../docs/openapi.yaml");
+        let mut ops = BTreeSet::new();
+        let mut path = None;
+        for line in yaml.lines() {
+            if let Some(p) = line.strip_prefix("  /").and_then(|p| p.strip_suffix(':')) {
+                path = Some(format!("/{p}"));
+            } else if !line.starts_with("   ") && !line.starts_with("  /") && !line.trim().is_empty() && !line.starts_with("  ") {
+                path = None;
+            } else if let (Some(p), Some(m)) = (&path, line.strip_prefix("    ").and_then(|m| m.strip_suffix(':'))) {
+                if ["get", "post", "delete", "put", "patch"].contains(&m) {
+                    ops.insert((m.to_uppercase(), p.clone()));
+                }
+            }
+        }
+        ops
+    }
+
+    /// (METHOD, path) of every row of the endpoint table in docs/protocol.md §5.
+    fn protocol_operations() -> BTreeSet<(String, String)> {
+        include_str!("../../docs/protocol.md")
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split_once('`').map(|(op, _)| op))
+            .filter_map(|op| op.split_once(' '))
+            .filter(|(m, p)| ["GET", "POST", "DELETE"].contains(m) && p.starts_with("/v1/"))
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect()
+    }
+
+    /// The OpenAPI description, the protocol document and the router agree on every endpoint.
+    #[test]
+    fn openapi_describes_every_route_and_nothing_else() {
+        let described = openapi_operations();
+        assert_eq!(described, protocol_operations(), "docs/openapi.yaml and docs/protocol.md §5 list the same operations");
+        assert_eq!(described.len(), 8);
+        for (method, path) in &described {
+            let concrete = path.replace("{token}", "t0k").replace("{serial}", "12345").replace("{id}", "abc");
+            let allowed = allowed_methods(&concrete).unwrap_or_else(|| panic!("{path} is routed"));
+            assert!(allowed.split(", ").any(|m| m == method), "{method} {path}: the router answers {allowed}");
+        }
+        // And the router answers no method the description lacks.
+        for (path, methods) in [("/v1/time", "GET"), ("/v1/activation/t", "GET, POST"), ("/v1/identities/1", "DELETE"), ("/v1/transactions/x", "GET")] {
+            for m in methods.split(", ") {
+                let template = described.iter().find(|(dm, dp)| dm == m && dp.split('/').count() == path.split('/').count() && dp.split('/').zip(path.split('/')).all(|(a, b)| a == b || a.starts_with('{')));
+                assert!(template.is_some(), "{m} {path} is described");
+            }
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum ProviderError {
     /// The transaction's lifetime is over.
     #[error("transaction {0} expired")]
     TransactionExpired(String),
+    /// An identity request came without its MAC (the Authorization header).
+    #[error("the request MAC is required in the Authorization header (Softtoken-MAC at=T, mac=M); a MAC in the URL is not read")]
+    MacMissing,
     /// The answer's MAC or the confirmation code is wrong.
     #[error("the answer is not authentic (wrong MAC or confirmation code)")]
     NotAuthentic,

@@ -216,7 +216,7 @@ impl tokio::io::AsyncWrite for Admitted {
     }
 }
 
-type Reply = (StatusCode, [(header::HeaderName, &'static str); 1], String);
+type Reply = (StatusCode, axum::http::HeaderMap, String);
 
 fn refused(refusal: Refusal, message: &str) -> (u16, Value) {
     (refusal.status(), json!(RefusalReply { error: refusal, message: message.into() }))
@@ -231,6 +231,7 @@ async fn handle(
     body: Body,
 ) -> Reply {
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
+    let allowed = crate::api::allowed_methods(uri.path());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
         Err(_) => Err(refused(Refusal::BadRequest, "the body did not arrive in time")),
@@ -246,7 +247,15 @@ async fn handle(
         .unwrap_or_else(|_| refused(Refusal::Internal, "the request handler failed")),
     };
     value["server_time"] = json!(now());
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), [(header::CONTENT_TYPE, "application/json")], value.to_string())
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    if status == 405 {
+        headers.insert(header::ALLOW, header::HeaderValue::from_static(allowed.unwrap_or("GET")));
+    }
+    if status == 429 {
+        headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    }
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, value.to_string())
 }
 
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`

@@ -300,9 +300,12 @@ fn oversized_and_malformed_bodies_get_a_clear_4xx() {
     let (status, v) = raw("POST /v1/activation/abc HTTP/1.1\r\n", b"[]");
     assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
     let (status, v) = raw("PATCH /v1/time HTTP/1.1\r\n", b"");
+    assert_eq!((status, v["error"].as_str()), (405, Some("method_not_allowed")));
+    let (status, v) = raw("GET /v2/time HTTP/1.1\r\n", b"");
     assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
     let (status, v) = raw("GET /v1/identities/123/transactions?mac=abc&at=1 HTTP/1.1\r\n", b"");
-    assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")));
+    assert_eq!((status, v["error"].as_str()), (401, Some("bad_mac")), "a MAC in the URL is not read");
+    assert!(v["message"].as_str().unwrap().contains("Authorization header"), "{v}");
     // A head that never ends is cut off (431 or closed), the server still answers.
     let (status, _) = raw(&format!("GET /v1/time HTTP/1.1\r\nX-Pad: {}\r\n", "a".repeat(64 * 1024)), b"");
     assert!(status == 431 || status == 400 || status == 0, "{status}");
