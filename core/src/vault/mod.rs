@@ -197,6 +197,11 @@ impl LockedVault {
         &self.outer.store_kind
     }
 
+    /// The vault's id (the clear header's; it names the vault's device records).
+    pub fn vault_id(&self) -> &str {
+        &self.outer.vault_id
+    }
+
     /// The wrong-PIN counter's current state.
     pub fn attempts(&self) -> Result<AttemptState> {
         AttemptCounter::new(&self.path, &self.outer.vault_id, self.store.as_ref()).load()
