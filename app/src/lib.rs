@@ -279,3 +279,5 @@ impl Authenticator {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, target_os = "linux"))]
+mod memory_tests;

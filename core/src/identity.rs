@@ -137,11 +137,14 @@ impl Identity {
 
     /// The TOTP code shown at `unix_time` (HOTP identities: an error; use the vault's `next_hotp`).
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
-        match self.kind {
+        let code = match self.kind {
             IdentityKind::Hotp => Err(Error::HotpNeedsRequest(self.name.clone())),
-            IdentityKind::Steam => Ok(Totp::steam(self.seed.clone())?.with_offset(self.time_offset_s).code_at(unix_time)),
-            _ => Ok(Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period)?.with_offset(self.time_offset_s).code_at(unix_time)),
-        }
+            IdentityKind::Steam => Totp::steam(self.seed.clone()).map(|t| t.with_offset(self.time_offset_s).code_at(unix_time)),
+            _ => Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period).map(|t| t.with_offset(self.time_offset_s).code_at(unix_time)),
+        };
+        // The HMAC left the seed in its padded-key block on the stack.
+        crate::secret::scrub_stack();
+        code
     }
 
     /// The TOTP code shown now by `clock`.
@@ -163,7 +166,9 @@ impl Identity {
 
     /// The HOTP code for the current counter (the caller advances and saves the counter first).
     pub(crate) fn hotp_code(&self, counter: u64) -> Result<String> {
-        Ok(Hotp::new(self.seed.clone(), self.algorithm, self.digits)?.code(counter))
+        let code = Hotp::new(self.seed.clone(), self.algorithm, self.digits).map(|h| h.code(counter));
+        crate::secret::scrub_stack();
+        code
     }
 }
 

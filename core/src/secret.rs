@@ -3,6 +3,21 @@
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// Bytes of stack [`scrub_stack`] overwrites: deeper than any frame of the HMAC, AES and KDF code
+/// it runs after.
+const SCRUB_BYTES: usize = 16 * 1024;
+
+/// Overwrites the stack below the caller's frame with zeros. Call it after code that handled key
+/// material in frames of its own (libraries copy keys into stack buffers, e.g. HMAC's padded key
+/// block, and leave them there when they return): the dead frames lie below the caller's.
+#[inline(never)]
+pub fn scrub_stack() {
+    let mut area = [0u8; SCRUB_BYTES];
+    // Volatile writes: the compiler cannot drop them as stores to memory nobody reads.
+    area.zeroize();
+    std::hint::black_box(&area);
+}
+
 /// Key material (OTP seeds, derived keys). Zeroized on drop; never printed by `Debug`.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Secret(Vec<u8>);

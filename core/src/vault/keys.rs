@@ -90,6 +90,14 @@ pub fn derive_pin_key(pin: &str, salt: &[u8], params: KdfParams) -> Result<Zeroi
 
 /// AES-256-GCM seal with a fresh random nonce: `nonce ‖ ciphertext ‖ tag`.
 pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    let sealed = seal_here(key, aad, plaintext);
+    // ring's AES key schedule (its first round keys are the key) stays in the dead frame.
+    crate::secret::scrub_stack();
+    sealed
+}
+
+#[inline(never)]
+fn seal_here(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::Crypto("bad AES key"))?);
     let nonce = random::<12>()?;
     let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
@@ -104,6 +112,13 @@ pub fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
 
 /// Opens [`seal`]'s output; `None` when the key is wrong or a byte changed.
 pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let opened = open_here(key, aad, sealed);
+    crate::secret::scrub_stack();
+    opened
+}
+
+#[inline(never)]
+fn open_here(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     if sealed.len() < 28 {
         return None;
     }

@@ -317,6 +317,14 @@ impl Vault {
         Ok(open_file(path, &bytes, store)?.has_pin())
     }
 
+    /// Writes the data key's bytes straight from where the vault holds them (no copy in this
+    /// process): for the test that searches memory for it after lock. Not in release builds.
+    #[cfg(feature = "test-support")]
+    #[doc(hidden)]
+    pub fn write_data_key_for_test(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(&self.data_key[..])
+    }
+
     /// Encrypts and writes the next generation atomically (the previous one kept as `.prev`) and
     /// records it in the key store. Callers hold the vault lock.
     fn write(&mut self) -> Result<()> {
