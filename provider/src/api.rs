@@ -26,7 +26,7 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
         ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) => Refusal::BadRequest,
-        ProviderError::Db(_) => Refusal::Internal,
+        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } => Refusal::Internal,
     }
 }
 

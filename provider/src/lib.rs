@@ -2,12 +2,14 @@
 //!
 //! It mints a serial number and activation code, encrypts them into a secactivate QR URI exactly
 //! as the spec describes, waits for the registration code ("Complete" in a portal), derives the
-//! same seed as the app and verifies codes. State lives in SQLite (WAL). It is for tests, the demo
-//! and teams trying the flows: it stores seeds unencrypted in its database and has no accounts,
-//! so it is not a production server.
+//! same seed as the app and verifies codes. State lives in SQLite (WAL); seeds and activation codes
+//! are sealed in it under a key-encryption key kept in a separate file ([`sealed`]). It has no
+//! accounts, so it is not a production server.
 
 pub mod api;
+mod keys;
 pub mod online;
+pub mod sealed;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod transactions;
@@ -77,6 +79,24 @@ pub enum ProviderError {
     /// Too many transactions are waiting for this identity.
     #[error("{0} transactions are already pending for this identity")]
     TooManyPending(u32),
+    /// A sealed secret did not open with the key file's key (changed, moved, or another key).
+    #[error("the sealed {what} of {serial} does not open with this key file")]
+    SealBroken {
+        /// "seed" or "activation_code".
+        what: &'static str,
+        /// Whose.
+        serial: String,
+    },
+    /// The database's secrets are sealed by another key than the key file's.
+    #[error("the state's secrets are sealed by key {database}, but {path} holds key {file}: give --kek-file the key that sealed them")]
+    KekMismatch {
+        /// The id the database records.
+        database: String,
+        /// The id of the key file's key.
+        file: String,
+        /// The key file.
+        path: String,
+    },
     /// The database failed.
     #[error("provider state: {0}")]
     Db(#[from] rusqlite::Error),
@@ -145,6 +165,7 @@ pub struct Verification {
 pub struct Provider {
     pub(crate) db: Connection,
     pub(crate) rng: ring::rand::SystemRandom,
+    pub(crate) kek: sealed::Kek,
 }
 
 pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
@@ -198,8 +219,15 @@ pub(crate) fn random_hex(rng: &ring::rand::SystemRandom, bytes: usize) -> Result
 }
 
 impl Provider {
-    /// Opens (creating if needed) the state database at `path`, in WAL mode.
+    /// Opens (creating if needed) the state database at `path`, in WAL mode, with its secrets
+    /// sealed by the key in `<path>.kek` (created if neither exists yet).
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_kek(path, &sealed::default_kek_path(path))
+    }
+
+    /// Opens the state database at `path` with the key-encryption key in `kek_path`. A database
+    /// written before secrets were sealed has them sealed now, in one transaction.
+    pub fn open_with_kek(path: &Path, kek_path: &Path) -> Result<Self> {
         create_private_file(path)?;
         let db = Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "WAL")?;
@@ -242,9 +270,12 @@ impl Provider {
                 serial TEXT NOT NULL,
                 response TEXT NOT NULL,
                 at INTEGER NOT NULL
-            );",
+            );
+            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
-        Ok(Provider { db, rng: ring::rand::SystemRandom::new() })
+        let kek = keys::settle(&db, kek_path)?;
+        keys::seal_legacy(&db, &kek)?;
+        Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
     }
 
     /// Mints a serial, an activation code and a password; returns the QR URI.
@@ -281,7 +312,15 @@ impl Provider {
         let link = opts.online_base_url.as_deref().map(|base| self.new_link(base)).transpose()?;
         self.db.execute(
             "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7)",
-            params![serial.to_string(), ac.dashed(), opts.policy, opts.digits, now as i64, expires_at as i64, link.as_ref().map(|l| l.token.clone())],
+            params![
+                serial.to_string(),
+                self.kek.seal(sealed::Sealed::ActivationCode, &serial.to_string(), ac.dashed().as_bytes())?,
+                opts.policy,
+                opts.digits,
+                now as i64,
+                expires_at as i64,
+                link.as_ref().map(|l| l.token.clone())
+            ],
         )?;
         Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at, link: link.map(|l| l.format()) })
     }
@@ -290,7 +329,7 @@ impl Provider {
     pub fn complete(&self, serial: &str, registration_code: &str, now: u64) -> Result<()> {
         let serial = SerialNumber::parse(serial)?;
         let rc = RegistrationCode::parse(registration_code)?;
-        let row: Option<(String, Option<String>, i64, Option<i64>)> = self
+        let row: Option<(Vec<u8>, Option<String>, i64, Option<i64>)> = self
             .db
             .query_row(
                 "SELECT activation_code, policy, expires_at, completed_at FROM tokens WHERE serial = ?1",
@@ -305,17 +344,29 @@ impl Provider {
         if now >= expires_at as u64 {
             return Err(ProviderError::Expired);
         }
-        let ac = ActivationCode::parse(&ac)?;
+        let ac = self.activation_code_of(&serial.to_string(), &ac)?;
         let seed = entrust::seed_from_registration(&serial, &ac, &rc, policy.as_deref());
         let changed = self.db.execute(
             "UPDATE tokens SET registration_code = ?1, seed = ?2, completed_at = ?3 WHERE serial = ?4 AND completed_at IS NULL",
-            params![rc.to_string(), seed.expose(), now as i64, serial.to_string()],
+            params![rc.to_string(), self.kek.seal(sealed::Sealed::Seed, &serial.to_string(), seed.expose())?, now as i64, serial.to_string()],
         )?;
         if changed == 0 {
             // Another request completed it between the check and this update.
             return Err(ProviderError::AlreadyCompleted(serial.to_string()));
         }
         Ok(())
+    }
+
+    /// An activation code as stored (sealed).
+    pub(crate) fn activation_code_of(&self, serial: &str, sealed_code: &[u8]) -> Result<ActivationCode> {
+        let plain = self.kek.open(sealed::Sealed::ActivationCode, serial, sealed_code)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| ProviderError::SealBroken { what: "activation_code", serial: serial.to_string() })?;
+        Ok(ActivationCode::parse(text)?)
+    }
+
+    /// The key that seals this state's secrets.
+    pub fn kek(&self) -> &sealed::Kek {
+        &self.kek
     }
 
     /// Checks a code at `at` within ±`window` steps and reports the drift.
@@ -329,7 +380,8 @@ impl Provider {
             .optional()?;
         let (seed, digits, period) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
         let seed = seed.ok_or_else(|| ProviderError::NotCompleted(serial.to_string()))?;
-        let totp = Totp::new(Secret::new(seed), Algorithm::Sha256, digits as u8, period as u32)?;
+        let seed = self.kek.open(sealed::Sealed::Seed, &serial.to_string(), &seed)?;
+        let totp = Totp::new(Secret::from_slice(&seed), Algorithm::Sha256, digits as u8, period as u32)?;
         let drift = totp.verify(otp, at, window)?;
         Ok(Verification { valid: drift.is_some(), drift_steps: drift })
     }

@@ -16,6 +16,10 @@ struct Cli {
     /// The state database (SQLite, WAL).
     #[arg(long, global = true, default_value = "softtoken-provider.db")]
     state: PathBuf,
+    /// The key that seals seeds and activation codes in the state (32 bytes, 0600; created on
+    /// first use). Default: the state's path with `.kek` added.
+    #[arg(long, global = true, value_name = "FILE")]
+    kek_file: Option<PathBuf>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -132,6 +136,9 @@ enum Command {
         #[arg(long, default_value_t = Limits::default().answers_per_identity)]
         answers_per_identity: u32,
     },
+    /// Re-wrap every seed and activation code under a new key (the old key file is kept as
+    /// `<kek>.retired-ID` for older backups); restart `serve` afterwards.
+    RotateKek,
     /// Check the confirmation code a user typed for an offline transaction.
     CheckConfirmation {
         /// Transaction id.
@@ -157,7 +164,8 @@ fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), Provid
 }
 
 fn run(cli: &Cli) -> Result<(), ProviderError> {
-    let p = Provider::open(&cli.state)?;
+    let kek = cli.kek_file.clone().unwrap_or_else(|| softtoken_provider::sealed::default_kek_path(&cli.state));
+    let mut p = Provider::open_with_kek(&cli.state, &kek)?;
     match &cli.command {
         Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url } => {
             let opts = IssueOptions {
@@ -230,7 +238,16 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 answers_per_address: *answers_per_address,
                 answers_per_identity: *answers_per_identity,
             };
-            softtoken_provider::server::serve(&cli.state, listen, tls.as_ref(), limits)
+            softtoken_provider::server::serve(&cli.state, &kek, listen, tls.as_ref(), limits)
+        }
+        Command::RotateKek => {
+            let r = p.rotate_kek()?;
+            let retired = r.retired.display().to_string();
+            emit(
+                cli.json,
+                json!({"rewrapped": r.rewrapped, "kek_id": r.kek_id, "retired": retired}),
+                format!("re-wrapped {} secrets under key {}; the old key is kept as {retired} (for older backups of the state)\n", r.rewrapped, r.kek_id),
+            )
         }
         Command::CheckConfirmation { id, code } => {
             let state = p.check_confirmation(id, code, now())?;

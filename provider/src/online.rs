@@ -53,7 +53,7 @@ impl Provider {
 
     /// The activation behind a link token, while it is neither used nor expired.
     pub fn link_activation(&self, token: &str, now: u64) -> Result<LinkActivation> {
-        let row: Option<(String, String, Option<String>, u8, i64)> = self
+        let row: Option<(String, Vec<u8>, Option<String>, u8, i64)> = self
             .db
             .query_row(
                 "SELECT serial, activation_code, policy, digits, expires_at FROM tokens WHERE activation_token = ?1 AND completed_at IS NULL",
@@ -65,6 +65,7 @@ impl Provider {
         if now >= expires_at as u64 {
             return Err(ProviderError::Expired);
         }
+        let activation_code = self.activation_code_of(&serial, &activation_code)?.dashed();
         Ok(LinkActivation { serial, activation_code, policy, digits })
     }
 

@@ -71,6 +71,7 @@ impl Default for Limits {
 /// Connections to the state database, reused across requests.
 struct Pool {
     state: PathBuf,
+    kek: PathBuf,
     idle: Mutex<Vec<Provider>>,
     per_address: RateLimit,
     per_identity: RateLimit,
@@ -79,7 +80,7 @@ struct Pool {
 impl Pool {
     fn with_provider<T>(&self, f: impl FnOnce(&Provider) -> T) -> std::result::Result<T, ProviderError> {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let provider = taken.map(Ok).unwrap_or_else(|| Provider::open(&self.state))?;
+        let provider = taken.map(Ok).unwrap_or_else(|| Provider::open_with_kek(&self.state, &self.kek))?;
         let out = f(&provider);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < IDLE_CONNECTIONS {
@@ -260,14 +261,14 @@ async fn handle(
 
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`
 /// only loopback addresses are accepted.
-pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits) -> Result<()> {
+pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits) -> Result<()> {
     let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Usage(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
     if tls.is_none() && !addr.ip().is_loopback() {
         return Err(ProviderError::Usage(format!(
             "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key to serve HTTPS"
         )));
     }
-    Provider::open(state)?; // create the schema before requests arrive
+    Provider::open_with_kek(state, kek)?; // create the schema (and check the key) before requests arrive
     let io = |what: &str, e: std::io::Error| ProviderError::Usage(format!("{what}: {e}"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).enable_all().build().map_err(|e| io("cannot start the server", e))?;
     runtime.block_on(async {
@@ -276,6 +277,7 @@ pub fn serve(state: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits)
         let bound = listener.local_addr().map_err(|e| io("listener", e))?;
         let pool = Arc::new(Pool {
             state: state.to_path_buf(),
+            kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),
             per_address: RateLimit::new(limits.answers_per_address),
             per_identity: RateLimit::new(limits.answers_per_identity),

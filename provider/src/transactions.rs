@@ -6,7 +6,9 @@
 //! protocol (§5) is not built yet; these are the rules it will apply.
 
 use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
+use crate::sealed::Sealed;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use zeroize::Zeroizing;
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
 
 /// Pending transactions allowed per identity (against push fatigue).
@@ -68,7 +70,7 @@ struct Row {
     number: Option<u8>,
     state: State,
     wrong_codes: u32,
-    seed: Vec<u8>,
+    seed: Zeroizing<Vec<u8>>,
 }
 
 impl Provider {
@@ -112,7 +114,7 @@ impl Provider {
         Ok(Pushed { transaction_id: id, number, push_token })
     }
 
-    fn row(db: &rusqlite::Connection, id: &str) -> Result<Row> {
+    fn row(db: &rusqlite::Connection, kek: &crate::sealed::Kek, id: &str) -> Result<Row> {
         let row = db
             .query_row(
                 "SELECT t.serial, t.summary, t.details, t.created_at, t.expires_at, t.number, t.state, t.wrong_codes, k.seed
@@ -135,6 +137,7 @@ impl Provider {
             .optional()?
             .ok_or_else(|| ProviderError::UnknownTransaction(id.into()))?;
         let (serial, summary, details, created_at, expires_at, number, state, wrong_codes, seed) = row;
+        let seed = kek.open(Sealed::Seed, &serial, &seed)?;
         let details: Vec<(String, String)> = serde_json::from_str(&details).map_err(|e| ProviderError::Usage(format!("stored details: {e}")))?;
         let tx = Transaction {
             id: id.into(),
@@ -150,7 +153,7 @@ impl Provider {
 
     /// The transaction as the app sees it, with its state now.
     pub fn transaction(&self, id: &str, now: u64) -> Result<(Transaction, State)> {
-        let r = Self::row(&self.db, id)?;
+        let r = Self::row(&self.db, &self.kek, id)?;
         let state = if r.state == State::Pending && now > r.tx.expires_at { State::Expired } else { r.state };
         Ok((r.tx, state))
     }
@@ -162,7 +165,7 @@ impl Provider {
             .db
             .prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, rowid")?;
         let ids: Vec<String> = stmt.query_map(params![serial, now as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        ids.iter().map(|id| Ok(Self::row(&self.db, id)?.tx)).collect()
+        ids.iter().map(|id| Ok(Self::row(&self.db, &self.kek, id)?.tx)).collect()
     }
 
     /// The serial a transaction was sent to, if the id is known.
@@ -172,24 +175,24 @@ impl Provider {
 
     /// The seed of a completed identity, unregistered or not (the server checks request MACs
     /// with it before saying anything about the identity's state).
-    pub fn request_seed(&self, serial: &str) -> Result<(Vec<u8>, bool)> {
+    pub fn request_seed(&self, serial: &str) -> Result<(Zeroizing<Vec<u8>>, bool)> {
         let row: Option<(Option<Vec<u8>>, Option<i64>)> =
             self.db.query_row("SELECT seed, unregistered_at FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         match row {
-            Some((Some(seed), unregistered)) => Ok((seed, unregistered.is_some())),
+            Some((Some(seed), unregistered)) => Ok((self.kek.open(Sealed::Seed, serial, &seed)?, unregistered.is_some())),
             _ => Err(ProviderError::NotAuthentic),
         }
     }
 
     /// The seed of a completed identity (the server checks fetch MACs with it).
-    pub fn seed_of(&self, serial: &str) -> Result<Vec<u8>> {
+    pub fn seed_of(&self, serial: &str) -> Result<Zeroizing<Vec<u8>>> {
         let row: Option<(Option<Vec<u8>>, Option<i64>)> =
             self.db.query_row("SELECT seed, unregistered_at FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         match row {
             None => Err(ProviderError::UnknownSerial(serial.into())),
             Some((_, Some(_))) => Err(ProviderError::Unregistered(serial.into())),
             Some((None, None)) => Err(ProviderError::NotCompleted(serial.into())),
-            Some((Some(s), None)) => Ok(s),
+            Some((Some(s), None)) => self.kek.open(Sealed::Seed, serial, &s),
         }
     }
 
@@ -203,9 +206,9 @@ impl Provider {
     fn begin_answer(&self, id: &str, now: u64) -> Result<(rusqlite::Transaction<'_>, Row)> {
         // Looked up before the write lock: requests for unknown ids (a flood of guesses) never
         // queue behind, or block, the real answers.
-        Self::row(&self.db, id)?;
+        Self::row(&self.db, &self.kek, id)?;
         let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
-        let r = Self::row(&db, id)?;
+        let r = Self::row(&db, &self.kek, id)?;
         if r.state != State::Pending {
             return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id.into()) } else { ProviderError::AlreadyAnswered(id.into()) });
         }

@@ -1,0 +1,112 @@
+//! Seeds and activation codes at rest: sealed under the key file's key, so a copy of the state
+//! database without its key file yields none; a database from before sealing is sealed on open; a
+//! rotation re-wraps everything under a new key.
+
+use ring::rand::SystemRandom;
+use softtoken_core::activation::PendingActivation;
+use softtoken_core::otp::{Algorithm, Totp};
+use softtoken_core::Secret;
+use softtoken_provider::{IssueOptions, Provider, ProviderError};
+use std::path::Path;
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Issues and completes a token as the app would; returns (serial, activation code, seed).
+fn activated(p: &Provider) -> (String, String, Vec<u8>) {
+    let rng = SystemRandom::new();
+    let issued = p.issue(&IssueOptions::default(), now()).unwrap();
+    let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
+    let rc = pending.registration_code.to_string();
+    let identity = pending.into_identity(None, None, now(), &rng).unwrap();
+    p.complete(&issued.serial, &rc, now()).unwrap();
+    (issued.serial, issued.activation_code, identity.seed.expose().to_vec())
+}
+
+fn code(seed: &[u8]) -> String {
+    Totp::new(Secret::from_slice(seed), Algorithm::Sha256, 6, 30).unwrap().code_at(now()).code
+}
+
+/// The database's bytes on disk (main file and write-ahead log).
+fn on_disk(state: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(state).unwrap();
+    bytes.extend(std::fs::read(state.with_extension("db-wal")).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The attack: copy the state database (a backup, a stolen disk image) and read the seeds out of
+/// it. Before, they were stored as they are; now the copy alone holds no seed and no activation
+/// code, and does not open without its key file.
+#[test]
+fn a_copied_database_without_its_key_file_yields_no_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("p.db");
+    let p = Provider::open(&state).unwrap();
+    let (serial, activation_code, seed) = activated(&p);
+    assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+    drop(p);
+    let bytes = on_disk(&state);
+    assert!(!contains(&bytes, &seed), "the seed is in the database file");
+    assert!(!contains(&bytes, activation_code.as_bytes()) && !contains(&bytes, activation_code.replace('-', "").as_bytes()), "the activation code is in it");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("p.db");
+    std::fs::copy(&state, &copy).unwrap();
+    let err = Provider::open(&copy).err().expect("the copy does not open without its key").to_string();
+    assert!(err.contains("key file") && err.contains("missing"), "{err}");
+    let other_key = elsewhere.path().join("other.kek");
+    softtoken_provider::sealed::Kek::load_or_create(&other_key).unwrap();
+    assert!(matches!(Provider::open_with_kek(&copy, &other_key), Err(ProviderError::KekMismatch { .. })));
+    // With its key file the copy works.
+    std::fs::copy(dir.path().join("p.db.kek"), elsewhere.path().join("p.db.kek")).unwrap();
+    assert!(Provider::open(&copy).unwrap().verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+}
+
+/// A state database written before secrets were sealed (plain seed and activation code, no key
+/// recorded) is sealed on its first open and keeps working.
+#[test]
+fn a_database_from_before_sealing_is_sealed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("p.db");
+    let p = Provider::open(&state).unwrap();
+    let (serial, activation_code, seed) = activated(&p);
+    drop(p);
+    // Written back as the previous version stored them.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    db.execute("UPDATE tokens SET activation_code = ?1, seed = ?2 WHERE serial = ?3", rusqlite::params![activation_code, seed, serial]).unwrap();
+    db.execute("DELETE FROM meta", []).unwrap();
+    drop(db);
+    std::fs::remove_file(dir.path().join("p.db.kek")).unwrap();
+    assert!(contains(&on_disk(&state), &seed));
+
+    let p = Provider::open(&state).unwrap();
+    assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+    drop(p);
+    assert!(!contains(&on_disk(&state), &seed), "sealed, and the plaintext pages vacuumed away");
+}
+
+/// Rotation re-wraps every secret under a new key; the old key no longer opens the database, the
+/// new one does, and codes verify as before.
+#[test]
+fn rotating_the_key_rewraps_every_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("p.db");
+    let mut p = Provider::open(&state).unwrap();
+    let (serial, _, seed) = activated(&p);
+    p.issue(&IssueOptions::default(), now()).unwrap(); // one not yet completed: its code only
+    let old_id = p.kek().id().to_string();
+    let rotated = p.rotate_kek().unwrap();
+    assert_eq!(rotated.rewrapped, 3);
+    assert_ne!(rotated.kek_id, old_id);
+    assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+    drop(p);
+    assert!(matches!(Provider::open_with_kek(&state, &rotated.retired), Err(ProviderError::KekMismatch { .. })));
+    let p = Provider::open(&state).unwrap();
+    assert_eq!(p.kek().id(), rotated.kek_id);
+    assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+}
