@@ -178,13 +178,24 @@ impl LockedVault {
     /// Opens `path`: reads it, checks the clear header, the device seal and that it is not an
     /// older generation than the newest written. Costs no PIN attempt.
     pub fn open(path: &Path, store: Arc<dyn DeviceKeyStore>) -> Result<Self> {
-        let file = store::read(path)?.ok_or_else(|| Error::NoVault(path.to_path_buf()))?;
-        let locked = open_file(path, &file, store.clone()).map_err(|e| match e {
-            Error::CorruptVault { .. } => Error::CorruptVault { previous_available: previous_is_intact(path, &store) },
-            other => other,
-        })?;
-        GenerationRecord::new(&locked.outer.vault_id, store.as_ref()).check(locked.inner.generation)?;
-        Ok(locked)
+        let mut file = store::read(path)?.ok_or_else(|| Error::NoVault(path.to_path_buf()))?;
+        // Read without the vault lock: another process may save generation n+1 (file, then
+        // record) between this read of the file and the read of the record. That looks like a
+        // rollback but the file has changed meanwhile; a real rollback reads the same file again.
+        for _ in 0..8 {
+            let locked = open_file(path, &file, store.clone()).map_err(|e| match e {
+                Error::CorruptVault { .. } => Error::CorruptVault { previous_available: previous_is_intact(path, &store) },
+                other => other,
+            })?;
+            match GenerationRecord::new(&locked.outer.vault_id, store.as_ref()).check(locked.inner.generation) {
+                Err(Error::RolledBack { .. }) => match store::read(path)? {
+                    Some(again) if again != file => file = again,
+                    _ => return Err(GenerationRecord::new(&locked.outer.vault_id, store.as_ref()).check(locked.inner.generation).unwrap_err()),
+                },
+                checked => return checked.map(|()| locked),
+            }
+        }
+        Err(Error::ConcurrentChange)
     }
 
     /// Whether unlocking needs a PIN.

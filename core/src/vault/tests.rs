@@ -426,3 +426,34 @@ fn cancelling_face_id_is_not_reported_as_a_tampered_vault() {
     ks.cancel_biometric_prompts(false);
     assert!(LockedVault::open(&path, ks).unwrap().unlock_biometric(0).is_ok());
 }
+
+#[test]
+fn opening_while_another_process_saves_is_not_taken_for_a_rollback() {
+    // Found under load (8 parallel `softtoken add`): an open read generation n of the file, a
+    // save then wrote n+1 (file, then record), and the open read record n+1: a false RolledBack.
+    let (_dir, path, ks) = setup();
+    let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let saver = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut i = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && i < 400 {
+                v.add(sample(&format!("t{i}"), format!("seed-{i:08}").as_bytes())).unwrap();
+                i += 1;
+            }
+        })
+    };
+    let mut opened = 0;
+    while !saver.is_finished() {
+        match LockedVault::open(&path, ks.clone()) {
+            Ok(_) => opened += 1,
+            Err(e) => {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                panic!("open during saves: {e:?} after {opened} opens");
+            }
+        }
+    }
+    saver.join().unwrap();
+    assert!(opened > 0);
+}
