@@ -305,5 +305,5 @@ fn identity_requests_do_not_tell_an_unknown_serial_from_a_bad_mac() {
         },
         now,
     );
-    assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")), "a MAC in the URL is not accepted");
+    assert_eq!((status, body["error"].as_str()), (401, Some("bad_mac")), "a MAC in the URL is not accepted");
 }
