@@ -1,6 +1,6 @@
 //! Which key seals a state database's secrets, legacy databases sealed on open, and rotation.
 
-use crate::sealed::{Kek, Sealed};
+use crate::sealed::{with_suffix, Kek, Sealed};
 use crate::{Provider, ProviderError, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -21,16 +21,12 @@ fn set_meta(db: &Connection, name: &str, value: &str) -> Result<()> {
 
 /// Where a rotation puts the new key until the database uses it.
 fn pending_path(kek: &Path) -> PathBuf {
-    let mut name = kek.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".new");
-    kek.with_file_name(name)
+    with_suffix(kek, ".new")
 }
 
 /// Where a rotation keeps the key it replaced (for backups of the database made before it).
 fn retired_path(kek: &Path, id: &str) -> PathBuf {
-    let mut name = kek.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".retired-{id}"));
-    kek.with_file_name(name)
+    with_suffix(kek, &format!(".retired-{id}"))
 }
 
 /// The key for this database: the key file's, created when the database records none yet; a

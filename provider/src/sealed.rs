@@ -51,11 +51,16 @@ impl std::fmt::Debug for Kek {
     }
 }
 
+/// `path` with `suffix` appended to its file name (`state.db` → `state.db.kek`).
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
 /// The KEK file used for a state database when none is named: `<state>.kek`.
 pub fn default_kek_path(state: &Path) -> PathBuf {
-    let mut name = state.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".kek");
-    state.with_file_name(name)
+    with_suffix(state, ".kek")
 }
 
 fn io(path: &Path, e: std::io::Error) -> ProviderError {

@@ -281,7 +281,8 @@ fn oversized_and_malformed_bodies_get_a_clear_4xx() {
     let raw = |head: &str, body: &[u8]| -> (u16, Value) {
         let mut s = TcpStream::connect(&server.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        write!(s, "{head}Host: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+        // The server may cut off an oversized head while it is being written: the reply decides.
+        let _ = write!(s, "{head}Host: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len());
         let _ = s.write_all(body);
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
