@@ -13,7 +13,7 @@ use softtoken_core::transaction::{self, Answer, IdentityRequest, Response as TxR
 /// The protocol's refusal for a provider error.
 fn refusal_of(e: &ProviderError) -> Refusal {
     match e {
-        ProviderError::UnknownTransaction(_) | ProviderError::UnknownActivation => Refusal::NotFound,
+        ProviderError::UnknownTransaction(_) | ProviderError::UnknownActivation | ProviderError::UnknownAuthenticator(_) => Refusal::NotFound,
         // Identity requests never tell an unknown serial from a bad MAC (see `authenticate`); the
         // other paths that still name it are the operator's CLI.
         ProviderError::UnknownSerial(_) => Refusal::NotFound,
@@ -25,8 +25,8 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::Stale(_) => Refusal::Stale,
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
-        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) => Refusal::BadRequest,
-        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } => Refusal::Internal,
+        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) | ProviderError::Forbidden => Refusal::BadRequest,
+        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => Refusal::Internal,
     }
 }
 

@@ -3,16 +3,21 @@
 //! It mints a serial number and activation code, encrypts them into a secactivate QR URI exactly
 //! as the spec describes, waits for the registration code ("Complete" in a portal), derives the
 //! same seed as the app and verifies codes. State lives in SQLite (WAL); seeds and activation codes
-//! are sealed in it under a key-encryption key kept in a separate file ([`sealed`]). It has no
-//! accounts, so it is not a production server.
+//! are sealed in it under a key-encryption key kept in a separate file ([`sealed`]). Users and
+//! administrators sign in to its portal ([`accounts`], [`portal`], and the HTML in `web`).
 
+pub mod accounts;
 pub mod api;
 mod keys;
+pub mod mail;
 pub mod online;
+pub mod portal;
 pub mod sealed;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod transactions;
+#[cfg(feature = "server")]
+pub mod web;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
@@ -97,9 +102,40 @@ pub enum ProviderError {
         /// The key file.
         path: String,
     },
+    /// No authenticator of this user has that number.
+    #[error("no authenticator {0} of yours")]
+    UnknownAuthenticator(i64),
+    /// Only administrators may do this.
+    #[error("only administrators may do this")]
+    Forbidden,
+    /// An e-mail could not be written or sent.
+    #[error("e-mail: {0}")]
+    Mail(String),
     /// The database failed.
     #[error("provider state: {0}")]
     Db(#[from] rusqlite::Error),
+}
+
+/// Text for HTML (portal pages, e-mails): control and bidi characters neutralised, then `&<>"'`
+/// escaped.
+pub fn web_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in softtoken_core::text::neutralise(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Unix time as people read it in the portal and e-mails (`Thu, 03 Dec 2026 07:45:00 GMT`).
+pub fn web_time(unix: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
 }
 
 /// Result with [`ProviderError`].
@@ -273,6 +309,8 @@ impl Provider {
             );
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
+        db.execute_batch(accounts::SCHEMA)?;
+        db.execute_batch(portal::SCHEMA)?;
         let kek = keys::settle(&db, kek_path)?;
         keys::seal_legacy(&db, &kek)?;
         Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })

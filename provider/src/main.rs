@@ -135,7 +135,24 @@ enum Command {
         /// Answers per minute for one identity (and completions per minute for one activation).
         #[arg(long, default_value_t = Limits::default().answers_per_identity)]
         answers_per_identity: u32,
+        /// The address browsers and phones reach this server at, for online activation links
+        /// (default: the listening address).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// Send activation e-mails by plain SMTP to a relay on this host (smtp://127.0.0.1:25).
+        #[arg(long, value_name = "URL", conflicts_with = "outbox")]
+        smtp: Option<String>,
+        /// Without --smtp, write activation e-mails as .eml files here (default: the state's
+        /// path with `.outbox` added).
+        #[arg(long, value_name = "DIR")]
+        outbox: Option<PathBuf>,
+        /// The activation e-mails' sender.
+        #[arg(long, default_value = "softtoken portal <portal@localhost>")]
+        mail_from: String,
     },
+    /// Portal accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Re-wrap every seed and activation code under a new key (the old key file is kept as
     /// `<kek>.retired-ID` for older backups); restart `serve` afterwards.
     RotateKek,
@@ -148,6 +165,36 @@ enum Command {
         #[arg(long)]
         code: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (password from $SOFTTOKEN_PROVIDER_PASSWORD or a hidden prompt).
+    Add {
+        /// The name they sign in with.
+        name: String,
+        /// An administrator (assigns tokens, sets token settings, adds users).
+        #[arg(long)]
+        admin: bool,
+        /// Where their activation e-mails go.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+/// The new user's password: from the environment, or typed twice at a hidden prompt.
+fn new_password() -> Result<zeroize::Zeroizing<String>, ProviderError> {
+    if let Ok(p) = std::env::var("SOFTTOKEN_PROVIDER_PASSWORD") {
+        return Ok(zeroize::Zeroizing::new(p));
+    }
+    let read = |prompt: &str| rpassword::prompt_password(prompt).map(zeroize::Zeroizing::new).map_err(|e| ProviderError::Usage(format!("cannot read the password: {e} (or set SOFTTOKEN_PROVIDER_PASSWORD)")));
+    let first = read("New password: ")?;
+    if *read("Again: ")? != *first {
+        return Err(ProviderError::Usage("the two passwords differ".into()));
+    }
+    Ok(first)
 }
 
 fn now() -> u64 {
@@ -230,7 +277,19 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
         }
-        Command::Serve { listen, tls_cert, tls_key, max_connections, max_connections_per_address, answers_per_address, answers_per_identity } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            max_connections,
+            max_connections_per_address,
+            answers_per_address,
+            answers_per_identity,
+            public_url,
+            smtp,
+            outbox,
+            mail_from,
+        } => {
             let tls = tls_cert.clone().zip(tls_key.clone()).map(|(certificate, key)| softtoken_provider::server::TlsFiles { certificate, key });
             let limits = Limits {
                 connections: *max_connections,
@@ -238,7 +297,25 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 answers_per_address: *answers_per_address,
                 answers_per_identity: *answers_per_identity,
             };
-            softtoken_provider::server::serve(&cli.state, &kek, listen, tls.as_ref(), limits)
+            let delivery = match smtp {
+                Some(url) => softtoken_provider::mail::Delivery::smtp(url)?,
+                None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| softtoken_provider::sealed::with_suffix(&cli.state, ".outbox"))),
+            };
+            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone() };
+            drop(p);
+            softtoken_provider::server::serve(&cli.state, &kek, listen, tls.as_ref(), limits, portal)
+        }
+        Command::User(UserCommand::Add { name, admin, email }) => {
+            let password = new_password()?;
+            let user = p.add_user(name, &password, *admin, email.as_deref(), now())?;
+            let role = if user.admin { "administrator" } else { "user" };
+            emit(cli.json, json!({"name": user.name, "admin": user.admin, "email": user.email}), format!("{role} {} added\n", user.name))
+        }
+        Command::User(UserCommand::List) => {
+            let users = p.users()?;
+            let text: String = users.iter().map(|u| format!("{}{}{}\n", u.name, if u.admin { " (administrator)" } else { "" }, u.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default())).collect();
+            let list: Vec<_> = users.iter().map(|u| json!({"name": u.name, "admin": u.admin, "email": u.email})).collect();
+            emit(cli.json, json!({"users": list}), text)
         }
         Command::RotateKek => {
             let r = p.rotate_kek()?;

@@ -27,6 +27,8 @@ pub enum Sealed {
     Seed,
     /// The activation code the seed is derived from.
     ActivationCode,
+    /// An activation shown in the portal, carried in its *Send Email* form until sent.
+    Mail,
 }
 
 impl Sealed {
@@ -34,6 +36,7 @@ impl Sealed {
         match self {
             Sealed::Seed => "seed",
             Sealed::ActivationCode => "activation_code",
+            Sealed::Mail => "mail",
         }
     }
 }
@@ -52,7 +55,7 @@ impl std::fmt::Debug for Kek {
 }
 
 /// `path` with `suffix` appended to its file name (`state.db` → `state.db.kek`).
-pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)

@@ -36,7 +36,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers).
 const MAX_HEAD: usize = 16 * 1024;
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
@@ -70,6 +70,7 @@ impl Default for Limits {
 
 /// Connections to the state database, reused across requests.
 struct Pool {
+    portal: crate::web::Portal,
     state: PathBuf,
     kek: PathBuf,
     idle: Mutex<Vec<Provider>>,
@@ -116,7 +117,7 @@ impl Pool {
 }
 
 /// Token buckets by key: each key may take `burst` at once and gets `burst` back per minute.
-struct RateLimit {
+pub(crate) struct RateLimit {
     burst: f64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
@@ -125,12 +126,12 @@ struct RateLimit {
 const MAX_BUCKETS: usize = 100_000;
 
 impl RateLimit {
-    fn new(per_minute: u32) -> Self {
+    pub(crate) fn new(per_minute: u32) -> Self {
         RateLimit { burst: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token for `key`, or refuses when its bucket is empty.
-    fn take(&self, key: &str) -> std::result::Result<(), ()> {
+    pub(crate) fn take(&self, key: &str) -> std::result::Result<(), ()> {
         let now = Instant::now();
         let per_second = self.burst / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -217,7 +218,56 @@ impl tokio::io::AsyncWrite for Admitted {
     }
 }
 
-type Reply = (StatusCode, axum::http::HeaderMap, String);
+type Reply = (StatusCode, axum::http::HeaderMap, Vec<u8>);
+
+/// How the portal is served.
+#[derive(Debug, Clone)]
+pub struct PortalOptions {
+    /// The address browsers and phones reach this server at (default: the listening address).
+    pub public_url: Option<String>,
+    /// Where activation e-mails go.
+    pub delivery: crate::mail::Delivery,
+    /// The e-mails' sender.
+    pub mail_from: String,
+}
+
+/// A portal request: read off the HTTP request, answered by [`crate::web::handle`].
+async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri, headers: axum::http::HeaderMap, body: Body) -> Reply {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (cookie, origin, host, fetch_site) = (text(header::COOKIE), text(header::ORIGIN), text(header::HOST), text(header::HeaderName::from_static("sec-fetch-site")));
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => return (StatusCode::PAYLOAD_TOO_LARGE, axum::http::HeaderMap::new(), b"the form is too large or did not arrive in time".to_vec()),
+    };
+    let reply = tokio::task::spawn_blocking(move || {
+        let request = crate::web::WebRequest {
+            method: method.as_str(),
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            cookie: cookie.as_deref(),
+            origin: origin.as_deref(),
+            host: host.as_deref(),
+            fetch_site: fetch_site.as_deref(),
+            body: &body,
+            peer: peer.ip(),
+        };
+        pool.with_provider(|provider| crate::web::handle(provider, &pool.portal, &request, now()))
+    })
+    .await;
+    match reply {
+        Ok(Ok(reply)) => {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(reply.content_type));
+            for (name, value) in reply.headers {
+                if let Ok(value) = header::HeaderValue::from_str(&value) {
+                    headers.append(header::HeaderName::from_static(name), value);
+                }
+            }
+            (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, reply.body)
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, axum::http::HeaderMap::new(), b"the portal failed".to_vec()),
+    }
+}
 
 fn refused(refusal: Refusal, message: &str) -> (u16, Value) {
     (refusal.status(), json!(RefusalReply { error: refusal, message: message.into() }))
@@ -231,6 +281,9 @@ async fn handle(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Reply {
+    if crate::web::is_portal_path(uri.path()) {
+        return portal(pool, peer, method, uri, headers, body).await;
+    }
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let allowed = crate::api::allowed_methods(uri.path());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -256,12 +309,12 @@ async fn handle(
     if status == 429 {
         headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
     }
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, value.to_string())
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), headers, value.to_string().into_bytes())
 }
 
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`
 /// only loopback addresses are accepted.
-pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits) -> Result<()> {
+pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits, portal: PortalOptions) -> Result<()> {
     let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Usage(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
     if tls.is_none() && !addr.ip().is_loopback() {
         return Err(ProviderError::Usage(format!(
@@ -275,7 +328,11 @@ pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, lim
         let listener = std::net::TcpListener::bind(addr).map_err(|e| io(&format!("cannot listen on {addr}"), e))?;
         listener.set_nonblocking(true).map_err(|e| io("listener", e))?;
         let bound = listener.local_addr().map_err(|e| io("listener", e))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = portal.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
+        softtoken_core::link::check_base_url(&base_url)?;
         let pool = Arc::new(Pool {
+            portal: crate::web::Portal::new(base_url, tls.is_some(), portal.delivery.clone(), portal.mail_from.clone()),
             state: state.to_path_buf(),
             kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),

@@ -1,0 +1,302 @@
+//! The portal's model: each user's authenticators, their states and actions, and the token
+//! settings administrators choose. The HTML is `web` (feature "server"); this is the state.
+//!
+//! An authenticator belongs to a user. It is *assigned* until its first activation is issued,
+//! *waiting* while that activation's password is valid, *expired* when it ran out uncompleted,
+//! *active* once the registration code was typed into Complete, and *removed* when the app
+//! unregistered it. Activate on an assigned or expired one issues a new QR code and password.
+
+use crate::accounts::User;
+use crate::{IssueOptions, Issued, Provider, ProviderError, Result, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS authenticators (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL REFERENCES users(name),
+        serial TEXT REFERENCES tokens(serial),
+        created_at INTEGER NOT NULL,
+        assigned_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS authenticators_by_owner ON authenticators(owner);";
+
+/// Longest activation lifetime an administrator may set (a day).
+pub const MAX_LIFETIME_S: u64 = 86_400;
+
+/// The token settings new activations use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSettings {
+    /// 6 or 8.
+    pub digits: u8,
+    /// Seconds an activation's QR code and password stay valid.
+    pub lifetime_s: u64,
+    /// Digits of the activation password (4 to 16).
+    pub password_length: usize,
+    /// The policy put in the QR payload, verbatim (none: manual activation possible too).
+    pub policy: Option<String>,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings { digits: 6, lifetime_s: DEFAULT_LIFETIME_S, password_length: 8, policy: Some(DEFAULT_POLICY.into()) }
+    }
+}
+
+impl TokenSettings {
+    /// Refuses settings no activation could be issued with.
+    pub fn check(&self) -> Result<()> {
+        if self.digits != 6 && self.digits != 8 {
+            return Err(ProviderError::Usage("codes have 6 or 8 digits".into()));
+        }
+        if !(60..=MAX_LIFETIME_S).contains(&self.lifetime_s) {
+            return Err(ProviderError::Usage(format!("the activation lifetime must be 60 to {MAX_LIFETIME_S} seconds")));
+        }
+        if !(4..=16).contains(&self.password_length) {
+            return Err(ProviderError::Usage("the activation password must have 4 to 16 digits".into()));
+        }
+        if let Some(p) = &self.policy {
+            softtoken_core::entrust::Policy::parse(Some(p))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where an authenticator is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthenticatorState {
+    /// Assigned by an administrator; no activation issued yet.
+    Assigned,
+    /// An activation was issued and can still be completed.
+    Waiting,
+    /// The activation ran out before it was completed.
+    Expired,
+    /// Completed: the token's codes are accepted.
+    Active,
+    /// The app removed the identity (unregistered).
+    Removed,
+}
+
+impl AuthenticatorState {
+    /// The word shown in the portal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthenticatorState::Assigned => "assigned",
+            AuthenticatorState::Waiting => "waiting for activation",
+            AuthenticatorState::Expired => "expired",
+            AuthenticatorState::Active => "active",
+            AuthenticatorState::Removed => "removed by the app",
+        }
+    }
+}
+
+/// One authenticator as the portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticator {
+    /// Its number in the portal.
+    pub id: i64,
+    /// Whose.
+    pub owner: String,
+    /// The serial of its latest activation.
+    pub serial: Option<String>,
+    /// Where it is.
+    pub state: AuthenticatorState,
+    /// Until when the waiting activation can be completed.
+    pub expires_at: Option<u64>,
+    /// When it was added or assigned.
+    pub created_at: u64,
+    /// The administrator who assigned it, if one did.
+    pub assigned_by: Option<String>,
+    /// Code length.
+    pub digits: Option<u8>,
+}
+
+impl Provider {
+    /// The token settings (defaults until an administrator sets them).
+    pub fn token_settings(&self) -> Result<TokenSettings> {
+        let stored: Option<String> = self.db.query_row("SELECT value FROM meta WHERE name = 'token_settings'", [], |r| r.get(0)).optional()?;
+        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    /// Sets the token settings for activations issued from now on.
+    pub fn set_token_settings(&self, settings: &TokenSettings) -> Result<()> {
+        settings.check()?;
+        let json = serde_json::to_string(settings).map_err(|e| ProviderError::Usage(e.to_string()))?;
+        self.db.execute(
+            "INSERT INTO meta (name, value) VALUES ('token_settings', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![json],
+        )?;
+        Ok(())
+    }
+
+    /// A user's authenticators (every one for `None`), newest first, with their states at `now`.
+    pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<Authenticator>> {
+        let mut stmt = self.db.prepare(
+            "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits
+             FROM authenticators a LEFT JOIN tokens t ON t.serial = a.serial
+             WHERE ?1 IS NULL OR a.owner = ?1 ORDER BY a.id DESC",
+        )?;
+        let rows = stmt.query_map(params![owner], |r| {
+            let (expires_at, completed_at, unregistered_at): (Option<i64>, Option<i64>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
+            let state = match (r.get::<_, Option<String>>(2)?, completed_at, unregistered_at) {
+                (None, _, _) => AuthenticatorState::Assigned,
+                (Some(_), _, Some(_)) => AuthenticatorState::Removed,
+                (Some(_), Some(_), None) => AuthenticatorState::Active,
+                (Some(_), None, None) if expires_at.is_some_and(|e| now < e as u64) => AuthenticatorState::Waiting,
+                (Some(_), None, None) => AuthenticatorState::Expired,
+            };
+            Ok(Authenticator {
+                id: r.get(0)?,
+                owner: r.get(1)?,
+                serial: r.get(2)?,
+                state,
+                expires_at: expires_at.map(|e| e as u64).filter(|_| state == AuthenticatorState::Waiting),
+                created_at: r.get::<_, i64>(3)? as u64,
+                assigned_by: r.get(4)?,
+                digits: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One authenticator of `user` (any user's for an administrator).
+    pub fn authenticator(&self, user: &User, id: i64, now: u64) -> Result<Authenticator> {
+        let owner = if user.admin { None } else { Some(user.name.as_str()) };
+        self.authenticators(owner, now)?.into_iter().find(|a| a.id == id).ok_or(ProviderError::UnknownAuthenticator(id))
+    }
+
+    /// An administrator assigns a new authenticator to `owner` (activated later by its owner).
+    pub fn assign(&self, admin: &User, owner: &str, now: u64) -> Result<i64> {
+        if !admin.admin {
+            return Err(ProviderError::Forbidden);
+        }
+        if self.user(owner)?.is_none() {
+            return Err(ProviderError::Usage(format!("there is no user {owner}")));
+        }
+        self.db.execute("INSERT INTO authenticators (owner, created_at, assigned_by) VALUES (?1, ?2, ?3)", params![owner, now as i64, admin.name])?;
+        Ok(self.db.last_insert_rowid())
+    }
+
+    /// *Add → soft token*: a new authenticator for `user`, activated at once.
+    pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, now: u64) -> Result<(i64, Issued)> {
+        self.db.execute("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2)", params![user.name, now as i64])?;
+        let id = self.db.last_insert_rowid();
+        Ok((id, self.activate(user, id, online_base_url, now)?))
+    }
+
+    /// *Activate*: a new QR code and password for an authenticator not active (a waiting one's
+    /// earlier activation can no longer be completed).
+    pub fn activate(&self, user: &User, id: i64, online_base_url: Option<&str>, now: u64) -> Result<Issued> {
+        let a = self.authenticator(user, id, now)?;
+        if matches!(a.state, AuthenticatorState::Active | AuthenticatorState::Removed) {
+            return Err(ProviderError::Usage(format!("authenticator {id} is {}: add a new one instead", a.state.as_str())));
+        }
+        let s = self.token_settings()?;
+        let opts = IssueOptions {
+            digits: s.digits,
+            policy: s.policy,
+            password_length: s.password_length,
+            lifetime_s: s.lifetime_s,
+            registration_url: Some(DEFAULT_REGISTRATION_URL.into()),
+            online_base_url: online_base_url.map(str::to_string),
+        };
+        let issued = self.issue(&opts, now)?;
+        if let Some(old) = &a.serial {
+            // The earlier activation is over: its password and link no longer complete anything.
+            self.db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?1), activation_token = NULL WHERE serial = ?2 AND completed_at IS NULL", params![now as i64, old])?;
+        }
+        self.db.execute("UPDATE authenticators SET serial = ?1 WHERE id = ?2", params![issued.serial, id])?;
+        Ok(issued)
+    }
+
+    /// *Complete*: the registration code the app showed, for the waiting authenticator `id`.
+    pub fn complete_authenticator(&self, user: &User, id: i64, registration_code: &str, now: u64) -> Result<String> {
+        let a = self.authenticator(user, id, now)?;
+        match (a.state, a.serial) {
+            (AuthenticatorState::Waiting, Some(serial)) => self.complete(&serial, registration_code, now).map(|()| serial),
+            (AuthenticatorState::Expired, _) => Err(ProviderError::Expired),
+            (state, _) => Err(ProviderError::Usage(format!("authenticator {id} is {}: nothing to complete", state.as_str()))),
+        }
+    }
+
+    /// Deletes an authenticator from the portal; its token no longer verifies or gets pushes.
+    pub fn delete_authenticator(&self, user: &User, id: i64, now: u64) -> Result<()> {
+        let a = self.authenticator(user, id, now)?;
+        if let Some(serial) = &a.serial {
+            self.db.execute("UPDATE tokens SET unregistered_at = COALESCE(unregistered_at, ?1), activation_token = NULL WHERE serial = ?2", params![now as i64, serial])?;
+            self.db.execute("UPDATE transactions SET state = 'cancelled' WHERE serial = ?1 AND state = 'pending'", params![serial])?;
+        }
+        self.db.execute("DELETE FROM authenticators WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    /// The user whose authenticator has this serial.
+    pub fn owner_of_serial(&self, serial: &str) -> Result<Option<String>> {
+        Ok(self.db.query_row("SELECT owner FROM authenticators WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?)
+    }
+
+    /// The logged answers of `user`'s tokens (every token's for `None`), newest first.
+    pub fn log_of(&self, owner: Option<&str>) -> Result<Vec<(crate::transactions::Event, String, String)>> {
+        let mut stmt = self.db.prepare(
+            "SELECT e.transaction_id, e.serial, e.response, e.at, COALESCE(a.owner, ''), COALESCE(t.summary, '')
+             FROM events e LEFT JOIN authenticators a ON a.serial = e.serial LEFT JOIN transactions t ON t.id = e.transaction_id
+             WHERE ?1 IS NULL OR a.owner = ?1 ORDER BY e.seq DESC LIMIT 500",
+        )?;
+        let rows = stmt.query_map(params![owner], |r| {
+            Ok((
+                crate::transactions::Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<_, i64>(3)? as u64 },
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_authenticator_goes_from_assigned_to_active() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let admin = p.add_user("root", "administrator pw", true, None, 0).unwrap();
+        let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
+        let bob = p.add_user("bob", "bob's password", false, None, 0).unwrap();
+        assert!(matches!(p.assign(&alice, "bob", 0), Err(ProviderError::Forbidden)));
+        let id = p.assign(&admin, "alice", 100).unwrap();
+        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, AuthenticatorState::Assigned);
+        assert!(matches!(p.authenticator(&bob, id, 100), Err(ProviderError::UnknownAuthenticator(_))), "bob cannot see alice's token");
+        let first = p.activate(&alice, id, None, 100).unwrap();
+        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, AuthenticatorState::Waiting);
+        assert_eq!(p.authenticator(&alice, id, 100 + DEFAULT_LIFETIME_S).unwrap().state, AuthenticatorState::Expired);
+        // Activate again: the first activation can no longer be completed.
+        let second = p.activate(&alice, id, None, 200).unwrap();
+        let rng = ring::rand::SystemRandom::new();
+        let old = softtoken_core::activation::PendingActivation::from_uri(&first.uri, &first.password, None, &rng).unwrap();
+        assert!(p.complete(&first.serial, &old.registration_code.to_string(), 201).is_err());
+        let new = softtoken_core::activation::PendingActivation::from_uri(&second.uri, &second.password, None, &rng).unwrap();
+        assert!(matches!(p.complete_authenticator(&alice, id, "12211-49353", 201), Err(ProviderError::Core(_))), "a bad check digit is refused");
+        p.complete_authenticator(&alice, id, &new.registration_code.to_string(), 201).unwrap();
+        assert_eq!(p.authenticator(&alice, id, 201).unwrap().state, AuthenticatorState::Active);
+        assert!(p.activate(&alice, id, None, 202).is_err(), "an active token is not activated again");
+        p.delete_authenticator(&alice, id, 203).unwrap();
+        assert!(p.authenticators(Some("alice"), 203).unwrap().is_empty());
+    }
+
+    #[test]
+    fn settings_are_checked_and_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
+        assert!(p.set_token_settings(&TokenSettings { digits: 7, ..Default::default() }).is_err());
+        assert!(p.set_token_settings(&TokenSettings { lifetime_s: 10, ..Default::default() }).is_err());
+        assert!(p.set_token_settings(&TokenSettings { policy: Some("{".into()), ..Default::default() }).is_err());
+        p.set_token_settings(&TokenSettings { digits: 8, lifetime_s: 600, password_length: 12, policy: None }).unwrap();
+        let (_, issued) = p.add_authenticator(&alice, None, 1000).unwrap();
+        assert_eq!(issued.password.len(), 12);
+        assert_eq!(issued.expires_at, 1600);
+        let payload = softtoken_core::entrust::decrypt_uri(&issued.uri, &issued.password).unwrap();
+        assert_eq!((payload.digits, payload.policy), (Some(8), None));
+    }
+}

@@ -1,0 +1,582 @@
+//! The portal's pages, served by `softtoken-provider serve` beside the protocol: sign in, *My
+//! Profile → Authenticators* (Add, Activate, Complete, Delete), the Activate Token dialog (QR code,
+//! password, countdown, Send Email, online link), the test sign-in (a code, a push with number
+//! matching), the log, and administration (users, assignments, token settings).
+//!
+//! Server-side HTML from askama templates (escaped by default; outside text is also neutralised),
+//! one small script for the countdown and the push answer, and a content security policy that
+//! allows nothing else. Every POST needs the session's CSRF token (the sign-in form a token of its
+//! own cookie) and is refused when the browser says it came from another site. Like
+//! [`crate::api::route`] this is the portal without the socket: [`handle`] answers one request.
+
+use crate::accounts::{Session, User, SESSION_LIFETIME_S};
+use crate::mail::Delivery;
+use crate::portal::{Authenticator, AuthenticatorState, TokenSettings};
+use crate::sealed::Sealed;
+use crate::server::RateLimit;
+use crate::transactions::PushOptions;
+use crate::{random_hex, web_time, Provider, ProviderError, Result};
+use askama::Template;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use zeroize::Zeroizing;
+
+/// The policy every portal page is served with: its own script, style and images (and the QR
+/// code as a data: image), nothing from elsewhere, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The session cookie.
+const SESSION_COOKIE: &str = "softtoken_session";
+/// The sign-in form's CSRF cookie.
+const LOGIN_COOKIE: &str = "softtoken_login";
+/// Sign-in attempts per minute from one address.
+pub const LOGINS_PER_ADDRESS: u32 = 20;
+/// Sign-in attempts per minute for one user name.
+pub const LOGINS_PER_USER: u32 = 10;
+/// Seconds a test sign-in push stays answerable.
+const TEST_PUSH_LIFETIME_S: u64 = 120;
+
+/// How the portal is set up.
+pub struct Portal {
+    /// This server's address as browsers and phones reach it (online activation links).
+    pub base_url: String,
+    /// Served over TLS: cookies are `Secure`, origins `https`.
+    pub tls: bool,
+    /// Where activation e-mails go.
+    pub delivery: Delivery,
+    /// The e-mails' sender.
+    pub mail_from: String,
+    per_address: RateLimit,
+    per_user: RateLimit,
+}
+
+impl Portal {
+    /// A portal at `base_url`.
+    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String) -> Self {
+        Portal { base_url, tls, delivery, mail_from, per_address: RateLimit::new(LOGINS_PER_ADDRESS), per_user: RateLimit::new(LOGINS_PER_USER) }
+    }
+}
+
+/// One request to the portal.
+#[derive(Debug, Clone, Copy)]
+pub struct WebRequest<'a> {
+    /// "GET" or "POST".
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    /// The query, without `?`.
+    pub query: &'a str,
+    /// The `Cookie` header.
+    pub cookie: Option<&'a str>,
+    /// The `Origin` header.
+    pub origin: Option<&'a str>,
+    /// The `Host` header.
+    pub host: Option<&'a str>,
+    /// The `Sec-Fetch-Site` header.
+    pub fetch_site: Option<&'a str>,
+    /// The body (a form, `application/x-www-form-urlencoded`).
+    pub body: &'a str,
+    /// The client's address.
+    pub peer: IpAddr,
+}
+
+/// One reply of the portal.
+#[derive(Debug, Clone)]
+pub struct WebReply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Extra headers (`Set-Cookie`, `Location`).
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl WebReply {
+    fn html(status: u16, body: String) -> Self {
+        WebReply { status, content_type: "text/html; charset=utf-8", headers: Vec::new(), body: body.into_bytes() }
+    }
+    fn redirect(to: &str) -> Self {
+        WebReply { status: 303, content_type: "text/plain; charset=utf-8", headers: vec![("location", to.to_string())], body: Vec::new() }
+    }
+    fn with_cookie(mut self, cookie: String) -> Self {
+        self.headers.push(("set-cookie", cookie));
+        self
+    }
+}
+
+/// Whether a path is the portal's (the rest is the protocol's).
+pub fn is_portal_path(path: &str) -> bool {
+    path == "/" || path == "/portal" || path.starts_with("/portal/")
+}
+
+macro_rules! page {
+    ($name:ident, $path:literal { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            title: &'a str,
+            user: Option<&'a User>,
+            csrf: &'a str,
+            notice: Option<String>,
+            error: Option<String>,
+            $($field: $ty),*
+        }
+    };
+}
+
+page!(LoginPage, "login.html" {});
+page!(AuthenticatorsPage, "authenticators.html" { rows: Vec<Row>, show_owner: bool });
+page!(DialogPage, "dialog.html" {
+    id: i64, qr_base64: String, qr_width: u32, password: Zeroizing<String>, serial: String, expires_at: u64, expires: String,
+    lifetime: String, link: Option<String>, sealed: String, can_email: bool,
+});
+page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
+page!(LogPage, "log.html" { rows: Vec<LogRow> });
+page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
+page!(MessagePage, "message.html" {});
+
+/// An authenticator's row.
+struct Row {
+    id: i64,
+    owner: String,
+    serial: String,
+    state: &'static str,
+    state_word: &'static str,
+    expires: Option<String>,
+    assigned_by: Option<String>,
+    digits: Option<u8>,
+    can_activate: bool,
+    can_complete: bool,
+    can_test: bool,
+}
+
+impl From<&Authenticator> for Row {
+    fn from(a: &Authenticator) -> Self {
+        Row {
+            id: a.id,
+            owner: a.owner.clone(),
+            serial: a.serial.clone().unwrap_or_else(|| "—".into()),
+            state: a.state.as_str(),
+            state_word: match a.state {
+                AuthenticatorState::Assigned => "assigned",
+                AuthenticatorState::Waiting => "waiting",
+                AuthenticatorState::Expired => "expired",
+                AuthenticatorState::Active => "active",
+                AuthenticatorState::Removed => "removed",
+            },
+            expires: a.expires_at.map(web_time),
+            assigned_by: a.assigned_by.clone(),
+            digits: a.digits,
+            can_activate: matches!(a.state, AuthenticatorState::Assigned | AuthenticatorState::Expired | AuthenticatorState::Waiting),
+            can_complete: a.state == AuthenticatorState::Waiting,
+            can_test: a.state == AuthenticatorState::Active,
+        }
+    }
+}
+
+/// A sent test push.
+struct PushedView {
+    id: String,
+    number: u8,
+    state: &'static str,
+    wake: Option<String>,
+}
+
+/// One logged answer.
+struct LogRow {
+    at: String,
+    owner: String,
+    serial: String,
+    summary: String,
+    response: String,
+}
+
+/// What the *Send Email* form carries, sealed under the key-encryption key and bound to the user
+/// and authenticator: the activation the dialog showed (its password is never stored).
+#[derive(Serialize, Deserialize)]
+struct MailBlob {
+    serial: String,
+    password: String,
+    uri: String,
+    expires_at: u64,
+    link: Option<String>,
+}
+
+impl Drop for MailBlob {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.password.zeroize();
+        self.uri.zeroize();
+    }
+}
+
+fn cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
+    header?.split(';').filter_map(|c| c.trim().split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v)
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+}
+
+fn same(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
+}
+
+fn render(t: &impl Template) -> Result<String> {
+    t.render().map_err(|e| ProviderError::Usage(format!("page: {e}")))
+}
+
+/// What a person is told for an error (internal ones are not detailed).
+fn message_of(e: &ProviderError) -> String {
+    match e {
+        ProviderError::Expired => "This activation expired before it was completed: pick Activate for a new QR code and password.".into(),
+        ProviderError::Core(c) => format!("{}.", c.to_string().trim_end_matches('.')),
+        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } => "Something went wrong on the server; try again.".into(),
+        other => format!("{}.", other.to_string().trim_end_matches('.')),
+    }
+}
+
+fn status_of(e: &ProviderError) -> u16 {
+    match e {
+        ProviderError::UnknownAuthenticator(_) | ProviderError::UnknownTransaction(_) => 404,
+        ProviderError::Forbidden => 403,
+        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => 500,
+        _ => 400,
+    }
+}
+
+/// Answers one request to the portal at `now`.
+pub fn handle(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> WebReply {
+    let mut reply = match dispatch(provider, portal, request, now) {
+        Ok(reply) => reply,
+        Err(e) => WebReply::html(status_of(&e), format!("<!doctype html><title>Error</title><p>{}</p>", crate::web_escape(&message_of(&e)))),
+    };
+    for (name, value) in [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        reply.headers.push((name, value.to_string()));
+    }
+    if portal.tls {
+        reply.headers.push(("strict-transport-security", "max-age=31536000".into()));
+    }
+    reply
+}
+
+fn cookie_attributes(portal: &Portal, max_age: u64) -> String {
+    format!("Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if portal.tls { "; Secure" } else { "" })
+}
+
+/// Refuses a POST a browser says came from another site, or whose Origin is not this server.
+fn check_origin(portal: &Portal, request: &WebRequest<'_>) -> std::result::Result<(), WebReply> {
+    let forbidden = |why: &str| WebReply::html(403, format!("<!doctype html><title>Refused</title><p>{why}</p>"));
+    if request.fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return Err(forbidden("This form was sent from another site: refused."));
+    }
+    if let Some(origin) = request.origin {
+        let expected = request.host.map(|h| format!("{}://{h}", if portal.tls { "https" } else { "http" }));
+        if expected.as_deref() != Some(origin) {
+            return Err(forbidden("This form was sent from another origin: refused."));
+        }
+    }
+    Ok(())
+}
+
+fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> Result<WebReply> {
+    let parts: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    match (request.method, parts.as_slice()) {
+        ("GET", [""]) => return Ok(WebReply::redirect("/portal")),
+        ("GET", ["portal", "static", "portal.css"]) => {
+            return Ok(WebReply { status: 200, content_type: "text/css; charset=utf-8", headers: Vec::new(), body: include_bytes!("../static/portal.css").to_vec() })
+        }
+        ("GET", ["portal", "static", "portal.js"]) => {
+            return Ok(WebReply { status: 200, content_type: "text/javascript; charset=utf-8", headers: Vec::new(), body: include_bytes!("../static/portal.js").to_vec() })
+        }
+        ("GET", ["portal", "login"]) => return login_page(provider, portal, request, None, 200),
+        ("POST", ["portal", "login"]) => {
+            if let Err(reply) = check_origin(portal, request) {
+                return Ok(reply);
+            }
+            return sign_in(provider, portal, request, now);
+        }
+        _ => {}
+    }
+    let session_id = cookie(request.cookie, SESSION_COOKIE);
+    let session = match session_id {
+        Some(id) => provider.session(id, now)?,
+        None => None,
+    };
+    let Some(session) = session else {
+        return Ok(if request.method == "GET" && parts.first() == Some(&"portal") && parts.get(1) != Some(&"transactions") {
+            WebReply::redirect("/portal/login")
+        } else {
+            WebReply::html(401, "<!doctype html><title>Sign in</title><p>Your session ended: <a href=\"/portal/login\">sign in</a> again.</p>".into())
+        });
+    };
+    let fields = if request.method == "POST" {
+        if let Err(reply) = check_origin(portal, request) {
+            return Ok(reply);
+        }
+        let fields = form(request.body);
+        if !fields.get("csrf").is_some_and(|t| same(t, &session.csrf)) {
+            return Ok(WebReply::html(403, "<!doctype html><title>Refused</title><p>This form is out of date or not from this portal: reload the page and try again.</p>".into()));
+        }
+        fields
+    } else {
+        HashMap::new()
+    };
+    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+    let user = &session.user;
+    let id_of = |s: &str| s.parse::<i64>().map_err(|_| ProviderError::UnknownAuthenticator(-1));
+    match (request.method, parts.as_slice()) {
+        ("GET", ["portal"]) => authenticators_page(provider, &session, request.query.split('&').any(|q| q == "all=1"), None, None, 200, now),
+        ("POST", ["portal", "logout"]) => {
+            if let Some(id) = session_id {
+                provider.sign_out(id)?;
+            }
+            Ok(WebReply::redirect("/portal/login").with_cookie(format!("{SESSION_COOKIE}=; {}", cookie_attributes(portal, 0))))
+        }
+        ("POST", ["portal", "authenticators"]) => {
+            let (id, issued) = provider.add_authenticator(user, Some(&portal.base_url), now)?;
+            dialog(provider, &session, id, &issued)
+        }
+        ("POST", ["portal", "authenticators", id, action]) => {
+            let id = id_of(id)?;
+            let outcome = match *action {
+                "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(|issued| Err(issued)),
+                "complete" => provider.complete_authenticator(user, id, field("registration_code").trim(), now).map(|serial| {
+                    Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))
+                }),
+                "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("Authenticator {id} deleted."))),
+                "email" => send_email(provider, portal, user, id, field("sealed"), now).map(Ok),
+                "verify" => return test_page(provider, &session, id, Some(field("otp")), None, None, now),
+                "push" => return test_push(provider, &session, id, request.peer, now),
+                _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
+            };
+            match outcome {
+                Ok(Err(issued)) => dialog(provider, &session, id, &issued),
+                Ok(Ok(notice)) => authenticators_page(provider, &session, false, Some(notice), None, 200, now),
+                Err(e) if status_of(&e) == 500 && !matches!(e, ProviderError::Mail(_)) => Err(e),
+                Err(e) => authenticators_page(provider, &session, false, None, Some(message_of(&e)), status_of(&e), now),
+            }
+        }
+        ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, &session, id_of(id)?, None, None, None, now),
+        ("GET", ["portal", "transactions", id]) => {
+            let owned = provider.serial_of_transaction(id)?.and_then(|serial| provider.owner_of_serial(&serial).ok().flatten());
+            let state = match owned {
+                Some(owner) if user.admin || owner == user.name => Some(provider.status(id, now)?),
+                _ => None,
+            };
+            let (status, body) = match state {
+                Some(s) => (200, serde_json::json!({"state": s.as_str()})),
+                None => (404, serde_json::json!({"error": "not_found"})),
+            };
+            Ok(WebReply { status, content_type: "application/json", headers: Vec::new(), body: body.to_string().into_bytes() })
+        }
+        ("GET", ["portal", "log"]) => {
+            let owner = if user.admin { None } else { Some(user.name.as_str()) };
+            let rows = provider
+                .log_of(owner)?
+                .into_iter()
+                .map(|(e, owner, summary)| LogRow { at: web_time(e.at), owner, serial: e.serial, summary: softtoken_core::text::neutralise(&summary).into_owned(), response: e.response })
+                .collect();
+            Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
+        }
+        ("GET", ["portal", "admin"]) => admin_page(provider, &session, None, None, 200),
+        ("POST", ["portal", "admin", action]) => {
+            if !user.admin {
+                return Err(ProviderError::Forbidden);
+            }
+            let done = match *action {
+                "assign" => provider.assign(user, field("user"), now).map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", field("user"))),
+                "users" => {
+                    let email = Some(field("email").trim()).filter(|e| !e.is_empty());
+                    let password = Zeroizing::new(field("password").to_string());
+                    provider.add_user(field("name").trim(), &password, field("admin") == "1", email, now).map(|u| format!("User {} added.", u.name))
+                }
+                "settings" => parse_settings(&fields).and_then(|s| provider.set_token_settings(&s)).map(|()| "Token settings saved.".to_string()),
+                _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
+            };
+            match done {
+                Ok(notice) => admin_page(provider, &session, Some(notice), None, 200),
+                Err(e) if status_of(&e) == 500 => Err(e),
+                Err(e) => admin_page(provider, &session, None, Some(message_of(&e)), status_of(&e)),
+            }
+        }
+        _ => Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
+    }
+}
+
+fn parse_settings(fields: &HashMap<String, String>) -> Result<TokenSettings> {
+    let number = |name: &str, what: &str| -> Result<u64> {
+        fields.get(name).and_then(|v| v.trim().parse().ok()).ok_or_else(|| ProviderError::Usage(format!("{what} must be a number")))
+    };
+    let policy = fields.get("policy").map(|p| p.trim()).filter(|p| !p.is_empty()).map(str::to_string);
+    Ok(TokenSettings {
+        digits: number("digits", "the code length")?.min(255) as u8,
+        lifetime_s: number("lifetime", "the activation lifetime")?,
+        password_length: number("password_length", "the password length")?.min(1024) as usize,
+        policy,
+    })
+}
+
+fn login_page(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, error: Option<String>, status: u16) -> Result<WebReply> {
+    // The sign-in form's token is the one of its cookie (a new one when there is none).
+    let token = match cookie(request.cookie, LOGIN_COOKIE).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
+        Some(t) => t.to_string(),
+        None => random_hex(&provider.rng, 16)?,
+    };
+    let page = render(&LoginPage { title: "Sign in", user: None, csrf: &token, notice: None, error })?;
+    Ok(WebReply::html(status, page).with_cookie(format!("{LOGIN_COOKIE}={token}; {}", cookie_attributes(portal, 3600))))
+}
+
+fn sign_in(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> Result<WebReply> {
+    let fields = form(request.body);
+    let name = fields.get("name").map(|n| n.trim()).unwrap_or("");
+    let password = Zeroizing::new(fields.get("password").cloned().unwrap_or_default());
+    let expected = cookie(request.cookie, LOGIN_COOKIE);
+    if !matches!((expected, fields.get("login_csrf")), (Some(a), Some(b)) if same(a, b)) {
+        return login_page(provider, portal, request, Some("The sign-in form is out of date: try again.".into()), 403);
+    }
+    if portal.per_address.take(&request.peer.to_string()).and_then(|()| portal.per_user.take(&name.to_lowercase())).is_err() {
+        return login_page(provider, portal, request, Some("Too many sign-in attempts: wait a minute and try again.".into()), 429);
+    }
+    match provider.sign_in(name, &password, now)? {
+        None => login_page(provider, portal, request, Some("Wrong user name or password.".into()), 401),
+        Some((_, session)) => Ok(WebReply::redirect("/portal")
+            .with_cookie(format!("{SESSION_COOKIE}={}; {}", session.id.as_str(), cookie_attributes(portal, SESSION_LIFETIME_S)))
+            .with_cookie(format!("{LOGIN_COOKIE}=; {}", cookie_attributes(portal, 0)))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn authenticators_page(provider: &Provider, session: &Session, all: bool, notice: Option<String>, error: Option<String>, status: u16, now: u64) -> Result<WebReply> {
+    let all = all && session.user.admin;
+    let list = provider.authenticators(if all { None } else { Some(&session.user.name) }, now)?;
+    let page = AuthenticatorsPage {
+        title: "Authenticators",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice,
+        error,
+        rows: list.iter().map(Row::from).collect(),
+        show_owner: all,
+    };
+    Ok(WebReply::html(status, render(&page)?))
+}
+
+fn admin_page(provider: &Provider, session: &Session, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
+    if !session.user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let page = AdminPage { title: "Administration", user: Some(&session.user), csrf: &session.csrf, notice, error, users: provider.users()?, settings: provider.token_settings()? };
+    Ok(WebReply::html(status, render(&page)?))
+}
+
+fn mail_aad(user: &User, id: i64) -> String {
+    format!("{}/{id}", user.name)
+}
+
+/// The Activate Token dialog for a fresh activation.
+fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issued) -> Result<WebReply> {
+    let png = softtoken_core::qr::png(&issued.uri, 6)?;
+    let qr_width = png.get(16..20).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).unwrap_or(300);
+    let blob = MailBlob { serial: issued.serial.clone(), password: issued.password.clone(), uri: issued.uri.clone(), expires_at: issued.expires_at, link: issued.link.clone() };
+    let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Usage(e.to_string()))?);
+    let sealed = provider.kek().seal(Sealed::Mail, &mail_aad(&session.user, id), &json)?;
+    let lifetime = issued.expires_at.saturating_sub(crate::server::now());
+    let page = DialogPage {
+        title: "Activate Token",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice: None,
+        error: None,
+        id,
+        qr_base64: base64::engine::general_purpose::STANDARD.encode(&png),
+        qr_width,
+        password: Zeroizing::new(issued.password.clone()),
+        serial: issued.serial.clone(),
+        expires_at: issued.expires_at,
+        expires: web_time(issued.expires_at),
+        lifetime: format!("{}:{:02}", lifetime / 60, lifetime % 60),
+        link: issued.link.clone(),
+        sealed: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed),
+        can_email: session.user.email.is_some(),
+    };
+    Ok(WebReply::html(200, render(&page)?))
+}
+
+/// *Send Email*: the activation the dialog showed, to the user's address.
+fn send_email(provider: &Provider, portal: &Portal, user: &User, id: i64, sealed: &str, now: u64) -> Result<String> {
+    let to = user.email.as_deref().ok_or_else(|| ProviderError::Usage("your account has no e-mail address: ask an administrator to add one".into()))?;
+    let broken = || ProviderError::Usage("this activation can no longer be e-mailed: pick Activate for a new one".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).map_err(|_| broken())?;
+    let plain = provider.kek().open(Sealed::Mail, &mail_aad(user, id), &bytes).map_err(|_| broken())?;
+    let blob: MailBlob = serde_json::from_slice(&plain).map_err(|_| broken())?;
+    let a = provider.authenticator(user, id, now)?;
+    if a.serial.as_deref() != Some(blob.serial.as_str()) || a.state != AuthenticatorState::Waiting {
+        return Err(broken());
+    }
+    let issued = crate::Issued {
+        serial: blob.serial.clone(),
+        activation_code: String::new(),
+        password: blob.password.clone(),
+        uri: blob.uri.clone(),
+        expires_at: blob.expires_at,
+        link: blob.link.clone(),
+    };
+    let message = crate::mail::activation_message(&portal.mail_from, to, &issued)?;
+    let name = format!("{}-{}-{}", now, user.name, blob.serial);
+    let place = crate::mail::deliver(&portal.delivery, &message, &name)?;
+    let _ = place;
+    Ok(format!("The activation e-mail for {} was sent to {to}.", blob.serial))
+}
+
+fn active_serial(provider: &Provider, user: &User, id: i64, now: u64) -> Result<(String, u8)> {
+    let a = provider.authenticator(user, id, now)?;
+    match (a.state, a.serial, a.digits) {
+        (AuthenticatorState::Active, Some(serial), Some(digits)) => Ok((serial, digits)),
+        (state, _, _) => Err(ProviderError::Usage(format!("authenticator {id} is {}: complete its activation first", state.as_str()))),
+    }
+}
+
+fn test_page(provider: &Provider, session: &Session, id: i64, otp: Option<&str>, pushed: Option<PushedView>, error: Option<String>, now: u64) -> Result<WebReply> {
+    let (serial, digits) = active_serial(provider, &session.user, id, now)?;
+    let verified = match otp {
+        None => None,
+        Some(code) => Some(match provider.verify(&serial, code.trim(), now, 1) {
+            Ok(v) if v.valid => (true, format!("Code accepted (clock drift {} steps).", v.drift_steps.unwrap_or(0))),
+            Ok(_) => (false, "Wrong code.".to_string()),
+            Err(e) => (false, message_of(&e)),
+        }),
+    };
+    let status = if error.is_some() { 409 } else { 200 };
+    let page = TestPage { title: "Test sign-in", user: Some(&session.user), csrf: &session.csrf, notice: None, error, id, serial, digits, verified, pushed };
+    Ok(WebReply::html(status, render(&page)?))
+}
+
+fn test_push(provider: &Provider, session: &Session, id: i64, peer: IpAddr, now: u64) -> Result<WebReply> {
+    let (serial, _) = active_serial(provider, &session.user, id, now)?;
+    let opts = PushOptions {
+        summary: "Sign in to the softtoken portal (test)".into(),
+        details: vec![("User".into(), session.user.name.clone()), ("From".into(), peer.to_string())],
+        lifetime_s: TEST_PUSH_LIFETIME_S,
+        number_match: true,
+        offline: false,
+    };
+    let pushed = match provider.push(&serial, &opts, now) {
+        Ok(p) => p,
+        Err(e @ (ProviderError::TooManyPending(_) | ProviderError::Unregistered(_))) => return test_page(provider, session, id, None, None, Some(message_of(&e)), now),
+        Err(e) => return Err(e),
+    };
+    let wake = crate::transactions::wake_up(provider, &serial, &pushed, now);
+    let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
+    test_page(provider, session, id, None, Some(view), None, now)
+}
