@@ -36,7 +36,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers).
 const MAX_HEAD: usize = 16 * 1024;
 
-pub(crate) fn now() -> u64 {
+fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
@@ -231,13 +231,22 @@ pub struct PortalOptions {
     pub mail_from: String,
 }
 
+/// Reads a body of at most [`MAX_BODY`] within [`BODY_TIMEOUT`]; the refusal names the limit broken.
+async fn read_body(body: Body) -> std::result::Result<axum::body::Bytes, (Refusal, String)> {
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Err(_) => Err((Refusal::BadRequest, "the body did not arrive in time".into())),
+        Ok(Err(_)) => Err((Refusal::TooLarge, format!("the body is larger than {} KiB", MAX_BODY / 1024))),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
 /// A portal request: read off the HTTP request, answered by [`crate::web::handle`].
 async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri, headers: axum::http::HeaderMap, body: Body) -> Reply {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (cookie, origin, host, fetch_site) = (text(header::COOKIE), text(header::ORIGIN), text(header::HOST), text(header::HeaderName::from_static("sec-fetch-site")));
-    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => return (StatusCode::PAYLOAD_TOO_LARGE, axum::http::HeaderMap::new(), b"the form is too large or did not arrive in time".to_vec()),
+    let body = match read_body(body).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err((refusal, message)) => return (StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST), axum::http::HeaderMap::new(), message.into_bytes()),
     };
     let reply = tokio::task::spawn_blocking(move || {
         let request = crate::web::WebRequest {
@@ -287,10 +296,9 @@ async fn handle(
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let allowed = crate::api::allowed_methods(uri.path());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
-        Err(_) => Err(refused(Refusal::BadRequest, "the body did not arrive in time")),
-        Ok(Err(_)) => Err(refused(Refusal::TooLarge, &format!("the body is larger than {} KiB", MAX_BODY / 1024))),
-        Ok(Ok(bytes)) => String::from_utf8(bytes.to_vec()).map_err(|_| refused(Refusal::BadRequest, "the body is not UTF-8")),
+    let body = match read_body(body).await {
+        Err((refusal, message)) => Err(refused(refusal, &message)),
+        Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| refused(Refusal::BadRequest, "the body is not UTF-8")),
     };
     let (status, mut value) = match body {
         Err(reply) => reply,

@@ -67,8 +67,7 @@ pub struct Event {
 
 /// Wakes the app for a pushed transaction where it can, and says what was done (shown to the
 /// operator; never fails the push: the app also finds the transaction when it next fetches).
-pub fn wake_up(provider: &Provider, serial: &str, pushed: &Pushed, now: u64) -> String {
-    let _ = (provider, serial, now);
+pub fn wake_up(pushed: &Pushed) -> String {
     match &pushed.push_token {
         None => "the app registered no push token: it sees the request when it next fetches".into(),
         Some(_) => "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into(),

@@ -137,7 +137,6 @@ page!(DialogPage, "dialog.html" {
 page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
 page!(LogPage, "log.html" { rows: Vec<LogRow> });
 page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
-page!(MessagePage, "message.html" {});
 
 /// An authenticator's row.
 struct Row {
@@ -345,7 +344,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
         }
         ("POST", ["portal", "authenticators"]) => {
             let (id, issued) = provider.add_authenticator(user, Some(&portal.base_url), now)?;
-            dialog(provider, &session, id, &issued)
+            dialog(provider, &session, id, &issued, now)
         }
         ("POST", ["portal", "authenticators", id, action]) => {
             let id = id_of(id)?;
@@ -361,7 +360,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
             };
             match outcome {
-                Ok(Err(issued)) => dialog(provider, &session, id, &issued),
+                Ok(Err(issued)) => dialog(provider, &session, id, &issued, now),
                 Ok(Ok(notice)) => authenticators_page(provider, &session, false, Some(notice), None, 200, now),
                 Err(e) if status_of(&e) == 500 && !matches!(e, ProviderError::Mail(_)) => Err(e),
                 Err(e) => authenticators_page(provider, &session, false, None, Some(message_of(&e)), status_of(&e), now),
@@ -485,13 +484,13 @@ fn mail_aad(user: &User, id: i64) -> String {
 }
 
 /// The Activate Token dialog for a fresh activation.
-fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issued) -> Result<WebReply> {
+fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issued, now: u64) -> Result<WebReply> {
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
     let qr_width = png.get(16..20).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).unwrap_or(300);
     let blob = MailBlob { serial: issued.serial.clone(), password: issued.password.clone(), uri: issued.uri.clone(), expires_at: issued.expires_at, link: issued.link.clone() };
     let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Usage(e.to_string()))?);
     let sealed = provider.kek().seal(Sealed::Mail, &mail_aad(&session.user, id), &json)?;
-    let lifetime = issued.expires_at.saturating_sub(crate::server::now());
+    let lifetime = issued.expires_at.saturating_sub(now);
     let page = DialogPage {
         title: "Activate Token",
         user: Some(&session.user),
@@ -534,8 +533,7 @@ fn send_email(provider: &Provider, portal: &Portal, user: &User, id: i64, sealed
     };
     let message = crate::mail::activation_message(&portal.mail_from, to, &issued)?;
     let name = format!("{}-{}-{}", now, user.name, blob.serial);
-    let place = crate::mail::deliver(&portal.delivery, &message, &name)?;
-    let _ = place;
+    crate::mail::deliver(&portal.delivery, &message, &name)?;
     Ok(format!("The activation e-mail for {} was sent to {to}.", blob.serial))
 }
 
@@ -576,7 +574,7 @@ fn test_push(provider: &Provider, session: &Session, id: i64, peer: IpAddr, now:
         Err(e @ (ProviderError::TooManyPending(_) | ProviderError::Unregistered(_))) => return test_page(provider, session, id, None, None, Some(message_of(&e)), now),
         Err(e) => return Err(e),
     };
-    let wake = crate::transactions::wake_up(provider, &serial, &pushed, now);
+    let wake = crate::transactions::wake_up(&pushed);
     let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
     test_page(provider, session, id, None, Some(view), None, now)
 }
