@@ -3,8 +3,9 @@
 # Kotlin bindings' JUnit tests (tests/kotlin/run.sh) and the Swift package's XCTest suite
 # (tests/swift/run.sh, in a Debian trixie chroot: needs root), after the independent Aegis reader of
 # softtoken's Aegis exports (tests/aegis/run.sh) and schemathesis against the live provider
-# (tests/api/run.sh). Ends with one summary line each: `rust: …`, `aegis-reader: …`, `api: …`,
-# `kotlin: …`, `swift: N passed, M failed`.
+# (tests/api/run.sh), and the portal in headless Chromium (tests/browser/run.sh). Ends with one
+# summary line each: `rust: …`, `aegis-reader: …`, `api: …`, `browser: …`, `kotlin: …`,
+# `swift: N passed, M failed`.
 # Usage: bash tests/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ klog=$(mktemp)
 slog=$(mktemp)
 alog=$(mktemp)
 plog=$(mktemp)
-trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog"' EXIT
+blog=$(mktemp)
+trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog"' EXIT
 cargo test --workspace --all-targets 2>&1 | tee "$log"
 rust_status=${PIPESTATUS[0]}
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log")
@@ -22,6 +24,8 @@ bash tests/aegis/run.sh 2>&1 | tee "$alog"
 aegis_status=${PIPESTATUS[0]}
 bash tests/api/run.sh 2>&1 | tee "$plog"
 api_status=${PIPESTATUS[0]}
+SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/browser/run.sh 2>&1 | tee "$blog"
+browser_status=${PIPESTATUS[0]}
 bash tests/kotlin/run.sh 2>&1 | tee "$klog"
 kotlin_status=${PIPESTATUS[0]}
 bash tests/swift/run.sh 2>&1 | tee "$slog"
@@ -31,6 +35,7 @@ echo
 echo "rust: ${passed:-0} passed, ${failed:-0} failed"
 grep -E '^aegis-reader: [0-9]+ passed, [0-9]+ failed$' "$alog" | tail -1 || echo "aegis-reader: 0 passed, 1 failed"
 grep -E '^api: [0-9]+ passed, [0-9]+ failed$' "$plog" | tail -1 || echo "api: 0 passed, 1 failed"
+grep -E '^browser: [0-9]+ passed, [0-9]+ failed$' "$blog" | tail -1 || echo "browser: 0 passed, 1 failed"
 grep -E '^kotlin: [0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || echo "kotlin: 0 passed, 1 failed"
 if [ -n "$swift_line" ]; then
   set -- $swift_line
@@ -38,4 +43,4 @@ if [ -n "$swift_line" ]; then
 else
   echo "swift: 0 passed, 1 failed"
 fi
-[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]
+[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]

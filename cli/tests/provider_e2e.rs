@@ -368,6 +368,30 @@ fn online_activation_and_push_answers_over_loopback() {
     drop(restarted);
 }
 
+/// A token activated from the QR code is told the provider's address by `--transaction-url` (the
+/// QR payload carries none) and answers that provider's pushes; an address off loopback over plain
+/// http is refused before the vault is touched.
+#[test]
+fn qr_activation_with_transaction_url_answers_pushes() {
+    let w = World::new();
+    let server = Served::start(&w);
+    let issued = w.issue(&[]);
+    let (uri, password, serial) = (issued["uri"].as_str().unwrap(), issued["password"].as_str().unwrap(), issued["serial"].as_str().unwrap());
+    let refused = w.app(&["add", "--uri", uri, "--password", password, "--transaction-url", "http://provider.example", "--json"], &[]);
+    assert!(matches!(refused.status.code(), Some(c) if c != 0 && c != 101), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("provider address"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert_eq!(check(&w.app(&["list", "--json"], &[]), "list")["identities"], serde_json::json!([]), "nothing stored");
+    let added = check(&w.app(&["add", "--uri", uri, "--password", password, "--name", "bank", "--transaction-url", &format!("{}/", server.base), "--json"], &[]), "add");
+    let listed = check(&w.app(&["list", "--json"], &[]), "list");
+    assert_eq!(listed["identities"][0]["transaction_url"], server.base.as_str(), "stored without the trailing slash");
+    assert_eq!(listed["identities"][0]["online"], true);
+    check(&w.provider(&["complete", "--serial", serial, "--registration-code", added["registration_code"].as_str().unwrap(), "--json"]), "complete");
+    let pushed = check(&w.provider(&["push", "--serial", serial, "--summary", "Sign in", "--json"]), "push");
+    let tx = pushed["transaction_id"].as_str().unwrap();
+    assert_eq!(check(&w.app(&["respond", tx, "confirm", "--json"], &[]), "respond")["state"], "approved");
+    assert_eq!(check(&w.provider(&["status", tx, "--json"]), "status")["state"], "approved");
+}
+
 /// HTTPS: the provider serves TLS from a PEM certificate and key, the app trusts that certificate
 /// through SOFTTOKEN_CA_CERT, and a client that does not trust it gets a clear error, never data.
 #[test]

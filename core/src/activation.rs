@@ -27,6 +27,7 @@ pub struct PendingActivation {
     pub registration_code: RegistrationCode,
     /// Code length.
     pub digits: u8,
+    transaction_url: Option<String>,
     seed: Secret,
 }
 
@@ -59,6 +60,7 @@ impl PendingActivation {
             registration_url: p.registration_url.clone(),
             registration_code: rc,
             digits,
+            transaction_url: None,
             seed,
         })
     }
@@ -94,8 +96,16 @@ impl PendingActivation {
             registration_url: base_url.map(str::to_string),
             registration_code: rc,
             digits,
+            transaction_url: None,
             seed,
         })
+    }
+
+    /// Names the provider that sends this token's push sign-ins (`docs/protocol.md`): a QR or
+    /// manual activation does not carry it. https, or http to a loopback host only.
+    pub fn with_transaction_url(mut self, url: &str) -> Result<Self> {
+        self.transaction_url = Some(crate::link::check_base_url(url)?);
+        Ok(self)
     }
 
     /// The policy's flags.
@@ -106,7 +116,9 @@ impl PendingActivation {
     /// Commits: the identity to store (`name` defaults to the provider, else "Entrust <serial>").
     pub fn into_identity(self, name: Option<&str>, provider: Option<&str>, now: u64, rng: &dyn SecureRandom) -> Result<Identity> {
         let provider = provider.map(str::to_string).or(self.provider.clone());
-        entrust_identity(&self.serial, self.seed.clone(), self.digits, self.policy.clone(), self.registration_url.clone(), provider, name, now, rng)
+        let mut identity = entrust_identity(&self.serial, self.seed.clone(), self.digits, self.policy.clone(), self.registration_url.clone(), provider, name, now, rng)?;
+        identity.transaction_url = self.transaction_url;
+        Ok(identity)
     }
 }
 
@@ -250,6 +262,19 @@ mod tests {
         let id = p.into_identity(Some("work"), Some("ACME"), 0, &rng).unwrap();
         assert_eq!((id.name.as_str(), id.provider.as_deref(), id.digits), ("work", Some("ACME"), 8));
         assert!(PendingActivation::from_numbers("48244-13456", "1745-7712-6942-8698", Some(9), &rng).is_err());
+    }
+
+    #[test]
+    fn transaction_url_is_checked_and_kept_by_the_identity() {
+        let rng = SystemRandom::new();
+        let pending = || PendingActivation::from_numbers("48244-13456", "1745-7712-6942-8698", None, &rng).unwrap();
+        for bad in ["http://provider.example", "https://user@evil.example", "ftp://127.0.0.1", "https://bank.example/x?y"] {
+            assert!(pending().with_transaction_url(bad).is_err(), "{bad}");
+        }
+        assert_eq!(pending().into_identity(None, None, 0, &rng).unwrap().transaction_url, None);
+        let identity = pending().with_transaction_url("https://bank.example/softtoken/").unwrap().into_identity(None, None, 0, &rng).unwrap();
+        assert_eq!(identity.transaction_url.as_deref(), Some("https://bank.example/softtoken"));
+        assert!(identity.is_online());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::sealed::{with_suffix, Kek, Sealed};
 use crate::{Provider, ProviderError, Result};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// The `meta` row naming how secrets are stored.
@@ -60,7 +60,7 @@ pub(crate) fn seal_legacy(db: &Connection, kek: &Kek) -> Result<()> {
     if meta(db, FORMAT)?.as_deref() == Some(SEALED_V1) {
         return Ok(());
     }
-    let tx = rusqlite::Transaction::new_unchecked(db, TransactionBehavior::Immediate)?;
+    let tx = crate::begin_write(db)?;
     if meta(&tx, FORMAT)?.as_deref() != Some(SEALED_V1) {
         let rows: Vec<(String, String, Option<Vec<u8>>)> = {
             let mut stmt = tx.prepare("SELECT serial, activation_code, seed FROM tokens")?;
@@ -101,7 +101,7 @@ impl Provider {
         let path = self.kek.path().to_path_buf();
         let pending = pending_path(&path);
         let new = Kek::create_new(&pending)?;
-        let tx = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let tx = crate::begin_write(&self.db)?;
         let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = {
             let mut stmt = tx.prepare("SELECT serial, activation_code, seed FROM tokens")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;

@@ -210,6 +210,29 @@ pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<
 
 /// Creates the state file 0600 before SQLite opens it (it holds the seeds), and refuses one that
 /// group or others can read.
+/// Whether SQLite refused for a lock another connection holds ("database is locked").
+fn is_busy(e: &ProviderError) -> bool {
+    matches!(e, ProviderError::Db(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Runs `step` again when SQLite refuses it as busy. The busy timeout waits out another writer,
+/// but in a few WAL cases SQLite refuses at once (another connection recovering the log after a
+/// crash, or closing the last connection): `step` must have written nothing when it is refused.
+pub(crate) fn retry_busy<T>(mut step: impl FnMut() -> Result<T>) -> Result<T> {
+    for pause_ms in [5, 25, 100, 400, 1600] {
+        match step() {
+            Err(e) if is_busy(&e) => std::thread::sleep(std::time::Duration::from_millis(pause_ms)),
+            done => return done,
+        }
+    }
+    step()
+}
+
+/// Begins a write (`BEGIN IMMEDIATE`) transaction: writers queue here, never mid-transaction.
+pub(crate) fn begin_write(db: &Connection) -> Result<rusqlite::Transaction<'_>> {
+    retry_busy(|| Ok(rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?))
+}
+
 fn create_private_file(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
@@ -265,10 +288,21 @@ impl Provider {
     /// written before secrets were sealed has them sealed now, in one transaction.
     pub fn open_with_kek(path: &Path, kek_path: &Path) -> Result<Self> {
         create_private_file(path)?;
+        let db = retry_busy(|| Self::connect(path))?;
+        let kek = keys::settle(&db, kek_path)?;
+        keys::seal_legacy(&db, &kek)?;
+        Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
+    }
+
+    /// A connection to the state database with its schema made or brought up to date.
+    fn connect(path: &Path) -> Result<Connection> {
         let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            db.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        db.pragma_update(None, "synchronous", "FULL")?;
         online::add_missing_columns(&db)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS tokens (
@@ -311,9 +345,7 @@ impl Provider {
         )?;
         db.execute_batch(accounts::SCHEMA)?;
         db.execute_batch(portal::SCHEMA)?;
-        let kek = keys::settle(&db, kek_path)?;
-        keys::seal_legacy(&db, &kek)?;
-        Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
+        Ok(db)
     }
 
     /// Mints a serial, an activation code and a password; returns the QR URI.

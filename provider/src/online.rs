@@ -3,7 +3,7 @@
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
 use crate::{random_hex, Provider, ProviderError, Result};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use softtoken_core::link::{check_base_url, OnlineActivationLink};
 use softtoken_core::transaction::check_push_token;
 
@@ -100,7 +100,7 @@ impl Provider {
     /// The app removed the identity: forget its push token, cancel its pending transactions and
     /// refuse new ones. Returns how many pending transactions were cancelled.
     pub fn unregister(&self, serial: &str, now: u64) -> Result<usize> {
-        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let db = crate::begin_write(&self.db)?;
         let changed = db.execute(
             "UPDATE tokens SET push_token = NULL, unregistered_at = ?1 WHERE serial = ?2 AND unregistered_at IS NULL",
             params![now as i64, serial],

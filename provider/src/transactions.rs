@@ -7,7 +7,7 @@
 
 use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
 use crate::sealed::Sealed;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use zeroize::Zeroizing;
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
 
@@ -91,7 +91,7 @@ impl Provider {
         if opts.lifetime_s == 0 {
             return Err(ProviderError::Usage("the lifetime must be at least 1 s".into()));
         }
-        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let db = crate::begin_write(&self.db)?;
         let token: Option<(Option<i64>, Option<i64>, Option<String>)> = db
             .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
@@ -216,7 +216,7 @@ impl Provider {
         // Looked up before the write lock: requests for unknown ids (a flood of guesses) never
         // queue behind, or block, the real answers.
         Self::row(&self.db, &self.kek, id)?;
-        let db = rusqlite::Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate)?;
+        let db = crate::begin_write(&self.db)?;
         let r = Self::row(&db, &self.kek, id)?;
         if r.state != State::Pending {
             return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id.into()) } else { ProviderError::AlreadyAnswered(id.into()) });

@@ -258,7 +258,9 @@ pub fn handle(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, no
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
+        // Not "no-referrer": under it a browser sends `Origin: null` with every form, and the
+        // origin check below could not tell this portal's forms from anyone's.
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
     ] {
         reply.headers.push((name, value.to_string()));

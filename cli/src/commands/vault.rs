@@ -212,6 +212,10 @@ pub struct AddArgs {
     /// Identity provider name (default: the registration address's host).
     #[arg(long)]
     provider: Option<String>,
+    /// The provider's address for push sign-ins (an Entrust activation carries none): https, or
+    /// http to a loopback host.
+    #[arg(long, value_name = "URL")]
+    transaction_url: Option<String>,
     #[command(flatten)]
     digits: crate::DigitsArg,
 }
@@ -298,7 +302,13 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
 /// Runs `add`.
 pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
     let app = open(ctx)?;
-    let adding = prepare_add(&app, a)?;
+    let mut adding = prepare_add(&app, a)?;
+    if let Some(url) = &a.transaction_url {
+        adding.item = match adding.item {
+            Item::Activation(pending) => Item::Activation(pending.with_transaction_url(url)?),
+            Item::Ready(_) => return Err(Failure { code: 2, message: "--transaction-url applies to an Entrust activation (QR code or serial number)".into() }),
+        };
+    }
     ask_and_unlock(&app, ctx)?;
     let stored = match adding.item {
         Item::Activation(pending) => app.commit_activation(pending, a.name.as_deref(), a.provider.as_deref())?,

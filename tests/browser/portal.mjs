@@ -1,0 +1,253 @@
+// The provider's portal in a real headless Chromium, with the `softtoken` CLI as the phone: sign in,
+// Add → Activate Token, the QR code read from the page's screenshot by softtoken's own scanner,
+// Complete, a code verified on the test sign-in page, a number-matching push answered with
+// `softtoken respond` and seen approved in the page and in the log; then the refusals (wrong
+// password, bad registration code, forms without their CSRF token or from another site) and an
+// administrator's assignment and settings. Prints `browser: N passed, M failed`.
+// Usage: node portal.mjs TARGET_DIR   (TARGET_DIR holds the softtoken and softtoken-provider binaries)
+import { chromium } from "playwright-core";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const bin = process.argv[2];
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const work = mkdtempSync(join(tmpdir(), "softtoken-browser-"));
+const state = join(work, "provider.db");
+const outbox = join(work, "outbox");
+const ADMIN = { name: "alice", password: "correct horse battery" };
+const USER = { name: "bob", password: "bobs own long password" };
+const PIN = "2468";
+
+const appEnv = { ...process.env, SOFTTOKEN_VAULT: join(work, "vault.stv"), SOFTTOKEN_KEY_DIR: join(work, "keys"), SOFTTOKEN_PIN: PIN, SOFTTOKEN_NEW_PIN: PIN };
+delete appEnv.SOFTTOKEN_ACTIVATION_PASSWORD;
+
+/** Runs the `softtoken` CLI (the phone) and parses its JSON output. */
+function app(...args) {
+  return JSON.parse(execFileSync(join(bin, "softtoken"), [...args, "--json"], { env: appEnv, encoding: "utf8" }));
+}
+
+/** Runs a `softtoken-provider` command over the same state. */
+function provider(args, env = {}) {
+  return execFileSync(join(bin, "softtoken-provider"), ["--state", state, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+}
+
+/** Starts `serve` on a free loopback port; resolves to [process, base URL]. */
+function serve() {
+  const child = spawn(join(bin, "softtoken-provider"), ["--state", state, "serve", "--listen", "127.0.0.1:0", "--outbox", outbox], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (line) => {
+      const base = line.replace(/^listening on /, "").trim();
+      base.startsWith("http://") ? resolve([child, base]) : reject(new Error(`serve said ${line}`));
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+/** One named check: counted, its failure printed, the run goes on unless `stop`. */
+async function check(name, body, { stop = false } = {}) {
+  try {
+    await body();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+    if (stop) throw new Error(`stopping: ${name} failed`);
+  }
+}
+function expect(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function signIn(page, base, who) {
+  await page.goto(`${base}/portal`);
+  await page.fill('input[name="name"]', who.name);
+  await page.fill('input[name="password"]', who.password);
+  await Promise.all([page.waitForLoadState("load"), page.click("#sign-in")]);
+}
+
+/** The form fields of the first form on the page (its CSRF token among them). */
+async function csrfOf(page) {
+  return page.locator('input[name="csrf"]').first().inputValue();
+}
+
+let server;
+let browser;
+try {
+  provider(["user", "add", ADMIN.name, "--admin", "--email", "alice@example.test"], { SOFTTOKEN_PROVIDER_PASSWORD: ADMIN.password });
+  provider(["user", "add", USER.name], { SOFTTOKEN_PROVIDER_PASSWORD: USER.password });
+  app("init", "--key-store", "file", "--kdf-memory-mib", "19", "--kdf-passes", "2", "--kdf-lanes", "1");
+  const [child, base] = await serve();
+  server = child;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1100 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+
+  await check("a wrong password is refused with a message", async () => {
+    await signIn(page, base, { name: ADMIN.name, password: "not the password" });
+    expect(await page.locator('[role="alert"]').isVisible(), "no error shown");
+    expect((await page.locator("h1").textContent()) === "Sign in", "left the sign-in page");
+  });
+
+  await check("sign in lands on My Profile → Authenticators, with a strict session cookie", async () => {
+    await signIn(page, base, ADMIN);
+    expect((await page.locator("h1").textContent()).includes("Authenticators"), `on ${await page.locator("h1").textContent()}`);
+    const cookie = (await context.cookies()).find((c) => c.name === "softtoken_session");
+    expect(cookie && cookie.httpOnly && cookie.sameSite === "Strict", `cookie ${JSON.stringify(cookie)}`);
+  }, { stop: true });
+
+  await check("pages carry a content security policy and refuse framing", async () => {
+    const reply = await page.goto(`${base}/portal`);
+    const h = reply.headers();
+    expect((h["content-security-policy"] || "").includes("script-src 'self'"), `CSP ${h["content-security-policy"]}`);
+    expect(h["x-frame-options"] === "DENY" && h["x-content-type-options"] === "nosniff", JSON.stringify(h));
+  });
+
+  let password, serial;
+  const shot = join(work, "activate.png");
+  await check("Add → Activate Token shows the QR code, the password and a running countdown", async () => {
+    await Promise.all([page.waitForLoadState("load"), page.click("#add-soft-token")]);
+    expect(await page.locator("#qr").isVisible(), "no QR image");
+    password = (await page.locator("#password").textContent()).trim();
+    serial = (await page.locator("#serial").textContent()).trim();
+    expect(/^\d{8}$/.test(password), `password ${password}`);
+    const first = await page.locator("#countdown").textContent();
+    await page.waitForFunction((before) => document.getElementById("countdown").textContent !== before, first, { timeout: 3000 });
+    expect(/^\d+:\d\d$/.test(await page.locator("#countdown").textContent()), "countdown is not m:ss");
+    await page.screenshot({ path: shot, fullPage: true });
+  }, { stop: true });
+
+  let added;
+  await check("softtoken reads the QR code from the page's screenshot and decrypts it with the password shown", async () => {
+    added = app("add", "--qr", shot, "--password", password, "--name", "portal", "--transaction-url", base);
+    expect(added.serial === serial, `serial ${added.serial} vs ${serial}`);
+    expect(/^\d{5}-\d{5}$/.test(added.registration_code), `registration code ${added.registration_code}`);
+  }, { stop: true });
+  if (process.env.BROWSER_SCREENSHOT) copyFileSync(shot, process.env.BROWSER_SCREENSHOT);
+
+  await check("Complete refuses a registration code with a bad check digit, and says so", async () => {
+    const rc = added.registration_code;
+    const wrong = rc.slice(0, -1) + String((Number(rc.slice(-1)) + 1) % 10);
+    await page.fill("#registration-code", wrong);
+    await Promise.all([page.waitForLoadState("load"), page.click("#complete")]);
+    const alert = await page.locator('[role="alert"]').textContent();
+    expect(/check digit|registration code/i.test(alert), `alert ${alert}`);
+  });
+
+  await check("Complete with the app's registration code makes the token active", async () => {
+    await page.goto(`${base}/portal`);
+    const row = page.locator("#authenticators tr", { hasText: serial });
+    await row.locator('input[name="registration_code"]').fill(added.registration_code);
+    await Promise.all([page.waitForLoadState("load"), row.locator('button:has-text("Complete")').click()]);
+    expect((await page.locator("#authenticators tr", { hasText: serial }).getAttribute("data-state")) === "active", "not active");
+  }, { stop: true });
+
+  await check("the test sign-in page accepts the app's code and rejects a wrong one", async () => {
+    await Promise.all([page.waitForLoadState("load"), page.locator("#authenticators tr", { hasText: serial }).locator("a.test").click()]);
+    const code = app("code", "portal").codes[0].code;
+    await page.fill("#otp", code);
+    await Promise.all([page.waitForLoadState("load"), page.click("#verify")]);
+    expect((await page.locator("#verify-result").getAttribute("class")) === "ok", await page.locator("#verify-result").textContent());
+    const wrong = code.slice(0, -1) + String((Number(code.slice(-1)) + 5) % 10);
+    await page.fill("#otp", wrong);
+    await Promise.all([page.waitForLoadState("load"), page.click("#verify")]);
+    expect((await page.locator("#verify-result").getAttribute("class")) === "bad", "a wrong code passed");
+  });
+
+  await check("a push confirmed with `softtoken respond` and the page's number shows approved as it arrives", async () => {
+    await Promise.all([page.waitForLoadState("load"), page.click("#send-push")]);
+    const number = (await page.locator("#number").textContent()).trim();
+    const id = await page.locator("#tx-state").getAttribute("data-transaction");
+    expect((await page.locator("#tx-state").textContent()) === "pending", "not pending");
+    const listed = app("transactions").transactions;
+    expect(listed.some((t) => t.id === id), `transaction ${id} not listed to the phone`);
+    const answered = app("respond", id, "confirm", "--number", number);
+    expect(answered.state === "approved", JSON.stringify(answered));
+    await page.waitForFunction(() => document.getElementById("tx-state").textContent === "approved", null, { timeout: 10000 });
+  });
+
+  await check("a Suspicious answer is denied and both answers are in the log", async () => {
+    await Promise.all([page.waitForLoadState("load"), page.click("#send-push")]);
+    const id = await page.locator("#tx-state").getAttribute("data-transaction");
+    app("respond", id, "suspicious");
+    await page.waitForFunction(() => document.getElementById("tx-state").textContent === "denied", null, { timeout: 10000 });
+    await page.goto(`${base}/portal/log`);
+    const responses = await page.locator("#log tr", { hasText: serial }).locator(".response").allTextContents();
+    expect(JSON.stringify(responses.sort()) === JSON.stringify(["confirm", "suspicious"]), `log ${responses}`);
+  });
+
+  await check("a form posted without its CSRF token is refused and changes nothing", async () => {
+    await page.goto(`${base}/portal`);
+    const before = await page.locator("#authenticators tbody tr").count();
+    const reply = await page.request.post(`${base}/portal/authenticators`, { form: { csrf: "0".repeat(32) } });
+    expect(reply.status() === 403, `status ${reply.status()}`);
+    await page.goto(`${base}/portal`);
+    expect((await page.locator("#authenticators tbody tr").count()) === before, "an authenticator was added");
+  });
+
+  await check("a form posted from another site is refused even with the right token", async () => {
+    const csrf = await csrfOf(page);
+    const reply = await page.request.post(`${base}/portal/authenticators`, { form: { csrf }, headers: { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" } });
+    expect(reply.status() === 403, `status ${reply.status()}`);
+  });
+
+  await check("an administrator's settings are escaped on the page and used by the next activation", async () => {
+    await page.goto(`${base}/portal/admin`);
+    const policy = '{"note":"<img src=x id=injected>"}';
+    await page.selectOption('select[name="digits"]', "8");
+    await page.fill('input[name="policy"]', policy);
+    await Promise.all([page.waitForLoadState("load"), page.click("#save-settings")]);
+    expect((await page.locator("#injected").count()) === 0, "markup from the policy reached the page");
+    expect((await page.locator('input[name="policy"]').inputValue()) === policy, "policy not kept verbatim");
+    await page.goto(`${base}/portal`);
+    await Promise.all([page.waitForLoadState("load"), page.click("#add-soft-token")]);
+    const uriPassword = (await page.locator("#password").textContent()).trim();
+    await page.locator("#qr").screenshot({ path: join(work, "eight.png") });
+    const decoded = JSON.parse(execFileSync(join(bin, "softtoken"), ["decode", join(work, "eight.png"), "--password", uriPassword, "--json"], { env: appEnv, encoding: "utf8" }));
+    expect(decoded.policy === policy, `policy ${decoded.policy}`);
+  });
+
+  await check("an administrator assigns a token; the user sees it assigned and activates it", async () => {
+    await page.goto(`${base}/portal/admin`);
+    await Promise.all([page.waitForLoadState("load"), page.locator("#users tr", { hasText: USER.name }).locator("button").click()]);
+    const other = await browser.newContext();
+    const bobPage = await other.newPage();
+    await signIn(bobPage, base, USER);
+    const row = bobPage.locator("#authenticators tbody tr").first();
+    expect((await row.getAttribute("data-state")) === "assigned", `state ${await row.getAttribute("data-state")}`);
+    expect((await bobPage.locator('a[href="/portal/admin"]').count()) === 0, "a user sees Administration");
+    const admin = await bobPage.request.get(`${base}/portal/admin`);
+    expect(admin.status() === 403, `a user reached administration: ${admin.status()}`);
+    await Promise.all([bobPage.waitForLoadState("load"), row.locator("button.activate").click()]);
+    expect(await bobPage.locator("#qr").isVisible(), "no QR after Activate");
+    await other.close();
+  });
+
+  await check("signing out ends the session", async () => {
+    await page.goto(`${base}/portal`);
+    await Promise.all([page.waitForLoadState("load"), page.click('button:has-text("Sign out")')]);
+    await page.goto(`${base}/portal`);
+    expect((await page.locator("h1").textContent()) === "Sign in", "still signed in");
+  });
+} catch (e) {
+  if (!String(e).includes("stopping:")) {
+    failed++;
+    console.log(`FAIL set-up: ${e && e.stack ? e.stack : e}`);
+  }
+} finally {
+  if (browser) await browser.close();
+  if (server) server.kill();
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
