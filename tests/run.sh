@@ -3,8 +3,9 @@
 # Kotlin bindings' JUnit tests (tests/kotlin/run.sh) and the Swift package's XCTest suite
 # (tests/swift/run.sh, in a Debian trixie chroot: needs root), after the independent Aegis reader of
 # softtoken's Aegis exports (tests/aegis/run.sh) and schemathesis against the live provider
-# (tests/api/run.sh), and the portal in headless Chromium (tests/browser/run.sh). Ends with one
-# summary line each: `rust: …`, `aegis-reader: …`, `api: …`, `browser: …`, `kotlin: …`,
+# (tests/api/run.sh), the portal in headless Chromium (tests/browser/run.sh) and Web Push wake-ups
+# decrypted by an independent receiver (tests/webpush/run.sh). Ends with one summary line each:
+# `rust: …`, `aegis-reader: …`, `api: …`, `browser: …`, `webpush: …`, `kotlin: …`,
 # `swift: N passed, M failed`.
 # Usage: bash tests/run.sh
 set -uo pipefail
@@ -15,7 +16,8 @@ slog=$(mktemp)
 alog=$(mktemp)
 plog=$(mktemp)
 blog=$(mktemp)
-trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog"' EXIT
+wlog=$(mktemp)
+trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog"' EXIT
 cargo test --workspace --all-targets 2>&1 | tee "$log"
 rust_status=${PIPESTATUS[0]}
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log")
@@ -26,6 +28,8 @@ bash tests/api/run.sh 2>&1 | tee "$plog"
 api_status=${PIPESTATUS[0]}
 SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/browser/run.sh 2>&1 | tee "$blog"
 browser_status=${PIPESTATUS[0]}
+SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/webpush/run.sh 2>&1 | tee "$wlog"
+webpush_status=${PIPESTATUS[0]}
 bash tests/kotlin/run.sh 2>&1 | tee "$klog"
 kotlin_status=${PIPESTATUS[0]}
 bash tests/swift/run.sh 2>&1 | tee "$slog"
@@ -36,6 +40,7 @@ echo "rust: ${passed:-0} passed, ${failed:-0} failed"
 grep -E '^aegis-reader: [0-9]+ passed, [0-9]+ failed$' "$alog" | tail -1 || echo "aegis-reader: 0 passed, 1 failed"
 grep -E '^api: [0-9]+ passed, [0-9]+ failed$' "$plog" | tail -1 || echo "api: 0 passed, 1 failed"
 grep -E '^browser: [0-9]+ passed, [0-9]+ failed$' "$blog" | tail -1 || echo "browser: 0 passed, 1 failed"
+grep -E '^webpush: [0-9]+ passed, [0-9]+ failed$' "$wlog" | tail -1 || echo "webpush: 0 passed, 1 failed"
 grep -E '^kotlin: [0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || echo "kotlin: 0 passed, 1 failed"
 if [ -n "$swift_line" ]; then
   set -- $swift_line
@@ -43,4 +48,4 @@ if [ -n "$swift_line" ]; then
 else
   echo "swift: 0 passed, 1 failed"
 fi
-[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]
+[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]

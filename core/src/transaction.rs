@@ -57,7 +57,7 @@ impl hkdf::KeyType for OkmLen {
 
 /// HKDF-SHA256 (RFC 5869) of `ikm` with `salt` and `info` into `out`; `None` when `out` is longer
 /// than HKDF allows (255 × 32 bytes).
-pub(crate) fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) -> Option<()> {
+pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) -> Option<()> {
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
     let info_parts = [info];
     prk.expand(&info_parts, OkmLen(out.len())).ok()?.fill(out).ok()

@@ -45,7 +45,7 @@ impl InProcess {
     fn link(&self) -> (String, String) {
         let opts = IssueOptions { online_base_url: Some(BASE.into()), ..Default::default() };
         let issued = self.provider.lock().unwrap().issue(&opts, self.now()).unwrap();
-        (issued.link.unwrap(), issued.serial)
+        (issued.link.clone().unwrap(), issued.serial.clone())
     }
 
     fn push(&self, serial: &str, lifetime_s: u64) -> String {

@@ -223,7 +223,7 @@ fn activate(p: &Provider, rng: &SystemRandom) -> Identity {
     let rc = pending.registration_code.to_string();
     let identity = pending.into_identity(None, None, now(), rng).unwrap();
     p.complete(&issued.serial, &rc, now()).unwrap();
-    Identity { serial: issued.serial, seed: identity.seed.expose().to_vec() }
+    Identity { serial: issued.serial.clone(), seed: identity.seed.expose().to_vec() }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {

@@ -18,6 +18,7 @@ pub mod server;
 pub mod transactions;
 #[cfg(feature = "server")]
 pub mod web;
+pub mod webpush;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
@@ -171,8 +172,9 @@ impl Default for IssueOptions {
     }
 }
 
-/// A freshly issued activation: what the portal shows the user.
-#[derive(Debug, Clone)]
+/// A freshly issued activation: what the portal shows the user. Its secrets (password,
+/// activation code, the link's token) are zeroized when dropped and redacted in Debug.
+#[derive(Clone)]
 pub struct Issued {
     /// Serial number, dashed.
     pub serial: String,
@@ -186,6 +188,30 @@ pub struct Issued {
     pub expires_at: u64,
     /// The online activation link (`softtoken://activate?…`) when issued with a base URL.
     pub link: Option<String>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("serial", &self.serial)
+            .field("activation_code", &"[redacted]")
+            .field("password", &"[redacted]")
+            .field("uri", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("link", &self.link.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl Drop for Issued {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.activation_code.zeroize();
+        self.password.zeroize();
+        if let Some(link) = &mut self.link {
+            link.zeroize();
+        }
+    }
 }
 
 /// A verification result.
@@ -345,6 +371,7 @@ impl Provider {
         )?;
         db.execute_batch(accounts::SCHEMA)?;
         db.execute_batch(portal::SCHEMA)?;
+        db.execute_batch(webpush::SCHEMA)?;
         Ok(db)
     }
 
@@ -512,6 +539,20 @@ mod tests {
         assert_eq!(p.verify(&issued.serial, &code, 2_000_000, 1).unwrap(), Verification { valid: true, drift_steps: Some(0) });
         assert_eq!(p.verify(&issued.serial, &code, 2_000_030, 1).unwrap(), Verification { valid: true, drift_steps: Some(-1) });
         assert!(!p.verify(&issued.serial, &code, 2_000_300, 1).unwrap().valid);
+    }
+
+    #[test]
+    fn debug_output_of_an_issued_activation_shows_no_secret() {
+        // An `Issued` once derived Debug, so a `{:?}` in a log line printed the QR password and the activation code.
+        let dir = tempfile::tempdir().unwrap();
+        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let issued = p.issue(&IssueOptions::default(), 1_000).unwrap();
+        let shown = format!("{issued:?}");
+        assert!(shown.contains(&issued.serial), "{shown}");
+        for secret in [&issued.password, &issued.activation_code, &issued.uri] {
+            assert!(!shown.contains(secret.as_str()), "{shown}");
+        }
+        assert!(!shown.contains(&issued.activation_code.replace('-', "")), "{shown}");
     }
 
     #[test]

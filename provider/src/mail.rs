@@ -43,37 +43,35 @@ impl Delivery {
     }
 }
 
+/// The e-mail's plain-text part (not escaped: it is text).
+#[derive(askama::Template)]
+#[template(path = "mail/activation.txt", escape = "none")]
+struct ActivationText<'a> {
+    password: &'a str,
+    serial: &'a str,
+    expires: &'a str,
+    link: Option<&'a str>,
+}
+
+/// The e-mail's HTML part (escaped).
+#[derive(askama::Template)]
+#[template(path = "mail/activation.html")]
+struct ActivationHtml<'a> {
+    password: &'a str,
+    serial: &'a str,
+    expires: &'a str,
+    link: Option<&'a str>,
+}
+
 /// The activation e-mail for `issued`, from `from` to `to`.
 pub fn activation_message(from: &str, to: &str, issued: &Issued) -> Result<lettre::Message> {
     let mailbox = |a: &str, what: &str| a.parse::<Mailbox>().map_err(|e| ProviderError::Mail(format!("{what} address {a:?}: {e}")));
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
     let expires = crate::web_time(issued.expires_at);
-    let link_text = issued.link.as_deref().map(|l| format!("\nOn the phone with softtoken, open this link instead of scanning:\n{l}\n")).unwrap_or_default();
-    let text = format!(
-        "Your soft token is ready to activate.\n\n\
-         1. Open softtoken and scan the QR code in this message.\n\
-         2. Type the activation password: {password}\n\
-         3. Type the registration code the app shows into Complete in the portal.\n\n\
-         Serial number: {serial}\nThe QR code and password are valid until {expires}.\n{link_text}\n\
-         If you did not ask for a token, tell your administrator.\n",
-        password = issued.password,
-        serial = issued.serial,
-    );
-    let esc = crate::web_escape;
-    let link_html = issued
-        .link
-        .as_deref()
-        .map(|l| format!("<p>On the phone with softtoken, open this link instead of scanning:<br><a href=\"{0}\">{0}</a></p>", esc(l)))
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html><body><p>Your soft token is ready to activate.</p>\
-         <p><img src=\"cid:activation-qr\" alt=\"Activation QR code\" width=\"300\"></p>\
-         <p>Activation password: <b>{password}</b></p><p>Serial number: {serial}<br>Valid until {expires}.</p>{link_html}\
-         <p>Then type the registration code the app shows into <i>Complete</i> in the portal.</p></body></html>",
-        password = esc(&issued.password),
-        serial = esc(&issued.serial),
-        expires = esc(&expires),
-    );
+    let fields = |t: &dyn askama::DynTemplate| t.dyn_render().map_err(|e| ProviderError::Mail(format!("message: {e}")));
+    let (password, serial, link) = (issued.password.as_str(), issued.serial.as_str(), issued.link.as_deref());
+    let text = fields(&ActivationText { password, serial, expires: &expires, link })?;
+    let html = fields(&ActivationHtml { password, serial, expires: &expires, link })?;
     let body = MultiPart::related()
         .multipart(MultiPart::alternative().singlepart(SinglePart::plain(text)).singlepart(SinglePart::html(html)))
         .singlepart(Attachment::new_inline("activation-qr".into()).body(png, ContentType::parse("image/png").expect("a valid type")));
@@ -126,5 +124,26 @@ mod tests {
         assert!(matches!(Delivery::smtp("smtp://[::1]:25").unwrap(), Delivery::Smtp { port: 25, .. }));
         assert!(Delivery::smtp("smtp://mail.example.com:25").is_err());
         assert!(Delivery::smtp("http://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn the_activation_message_carries_the_password_the_qr_code_and_the_escaped_link() {
+        let issued = Issued {
+            serial: "48244-13456".into(),
+            activation_code: "1745-7845-1300-3".into(),
+            password: "73193487".into(),
+            uri: "otpauth://totp/x?secret=GEZDGNBV".into(),
+            expires_at: 1_000,
+            link: Some("softtoken://activate?token=a<b&c".into()),
+        };
+        let message = activation_message("portal@example.com", "user@example.com", &issued).unwrap();
+        let text = String::from_utf8(message.formatted()).unwrap();
+        assert!(text.contains("Subject: Activate your soft token"), "{text}");
+        assert!(text.contains("73193487") && text.contains("48244-13456"), "{text}");
+        assert!(text.contains("Content-ID: <activation-qr>") && text.contains("image/png"), "{text}");
+        // The HTML part escapes the link; the plain-text part carries it as it is.
+        assert!(text.contains("a&lt;b&amp;c") || text.contains("a&lt;b&amp;amp;c") || text.contains("a&#60;b&#38;c"), "{text}");
+        assert!(!text.contains("1745-7845-1300-3"), "the activation code is not in the e-mail: {text}");
+        assert!(activation_message("portal@example.com", "not an address", &issued).is_err());
     }
 }

@@ -20,6 +20,13 @@ struct Cli {
     /// first use). Default: the state's path with `.kek` added.
     #[arg(long, global = true, value_name = "FILE")]
     kek_file: Option<PathBuf>,
+    /// The VAPID key (PKCS#8 PEM, P-256) that signs Web Push wake-ups (default: the state's path
+    /// with `.vapid.pem` added; created 0600 when missing).
+    #[arg(long, global = true, value_name = "PEM")]
+    vapid_key: Option<PathBuf>,
+    /// The contact put in VAPID tokens for push services' operators (mailto: or https:).
+    #[arg(long, global = true, value_name = "URI")]
+    vapid_subject: Option<String>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -153,6 +160,9 @@ enum Command {
     /// Portal accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print the VAPID public key (base64url), the `applicationServerKey` a Web Push
+    /// subscription is made with (creating the key when missing).
+    VapidKey,
     /// Re-wrap every seed and activation code under a new key (the old key file is kept as
     /// `<kek>.retired-ID` for older backups); restart `serve` afterwards.
     RotateKek,
@@ -232,7 +242,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
                 issued.serial, issued.activation_code, issued.password, issued.expires_at, issued.uri
             );
-            let mut value = json!({"serial": issued.serial, "activation_code": issued.activation_code, "password": issued.password, "uri": issued.uri, "expires_at": issued.expires_at});
+            let mut value = json!({"serial": &issued.serial, "activation_code": &issued.activation_code, "password": &issued.password, "uri": &issued.uri, "expires_at": issued.expires_at});
             if let Some(link) = &issued.link {
                 text += &format!("activation link: {link}\n");
                 value["link"] = json!(link);
@@ -258,14 +268,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
-            let mut text = format!("transaction {}\n", pushed.transaction_id);
-            if let Some(t) = &pushed.push_token {
-                text += &format!("wake-up for push token {t} (delivery through FCM/APNs is not built)\n");
-            }
+            let wake = p.wake(Some(&web_push(&cli)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
+            let mut text = format!("transaction {}\n{}\n", pushed.transaction_id, wake.describe());
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
             }
-            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number, "push_token": pushed.push_token}), text)
+            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number, "push_token": pushed.push_token, "wake_up": wake.outcome()}), text)
         }
         Command::Status { transaction_id } => {
             let state = p.status(transaction_id, now())?;
@@ -301,9 +309,13 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 Some(url) => softtoken_provider::mail::Delivery::smtp(url)?,
                 None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| softtoken_provider::sealed::with_suffix(&cli.state, ".outbox"))),
             };
-            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone() };
+            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone(), web_push: Some(web_push(&cli)?) };
             drop(p);
             softtoken_provider::server::serve(&cli.state, &kek, listen, tls.as_ref(), limits, portal)
+        }
+        Command::VapidKey => {
+            let key = web_push(&cli)?.key.public_key();
+            emit(cli.json, json!({"public_key": key}), format!("{key}\n"))
         }
         Command::User(UserCommand::Add { name, admin, email }) => {
             let password = new_password()?;
@@ -331,6 +343,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))
         }
     }
+}
+
+/// The Web Push set-up the flags give.
+fn web_push(cli: &Cli) -> Result<softtoken_provider::webpush::WebPush, ProviderError> {
+    let path = cli.vapid_key.clone().unwrap_or_else(|| softtoken_provider::sealed::with_suffix(&cli.state, ".vapid.pem"));
+    Ok(softtoken_provider::webpush::WebPush { key: softtoken_provider::webpush::VapidKey::load_or_create(&path)?, subject: cli.vapid_subject.clone() })
 }
 
 fn main() {

@@ -77,7 +77,7 @@ impl Kek {
         if !path.exists() {
             let mut key = Zeroizing::new([0u8; 32]);
             SystemRandom::new().fill(&mut key[..]).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
-            write_key(path, &key)?;
+            write_key(path, &key[..])?;
         }
         Self::load(path)
     }
@@ -156,7 +156,7 @@ impl Kek {
 }
 
 /// Writes a key file 0600 (created new, synced).
-fn write_key(path: &Path, key: &[u8; 32]) -> Result<()> {
+pub(crate) fn write_key(path: &Path, key: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

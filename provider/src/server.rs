@@ -221,7 +221,7 @@ impl tokio::io::AsyncWrite for Admitted {
 type Reply = (StatusCode, axum::http::HeaderMap, Vec<u8>);
 
 /// How the portal is served.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PortalOptions {
     /// The address browsers and phones reach this server at (default: the listening address).
     pub public_url: Option<String>,
@@ -229,6 +229,8 @@ pub struct PortalOptions {
     pub delivery: crate::mail::Delivery,
     /// The e-mails' sender.
     pub mail_from: String,
+    /// How the test sign-in's pushes wake a phone registered with a Web Push subscription.
+    pub web_push: Option<crate::webpush::WebPush>,
 }
 
 /// Reads a body of at most [`MAX_BODY`] within [`BODY_TIMEOUT`]; the refusal names the limit broken.
@@ -340,7 +342,7 @@ pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, lim
         let base_url = portal.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
         softtoken_core::link::check_base_url(&base_url)?;
         let pool = Arc::new(Pool {
-            portal: crate::web::Portal::new(base_url, tls.is_some(), portal.delivery.clone(), portal.mail_from.clone()),
+            portal: crate::web::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
             state: state.to_path_buf(),
             kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),

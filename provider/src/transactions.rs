@@ -48,7 +48,8 @@ pub struct Pushed {
     /// The number the website shows when number matching is on.
     pub number: Option<u8>,
     /// The push token a content-free wake-up goes to (`docs/protocol.md` §7); none when the app
-    /// registered none. Sending it through FCM/APNs needs the operator's credentials: not built.
+    /// registered none. [`Provider::wake`] sends it when it is a Web Push subscription; sending
+    /// through FCM/APNs needs the operator's credentials: not built.
     pub push_token: Option<String>,
 }
 
@@ -65,14 +66,6 @@ pub struct Event {
     pub at: u64,
 }
 
-/// Wakes the app for a pushed transaction where it can, and says what was done (shown to the
-/// operator; never fails the push: the app also finds the transaction when it next fetches).
-pub fn wake_up(pushed: &Pushed) -> String {
-    match &pushed.push_token {
-        None => "the app registered no push token: it sees the request when it next fetches".into(),
-        Some(_) => "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into(),
-    }
-}
 
 struct Row {
     tx: Transaction,

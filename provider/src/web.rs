@@ -48,14 +48,16 @@ pub struct Portal {
     pub delivery: Delivery,
     /// The e-mails' sender.
     pub mail_from: String,
+    /// How pushes wake phones registered with a Web Push subscription.
+    pub web_push: Option<crate::webpush::WebPush>,
     per_address: RateLimit,
     per_user: RateLimit,
 }
 
 impl Portal {
     /// A portal at `base_url`.
-    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String) -> Self {
-        Portal { base_url, tls, delivery, mail_from, per_address: RateLimit::new(LOGINS_PER_ADDRESS), per_user: RateLimit::new(LOGINS_PER_USER) }
+    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, web_push: Option<crate::webpush::WebPush>) -> Self {
+        Portal { base_url, tls, delivery, mail_from, web_push, per_address: RateLimit::new(LOGINS_PER_ADDRESS), per_user: RateLimit::new(LOGINS_PER_USER) }
     }
 }
 
@@ -358,7 +360,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("Authenticator {id} deleted."))),
                 "email" => send_email(provider, portal, user, id, field("sealed"), now).map(Ok),
                 "verify" => return test_page(provider, &session, id, Some(field("otp")), None, None, now),
-                "push" => return test_push(provider, &session, id, request.peer, now),
+                "push" => return test_push(provider, portal, &session, id, request.peer, now),
                 _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
             };
             match outcome {
@@ -562,7 +564,7 @@ fn test_page(provider: &Provider, session: &Session, id: i64, otp: Option<&str>,
     Ok(WebReply::html(status, render(&page)?))
 }
 
-fn test_push(provider: &Provider, session: &Session, id: i64, peer: IpAddr, now: u64) -> Result<WebReply> {
+fn test_push(provider: &Provider, portal: &Portal, session: &Session, id: i64, peer: IpAddr, now: u64) -> Result<WebReply> {
     let (serial, _) = active_serial(provider, &session.user, id, now)?;
     let opts = PushOptions {
         summary: "Sign in to the softtoken portal (test)".into(),
@@ -576,7 +578,7 @@ fn test_push(provider: &Provider, session: &Session, id: i64, peer: IpAddr, now:
         Err(e @ (ProviderError::TooManyPending(_) | ProviderError::Unregistered(_))) => return test_page(provider, session, id, None, None, Some(message_of(&e)), now),
         Err(e) => return Err(e),
     };
-    let wake = crate::transactions::wake_up(&pushed);
+    let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe();
     let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
     test_page(provider, session, id, None, Some(view), None, now)
 }

@@ -21,7 +21,7 @@ fn activated(p: &Provider) -> (String, String, Vec<u8>) {
     let rc = pending.registration_code.to_string();
     let identity = pending.into_identity(None, None, now(), &rng).unwrap();
     p.complete(&issued.serial, &rc, now()).unwrap();
-    (issued.serial, issued.activation_code, identity.seed.expose().to_vec())
+    (issued.serial.clone(), issued.activation_code.clone(), identity.seed.expose().to_vec())
 }
 
 fn code(seed: &[u8]) -> String {

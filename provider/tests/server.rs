@@ -82,7 +82,7 @@ fn activate(p: &Provider) -> (String, Vec<u8>) {
     let rc = pending.registration_code.to_string();
     let identity = pending.into_identity(None, None, now(), &rng).unwrap();
     p.complete(&issued.serial, &rc, now()).unwrap();
-    (issued.serial, identity.seed.expose().to_vec())
+    (issued.serial.clone(), identity.seed.expose().to_vec())
 }
 
 fn fetch(server: &Server, serial: &str, seed: &[u8]) -> (u16, Value) {

@@ -18,7 +18,7 @@ fn activate(p: &Provider) -> (String, Vec<u8>) {
     let rc = pending.registration_code.to_string();
     let identity = pending.into_identity(None, None, NOW, &rng).unwrap();
     p.complete(&issued.serial, &rc, NOW - 50).unwrap();
-    (issued.serial, identity.seed.expose().to_vec())
+    (issued.serial.clone(), identity.seed.expose().to_vec())
 }
 
 fn push(p: &Provider, serial: &str, number_match: bool) -> (Transaction, Option<u8>) {

@@ -5,13 +5,8 @@
 # Usage: bash tests/aegis/run.sh (after `cargo build -p softtoken-cli`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/venv.sh
 venv=target/aegis-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import cryptography' 2>/dev/null; then
-  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    python3 -m venv "$venv"
-  fi
-  "$venv/bin/pip" install -q --disable-pip-version-check cryptography
-fi
+python_venv "$venv" "import cryptography" "cryptography==46.0.3"
 cargo build -q -p softtoken-cli
 "$venv/bin/python" tests/aegis/check_export.py target/debug/softtoken

@@ -8,14 +8,9 @@
 # Usage: bash tests/api/run.sh (after `cargo build -p softtoken-provider`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/venv.sh
 venv=target/api-venv
-if [ ! -x "$venv/bin/schemathesis" ]; then
-  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    python3 -m venv "$venv"
-  fi
-  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
-fi
+python_venv "$venv" "import schemathesis" "schemathesis==4.32.5"
 cargo build -q -p softtoken-provider
 work=$(mktemp -d)
 server=""

@@ -215,7 +215,7 @@ pub fn run(json: bool) -> CmdResult {
     let identities = app.identities()?.len();
     out.say(format!("\nDone: {identities} identities in a PIN vault, the Entrust ones verified by the provider; three push answers; an Aegis import. Temporary files removed."));
     let value = json!({
-        "qr": {"serial": issued.serial, "registration_code": rc, "code": code, "valid": v.valid, "drift_steps": v.drift_steps},
+        "qr": {"serial": &issued.serial, "registration_code": rc, "code": code, "valid": v.valid, "drift_steps": v.drift_steps},
         "manual": {"serial": manual.serial, "registration_code": manual_rc, "code": manual_code, "valid": mv.valid},
         "online": {"serial": online.serial, "registration_code": activated.registration_code, "completed": true},
         "push": answers,

@@ -1,0 +1,401 @@
+//! Web Push wake-ups: an app's push token may be a W3C PushSubscription (what browsers and
+//! UnifiedPush distributors hand out); a new transaction then POSTs an encrypted wake-up to its
+//! endpoint (RFC 8030), carrying only the transaction id and serial, encrypted as RFC 8291
+//! `aes128gcm` and signed with the provider's VAPID key (RFC 8292). One attempt per transaction:
+//! the outcome is recorded and reported, never retried.
+
+use crate::{Provider, ProviderError, Result};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
+use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use rusqlite::params;
+use serde::Deserialize;
+use softtoken_core::transaction::hkdf_sha256;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Record size announced in the `aes128gcm` header (one record: the wake-up is tiny).
+const RECORD_SIZE: u32 = 4096;
+/// Seconds a push service keeps an undelivered wake-up (the transaction's own lifetime is longer;
+/// a phone offline longer than this sees it at its next fetch).
+const TTL_S: u64 = 300;
+/// Seconds a VAPID token is valid (RFC 8292 allows at most 24 h).
+const VAPID_LIFETIME_S: u64 = 12 * 3600;
+/// Seconds the whole delivery may take.
+const DELIVERY_TIMEOUT_S: u64 = 10;
+/// Longest endpoint accepted.
+const MAX_ENDPOINT: usize = 2048;
+
+/// A push subscription: where to send, and the keys the receiver decrypts with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The push service's URL for this receiver (a capability: shown only by its host).
+    pub endpoint: String,
+    /// The receiver's P-256 public key, uncompressed (65 bytes).
+    pub p256dh: Vec<u8>,
+    /// The receiver's 16-byte authentication secret.
+    pub auth: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("endpoint_host", &host_of(&self.endpoint)).field("auth", &"[redacted]").finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct SubscriptionJson {
+    endpoint: String,
+    keys: KeysJson,
+}
+
+#[derive(Deserialize)]
+struct KeysJson {
+    p256dh: String,
+    auth: String,
+}
+
+fn bad(why: &str) -> ProviderError {
+    ProviderError::Usage(format!("the Web Push subscription {why}"))
+}
+
+/// `https://host:port/…` → `host:port` (what errors and records show of an endpoint).
+pub(crate) fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or("")
+}
+
+/// Either padded or unpadded URL-safe base64 (browsers give unpadded; some libraries pad).
+fn b64url(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()
+}
+
+impl Subscription {
+    /// The subscription a push token holds, `None` when the token is not JSON (an FCM or APNs
+    /// token), an error when it is JSON but not a usable subscription.
+    pub fn from_push_token(token: &str) -> Option<Result<Subscription>> {
+        token.trim_start().starts_with('{').then(|| Self::parse(token))
+    }
+
+    fn parse(token: &str) -> Result<Subscription> {
+        let j: SubscriptionJson = serde_json::from_str(token).map_err(|_| bad("is not {\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}"))?;
+        check_endpoint(&j.endpoint)?;
+        let p256dh = b64url(&j.keys.p256dh).ok_or_else(|| bad("key p256dh is not base64url"))?;
+        if p256dh.len() != 65 || p256dh[0] != 4 {
+            return Err(bad("key p256dh is not an uncompressed P-256 point"));
+        }
+        let auth = Zeroizing::new(b64url(&j.keys.auth).ok_or_else(|| bad("key auth is not base64url"))?);
+        if auth.len() != 16 {
+            return Err(bad("key auth is not 16 bytes"));
+        }
+        Ok(Subscription { endpoint: j.endpoint, p256dh, auth })
+    }
+}
+
+/// An endpoint must be https, or plain http to a loopback host (tests, a local distributor).
+fn check_endpoint(endpoint: &str) -> Result<()> {
+    if endpoint.len() > MAX_ENDPOINT || endpoint.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("endpoint is too long or has spaces or control characters"));
+    }
+    let Some((scheme, _)) = endpoint.split_once("://") else { return Err(bad("endpoint is not a URL")) };
+    let host = host_of(endpoint);
+    if host.is_empty() || host.contains(['@', '\\']) {
+        return Err(bad("endpoint has no host, or has user info"));
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" => {
+            let name = match host.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+            };
+            let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(bad("endpoint is plain http off loopback: only https is accepted"))
+            }
+        }
+        _ => Err(bad("endpoint is not https")),
+    }
+}
+
+/// Encrypts `plaintext` for `sub` as one RFC 8291 `aes128gcm` record (RFC 8188 header included).
+pub fn encrypt(sub: &Subscription, plaintext: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>> {
+    let failed = || ProviderError::Usage("Web Push encryption failed".into());
+    if plaintext.len() + 1 + 16 > RECORD_SIZE as usize {
+        return Err(ProviderError::Usage("the wake-up does not fit one record".into()));
+    }
+    let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, rng).map_err(|_| failed())?;
+    let as_public = ephemeral.compute_public_key().map_err(|_| failed())?;
+    let as_public = as_public.as_ref().to_vec();
+    let mut salt = [0u8; 16];
+    rng.fill(&mut salt).map_err(|_| failed())?;
+    // RFC 8291 §3.4: IKM from the ECDH secret, keyed by the auth secret and both public keys.
+    let mut ikm = Zeroizing::new([0u8; 32]);
+    let key_info = [b"WebPush: info\0".as_slice(), &sub.p256dh, &as_public].concat();
+    agreement::agree_ephemeral(ephemeral, &UnparsedPublicKey::new(&ECDH_P256, &sub.p256dh), |shared| hkdf_sha256(shared, &sub.auth, &key_info, &mut ikm[..]))
+        .map_err(|_| bad("key p256dh is not a point on P-256"))?
+        .ok_or_else(failed)?;
+    // RFC 8188 §2.2–2.3: content key and nonce from the salt.
+    let mut cek = Zeroizing::new([0u8; 16]);
+    let mut nonce = [0u8; 12];
+    hkdf_sha256(&ikm[..], &salt, b"Content-Encoding: aes128gcm\0", &mut cek[..]).ok_or_else(failed)?;
+    hkdf_sha256(&ikm[..], &salt, b"Content-Encoding: nonce\0", &mut nonce).ok_or_else(failed)?;
+    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &cek[..]).map_err(|_| failed())?);
+    let mut record = Vec::with_capacity(plaintext.len() + 17);
+    record.extend_from_slice(plaintext);
+    record.push(2); // the last (and only) record's delimiter
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut record).map_err(|_| failed())?;
+    let mut body = Vec::with_capacity(16 + 4 + 1 + as_public.len() + record.len());
+    body.extend_from_slice(&salt);
+    body.extend_from_slice(&RECORD_SIZE.to_be_bytes());
+    body.push(as_public.len() as u8);
+    body.extend_from_slice(&as_public);
+    body.extend_from_slice(&record);
+    Ok(body)
+}
+
+/// The provider's VAPID signing key (ECDSA P-256), kept as a PKCS#8 PEM file (0600).
+pub struct VapidKey {
+    pair: EcdsaKeyPair,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for VapidKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VapidKey").field("path", &self.path).field("key", &"[redacted]").finish()
+    }
+}
+
+const PEM_LABEL: &str = "PRIVATE KEY";
+
+impl VapidKey {
+    /// Reads the key at `path`, creating one (0600) when the file does not exist; a file group or
+    /// others can read, or one that is not a P-256 PKCS#8 key, is refused.
+    pub fn load_or_create(path: &Path) -> Result<VapidKey> {
+        let rng = SystemRandom::new();
+        if !path.exists() {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| ProviderError::Usage("cannot make a VAPID key".into()))?;
+            let body = STANDARD.encode(pkcs8.as_ref());
+            let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+            let pem = Zeroizing::new(format!("-----BEGIN {PEM_LABEL}-----\n{}\n-----END {PEM_LABEL}-----\n", lines.join("\n")));
+            crate::sealed::write_key(path, pem.as_bytes())?;
+        }
+        let refuse = |why: String| ProviderError::Usage(format!("VAPID key {}: {why}", path.display()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(refuse(format!("can be read by other users (mode {:o}): chmod 600 it", mode & 0o777)));
+            }
+        }
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
+        let begin = format!("-----BEGIN {PEM_LABEL}-----");
+        let end = format!("-----END {PEM_LABEL}-----");
+        let inner = text.split_once(&begin).and_then(|(_, rest)| rest.split_once(&end)).map(|(b, _)| b).ok_or_else(|| refuse(format!("no {begin} block (a PKCS#8 key, as `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` writes)")))?;
+        let b64: Zeroizing<String> = Zeroizing::new(inner.chars().filter(|c| !c.is_whitespace()).collect());
+        let der = Zeroizing::new(STANDARD.decode(b64.as_bytes()).map_err(|_| refuse("the PEM block is not base64".into()))?);
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).map_err(|e| refuse(format!("not a P-256 PKCS#8 key ({e})")))?;
+        Ok(VapidKey { pair, path: path.to_path_buf() })
+    }
+
+    /// The public key as browsers' `applicationServerKey` takes it (base64url, uncompressed point).
+    pub fn public_key(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.pair.public_key().as_ref())
+    }
+
+    /// The `Authorization` header for a request to `endpoint` (RFC 8292 §3): a JWT for the
+    /// endpoint's origin, valid until `now` + 12 h, with `subject` (a mailto: or https: contact).
+    pub fn authorization(&self, endpoint: &str, subject: Option<&str>, now: u64) -> Result<String> {
+        let scheme = endpoint.split_once("://").map_or("https", |(s, _)| s);
+        let mut claims = serde_json::json!({"aud": format!("{scheme}://{}", host_of(endpoint)), "exp": now + VAPID_LIFETIME_S});
+        if let Some(s) = subject {
+            claims["sub"] = s.into();
+        }
+        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let signature = self.pair.sign(&SystemRandom::new(), signing_input.as_bytes()).map_err(|_| ProviderError::Usage("VAPID signing failed".into()))?;
+        Ok(format!("vapid t={signing_input}.{}, k={}", URL_SAFE_NO_PAD.encode(signature.as_ref()), self.public_key()))
+    }
+}
+
+/// How wake-ups are sent: the VAPID key and the contact put in its tokens.
+#[derive(Debug)]
+pub struct WebPush {
+    /// The signing key.
+    pub key: VapidKey,
+    /// `sub` claim: a `mailto:` or `https:` contact for the push service's operator.
+    pub subject: Option<String>,
+}
+
+/// What happened to a transaction's wake-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WakeUp {
+    /// The app registered no push token: it sees the request when it next fetches.
+    NoToken,
+    /// The token is an FCM or APNs token: delivery through them is not built.
+    NotWebPush,
+    /// The push service accepted the wake-up with this status.
+    Sent(u16),
+    /// Not delivered, and why (the push service's status, or the connection's error).
+    Failed(String),
+}
+
+impl WakeUp {
+    /// One line for a person (the portal, the CLI).
+    pub fn describe(&self) -> String {
+        match self {
+            WakeUp::NoToken => "the app registered no push token: it sees the request when it next fetches".into(),
+            WakeUp::NotWebPush => "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into(),
+            WakeUp::Sent(status) => format!("wake-up sent by Web Push (push service answered {status})"),
+            WakeUp::Failed(why) => format!("the Web Push wake-up failed: {why}; the app sees the request when it next fetches"),
+        }
+    }
+
+    /// The word recorded and printed in `--json` output.
+    pub fn outcome(&self) -> String {
+        match self {
+            WakeUp::NoToken => "no_token".into(),
+            WakeUp::NotWebPush => "not_web_push".into(),
+            WakeUp::Sent(s) => format!("sent {s}"),
+            WakeUp::Failed(why) => format!("failed: {why}"),
+        }
+    }
+}
+
+pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
+        transaction_id TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        endpoint_host TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );";
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .timeout_global(Some(Duration::from_secs(DELIVERY_TIMEOUT_S)))
+        .user_agent(concat!("softtoken-provider/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// POSTs an encrypted wake-up to `sub`'s endpoint; the push service's status.
+fn deliver(web_push: &WebPush, sub: &Subscription, body: &[u8], now: u64) -> std::result::Result<u16, String> {
+    let authorization = web_push.key.authorization(&sub.endpoint, web_push.subject.as_deref(), now).map_err(|e| e.to_string())?;
+    let reply = agent()
+        .post(&sub.endpoint)
+        .header("TTL", TTL_S.to_string())
+        .header("Urgency", "high")
+        .header("Content-Encoding", "aes128gcm")
+        .header("Content-Type", "application/octet-stream")
+        .header("Authorization", authorization)
+        .send(body)
+        // ureq's errors may carry the URL: only the host is shown.
+        .map_err(|e| format!("{} ({})", e.to_string().replace(&sub.endpoint, host_of(&sub.endpoint)), host_of(&sub.endpoint)))?;
+    Ok(reply.status().as_u16())
+}
+
+impl Provider {
+    /// Sends the wake-up of a transaction just pushed to `serial`'s push token, when that is a Web
+    /// Push subscription; records and returns the outcome. A push service answering 404 or 410
+    /// (the subscription is gone) also clears the token, so later pushes do not try it again.
+    pub fn wake(&self, web_push: Option<&WebPush>, serial: &str, transaction_id: &str, push_token: Option<&str>, now: u64) -> Result<WakeUp> {
+        let Some(token) = push_token else { return Ok(WakeUp::NoToken) };
+        let Some(sub) = Subscription::from_push_token(token) else { return Ok(WakeUp::NotWebPush) };
+        let outcome = match (sub, web_push) {
+            (Err(e), _) => WakeUp::Failed(e.to_string()),
+            (Ok(_), None) => WakeUp::Failed("no VAPID key is configured".into()),
+            (Ok(sub), Some(web_push)) => {
+                let payload = serde_json::json!({"transaction_id": transaction_id, "serial": serial}).to_string();
+                let body = encrypt(&sub, payload.as_bytes(), &self.rng)?;
+                let outcome = match deliver(web_push, &sub, &body, now) {
+                    Ok(status @ 200..=299) => WakeUp::Sent(status),
+                    Ok(status) => WakeUp::Failed(format!("the push service at {} answered {status}", host_of(&sub.endpoint))),
+                    Err(e) => WakeUp::Failed(e),
+                };
+                if matches!(&outcome, WakeUp::Failed(why) if why.ends_with(" answered 404") || why.ends_with(" answered 410")) {
+                    self.db.execute("UPDATE tokens SET push_token = NULL WHERE serial = ?1 AND push_token = ?2", params![serial, token])?;
+                }
+                self.db.execute(
+                    "INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![transaction_id, serial, host_of(&sub.endpoint), outcome.outcome(), now as i64],
+                )?;
+                return Ok(outcome);
+            }
+        };
+        self.db.execute("INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, '', ?3, ?4)", params![transaction_id, serial, outcome.outcome(), now as i64])?;
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(endpoint: &str, p256dh: &[u8], auth: &[u8]) -> String {
+        serde_json::json!({"endpoint": endpoint, "keys": {"p256dh": URL_SAFE_NO_PAD.encode(p256dh), "auth": URL_SAFE_NO_PAD.encode(auth)}}).to_string()
+    }
+
+    #[test]
+    fn subscriptions_are_checked() {
+        let point = [[4u8].as_slice(), &[7u8; 64]].concat();
+        assert!(Subscription::from_push_token("fcm:abc").is_none(), "an FCM token is not a subscription");
+        assert!(Subscription::from_push_token(&token("https://push.example/x", &point, &[1; 16])).unwrap().is_ok());
+        assert!(Subscription::from_push_token(&token("http://127.0.0.1:9/x", &point, &[1; 16])).unwrap().is_ok());
+        for (endpoint, key, auth) in [
+            ("http://push.example/x", &point[..], &[1u8; 16][..]),
+            ("https://user@push.example/x", &point[..], &[1u8; 16][..]),
+            ("ftp://push.example/x", &point[..], &[1u8; 16][..]),
+            ("https://push.example/x", &point[..33], &[1u8; 16][..]),
+            ("https://push.example/x", &point[..], &[1u8; 8][..]),
+        ] {
+            assert!(Subscription::from_push_token(&token(endpoint, key, auth)).unwrap().is_err(), "{endpoint}");
+        }
+        assert!(Subscription::from_push_token("{not json").unwrap().is_err());
+    }
+
+    #[test]
+    fn the_record_has_the_rfc_8188_header_and_one_padded_record() {
+        let rng = SystemRandom::new();
+        let receiver = EphemeralPrivateKey::generate(&ECDH_P256, &rng).unwrap();
+        let sub = Subscription { endpoint: "https://push.example/x".into(), p256dh: receiver.compute_public_key().unwrap().as_ref().to_vec(), auth: Zeroizing::new(vec![9; 16]) };
+        let body = encrypt(&sub, b"hello", &rng).unwrap();
+        assert_eq!(&body[16..20], &RECORD_SIZE.to_be_bytes());
+        assert_eq!(body[20], 65);
+        assert_eq!(body[21], 4, "the sender's key, uncompressed");
+        assert_eq!(body.len(), 21 + 65 + 5 + 1 + 16);
+        let other = encrypt(&sub, b"hello", &rng).unwrap();
+        assert_ne!(body[..16], other[..16], "a fresh salt each time");
+    }
+
+    #[test]
+    fn vapid_tokens_name_the_endpoint_origin_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vapid.pem");
+        let key = VapidKey::load_or_create(&path).unwrap();
+        assert_eq!(VapidKey::load_or_create(&path).unwrap().public_key(), key.public_key(), "the same key next time");
+        let header = key.authorization("https://push.example:8443/send/abc?x", Some("mailto:ops@example.test"), 1_000).unwrap();
+        let (t, k) = header.strip_prefix("vapid t=").unwrap().split_once(", k=").unwrap();
+        assert_eq!(k, key.public_key());
+        let parts: Vec<&str> = t.split('.').collect();
+        let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims, serde_json::json!({"aud": "https://push.example:8443", "exp": 1_000 + VAPID_LIFETIME_S, "sub": "mailto:ops@example.test"}));
+        let public = ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, URL_SAFE_NO_PAD.decode(k).unwrap());
+        public.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(VapidKey::load_or_create(&path).is_err(), "a key others can read is refused");
+        }
+    }
+}
