@@ -5,8 +5,8 @@
 //! user's cookie: the database keeps its SHA-256, so a copied database opens no session. Each
 //! session has its own CSRF token, which every form of the portal sends back.
 
+use crate::store::{params, OptionalRow};
 use crate::{random_hex, Provider, ProviderError, Result};
-use rusqlite::{params, OptionalExtension};
 use zeroize::Zeroizing;
 
 /// Argon2id memory in KiB for new passwords (OWASP's 19 MiB, 2 passes, 1 lane).
@@ -67,7 +67,7 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS users (
     );
     CREATE TABLE IF NOT EXISTS sessions (
         id_hash TEXT PRIMARY KEY,
-        user TEXT NOT NULL REFERENCES users(name),
+        \"user\" TEXT NOT NULL REFERENCES users(name),
         csrf TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
@@ -129,7 +129,9 @@ impl Provider {
             return Err(ProviderError::Usage(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
         }
         if let Some(e) = email {
-            let ok = e.len() <= 254 && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
+            let ok = e.len() <= 254
+                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
             if !ok {
                 return Err(ProviderError::Usage(format!("e-mail address {e:?} is not valid")));
             }
@@ -149,22 +151,24 @@ impl Provider {
     pub fn user(&self, name: &str) -> Result<Option<User>> {
         Ok(self
             .db
-            .query_row("SELECT name, admin, email FROM users WHERE name = ?1", params![name], |r| Ok(User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }))
+            .query_row("SELECT name, admin, email FROM users WHERE name = ?1", params![name], |r| {
+                Ok(User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? })
+            })
             .optional()?)
     }
 
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self.db.prepare("SELECT name, admin, email FROM users ORDER BY name")?;
-        let users = stmt.query_map([], |r| Ok(User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }))?.collect::<rusqlite::Result<_>>()?;
-        Ok(users)
+        self.db.query_map("SELECT name, admin, email FROM users ORDER BY name", params![], |r| Ok(User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }))
     }
 
     /// Checks a password and opens a session; `None` for an unknown user or a wrong password (the
     /// same work is done for both, so timing does not tell which names exist).
     pub fn sign_in(&self, name: &str, password: &str, now: u64) -> Result<Option<(User, NewSession)>> {
-        let row: Option<(String, bool, Option<String>)> =
-            self.db.query_row("SELECT password, admin, email FROM users WHERE name = ?1", params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        let row: Option<(String, bool, Option<String>)> = self
+            .db
+            .query_row("SELECT password, admin, email FROM users WHERE name = ?1", params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
         // An unknown name is checked against a dummy hash of the same cost.
         const DUMMY: &str = "argon2id$v=19$m=19456,t=2,p=1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
         let ok = verify_password(row.as_ref().map_or(DUMMY, |r| r.0.as_str()), password);
@@ -173,7 +177,7 @@ impl Provider {
         let csrf = random_hex(&self.rng, 16)?;
         self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now as i64])?;
         self.db.execute(
-            "INSERT INTO sessions (id_hash, user, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sessions (id_hash, \"user\", csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
         )?;
         Ok(Some((User { name: name.into(), admin, email }, NewSession { id, csrf })))
@@ -184,7 +188,7 @@ impl Provider {
         Ok(self
             .db
             .query_row(
-                "SELECT u.name, u.admin, u.email, s.csrf FROM sessions s JOIN users u ON u.name = s.user WHERE s.id_hash = ?1 AND s.expires_at > ?2",
+                "SELECT u.name, u.admin, u.email, s.csrf FROM sessions s JOIN users u ON u.name = s.\"user\" WHERE s.id_hash = ?1 AND s.expires_at > ?2",
                 params![sha256_hex(id), now as i64],
                 |r| Ok(Session { user: User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }, csrf: r.get(3)? }),
             )
@@ -218,7 +222,7 @@ mod tests {
     #[test]
     fn sessions_are_stored_hashed_and_expire() {
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         p.add_user("alice", "alice password 1", false, Some("alice@example.com"), 0).unwrap();
         assert!(p.add_user("alice", "alice password 2", false, None, 0).is_err());
         assert!(p.add_user("bob", "short", false, None, 0).is_err());
@@ -226,7 +230,7 @@ mod tests {
         assert!(p.sign_in("nobody", "alice password 1", 10).unwrap().is_none());
         let (user, session) = p.sign_in("alice", "alice password 1", 10).unwrap().unwrap();
         assert!(!user.admin);
-        let stored: String = p.db.query_row("SELECT id_hash FROM sessions", [], |r| r.get(0)).unwrap();
+        let stored: String = p.db.query_row("SELECT id_hash FROM sessions", params![], |r| r.get(0)).unwrap();
         assert_ne!(stored, *session.id, "the database holds the session id's hash only");
         assert_eq!(p.session(&session.id, 11).unwrap().unwrap().csrf, session.csrf);
         assert!(p.session(&session.id, 10 + SESSION_LIFETIME_S).unwrap().is_none());

@@ -1,8 +1,8 @@
 //! Which key seals a state database's secrets, legacy databases sealed on open, and rotation.
 
 use crate::sealed::{with_suffix, Kek, Sealed};
+use crate::store::{params, Db, OptionalRow};
 use crate::{Provider, ProviderError, Result};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
 /// The `meta` row naming how secrets are stored.
@@ -10,11 +10,11 @@ const FORMAT: &str = "secrets";
 /// Sealed under the KEK recorded as `kek_id`.
 const SEALED_V1: &str = "sealed-v1";
 
-fn meta(db: &Connection, name: &str) -> Result<Option<String>> {
+fn meta(db: &Db, name: &str) -> Result<Option<String>> {
     Ok(db.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?)
 }
 
-fn set_meta(db: &Connection, name: &str, value: &str) -> Result<()> {
+fn set_meta(db: &Db, name: &str, value: &str) -> Result<()> {
     db.execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value", params![name, value])?;
     Ok(())
 }
@@ -31,7 +31,7 @@ fn retired_path(kek: &Path, id: &str) -> PathBuf {
 
 /// The key for this database: the key file's, created when the database records none yet; a
 /// rotation interrupted after its commit is finished here.
-pub(crate) fn settle(db: &Connection, kek_path: &Path) -> Result<Kek> {
+pub(crate) fn settle(db: &Db, kek_path: &Path) -> Result<Kek> {
     let Some(recorded) = meta(db, "kek_id")? else { return Kek::load_or_create(kek_path) };
     let pending = pending_path(kek_path);
     if pending.exists() && Kek::load(&pending)?.id() == recorded {
@@ -56,17 +56,14 @@ pub(crate) fn settle(db: &Connection, kek_path: &Path) -> Result<Kek> {
 
 /// Seals the seeds and activation codes of a database written before they were sealed (and
 /// records the key of a new one), in one transaction.
-pub(crate) fn seal_legacy(db: &Connection, kek: &Kek) -> Result<()> {
+pub(crate) fn seal_legacy(db: &Db, kek: &Kek) -> Result<()> {
     if meta(db, FORMAT)?.as_deref() == Some(SEALED_V1) {
         return Ok(());
     }
     let tx = crate::begin_write(db)?;
     if meta(&tx, FORMAT)?.as_deref() != Some(SEALED_V1) {
-        let rows: Vec<(String, String, Option<Vec<u8>>)> = {
-            let mut stmt = tx.prepare("SELECT serial, activation_code, seed FROM tokens")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
-            rows
-        };
+        let rows: Vec<(String, String, Option<Vec<u8>>)> =
+            tx.query_map("SELECT serial, activation_code, seed FROM tokens", params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         for (serial, code, seed) in rows {
             let code = kek.seal(Sealed::ActivationCode, &serial, code.as_bytes())?;
             let seed = seed.map(|s| kek.seal(Sealed::Seed, &serial, &zeroize::Zeroizing::new(s))).transpose()?;
@@ -77,7 +74,9 @@ pub(crate) fn seal_legacy(db: &Connection, kek: &Kek) -> Result<()> {
     }
     tx.commit()?;
     // The plaintext pages are gone from the database file only once SQLite reuses them.
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+    if let Some(db) = db.sqlite() {
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+    }
     Ok(())
 }
 
@@ -102,11 +101,8 @@ impl Provider {
         let pending = pending_path(&path);
         let new = Kek::create_new(&pending)?;
         let tx = crate::begin_write(&self.db)?;
-        let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = {
-            let mut stmt = tx.prepare("SELECT serial, activation_code, seed FROM tokens")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
-            rows
-        };
+        let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> =
+            tx.query_map("SELECT serial, activation_code, seed FROM tokens", params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let mut rewrapped = 0;
         for (serial, code, seed) in rows {
             let code = new.seal(Sealed::ActivationCode, &serial, &self.kek.open(Sealed::ActivationCode, &serial, &code)?)?;
@@ -120,7 +116,9 @@ impl Provider {
         set_meta(&tx, "kek_id", new.id())?;
         tx.commit()?;
         let retired = retired_path(&path, self.kek.id());
-        let rename = |from: &Path, to: &Path| std::fs::rename(from, to).map_err(|e| ProviderError::Usage(format!("key rotation: {} → {}: {e}", from.display(), to.display())));
+        let rename = |from: &Path, to: &Path| {
+            std::fs::rename(from, to).map_err(|e| ProviderError::Usage(format!("key rotation: {} → {}: {e}", from.display(), to.display())))
+        };
         rename(&path, &retired)?;
         rename(&pending, &path)?;
         self.kek = Kek::load(&path)?;

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod online;
 pub mod portal;
 pub mod sealed;
+pub mod store;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod transactions;
@@ -20,7 +21,8 @@ pub mod transactions;
 pub mod web;
 pub mod webpush;
 
-use rusqlite::{params, Connection, OptionalExtension};
+pub use store::Database;
+use store::{params, Db, OptionalRow};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
 use softtoken_core::otp::{Algorithm, Totp};
 use softtoken_core::{Error as CoreError, Secret};
@@ -114,7 +116,19 @@ pub enum ProviderError {
     Mail(String),
     /// The database failed.
     #[error("provider state: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] store::DbError),
+}
+
+impl From<rusqlite::Error> for ProviderError {
+    fn from(e: rusqlite::Error) -> Self {
+        ProviderError::Db(e.into())
+    }
+}
+
+impl From<postgres::Error> for ProviderError {
+    fn from(e: postgres::Error) -> Self {
+        ProviderError::Db(e.into())
+    }
 }
 
 /// Text for HTML (portal pages, e-mails): control and bidi characters neutralised, then `&<>"'`
@@ -223,9 +237,9 @@ pub struct Verification {
     pub drift_steps: Option<i64>,
 }
 
-/// The provider over its SQLite state.
+/// The provider over its state database (SQLite or PostgreSQL).
 pub struct Provider {
-    pub(crate) db: Connection,
+    pub(crate) db: Db,
     pub(crate) rng: ring::rand::SystemRandom,
     pub(crate) kek: sealed::Kek,
 }
@@ -238,7 +252,7 @@ pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<
 /// group or others can read.
 /// Whether SQLite refused for a lock another connection holds ("database is locked").
 fn is_busy(e: &ProviderError) -> bool {
-    matches!(e, ProviderError::Db(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy)
+    matches!(e, ProviderError::Db(store::DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _))) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Runs `step` again when SQLite refuses it as busy. The busy timeout waits out another writer,
@@ -254,9 +268,9 @@ pub(crate) fn retry_busy<T>(mut step: impl FnMut() -> Result<T>) -> Result<T> {
     step()
 }
 
-/// Begins a write (`BEGIN IMMEDIATE`) transaction: writers queue here, never mid-transaction.
-pub(crate) fn begin_write(db: &Connection) -> Result<rusqlite::Transaction<'_>> {
-    retry_busy(|| Ok(rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?))
+/// Begins a write transaction: writers queue here, never mid-transaction (see [`store`]).
+pub(crate) fn begin_write(db: &Db) -> Result<store::Tx<'_>> {
+    retry_busy(|| Ok(db.begin_write()?))
 }
 
 fn create_private_file(path: &Path) -> Result<()> {
@@ -315,14 +329,34 @@ impl Provider {
     pub fn open_with_kek(path: &Path, kek_path: &Path) -> Result<Self> {
         create_private_file(path)?;
         let db = retry_busy(|| Self::connect(path))?;
+        Self::settle(db, kek_path)
+    }
+
+    /// Opens the state `database` (a SQLite file or a PostgreSQL server) with the key-encryption
+    /// key in `kek_path`. On PostgreSQL the schema is made under the write lock, so servers
+    /// starting together do not race.
+    pub fn open_database(database: &Database, kek_path: &Path) -> Result<Self> {
+        match database {
+            Database::Sqlite(path) => Self::open_with_kek(path, kek_path),
+            Database::Postgres(url) => {
+                let db = Db::connect_postgres(url)?;
+                let tx = db.begin_write()?;
+                Self::create_schema(&tx)?;
+                tx.commit()?;
+                Self::settle(db, kek_path)
+            }
+        }
+    }
+
+    fn settle(db: Db, kek_path: &Path) -> Result<Self> {
         let kek = keys::settle(&db, kek_path)?;
         keys::seal_legacy(&db, &kek)?;
         Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
     }
 
     /// A connection to the state database with its schema made or brought up to date.
-    fn connect(path: &Path) -> Result<Connection> {
-        let db = Connection::open(path)?;
+    fn connect(path: &Path) -> Result<Db> {
+        let db = rusqlite::Connection::open(path)?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -330,10 +364,17 @@ impl Provider {
         }
         db.pragma_update(None, "synchronous", "FULL")?;
         online::add_missing_columns(&db)?;
-        db.execute_batch(
+        let db = Db::Sqlite(db);
+        Self::create_schema(&db)?;
+        Ok(db)
+    }
+
+    /// Makes the tables that do not exist yet (the same schema on SQLite and PostgreSQL).
+    fn create_schema(db: &Db) -> Result<()> {
+        db.execute_schema(
             "CREATE TABLE IF NOT EXISTS tokens (
                 serial TEXT PRIMARY KEY,
-                activation_code TEXT NOT NULL,
+                activation_code BLOB NOT NULL,
                 policy TEXT,
                 digits INTEGER NOT NULL,
                 period INTEGER NOT NULL,
@@ -369,10 +410,10 @@ impl Provider {
             );
             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
-        db.execute_batch(accounts::SCHEMA)?;
-        db.execute_batch(portal::SCHEMA)?;
-        db.execute_batch(webpush::SCHEMA)?;
-        Ok(db)
+        db.execute_schema(accounts::SCHEMA)?;
+        db.execute_schema(portal::SCHEMA)?;
+        db.execute_schema(webpush::SCHEMA)?;
+        Ok(())
     }
 
     /// Mints a serial, an activation code and a password; returns the QR URI.
@@ -484,6 +525,20 @@ impl Provider {
     }
 }
 
+/// The provider a unit test works on: a SQLite file in `dir`, or a new database on the
+/// PostgreSQL server `SOFTTOKEN_TEST_POSTGRES` names (`tests/postgres/start.sh` starts one).
+#[cfg(test)]
+pub(crate) fn test_provider(dir: &Path) -> Provider {
+    let kek = dir.join("state.kek");
+    let Some(server) = std::env::var("SOFTTOKEN_TEST_POSTGRES").ok().filter(|s| !s.is_empty()) else {
+        return Provider::open_database(&Database::Sqlite(dir.join("state.db")), &kek).unwrap();
+    };
+    let name = format!("u_{}", random_hex(&ring::rand::SystemRandom::new(), 8).unwrap());
+    postgres::Client::connect(&server, postgres::NoTls).unwrap().batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+    Provider::open_database(&Database::Postgres(url), &kek).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -521,7 +576,7 @@ mod tests {
     #[test]
     fn issue_decrypt_complete_verify() {
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         let issued = p.issue(&IssueOptions { digits: 8, ..Default::default() }, 1_000).unwrap();
         assert_eq!(issued.password.len(), 8);
         let payload = entrust::decrypt_uri(&issued.uri, &issued.password).unwrap();
@@ -545,7 +600,7 @@ mod tests {
     fn debug_output_of_an_issued_activation_shows_no_secret() {
         // An `Issued` once derived Debug, so a `{:?}` in a log line printed the QR password and the activation code.
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         let issued = p.issue(&IssueOptions::default(), 1_000).unwrap();
         let shown = format!("{issued:?}");
         assert!(shown.contains(&issued.serial), "{shown}");
@@ -558,7 +613,7 @@ mod tests {
     #[test]
     fn expiry_and_bad_input() {
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         let issued = p.issue(&IssueOptions { lifetime_s: 60, policy: None, ..Default::default() }, 1_000).unwrap();
         assert!(matches!(p.complete(&issued.serial, "12211-49352", 1_060), Err(ProviderError::Expired)));
         assert_eq!(p.complete(&issued.serial, "12211-49353", 1_000).unwrap_err().to_string(), "registration code: check digit does not match");

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use softtoken_provider::server::Limits;
 use softtoken_provider::transactions::PushOptions;
-use softtoken_provider::{IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
+use softtoken_provider::{Database, IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -13,11 +13,12 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "softtoken-provider", version, about)]
 struct Cli {
-    /// The state database (SQLite, WAL).
-    #[arg(long, global = true, default_value = "softtoken-provider.db")]
-    state: PathBuf,
+    /// The state database: a SQLite file (WAL), or postgres://USER@HOST/DB for a PostgreSQL
+    /// server several `serve` processes share (then --kek-file is required).
+    #[arg(long = "database", visible_alias = "state", global = true, value_name = "PATH|URL", default_value = "softtoken-provider.db", value_parser = parse_database)]
+    database: Database,
     /// The key that seals seeds and activation codes in the state (32 bytes, 0600; created on
-    /// first use). Default: the state's path with `.kek` added.
+    /// first use). Default: the SQLite file's path with `.kek` added.
     #[arg(long, global = true, value_name = "FILE")]
     kek_file: Option<PathBuf>,
     /// The VAPID key (PKCS#8 PEM, P-256) that signs Web Push wake-ups (default: the state's path
@@ -221,8 +222,12 @@ fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), Provid
 }
 
 fn run(cli: &Cli) -> Result<(), ProviderError> {
-    let kek = cli.kek_file.clone().unwrap_or_else(|| softtoken_provider::sealed::default_kek_path(&cli.state));
-    let mut p = Provider::open_with_kek(&cli.state, &kek)?;
+    let kek = match (&cli.kek_file, &cli.database) {
+        (Some(kek), _) => kek.clone(),
+        (None, Database::Sqlite(path)) => softtoken_provider::sealed::default_kek_path(path),
+        (None, Database::Postgres(_)) => return Err(ProviderError::Usage("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into())),
+    };
+    let mut p = Provider::open_database(&cli.database, &kek)?;
     match &cli.command {
         Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url } => {
             let opts = IssueOptions {
@@ -268,7 +273,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
-            let wake = p.wake(Some(&web_push(&cli)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
+            let wake = p.wake(Some(&web_push(cli, &kek)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
             let mut text = format!("transaction {}\n{}\n", pushed.transaction_id, wake.describe());
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
@@ -307,14 +312,14 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             };
             let delivery = match smtp {
                 Some(url) => softtoken_provider::mail::Delivery::smtp(url)?,
-                None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| softtoken_provider::sealed::with_suffix(&cli.state, ".outbox"))),
+                None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(cli, &kek, ".outbox"))),
             };
-            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone(), web_push: Some(web_push(&cli)?) };
+            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone(), web_push: Some(web_push(cli, &kek)?) };
             drop(p);
-            softtoken_provider::server::serve(&cli.state, &kek, listen, tls.as_ref(), limits, portal)
+            softtoken_provider::server::serve(&cli.database, &kek, listen, tls.as_ref(), limits, portal)
         }
         Command::VapidKey => {
-            let key = web_push(&cli)?.key.public_key();
+            let key = web_push(cli, &kek)?.key.public_key();
             emit(cli.json, json!({"public_key": key}), format!("{key}\n"))
         }
         Command::User(UserCommand::Add { name, admin, email }) => {
@@ -346,9 +351,22 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
 }
 
 /// The Web Push set-up the flags give.
-fn web_push(cli: &Cli) -> Result<softtoken_provider::webpush::WebPush, ProviderError> {
-    let path = cli.vapid_key.clone().unwrap_or_else(|| softtoken_provider::sealed::with_suffix(&cli.state, ".vapid.pem"));
+fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::webpush::WebPush, ProviderError> {
+    let path = cli.vapid_key.clone().unwrap_or_else(|| beside(cli, kek, ".vapid.pem"));
     Ok(softtoken_provider::webpush::WebPush { key: softtoken_provider::webpush::VapidKey::load_or_create(&path)?, subject: cli.vapid_subject.clone() })
+}
+
+/// A file kept beside the state: the SQLite file's path (or, on PostgreSQL, the key file's) with
+/// `suffix` added.
+fn beside(cli: &Cli, kek: &std::path::Path, suffix: &str) -> PathBuf {
+    match &cli.database {
+        Database::Sqlite(path) => softtoken_provider::sealed::with_suffix(path, suffix),
+        Database::Postgres(_) => softtoken_provider::sealed::with_suffix(kek, suffix),
+    }
+}
+
+fn parse_database(text: &str) -> Result<Database, String> {
+    Ok(Database::parse(text))
 }
 
 fn main() {

@@ -3,7 +3,7 @@
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
 use crate::{random_hex, Provider, ProviderError, Result};
-use rusqlite::{params, OptionalExtension};
+use crate::store::{params, OptionalRow};
 use softtoken_core::link::{check_base_url, OnlineActivationLink};
 use softtoken_core::transaction::check_push_token;
 

@@ -7,8 +7,8 @@
 //! unregistered it. Activate on an assigned or expired one issues a new QR code and password.
 
 use crate::accounts::User;
+use crate::store::{params, OptionalRow};
 use crate::{IssueOptions, Issued, Provider, ProviderError, Result, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS authenticators (
@@ -113,7 +113,7 @@ pub struct Authenticator {
 impl Provider {
     /// The token settings (defaults until an administrator sets them).
     pub fn token_settings(&self) -> Result<TokenSettings> {
-        let stored: Option<String> = self.db.query_row("SELECT value FROM meta WHERE name = 'token_settings'", [], |r| r.get(0)).optional()?;
+        let stored: Option<String> = self.db.query_row("SELECT value FROM meta WHERE name = 'token_settings'", params![], |r| r.get(0)).optional()?;
         Ok(stored.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
     }
 
@@ -121,41 +121,39 @@ impl Provider {
     pub fn set_token_settings(&self, settings: &TokenSettings) -> Result<()> {
         settings.check()?;
         let json = serde_json::to_string(settings).map_err(|e| ProviderError::Usage(e.to_string()))?;
-        self.db.execute(
-            "INSERT INTO meta (name, value) VALUES ('token_settings', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-            params![json],
-        )?;
+        self.db
+            .execute("INSERT INTO meta (name, value) VALUES ('token_settings', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value", params![json])?;
         Ok(())
     }
 
     /// A user's authenticators (every one for `None`), newest first, with their states at `now`.
     pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<Authenticator>> {
-        let mut stmt = self.db.prepare(
+        self.db.query_map(
             "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits
              FROM authenticators a LEFT JOIN tokens t ON t.serial = a.serial
-             WHERE ?1 IS NULL OR a.owner = ?1 ORDER BY a.id DESC",
-        )?;
-        let rows = stmt.query_map(params![owner], |r| {
-            let (expires_at, completed_at, unregistered_at): (Option<i64>, Option<i64>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
-            let state = match (r.get::<_, Option<String>>(2)?, completed_at, unregistered_at) {
-                (None, _, _) => AuthenticatorState::Assigned,
-                (Some(_), _, Some(_)) => AuthenticatorState::Removed,
-                (Some(_), Some(_), None) => AuthenticatorState::Active,
-                (Some(_), None, None) if expires_at.is_some_and(|e| now < e as u64) => AuthenticatorState::Waiting,
-                (Some(_), None, None) => AuthenticatorState::Expired,
-            };
-            Ok(Authenticator {
-                id: r.get(0)?,
-                owner: r.get(1)?,
-                serial: r.get(2)?,
-                state,
-                expires_at: expires_at.map(|e| e as u64).filter(|_| state == AuthenticatorState::Waiting),
-                created_at: r.get::<_, i64>(3)? as u64,
-                assigned_by: r.get(4)?,
-                digits: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             WHERE CAST(?1 AS TEXT) IS NULL OR a.owner = ?1 ORDER BY a.id DESC",
+            params![owner],
+            |r| {
+                let (expires_at, completed_at, unregistered_at): (Option<i64>, Option<i64>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
+                let state = match (r.get::<Option<String>>(2)?, completed_at, unregistered_at) {
+                    (None, _, _) => AuthenticatorState::Assigned,
+                    (Some(_), _, Some(_)) => AuthenticatorState::Removed,
+                    (Some(_), Some(_), None) => AuthenticatorState::Active,
+                    (Some(_), None, None) if expires_at.is_some_and(|e| now < e as u64) => AuthenticatorState::Waiting,
+                    (Some(_), None, None) => AuthenticatorState::Expired,
+                };
+                Ok(Authenticator {
+                    id: r.get(0)?,
+                    owner: r.get(1)?,
+                    serial: r.get(2)?,
+                    state,
+                    expires_at: expires_at.map(|e| e as u64).filter(|_| state == AuthenticatorState::Waiting),
+                    created_at: r.get::<i64>(3)? as u64,
+                    assigned_by: r.get(4)?,
+                    digits: r.get(8)?,
+                })
+            },
+        )
     }
 
     /// One authenticator of `user` (any user's for an administrator).
@@ -172,14 +170,17 @@ impl Provider {
         if self.user(owner)?.is_none() {
             return Err(ProviderError::Usage(format!("there is no user {owner}")));
         }
-        self.db.execute("INSERT INTO authenticators (owner, created_at, assigned_by) VALUES (?1, ?2, ?3)", params![owner, now as i64, admin.name])?;
-        Ok(self.db.last_insert_rowid())
+        self.db.query_row(
+            "INSERT INTO authenticators (owner, created_at, assigned_by) VALUES (?1, ?2, ?3) RETURNING id",
+            params![owner, now as i64, admin.name],
+            |r| r.get(0),
+        )
     }
 
     /// *Add → soft token*: a new authenticator for `user`, activated at once.
     pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, now: u64) -> Result<(i64, Issued)> {
-        self.db.execute("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2)", params![user.name, now as i64])?;
-        let id = self.db.last_insert_rowid();
+        let id =
+            self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
         Ok((id, self.activate(user, id, online_base_url, now)?))
     }
 
@@ -202,7 +203,7 @@ impl Provider {
         let issued = self.issue(&opts, now)?;
         if let Some(old) = &a.serial {
             // The earlier activation is over: its password and link no longer complete anything.
-            self.db.execute("UPDATE tokens SET expires_at = MIN(expires_at, ?1), activation_token = NULL WHERE serial = ?2 AND completed_at IS NULL", params![now as i64, old])?;
+            self.db.execute("UPDATE tokens SET expires_at = CASE WHEN expires_at < ?1 THEN expires_at ELSE ?1 END, activation_token = NULL WHERE serial = ?2 AND completed_at IS NULL", params![now as i64, old])?;
         }
         self.db.execute("UPDATE authenticators SET serial = ?1 WHERE id = ?2", params![issued.serial, id])?;
         Ok(issued)
@@ -222,7 +223,10 @@ impl Provider {
     pub fn delete_authenticator(&self, user: &User, id: i64, now: u64) -> Result<()> {
         let a = self.authenticator(user, id, now)?;
         if let Some(serial) = &a.serial {
-            self.db.execute("UPDATE tokens SET unregistered_at = COALESCE(unregistered_at, ?1), activation_token = NULL WHERE serial = ?2", params![now as i64, serial])?;
+            self.db.execute(
+                "UPDATE tokens SET unregistered_at = COALESCE(unregistered_at, ?1), activation_token = NULL WHERE serial = ?2",
+                params![now as i64, serial],
+            )?;
             self.db.execute("UPDATE transactions SET state = 'cancelled' WHERE serial = ?1 AND state = 'pending'", params![serial])?;
         }
         self.db.execute("DELETE FROM authenticators WHERE id = ?1", params![id])?;
@@ -236,19 +240,19 @@ impl Provider {
 
     /// The logged answers of `user`'s tokens (every token's for `None`), newest first.
     pub fn log_of(&self, owner: Option<&str>) -> Result<Vec<(crate::transactions::Event, String, String)>> {
-        let mut stmt = self.db.prepare(
+        self.db.query_map(
             "SELECT e.transaction_id, e.serial, e.response, e.at, COALESCE(a.owner, ''), COALESCE(t.summary, '')
              FROM events e LEFT JOIN authenticators a ON a.serial = e.serial LEFT JOIN transactions t ON t.id = e.transaction_id
-             WHERE ?1 IS NULL OR a.owner = ?1 ORDER BY e.seq DESC LIMIT 500",
-        )?;
-        let rows = stmt.query_map(params![owner], |r| {
-            Ok((
-                crate::transactions::Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<_, i64>(3)? as u64 },
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             WHERE CAST(?1 AS TEXT) IS NULL OR a.owner = ?1 ORDER BY e.seq DESC LIMIT 500",
+            params![owner],
+            |r| {
+                Ok((
+                    crate::transactions::Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<i64>(3)? as u64 },
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
     }
 }
 
@@ -259,7 +263,7 @@ mod tests {
     #[test]
     fn an_authenticator_goes_from_assigned_to_active() {
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         let admin = p.add_user("root", "administrator pw", true, None, 0).unwrap();
         let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
         let bob = p.add_user("bob", "bob's password", false, None, 0).unwrap();
@@ -287,7 +291,7 @@ mod tests {
     #[test]
     fn settings_are_checked_and_used() {
         let dir = tempfile::tempdir().unwrap();
-        let p = Provider::open(&dir.path().join("state.db")).unwrap();
+        let p = crate::test_provider(dir.path());
         let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
         assert!(p.set_token_settings(&TokenSettings { digits: 7, ..Default::default() }).is_err());
         assert!(p.set_token_settings(&TokenSettings { lifetime_s: 10, ..Default::default() }).is_err());

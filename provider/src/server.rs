@@ -71,7 +71,7 @@ impl Default for Limits {
 /// Connections to the state database, reused across requests.
 struct Pool {
     portal: crate::web::Portal,
-    state: PathBuf,
+    database: crate::Database,
     kek: PathBuf,
     idle: Mutex<Vec<Provider>>,
     per_address: RateLimit,
@@ -81,7 +81,7 @@ struct Pool {
 impl Pool {
     fn with_provider<T>(&self, f: impl FnOnce(&Provider) -> T) -> std::result::Result<T, ProviderError> {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let provider = taken.map(Ok).unwrap_or_else(|| Provider::open_with_kek(&self.state, &self.kek))?;
+        let provider = taken.map(Ok).unwrap_or_else(|| Provider::open_database(&self.database, &self.kek))?;
         let out = f(&provider);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < IDLE_CONNECTIONS {
@@ -324,14 +324,14 @@ async fn handle(
 
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`
 /// only loopback addresses are accepted.
-pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits, portal: PortalOptions) -> Result<()> {
+pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits, portal: PortalOptions) -> Result<()> {
     let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Usage(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
     if tls.is_none() && !addr.ip().is_loopback() {
         return Err(ProviderError::Usage(format!(
             "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key to serve HTTPS"
         )));
     }
-    Provider::open_with_kek(state, kek)?; // create the schema (and check the key) before requests arrive
+    Provider::open_database(database, kek)?; // create the schema (and check the key) before requests arrive
     let io = |what: &str, e: std::io::Error| ProviderError::Usage(format!("{what}: {e}"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).enable_all().build().map_err(|e| io("cannot start the server", e))?;
     runtime.block_on(async {
@@ -343,7 +343,7 @@ pub fn serve(state: &Path, kek: &Path, listen: &str, tls: Option<&TlsFiles>, lim
         softtoken_core::link::check_base_url(&base_url)?;
         let pool = Arc::new(Pool {
             portal: crate::web::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
-            state: state.to_path_buf(),
+            database: database.clone(),
             kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),
             per_address: RateLimit::new(limits.answers_per_address),

@@ -5,11 +5,11 @@
 //! serialised by the database and no answer is lost or counted twice. The HTTP server of the
 //! protocol (§5) is not built yet; these are the rules it will apply.
 
-use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
 use crate::sealed::Sealed;
-use rusqlite::{params, OptionalExtension};
-use zeroize::Zeroizing;
+use crate::store::{params, Db, OptionalRow};
+use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
+use zeroize::Zeroizing;
 
 /// Pending transactions allowed per identity (against push fatigue).
 pub const MAX_PENDING: u32 = 5;
@@ -66,7 +66,6 @@ pub struct Event {
     pub at: u64,
 }
 
-
 struct Row {
     tx: Transaction,
     number: Option<u8>,
@@ -86,7 +85,9 @@ impl Provider {
         }
         let db = crate::begin_write(&self.db)?;
         let token: Option<(Option<i64>, Option<i64>, Option<String>)> = db
-            .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let push_token = match token {
             None => return Err(ProviderError::UnknownSerial(serial.into())),
@@ -95,16 +96,11 @@ impl Provider {
             Some((Some(_), None, push_token)) => push_token,
         };
         db.execute("UPDATE transactions SET state = 'expired' WHERE state = 'pending' AND expires_at < ?1", params![now as i64])?;
-        let pending: u32 =
-            db.query_row("SELECT COUNT(*) FROM transactions WHERE serial = ?1 AND state = 'pending'", params![serial], |r| r.get(0))?;
+        let pending: u32 = db.query_row("SELECT COUNT(*) FROM transactions WHERE serial = ?1 AND state = 'pending'", params![serial], |r| r.get(0))?;
         if pending >= MAX_PENDING {
             return Err(ProviderError::TooManyPending(pending));
         }
-        let id = if opts.offline {
-            random_digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect()
-        } else {
-            random_hex(&self.rng, 16)?
-        };
+        let id = if opts.offline { random_digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect() } else { random_hex(&self.rng, 16)? };
         // Uniform over 10..=99 (the old first-digit draw made 10–19 twice as likely).
         let number = if opts.number_match { Some(random_in(&self.rng, 10..=99)?) } else { None };
         let details = serde_json::to_string(&opts.details).expect("pairs of strings serialise");
@@ -116,7 +112,7 @@ impl Provider {
         Ok(Pushed { transaction_id: id, number, push_token })
     }
 
-    fn row(db: &rusqlite::Connection, kek: &crate::sealed::Kek, id: &str) -> Result<Row> {
+    fn row(db: &Db, kek: &crate::sealed::Kek, id: &str) -> Result<Row> {
         let row = db
             .query_row(
                 "SELECT t.serial, t.summary, t.details, t.created_at, t.expires_at, t.number, t.state, t.wrong_codes, k.seed
@@ -124,15 +120,15 @@ impl Provider {
                 params![id],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, Option<u8>>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, u32>(7)?,
-                        r.get::<_, Vec<u8>>(8)?,
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<i64>(3)?,
+                        r.get::<i64>(4)?,
+                        r.get::<Option<u8>>(5)?,
+                        r.get::<String>(6)?,
+                        r.get::<u32>(7)?,
+                        r.get::<Vec<u8>>(8)?,
                     ))
                 },
             )
@@ -163,10 +159,12 @@ impl Provider {
     /// Pending, unexpired online transactions of an identity, oldest first. Offline ones (answered
     /// by a typed confirmation code) are never listed: the app could not answer them online.
     pub fn pending(&self, serial: &str, now: u64) -> Result<Vec<Transaction>> {
-        let mut stmt = self
-            .db
-            .prepare("SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, rowid")?;
-        let ids: Vec<String> = stmt.query_map(params![serial, now as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        // Pushes made in the same second come in id order (random: neither is older).
+        let ids: Vec<String> = self.db.query_map(
+            "SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, id",
+            params![serial, now as i64],
+            |r| r.get(0),
+        )?;
         ids.iter().map(|id| Ok(Self::row(&self.db, &self.kek, id)?.tx)).collect()
     }
 
@@ -205,7 +203,7 @@ impl Provider {
 
     /// Opens the write transaction in which transaction `id` is answered: refuses one already
     /// answered, and records and refuses one past its expiry (the first answer is final).
-    fn begin_answer(&self, id: &str, now: u64) -> Result<(rusqlite::Transaction<'_>, Row)> {
+    fn begin_answer(&self, id: &str, now: u64) -> Result<(crate::store::Tx<'_>, Row)> {
         // Looked up before the write lock: requests for unknown ids (a flood of guesses) never
         // queue behind, or block, the real answers.
         Self::row(&self.db, &self.kek, id)?;
@@ -275,10 +273,8 @@ impl Provider {
 
     /// Every logged answer, oldest first (Confirm and Suspicious; Cancel is not logged).
     pub fn log(&self) -> Result<Vec<Event>> {
-        let mut stmt = self.db.prepare("SELECT transaction_id, serial, response, at FROM events ORDER BY seq")?;
-        let events = stmt
-            .query_map([], |r| Ok(Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<_, i64>(3)? as u64 }))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(events)
+        self.db.query_map("SELECT transaction_id, serial, response, at FROM events ORDER BY seq", params![], |r| {
+            Ok(Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<i64>(3)? as u64 })
+        })
     }
 }

@@ -11,7 +11,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use rusqlite::params;
+use crate::store::params;
 use serde::Deserialize;
 use softtoken_core::transaction::hkdf_sha256;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,8 @@ use softtoken_core::Secret;
 use softtoken_provider::{IssueOptions, Provider, ProviderError};
 use std::path::Path;
 
+mod support;
+
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
@@ -67,6 +69,27 @@ fn a_copied_database_without_its_key_file_yields_no_seed() {
     assert!(Provider::open(&copy).unwrap().verify(&serial, &code(&seed), now(), 1).unwrap().valid);
 }
 
+/// The same on either database (SQLite, or PostgreSQL with SOFTTOKEN_TEST_POSTGRES): what is
+/// stored holds neither seed nor activation code, and another key file opens nothing.
+#[test]
+fn the_stored_database_without_its_key_file_yields_no_seed() {
+    let db = support::TestDb::new();
+    let p = db.open();
+    let (serial, activation_code, seed) = activated(&p);
+    assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
+    drop(p);
+    let bytes = db.stored_bytes();
+    assert!(contains(&bytes, serial.as_bytes()), "the token's row was read");
+    let seed_hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!contains(&bytes, &seed) && !contains(&bytes, seed_hex.as_bytes()), "the seed is stored readable");
+    assert!(!contains(&bytes, activation_code.as_bytes()) && !contains(&bytes, activation_code.replace('-', "").as_bytes()), "the activation code is stored readable");
+    let other_key = db.dir.path().join("other.kek");
+    softtoken_provider::sealed::Kek::load_or_create(&other_key).unwrap();
+    let database = softtoken_provider::Database::parse(&db.database);
+    assert!(matches!(Provider::open_database(&database, &other_key), Err(ProviderError::KekMismatch { .. })));
+    assert!(Provider::open_database(&database, &db.dir.path().join("missing.kek")).is_err(), "a missing key file is not made anew");
+}
+
 /// A state database written before secrets were sealed (plain seed and activation code, no key
 /// recorded) is sealed on its first open and keeps working.
 #[test]
@@ -90,13 +113,12 @@ fn a_database_from_before_sealing_is_sealed_on_open() {
     assert!(!contains(&on_disk(&state), &seed), "sealed, and the plaintext pages vacuumed away");
 }
 
-/// Rotation re-wraps every secret under a new key; the old key no longer opens the database, the
+/// Rotation re-wraps every secret under a new key (on either database); the old key no longer opens the database, the
 /// new one does, and codes verify as before.
 #[test]
 fn rotating_the_key_rewraps_every_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("p.db");
-    let mut p = Provider::open(&state).unwrap();
+    let db = support::TestDb::new();
+    let mut p = db.open();
     let (serial, _, seed) = activated(&p);
     p.issue(&IssueOptions::default(), now()).unwrap(); // one not yet completed: its code only
     let old_id = p.kek().id().to_string();
@@ -105,8 +127,9 @@ fn rotating_the_key_rewraps_every_secret() {
     assert_ne!(rotated.kek_id, old_id);
     assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
     drop(p);
-    assert!(matches!(Provider::open_with_kek(&state, &rotated.retired), Err(ProviderError::KekMismatch { .. })));
-    let p = Provider::open(&state).unwrap();
+    let database = softtoken_provider::Database::parse(&db.database);
+    assert!(matches!(Provider::open_database(&database, &rotated.retired), Err(ProviderError::KekMismatch { .. })));
+    let p = db.open();
     assert_eq!(p.kek().id(), rotated.kek_id);
     assert!(p.verify(&serial, &code(&seed), now(), 1).unwrap().valid);
 }

@@ -11,7 +11,8 @@ use softtoken_provider::{IssueOptions, Provider};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use std::path::Path;
+mod support;
+use support::TestDb;
 use std::process::{Child, Command, Stdio};
 
 fn now() -> u64 {
@@ -24,15 +25,14 @@ struct Server {
 }
 
 impl Server {
-    fn start(state: &Path) -> Self {
-        Self::start_with(state, &[])
+    fn start(db: &TestDb) -> Self {
+        Self::start_with(db, &[])
     }
 
     /// Starts `serve` with extra flags (limits).
-    fn start_with(state: &Path, flags: &[&str]) -> Self {
+    fn start_with(db: &TestDb, flags: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_softtoken-provider"))
-            .arg("--state")
-            .arg(state)
+            .args(db.args())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(flags)
             .stdout(Stdio::piped())
@@ -93,11 +93,10 @@ fn fetch(server: &Server, serial: &str, seed: &[u8]) -> (u16, Value) {
 
 #[test]
 fn fetch_and_answer_over_loopback_survive_a_killed_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("p.db");
-    let p = Provider::open(&state).unwrap();
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, seed) = activate(&p);
-    let server = Server::start(&state);
+    let server = Server::start(&db);
 
     let (status, time) = server.request("GET", "/v1/time", None);
     assert_eq!(status, 200);
@@ -116,7 +115,7 @@ fn fetch_and_answer_over_loopback_survive_a_killed_server() {
 
     // The server dies mid-flow (SIGKILL) and comes back: the transaction is still there.
     server.kill();
-    let server = Server::start(&state);
+    let server = Server::start(&db);
     let (_, list) = fetch(&server, &serial, &seed);
     let tx = transaction::Transaction {
         id: list["transactions"][0]["id"].as_str().unwrap().into(),
@@ -162,13 +161,15 @@ fn plain_http_only_on_loopback() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("loopback"));
 }
 
-/// 1 000 transactions answered over loopback HTTP from 8 client threads, every answer sent twice:
-/// each is approved exactly once (the other gets 409), and the log holds each exactly once.
+/// 1 000 transactions, each answered at the same time through two `serve` processes sharing the
+/// database (PostgreSQL with SOFTTOKEN_TEST_POSTGRES, else one SQLite file): Confirm through one,
+/// Suspicious through the other, from 8 client threads. Exactly one answer of each wins (the other
+/// gets 409), the state is the winner's, and the log holds each transaction once, with the
+/// winner's response.
 #[test]
-fn a_thousand_concurrent_answers_over_http_none_lost_or_doubled() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    let p = Provider::open(&state).unwrap();
+fn a_thousand_answers_raced_through_two_servers_none_lost_or_doubled() {
+    let db = TestDb::new();
+    let p = db.open();
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
     let mut work = Vec::new();
     for _ in 0..200 {
@@ -176,39 +177,60 @@ fn a_thousand_concurrent_answers_over_http_none_lost_or_doubled() {
         for _ in 0..5 {
             let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
             let (tx, _) = p.transaction(&id, now()).unwrap();
-            let answer = Answer { response: Response::Confirm, answered_at: now(), number: 0 };
-            let mac = transaction::answer_mac(&seed, &tx, &answer).unwrap();
-            work.push((id, serde_json::json!({"response": "confirm", "answered_at": answer.answered_at, "number": 0, "mac": mac})));
+            let body = |response: Response, word: &str| {
+                let answer = Answer { response, answered_at: now(), number: 0 };
+                let mac = transaction::answer_mac(&seed, &tx, &answer).unwrap();
+                serde_json::json!({"response": word, "answered_at": answer.answered_at, "number": 0, "mac": mac})
+            };
+            work.push((id, [body(Response::Confirm, "confirm"), body(Response::Suspicious, "suspicious")]));
         }
     }
     assert_eq!(work.len(), 1000);
     // All from one address: the per-address answer limit is raised for this test.
-    let server = std::sync::Arc::new(Server::start_with(&state, &["--answers-per-address", "100000"]));
+    let flags = ["--answers-per-address", "100000"];
+    let servers = std::sync::Arc::new([Server::start_with(&db, &flags), Server::start_with(&db, &flags)]);
     let work = std::sync::Arc::new(work);
     let threads: Vec<_> = (0..8)
         .map(|t| {
-            let (work, server) = (work.clone(), server.clone());
+            let (work, servers) = (work.clone(), servers.clone());
             std::thread::spawn(move || {
-                let (mut approved, mut already) = (0, 0);
-                // Threads t and t+4 send the same quarter of the answers.
-                for (id, body) in work.iter().skip(t % 4).step_by(4) {
-                    match server.request("POST", &format!("/v1/transactions/{id}/answer"), Some(body)) {
-                        (200, v) if v["state"] == "approved" => approved += 1,
+                // Threads t and t+4 take the same quarter: t through server 0 with Confirm,
+                // t+4 through server 1 with Suspicious.
+                let side = t / 4;
+                let (mut won, mut already) = (Vec::new(), 0);
+                for (id, bodies) in work.iter().skip(t % 4).step_by(4) {
+                    match servers[side].request("POST", &format!("/v1/transactions/{id}/answer"), Some(&bodies[side])) {
+                        (200, v) if v["state"] == ["approved", "denied"][side] => won.push((id.clone(), side)),
                         (409, v) if v["error"] == "already_answered" => already += 1,
                         other => panic!("{other:?}"),
                     }
                 }
-                (approved, already)
+                (won, already)
             })
         })
         .collect();
-    let (approved, already) = threads.into_iter().map(|t| t.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    assert_eq!((approved, already), (1000, 1000));
+    let (mut won, mut already) = (Vec::new(), 0);
+    for t in threads {
+        let (w, a) = t.join().unwrap();
+        won.extend(w);
+        already += a;
+    }
+    assert_eq!((won.len(), already), (1000, 1000));
+    let winners: std::collections::HashMap<String, usize> = won.into_iter().collect();
+    assert_eq!(winners.len(), 1000, "one winner per transaction");
+    assert!(winners.values().any(|&s| s == 0) && winners.values().any(|&s| s == 1), "both servers won some races");
     let log = p.log().unwrap();
+    assert_eq!(log.len(), 1000);
+    for event in &log {
+        let side = winners[&event.transaction_id];
+        assert_eq!(event.response, ["confirm", "suspicious"][side], "{event:?}");
+        let state = p.status(&event.transaction_id, now()).unwrap();
+        assert_eq!(state.as_str(), ["approved", "denied"][side]);
+    }
     let mut ids: Vec<&str> = log.iter().map(|e| e.transaction_id.as_str()).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!((log.len(), ids.len()), (1000, 1000));
+    assert_eq!(ids.len(), 1000);
 }
 
 /// A connection from `source` (an address of the loopback range) to the server.
@@ -238,8 +260,8 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
 /// limit, so the slow connections stayed open for ever.)
 #[test]
 fn slowloris_connections_are_cut_off_and_do_not_starve_others() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(&dir.path().join("p.db"), &["--max-connections-per-address", "16"]);
+    let db = TestDb::new();
+    let server = Server::start_with(&db, &["--max-connections-per-address", "16"]);
     let started = Instant::now();
     let mut slow: Vec<TcpStream> = (0..16).map(|_| connect_from(&server, "127.0.0.2")).collect();
     for s in &mut slow {
@@ -276,8 +298,8 @@ fn slowloris_connections_are_cut_off_and_do_not_starve_others() {
 /// 4xx with a JSON refusal, never a 5xx or a hang.
 #[test]
 fn oversized_and_malformed_bodies_get_a_clear_4xx() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("p.db"));
+    let db = TestDb::new();
+    let server = Server::start(&db);
     let raw = |head: &str, body: &[u8]| -> (u16, Value) {
         let mut s = TcpStream::connect(&server.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -318,14 +340,13 @@ fn oversized_and_malformed_bodies_get_a_clear_4xx() {
 /// are unaffected. (Before: every guess was checked.)
 #[test]
 fn answer_flood_is_rate_limited_per_identity_and_per_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("p.db");
-    let p = Provider::open(&state).unwrap();
+    let db = TestDb::new();
+    let p = db.open();
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
     let (serial, _) = activate(&p);
     let (other_serial, other_seed) = activate(&p);
     let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
-    let server = Server::start_with(&state, &["--answers-per-identity", "5", "--answers-per-address", "7"]);
+    let server = Server::start_with(&db, &["--answers-per-identity", "5", "--answers-per-address", "7"]);
     let guess = serde_json::json!({"response": "confirm", "answered_at": now(), "number": 0, "mac": "AAAA"});
     let post = |stream: &mut TcpStream, id: &str, body: &Value| -> (u16, Value) {
         let body = body.to_string();

@@ -6,7 +6,8 @@ use softtoken_core::activation::PendingActivation;
 use softtoken_core::transaction::{self, Answer, Response, Transaction};
 use softtoken_provider::transactions::{PushOptions, State, MAX_PENDING, MAX_WRONG_CODES};
 use softtoken_provider::{IssueOptions, Provider, ProviderError};
-use std::path::Path;
+mod support;
+use support::TestDb;
 
 const NOW: u64 = 1_800_000_000;
 
@@ -39,14 +40,11 @@ fn answer(seed: &[u8], tx: &Transaction, response: Response, number: u8) -> (Ans
     (a, mac)
 }
 
-fn open(dir: &Path) -> Provider {
-    Provider::open(&dir.join("p.db")).unwrap()
-}
 
 #[test]
 fn each_answer_and_what_is_logged() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, seed) = activate(&p);
     let mut expected_log = Vec::new();
     for (response, state, logged) in
@@ -68,8 +66,8 @@ fn each_answer_and_what_is_logged() {
 
 #[test]
 fn replayed_tampered_stale_and_expired_answers_are_rejected() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, seed) = activate(&p);
 
     // Tampered: a MAC made for Cancel presented with Confirm; a MAC over another summary.
@@ -108,8 +106,8 @@ fn replayed_tampered_stale_and_expired_answers_are_rejected() {
 
 #[test]
 fn number_matching() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, seed) = activate(&p);
     let (tx, number) = push(&p, &serial, true);
     let number = number.unwrap();
@@ -127,8 +125,8 @@ fn number_matching() {
 
 #[test]
 fn pending_pushes_are_limited_per_identity() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, _) = activate(&p);
     for _ in 0..MAX_PENDING {
         push(&p, &serial, false);
@@ -142,8 +140,8 @@ fn pending_pushes_are_limited_per_identity() {
 
 #[test]
 fn offline_confirmation_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = TestDb::new();
+    let p = db.open();
     let (serial, seed) = activate(&p);
     let opts = PushOptions { summary: "Pay 120 EUR".into(), details: vec![], lifetime_s: 120, number_match: false, offline: true };
     let id = p.push(&serial, &opts, NOW).unwrap().transaction_id;
@@ -166,8 +164,8 @@ fn offline_confirmation_codes() {
 /// twice: each is approved exactly once and logged exactly once.
 #[test]
 fn a_thousand_concurrent_answers_none_lost_or_doubled() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = open(dir.path());
+    let db = std::sync::Arc::new(TestDb::new());
+    let p = db.open();
     let mut work = Vec::new();
     for _ in 0..200 {
         let (serial, seed) = activate(&p);
@@ -182,9 +180,9 @@ fn a_thousand_concurrent_answers_none_lost_or_doubled() {
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let work = work.clone();
-            let path = dir.path().to_path_buf();
+            let db = db.clone();
             std::thread::spawn(move || {
-                let p = open(&path);
+                let p = db.open();
                 let (mut ok, mut already) = (0, 0);
                 // Every item, twice, from two threads each: thread t takes items t, t+4, … (mod 4).
                 for (id, a, mac) in work.iter().skip(t % 4).step_by(4) {

@@ -3,7 +3,8 @@
 // Complete, a code verified on the test sign-in page, a number-matching push answered with
 // `softtoken respond` and seen approved in the page and in the log; then the refusals (wrong
 // password, bad registration code, forms without their CSRF token or from another site) and an
-// administrator's assignment and settings. Prints `browser: N passed, M failed`.
+// administrator's assignment and settings. Prints `browser: N passed, M failed` (`browser-postgres:`
+// with SOFTTOKEN_BROWSER_DATABASE naming a PostgreSQL database for the provider's state).
 // Usage: node portal.mjs TARGET_DIR   (TARGET_DIR holds the softtoken and softtoken-provider binaries)
 import { chromium } from "playwright-core";
 import { execFileSync, spawn } from "node:child_process";
@@ -15,7 +16,10 @@ import { createInterface } from "node:readline";
 const bin = process.argv[2];
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const work = mkdtempSync(join(tmpdir(), "softtoken-browser-"));
-const state = join(work, "provider.db");
+// SOFTTOKEN_BROWSER_DATABASE=postgres://…: the same checks with the state on PostgreSQL.
+const database = process.env.SOFTTOKEN_BROWSER_DATABASE;
+const stateArgs = database ? ["--database", database, "--kek-file", join(work, "provider.kek")] : ["--state", join(work, "provider.db")];
+const label = database ? "browser-postgres" : "browser";
 const outbox = join(work, "outbox");
 const ADMIN = { name: "alice", password: "correct horse battery" };
 const USER = { name: "bob", password: "bobs own long password" };
@@ -31,12 +35,12 @@ function app(...args) {
 
 /** Runs a `softtoken-provider` command over the same state. */
 function provider(args, env = {}) {
-  return execFileSync(join(bin, "softtoken-provider"), ["--state", state, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+  return execFileSync(join(bin, "softtoken-provider"), [...stateArgs, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
 }
 
 /** Starts `serve` on a free loopback port; resolves to [process, base URL]. */
 function serve() {
-  const child = spawn(join(bin, "softtoken-provider"), ["--state", state, "serve", "--listen", "127.0.0.1:0", "--outbox", outbox], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(join(bin, "softtoken-provider"), [...stateArgs, "serve", "--listen", "127.0.0.1:0", "--outbox", outbox], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once("line", (line) => {
@@ -249,5 +253,5 @@ try {
   if (server) server.kill();
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`browser: ${passed} passed, ${failed} failed`);
+console.log(`${label}: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
