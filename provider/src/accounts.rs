@@ -195,6 +195,38 @@ impl Provider {
             .optional()?)
     }
 
+    /// A user changes their own password: the current one is checked first (a wrong one changes
+    /// nothing), and every other session of theirs ends; `keep` (the session asking) stays.
+    pub fn change_password(&self, name: &str, current: &str, new: &str, keep: &str) -> Result<()> {
+        let stored: Option<String> = self.db.query_row("SELECT password FROM users WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+        if !stored.is_some_and(|h| verify_password(&h, current)) {
+            return Err(ProviderError::WrongPassword);
+        }
+        self.set_password(name, new, Some(keep))
+    }
+
+    /// An administrator (the `user password` command) sets a user's password; every session of
+    /// theirs ends.
+    pub fn reset_password(&self, name: &str, new: &str) -> Result<()> {
+        if self.user(name)?.is_none() {
+            return Err(ProviderError::Usage(format!("there is no user {name}")));
+        }
+        self.set_password(name, new, None)
+    }
+
+    fn set_password(&self, name: &str, new: &str, keep: Option<&str>) -> Result<()> {
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ProviderError::Usage(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
+        }
+        let hash = hash_password(&self.rng, new)?;
+        let tx = crate::begin_write(&self.db)?;
+        tx.execute("UPDATE users SET password = ?1 WHERE name = ?2", params![hash, name])?;
+        let keep = keep.map(sha256_hex).unwrap_or_default();
+        tx.execute("DELETE FROM sessions WHERE \"user\" = ?1 AND id_hash <> ?2", params![name, keep])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Ends a session.
     pub fn sign_out(&self, id: &str) -> Result<()> {
         self.db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![sha256_hex(id)])?;
@@ -236,5 +268,28 @@ mod tests {
         assert!(p.session(&session.id, 10 + SESSION_LIFETIME_S).unwrap().is_none());
         p.sign_out(&session.id).unwrap();
         assert!(p.session(&session.id, 11).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_password_and_ends_the_other_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::test_provider(dir.path());
+        p.add_user("alice", "alice password 1", false, None, 0).unwrap();
+        let (_, here) = p.sign_in("alice", "alice password 1", 10).unwrap().unwrap();
+        let (_, elsewhere) = p.sign_in("alice", "alice password 1", 10).unwrap().unwrap();
+        // A stolen session alone cannot change the password.
+        assert!(matches!(p.change_password("alice", "a wrong guess", "attacker password", &here.id), Err(ProviderError::WrongPassword)));
+        assert!(p.sign_in("alice", "alice password 1", 20).unwrap().is_some(), "a refused change changes nothing");
+        assert!(p.change_password("alice", "alice password 1", "short", &here.id).is_err());
+        p.change_password("alice", "alice password 1", "alice password 2", &here.id).unwrap();
+        assert!(p.sign_in("alice", "alice password 1", 30).unwrap().is_none());
+        assert!(p.sign_in("alice", "alice password 2", 30).unwrap().is_some());
+        assert!(p.session(&here.id, 30).unwrap().is_some(), "the session that changed it stays");
+        assert!(p.session(&elsewhere.id, 30).unwrap().is_none(), "the others end");
+        // An administrator's reset ends every session of theirs.
+        p.reset_password("alice", "alice password 3").unwrap();
+        assert!(p.session(&here.id, 40).unwrap().is_none());
+        assert!(p.sign_in("alice", "alice password 3", 40).unwrap().is_some());
+        assert!(p.reset_password("nobody", "some password 1").is_err());
     }
 }

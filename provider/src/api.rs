@@ -25,7 +25,7 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::Stale(_) => Refusal::Stale,
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
-        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) | ProviderError::Forbidden => Refusal::BadRequest,
+        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) | ProviderError::Forbidden | ProviderError::WrongPassword => Refusal::BadRequest,
         ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => Refusal::Internal,
     }
 }

@@ -108,6 +108,9 @@ pub enum ProviderError {
     /// No authenticator of this user has that number.
     #[error("no authenticator {0} of yours")]
     UnknownAuthenticator(i64),
+    /// The current password given to change it is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
     /// Only administrators may do this.
     #[error("only administrators may do this")]
     Forbidden,

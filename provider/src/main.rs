@@ -191,6 +191,12 @@ enum UserCommand {
         #[arg(long)]
         email: Option<String>,
     },
+    /// Set a user's password (from $SOFTTOKEN_PROVIDER_PASSWORD or a hidden prompt); every
+    /// session of theirs ends. For a forgotten password: users change their own in the portal.
+    Password {
+        /// The user.
+        name: String,
+    },
     /// List users.
     List,
 }
@@ -327,6 +333,11 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             let user = p.add_user(name, &password, *admin, email.as_deref(), now())?;
             let role = if user.admin { "administrator" } else { "user" };
             emit(cli.json, json!({"name": user.name, "admin": user.admin, "email": user.email}), format!("{role} {} added\n", user.name))
+        }
+        Command::User(UserCommand::Password { name }) => {
+            let password = new_password()?;
+            p.reset_password(name, &password)?;
+            emit(cli.json, json!({"name": name, "password_set": true}), format!("password of {name} set; their sessions have ended\n"))
         }
         Command::User(UserCommand::List) => {
             let users = p.users()?;

@@ -139,6 +139,7 @@ page!(DialogPage, "dialog.html" {
 page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
 page!(LogPage, "log.html" { rows: Vec<LogRow> });
 page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
+page!(AccountPage, "account.html" { min_chars: usize });
 
 /// An authenticator's row.
 struct Row {
@@ -392,6 +393,22 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 .collect();
             Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
         }
+        ("GET", ["portal", "account"]) => account_page(&session, None, None, 200),
+        ("POST", ["portal", "account", "password"]) => {
+            let (new, repeat) = (Zeroizing::new(field("new").to_string()), Zeroizing::new(field("repeat").to_string()));
+            let changed = if portal.per_user.take(&user.name.to_lowercase()).is_err() {
+                Err(ProviderError::Usage("too many attempts: wait a minute and try again".into()))
+            } else if new != repeat {
+                Err(ProviderError::Usage("the two new passwords differ".into()))
+            } else {
+                provider.change_password(&user.name, &Zeroizing::new(field("current").to_string()), &new, session_id.unwrap_or_default())
+            };
+            match changed {
+                Ok(()) => account_page(&session, Some("Password changed; your other sessions have ended.".into()), None, 200),
+                Err(e) if status_of(&e) == 500 => Err(e),
+                Err(e) => account_page(&session, None, Some(message_of(&e)), status_of(&e)),
+            }
+        }
         ("GET", ["portal", "admin"]) => admin_page(provider, &session, None, None, 200),
         ("POST", ["portal", "admin", action]) => {
             if !user.admin {
@@ -480,6 +497,11 @@ fn admin_page(provider: &Provider, session: &Session, notice: Option<String>, er
         return Err(ProviderError::Forbidden);
     }
     let page = AdminPage { title: "Administration", user: Some(&session.user), csrf: &session.csrf, notice, error, users: provider.users()?, settings: provider.token_settings()? };
+    Ok(WebReply::html(status, render(&page)?))
+}
+
+fn account_page(session: &Session, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
+    let page = AccountPage { title: "My account", user: Some(&session.user), csrf: &session.csrf, notice, error, min_chars: crate::accounts::MIN_PASSWORD_CHARS };
     Ok(WebReply::html(status, render(&page)?))
 }
 

@@ -3,7 +3,7 @@
 // Complete, a code verified on the test sign-in page, a number-matching push answered with
 // `softtoken respond` and seen approved in the page and in the log; then the refusals (wrong
 // password, bad registration code, forms without their CSRF token or from another site) and an
-// administrator's assignment and settings. Prints `browser: N passed, M failed` (`browser-postgres:`
+// administrator's assignment and settings, a password change. Prints `browser: N passed, M failed` (`browser-postgres:`
 // with SOFTTOKEN_BROWSER_DATABASE naming a PostgreSQL database for the provider's state).
 // Usage: node portal.mjs TARGET_DIR   (TARGET_DIR holds the softtoken and softtoken-provider binaries)
 import { chromium } from "playwright-core";
@@ -235,6 +235,31 @@ try {
     await Promise.all([bobPage.waitForLoadState("load"), row.locator("button.activate").click()]);
     expect(await bobPage.locator("#qr").isVisible(), "no QR after Activate");
     await other.close();
+  });
+
+  await check("a user changes their password in My account: a wrong current one is refused, the old one then fails, the new one signs in", async () => {
+    const other = await browser.newContext();
+    const bobPage = await other.newPage();
+    await signIn(bobPage, base, USER);
+    await bobPage.goto(`${base}/portal/account`);
+    const change = async (current, next, repeat) => {
+      await bobPage.fill('input[name="current"]', current);
+      await bobPage.fill('input[name="new"]', next);
+      await bobPage.fill('input[name="repeat"]', repeat);
+      await Promise.all([bobPage.waitForLoadState("load"), bobPage.click('#change-password button[type="submit"]')]);
+    };
+    await change("not bob's password", "bobs new long password", "bobs new long password");
+    expect((await bobPage.locator('[role="alert"]').textContent()).includes("current password is wrong"), "wrong current password not reported");
+    await change(USER.password, "bobs new long password", "bobs new long password");
+    expect((await bobPage.locator('[role="status"]').textContent()).includes("Password changed"), "no confirmation");
+    await other.close();
+    const fresh = await browser.newContext();
+    const again = await fresh.newPage();
+    await signIn(again, base, USER);
+    expect((await again.locator("h1").textContent()) === "Sign in", "the old password still signs in");
+    await signIn(again, base, { name: USER.name, password: "bobs new long password" });
+    expect((await again.locator("h1").textContent()).includes("Authenticators"), "the new password does not sign in");
+    await fresh.close();
   });
 
   await check("signing out ends the session", async () => {
