@@ -401,8 +401,10 @@ impl Provider {
                 number INTEGER,
                 state TEXT NOT NULL,
                 wrong_codes INTEGER NOT NULL DEFAULT 0,
-                offline INTEGER NOT NULL DEFAULT 0
+                offline INTEGER NOT NULL DEFAULT 0,
+                seq INTEGER
             );
+            CREATE INDEX IF NOT EXISTS transactions_by_seq ON transactions(seq);
             CREATE INDEX IF NOT EXISTS transactions_by_serial ON transactions(serial, state);
             CREATE TABLE IF NOT EXISTS events (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -20,11 +20,12 @@ pub struct LinkActivation {
     pub digits: u8,
 }
 
-/// Adds the columns of online activation to a state file made by an earlier build.
+/// Adds the columns added since (online activation, offline transactions, push order) to a state
+/// file made by an earlier build.
 pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
     let tables: [(&str, &[(&str, &str)]); 2] = [
         ("tokens", &[("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")]),
-        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0")]),
+        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")]),
     ];
     for (table, wanted) in tables {
         let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
@@ -35,6 +36,10 @@ pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
         for (name, kind) in wanted {
             if !columns.iter().any(|c| c == name) {
                 db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind}"))?;
+                if *name == "seq" {
+                    // Numbered in the order they were made, as rowid kept it.
+                    db.execute_batch("UPDATE transactions SET seq = rowid")?;
+                }
                 if *name == "offline" {
                     // Offline transactions made before the column have 10-digit ids.
                     db.execute_batch("UPDATE transactions SET offline = 1 WHERE length(id) = 10")?;

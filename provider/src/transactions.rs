@@ -105,7 +105,9 @@ impl Provider {
         let number = if opts.number_match { Some(random_in(&self.rng, 10..=99)?) } else { None };
         let details = serde_json::to_string(&opts.details).expect("pairs of strings serialise");
         db.execute(
-            "INSERT INTO transactions (id, serial, summary, details, created_at, expires_at, number, state, offline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+            // `seq` numbers pushes in order (one writer at a time: the write lock is held).
+            "INSERT INTO transactions (id, serial, summary, details, created_at, expires_at, number, state, offline, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transactions))",
             params![id, serial, opts.summary, details, now as i64, now.saturating_add(opts.lifetime_s) as i64, number, opts.offline],
         )?;
         db.commit()?;
@@ -159,9 +161,8 @@ impl Provider {
     /// Pending, unexpired online transactions of an identity, oldest first. Offline ones (answered
     /// by a typed confirmation code) are never listed: the app could not answer them online.
     pub fn pending(&self, serial: &str, now: u64) -> Result<Vec<Transaction>> {
-        // Pushes made in the same second come in id order (random: neither is older).
         let ids: Vec<String> = self.db.query_map(
-            "SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, id",
+            "SELECT id FROM transactions WHERE serial = ?1 AND state = 'pending' AND offline = 0 AND expires_at >= ?2 ORDER BY created_at, seq",
             params![serial, now as i64],
             |r| r.get(0),
         )?;

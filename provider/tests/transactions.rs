@@ -124,13 +124,13 @@ fn number_matching() {
 }
 
 #[test]
-fn pending_pushes_are_limited_per_identity() {
+fn pending_pushes_are_listed_in_order_and_limited_per_identity() {
     let db = TestDb::new();
     let p = db.open();
     let (serial, _) = activate(&p);
-    for _ in 0..MAX_PENDING {
-        push(&p, &serial, false);
-    }
+    let made: Vec<String> = (0..MAX_PENDING).map(|_| push(&p, &serial, false).0.id).collect();
+    // All made in the same second: listed in the order they were made, not by their random ids.
+    assert_eq!(p.pending(&serial, NOW).unwrap().into_iter().map(|t| t.id).collect::<Vec<_>>(), made);
     let opts = PushOptions { summary: "one more".into(), details: vec![], lifetime_s: 120, number_match: false, offline: false };
     assert!(matches!(p.push(&serial, &opts, NOW), Err(ProviderError::TooManyPending(5))));
     // Expired ones no longer count.

@@ -6,6 +6,7 @@
 # Usage: bash tests/postgres/start.sh        → postgres://softtoken@127.0.0.1:PORT/postgres /tmp/…
 #        bash tests/postgres/start.sh stop DATADIR
 set -euo pipefail
+cd /  # the postgres user cannot enter the caller's (private) directory; every path here is absolute
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$bin" ]; then
   apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends postgresql >/dev/null
