@@ -277,7 +277,7 @@ impl Authenticator {
     }
 }
 
-#[cfg(test)]
-mod tests;
 #[cfg(all(test, target_os = "linux"))]
 mod memory_tests;
+#[cfg(test)]
+mod tests;

@@ -58,10 +58,11 @@ impl Authenticator {
         softtoken_net::fetch_pending(self, self.transport().as_ref(), self.clock.as_ref())
     }
 
-    /// Answers a transaction; `number` is the one the website shows, for Confirm only. Returns the
-    /// new state: approved, cancelled or denied.
-    pub fn respond(&self, transaction_id: &str, response: Response, number: Option<u8>) -> Result<TransactionState> {
-        softtoken_net::respond(self, self.transport().as_ref(), self.clock.as_ref(), transaction_id, response, number)
+    /// Answers the transaction `transaction_id` of `identity` (a name or id; `None` asks every
+    /// online identity and refuses an id that more than one lists); `number` is the one the
+    /// website shows, for Confirm only. Returns the new state: approved, cancelled or denied.
+    pub fn respond(&self, identity: Option<&str>, transaction_id: &str, response: Response, number: Option<u8>) -> Result<TransactionState> {
+        softtoken_net::respond(self, self.transport().as_ref(), self.clock.as_ref(), identity, transaction_id, response, number)
     }
 
     /// Registers a new push token with the provider of every online identity that lacks it. A
@@ -75,7 +76,10 @@ impl Authenticator {
             return Ok(PushTokenReport { registrations: Vec::new(), kept_until_unlock: true });
         }
         let report = softtoken_net::register_push_token(self, self.transport().as_ref(), self.clock.as_ref(), token)?;
-        Ok(PushTokenReport { registrations: report.into_iter().map(|(identity_name, result)| PushRegistration { identity_name, result }).collect(), kept_until_unlock: false })
+        Ok(PushTokenReport {
+            registrations: report.into_iter().map(|(identity_name, result)| PushRegistration { identity_name, result }).collect(),
+            kept_until_unlock: false,
+        })
     }
 
     /// Registers the push token kept while the vault was locked, if any (call it after an unlock).

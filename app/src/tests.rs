@@ -3,8 +3,8 @@
 use super::*;
 use softtoken_core::entrust::ObservedOtp;
 use softtoken_core::vault::{KdfParams, MemoryKeyStore};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 struct TestClock(AtomicU64);
 impl Clock for TestClock {

@@ -149,11 +149,7 @@ pub struct ImportPreview {
 
 impl From<softtoken_core::vault::ImportReport> for ImportResult {
     fn from(r: softtoken_core::vault::ImportReport) -> Self {
-        ImportResult {
-            imported: r.imported.iter().map(|n| shown(n)).collect(),
-            skipped: items(r.skipped),
-            notices: items(r.notices),
-        }
+        ImportResult { imported: r.imported.iter().map(|n| shown(n)).collect(), skipped: items(r.skipped), notices: items(r.notices) }
     }
 }
 

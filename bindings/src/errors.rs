@@ -204,6 +204,7 @@ impl From<OnlineError> for SofttokenError {
             OnlineError::Unreachable(_) | OnlineError::NotProtocol(_) | OnlineError::NotFoundWhileUnreachable { .. } => SofttokenError::Network { detail },
             OnlineError::ProviderClockOff { .. } => SofttokenError::InvalidCode { field: "provider clock".into(), reason: detail },
             OnlineError::NotOnline(_) => SofttokenError::Unsupported { detail },
+            OnlineError::AmbiguousTransaction { .. } => SofttokenError::InvalidCode { field: "identity".into(), reason: detail },
             OnlineError::HalfActivated { .. } => SofttokenError::Storage { detail },
             _ => SofttokenError::Network { detail },
         }
@@ -263,6 +264,7 @@ mod tests {
             (OnlineError::Core(CoreError::VaultLocked), "Locked"),
             (OnlineError::ProviderClockOff { offset_s: 90_000, limit_s: 86_400 }, "InvalidCode"),
             (OnlineError::NotOnline("a".into()), "Unsupported"),
+            (OnlineError::AmbiguousTransaction { id: "t".into(), identities: vec!["a".into(), "b".into()] }, "InvalidCode"),
             (
                 OnlineError::HalfActivated {
                     error: Box::new(OnlineError::Unreachable("x".into())),

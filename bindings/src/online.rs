@@ -278,12 +278,14 @@ impl Authenticator {
         })
     }
 
-    /// Answers a transaction (the vault must be unlocked); `number` is the one the website shows
+    /// Answers the transaction `transaction_id` of the identity `identity_id` (both from the same
+    /// `TransactionInfo`: ids are chosen by each provider, so an id alone could name another
+    /// provider's sign-in). The vault must be unlocked; `number` is the one the website shows
     /// when the transaction asks for it, for Confirm only (Cancel and Suspicious need none).
     /// Returns the new state: approved, cancelled or denied.
     #[uniffi::method(default(number = None))]
-    pub async fn respond(&self, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
-        let state = self.run(move |a| a.respond(&transaction_id, response.into(), number)).await?;
+    pub async fn respond(&self, identity_id: String, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
+        let state = self.run(move |a| a.respond(Some(&identity_id), &transaction_id, response.into(), number)).await?;
         Ok(state.into())
     }
 

@@ -205,7 +205,6 @@ impl KeyringKeyStore {
         }
         Ok(KeyringKeyStore)
     }
-
 }
 
 impl SoftwareKey for KeyringKeyStore {
@@ -226,7 +225,6 @@ impl SoftwareKey for KeyringKeyStore {
         set(format!("record-{name}"), bytes.to_vec())
     }
 }
-
 
 #[cfg(test)]
 mod tests {

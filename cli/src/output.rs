@@ -65,6 +65,7 @@ impl From<softtoken_net::Error> for Failure {
                 ": check this computer's clock"
             }
             OnlineError::Unreachable(_) => " (is the address right, and SOFTTOKEN_CA_CERT set for a private CA?)",
+            OnlineError::AmbiguousTransaction { .. } => " (add --identity NAME)",
             _ => "",
         };
         match e {

@@ -21,9 +21,7 @@ pub fn activation_password(given: Option<&str>) -> Result<Zeroizing<String>, Fai
             .map(Zeroizing::new)
             .map_err(|e| Failure::new(format!("cannot read the password: {e}")));
     }
-    Err(Failure::new(format!(
-        "this activation URI needs its password: give --password P or set {ACTIVATION_PASSWORD_ENV}"
-    )))
+    Err(Failure::new(format!("this activation URI needs its password: give --password P or set {ACTIVATION_PASSWORD_ENV}")))
 }
 
 /// Environment variable holding the vault PIN.

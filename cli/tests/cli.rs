@@ -8,12 +8,7 @@ fn vectors() -> Value {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softtoken"))
-        .args(args)
-        .env_remove("SOFTTOKEN_ACTIVATION_PASSWORD")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_softtoken")).args(args).env_remove("SOFTTOKEN_ACTIVATION_PASSWORD").stdin(Stdio::null()).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -111,10 +106,7 @@ fn decode_errors() {
 fn decode_otpauth_never_shows_secret_unless_asked() {
     let uri = "otpauth://totp/ACME:jane?secret=JBSWY3DPEHPK3PXP&issuer=ACME&algorithm=SHA256&digits=8&period=60";
     let v = json(&["decode", uri, "--json"]);
-    assert_eq!(
-        v,
-        serde_json::json!({"type":"totp","issuer":"ACME","account":"jane","algorithm":"SHA256","digits":8,"period":60,"counter":null})
-    );
+    assert_eq!(v, serde_json::json!({"type":"totp","issuer":"ACME","account":"jane","algorithm":"SHA256","digits":8,"period":60,"counter":null}));
     let plain = run(&["decode", uri]);
     assert!(!stdout(&plain).contains("JBSWY3DPEHPK3PXP"));
     let shown = json(&["decode", uri, "--json", "--show-secret"]);
@@ -131,12 +123,23 @@ fn entrust_seed_matches_the_spec() {
     let v = json(&["entrust", "seed", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--registration-code", "12211-49352", "--json"]);
     assert_eq!(v["seed_hex"], a["seed_without_policy_hex"]);
     assert_eq!(v["seed_base32"], a["seed_without_policy_base32"]);
-    assert_eq!(
-        v["otpauth"],
-        "otpauth://totp/Entrust:48244-13456?secret=TKHKWXWMT7CBG5MKSKWCEPOGUA&issuer=Entrust&algorithm=SHA256&digits=6&period=30"
-    );
+    assert_eq!(v["otpauth"], "otpauth://totp/Entrust:48244-13456?secret=TKHKWXWMT7CBG5MKSKWCEPOGUA&issuer=Entrust&algorithm=SHA256&digits=6&period=30");
     let policy = vectors()["secactivate"]["policy"].as_str().unwrap().to_string();
-    let p = json(&["entrust", "seed", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--registration-code", "12211-49352", "--policy", &policy, "--digits", "8", "--json"]);
+    let p = json(&[
+        "entrust",
+        "seed",
+        "--serial",
+        "48244-13456",
+        "--activation-code",
+        "1745-7712-6942-8698",
+        "--registration-code",
+        "12211-49352",
+        "--policy",
+        &policy,
+        "--digits",
+        "8",
+        "--json",
+    ]);
     assert_eq!(p["seed_hex"], a["seed_with_policy_hex"]);
     assert!(p["otpauth"].as_str().unwrap().contains("digits=8"));
 }
@@ -173,8 +176,17 @@ fn entrust_input_errors_name_the_field() {
 fn entrust_recover_spec_vector() {
     let r = &vectors()["recover"];
     let v = json(&[
-        "entrust", "recover", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698",
-        "--otp", "043700@1570434609", "--otp", "814835@1570351831", "--json",
+        "entrust",
+        "recover",
+        "--serial",
+        "48244-13456",
+        "--activation-code",
+        "1745-7712-6942-8698",
+        "--otp",
+        "043700@1570434609",
+        "--otp",
+        "814835@1570351831",
+        "--json",
     ]);
     assert_eq!(v["device_random"], r["device_random_hex"]);
     assert_eq!(v["policy_used"], false);
@@ -200,7 +212,8 @@ fn entrust_recover_refuses_to_guess() {
     assert!(err.contains("device randoms match these codes") && err.contains("later time step"), "{err}");
     let (_, err) = fails(&["entrust", "recover", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--otp", "043700"]);
     assert!(err.contains("CODE@UNIXTIME"), "{err}");
-    let (_, err) = fails(&["entrust", "recover", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--otp", "043700@1570434609", "--digits", "8"]);
+    let (_, err) =
+        fails(&["entrust", "recover", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--otp", "043700@1570434609", "--digits", "8"]);
     assert!(err.contains("--digits is 8"), "{err}");
 }
 
@@ -242,10 +255,21 @@ fn otp_errors() {
 #[test]
 fn garbage_never_panics() {
     let inputs = [
-        "", " ", "://", "igmobileotp://", "igmobileotp://?", "igmobileotp://?action=secactivate",
-        "igmobileotp://?action=secactivate&enc=%%%&v=1&mac=%", "igmobileotp://?mac=AA&action=secactivate&enc=AA&v=1",
-        "otpauth://", "otpauth://totp", "otpauth://totp/", "otpauth://totp/a?secret=%FF", "otpauth://hotp/a?secret=AA&counter=-1",
-        "\u{1}\u{2}", "otpauth://totp/a?secret=AAAAAAAA&period=99999999999999999999",
+        "",
+        " ",
+        "://",
+        "igmobileotp://",
+        "igmobileotp://?",
+        "igmobileotp://?action=secactivate",
+        "igmobileotp://?action=secactivate&enc=%%%&v=1&mac=%",
+        "igmobileotp://?mac=AA&action=secactivate&enc=AA&v=1",
+        "otpauth://",
+        "otpauth://totp",
+        "otpauth://totp/",
+        "otpauth://totp/a?secret=%FF",
+        "otpauth://hotp/a?secret=AA&counter=-1",
+        "\u{1}\u{2}",
+        "otpauth://totp/a?secret=AAAAAAAA&period=99999999999999999999",
     ];
     for input in inputs {
         let o = run(&["decode", input, "--password", "12345678", "--json"]);

@@ -38,7 +38,8 @@ impl Env {
         p.to_str().unwrap().to_string()
     }
     fn json(o: &Output) -> Value {
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("stdout: {} stderr: {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|_| panic!("stdout: {} stderr: {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
     }
     fn names(&self) -> Vec<String> {
         let o = self.run(&["list", "--json"], &[]);
@@ -123,7 +124,10 @@ fn migration_uri_batch_with_a_part_missing_is_reported() {
     let uris: Vec<String> = {
         use softtoken_core::uri::{migration, OtpAuth};
         let tokens: Vec<OtpAuth> = (0..12)
-            .map(|i| OtpAuth::parse(&format!("otpauth://totp/M{i}:u?secret=GEZDGNBVGY3TQOJ{}", ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"][i])).unwrap())
+            .map(|i| {
+                OtpAuth::parse(&format!("otpauth://totp/M{i}:u?secret=GEZDGNBVGY3TQOJ{}", ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"][i]))
+                    .unwrap()
+            })
             .collect();
         migration::format(&tokens, 10, 4242)
     };

@@ -40,7 +40,10 @@ fn check(o: &Output, what: &str) -> Value {
 impl World {
     fn new() -> Self {
         let w = World { dir: tempfile::tempdir().unwrap() };
-        let o = w.app(&["init", "--key-store", "file", "--kdf-memory-mib", "19", "--kdf-passes", "2", "--kdf-lanes", "1", "--json"], &[("SOFTTOKEN_NEW_PIN", "1357")]);
+        let o = w.app(
+            &["init", "--key-store", "file", "--kdf-memory-mib", "19", "--kdf-passes", "2", "--kdf-lanes", "1", "--json"],
+            &[("SOFTTOKEN_NEW_PIN", "1357")],
+        );
         check(&o, "init");
         w
     }
@@ -109,7 +112,10 @@ fn qr_activation_six_digits() {
 fn qr_activation_eight_digits_from_payload() {
     let w = World::new();
     let issued = w.issue(&["--digits", "8", "--policy", r#"{"pinRequired":"true","allowUnsecured":"false"}"#]);
-    let added = check(&w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "eight", "--json"], &[]), "add");
+    let added = check(
+        &w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "eight", "--json"], &[]),
+        "add",
+    );
     let list = check(&w.app(&["list", "--json"], &[]), "list");
     assert_eq!(list["identities"][0]["digits"], 8, "digits come from the payload's extension");
     w.complete_and_verify(issued["serial"].as_str().unwrap(), added["registration_code"].as_str().unwrap(), "eight", 8);
@@ -121,7 +127,10 @@ fn manual_activation() {
     let issued = w.issue(&["--no-policy", "--digits", "8"]);
     let serial = issued["serial"].as_str().unwrap();
     let added = check(
-        &w.app(&["add", "--serial", serial, "--activation-code", issued["activation_code"].as_str().unwrap(), "--digits", "8", "--name", "typed", "--json"], &[]),
+        &w.app(
+            &["add", "--serial", serial, "--activation-code", issued["activation_code"].as_str().unwrap(), "--digits", "8", "--name", "typed", "--json"],
+            &[],
+        ),
         "add",
     );
     w.complete_and_verify(serial, added["registration_code"].as_str().unwrap(), "typed", 8);
@@ -179,13 +188,23 @@ fn demo_runs_piped_and_shows_the_whole_product() {
     assert_eq!(v["push"]["confirm"]["state"], "approved");
     assert_eq!(v["push"]["cancel"]["state"], "cancelled");
     assert_eq!(v["push"]["suspicious"]["state"], "denied");
-    let logged: Vec<(&str, &str)> = v["push"]["log"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
+    let logged: Vec<(&str, &str)> =
+        v["push"]["log"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
     let id = |w: &str| v["push"][w]["transaction_id"].as_str().unwrap();
     assert_eq!(logged, vec![(id("confirm"), "confirm"), (id("suspicious"), "suspicious")], "Cancel is not logged");
     let text = Command::new(env!("CARGO_BIN_EXE_softtoken")).arg("demo").stdin(Stdio::null()).output().unwrap();
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(text.status.success());
-    for step in ["1. The company's portal issues", "Registration code:", "6. The portal verifies the code: valid", "9. The portal completes it", "11. The app opened the link", "state at the provider: denied", "16. The user brings tokens from Aegis", "Done:"] {
+    for step in [
+        "1. The company's portal issues",
+        "Registration code:",
+        "6. The portal verifies the code: valid",
+        "9. The portal completes it",
+        "11. The app opened the link",
+        "state at the provider: denied",
+        "16. The user brings tokens from Aegis",
+        "Done:",
+    ] {
         assert!(out.contains(step), "missing {step:?} in:\n{out}");
     }
 }
@@ -197,10 +216,14 @@ fn offline_transaction_confirmation() {
     let w = World::new();
     let issued = w.issue(&[]);
     let serial = issued["serial"].as_str().unwrap();
-    let added = check(&w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "bank", "--json"], &[]), "add");
+    let added = check(
+        &w.app(&["add", "--uri", issued["uri"].as_str().unwrap(), "--password", issued["password"].as_str().unwrap(), "--name", "bank", "--json"], &[]),
+        "add",
+    );
     check(&w.provider(&["complete", "--serial", serial, "--registration-code", added["registration_code"].as_str().unwrap(), "--json"]), "complete");
 
-    let pushed = check(&w.provider(&["push", "--serial", serial, "--summary", "Pay 120 EUR to ACME", "--detail", "IBAN=DE00 1234", "--offline", "--json"]), "push");
+    let pushed =
+        check(&w.provider(&["push", "--serial", serial, "--summary", "Pay 120 EUR to ACME", "--detail", "IBAN=DE00 1234", "--offline", "--json"]), "push");
     let id = pushed["transaction_id"].as_str().unwrap();
     assert_eq!(id.len(), 10);
     assert_eq!(check(&w.provider(&["status", id, "--json"]), "status"), serde_json::json!({"state": "pending"}));
@@ -323,7 +346,8 @@ fn online_activation_and_push_answers_over_loopback() {
     let replay = w.app(&["respond", ids[0], "suspicious", "--json"], &[]);
     assert_eq!(replay.status.code(), Some(1), "the first answer is final");
     let log = check(&w.provider(&["log", "--json"]), "log");
-    let logged: Vec<(&str, &str)> = log["events"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
+    let logged: Vec<(&str, &str)> =
+        log["events"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
     assert_eq!(logged, vec![(ids[0], "confirm"), (ids[2], "suspicious")], "Cancel is not logged");
 
     // Number matching: the number is required and must be right.
@@ -381,7 +405,10 @@ fn qr_activation_with_transaction_url_answers_pushes() {
     assert!(matches!(refused.status.code(), Some(c) if c != 0 && c != 101), "{}", String::from_utf8_lossy(&refused.stderr));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("provider address"), "{}", String::from_utf8_lossy(&refused.stderr));
     assert_eq!(check(&w.app(&["list", "--json"], &[]), "list")["identities"], serde_json::json!([]), "nothing stored");
-    let added = check(&w.app(&["add", "--uri", uri, "--password", password, "--name", "bank", "--transaction-url", &format!("{}/", server.base), "--json"], &[]), "add");
+    let added = check(
+        &w.app(&["add", "--uri", uri, "--password", password, "--name", "bank", "--transaction-url", &format!("{}/", server.base), "--json"], &[]),
+        "add",
+    );
     let listed = check(&w.app(&["list", "--json"], &[]), "list");
     assert_eq!(listed["identities"][0]["transaction_url"], server.base.as_str(), "stored without the trailing slash");
     assert_eq!(listed["identities"][0]["online"], true);

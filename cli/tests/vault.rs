@@ -199,7 +199,17 @@ fn policy_needs_a_pin() {
     let env = Env::new();
     env.init_fast(None);
     let (code, err) = env.fails(
-        &["add", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--registration-code", "12211-49352", "--policy", r#"{"pinRequired":"true"}"#],
+        &[
+            "add",
+            "--serial",
+            "48244-13456",
+            "--activation-code",
+            "1745-7712-6942-8698",
+            "--registration-code",
+            "12211-49352",
+            "--policy",
+            r#"{"pinRequired":"true"}"#,
+        ],
         &[],
     );
     assert_eq!(code, 1);
@@ -223,7 +233,19 @@ fn add_from_qr_shows_registration_code_and_wrong_password_costs_no_pin_attempt()
     // The stored seed is the one the shown registration code gives (what the portal derives).
     let seed = {
         let o = Command::new(env!("CARGO_BIN_EXE_softtoken"))
-            .args(["entrust", "seed", "--serial", "48244-13456", "--activation-code", "1745-7712-6942-8698", "--registration-code", rc, "--policy", v["secactivate"]["policy"].as_str().unwrap(), "--json"])
+            .args([
+                "entrust",
+                "seed",
+                "--serial",
+                "48244-13456",
+                "--activation-code",
+                "1745-7712-6942-8698",
+                "--registration-code",
+                rc,
+                "--policy",
+                v["secactivate"]["policy"].as_str().unwrap(),
+                "--json",
+            ])
             .output()
             .unwrap();
         serde_json::from_slice::<Value>(&o.stdout).unwrap()["seed_hex"].as_str().unwrap().to_string()

@@ -28,7 +28,15 @@ fn main() {
         .collect();
     let password = "correct horse battery";
     let file = aegis::export(&identities, Some(password), &rng).expect("export");
-    let best = |f: &mut dyn FnMut()| (0..5).map(|_| { let t = Instant::now(); f(); t.elapsed().as_secs_f64() * 1000.0 }).fold(f64::MAX, f64::min);
+    let best = |f: &mut dyn FnMut()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .fold(f64::MAX, f64::min)
+    };
     let kdf_ms = best(&mut || {
         crypto::scrypt(password, &[7; 32], aegis::SCRYPT_N, 8, 1).expect("scrypt");
     });
@@ -39,7 +47,13 @@ fn main() {
         let mut runs = Vec::new();
         for _ in 0..5 {
             n += 1;
-            let mut v = Vault::create(&dir.join(format!("v{n}.stv")), Arc::new(MemoryKeyStore::new()), None, VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 }).expect("create");
+            let mut v = Vault::create(
+                &dir.join(format!("v{n}.stv")),
+                Arc::new(MemoryKeyStore::new()),
+                None,
+                VaultOptions { kdf: KdfParams::MINIMUM, max_attempts: 10 },
+            )
+            .expect("create");
             let t = Instant::now();
             let parsed = import::read(file.as_bytes(), None, Some(password), 1_700_000_000, &rng, &mut Vec::new()).expect("read");
             let report = v.import(parsed.items).expect("import");

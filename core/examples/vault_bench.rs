@@ -40,7 +40,15 @@ fn main() {
         .collect();
     let report = v.import(items).expect("import");
     assert_eq!(report.imported.len(), 1000);
-    let best = |f: &mut dyn FnMut()| (0..7).map(|_| { let t = Instant::now(); f(); t.elapsed().as_secs_f64() * 1000.0 }).fold(f64::MAX, f64::min);
+    let best = |f: &mut dyn FnMut()| {
+        (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .fold(f64::MAX, f64::min)
+    };
     let open_ms = best(&mut || {
         let v = Vault::open(&path, store.clone(), None, 0).expect("open");
         assert_eq!(v.identities().len(), 1000);

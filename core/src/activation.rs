@@ -116,7 +116,8 @@ impl PendingActivation {
     /// Commits: the identity to store (`name` defaults to the provider, else "Entrust <serial>").
     pub fn into_identity(self, name: Option<&str>, provider: Option<&str>, now: u64, rng: &dyn SecureRandom) -> Result<Identity> {
         let provider = provider.map(str::to_string).or(self.provider.clone());
-        let mut identity = entrust_identity(&self.serial, self.seed.clone(), self.digits, self.policy.clone(), self.registration_url.clone(), provider, name, now, rng)?;
+        let mut identity =
+            entrust_identity(&self.serial, self.seed.clone(), self.digits, self.policy.clone(), self.registration_url.clone(), provider, name, now, rng)?;
         identity.transaction_url = self.transaction_url;
         Ok(identity)
     }

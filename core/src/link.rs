@@ -36,8 +36,7 @@ impl std::fmt::Debug for OnlineActivationLink {
 const ONLINE_PREFIX: &str = "softtoken://activate?";
 
 /// Characters escaped in the `base` parameter: everything but unreserved ones.
-const QUERY_VALUE: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Checks a provider base URL: https, or plain http only to a loopback host (the protocol's rule);
 /// returns it without a trailing slash.
@@ -76,7 +75,9 @@ pub fn check_base_url(url: &str) -> Result<String> {
     if host.is_empty() || (!authority.starts_with('[') && !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')) {
         return bad("has no valid host");
     }
-    if !port.is_empty() && !port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()) {
+    if !port.is_empty()
+        && !port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok())
+    {
         return bad("has an invalid port");
     }
     if !https {

@@ -299,7 +299,22 @@ mod tests {
 
     #[test]
     fn words_round_trip_and_unknown_words_are_kept_apart() {
-        for r in [Refusal::BadRequest, Refusal::BadMac, Refusal::Stale, Refusal::WrongNumber, Refusal::NotFound, Refusal::MethodNotAllowed, Refusal::AlreadyAnswered, Refusal::AlreadyCompleted, Refusal::Expired, Refusal::Unregistered, Refusal::TooLarge, Refusal::TooManyPending, Refusal::RateLimited, Refusal::Internal] {
+        for r in [
+            Refusal::BadRequest,
+            Refusal::BadMac,
+            Refusal::Stale,
+            Refusal::WrongNumber,
+            Refusal::NotFound,
+            Refusal::MethodNotAllowed,
+            Refusal::AlreadyAnswered,
+            Refusal::AlreadyCompleted,
+            Refusal::Expired,
+            Refusal::Unregistered,
+            Refusal::TooLarge,
+            Refusal::TooManyPending,
+            Refusal::RateLimited,
+            Refusal::Internal,
+        ] {
             let json = serde_json::to_string(&r).unwrap();
             assert_eq!(json, format!("\"{}\"", r.as_str()));
             assert_eq!(serde_json::from_str::<Refusal>(&json).unwrap(), r);

@@ -2,12 +2,15 @@
 //! token's name, a policy value) made safe to show a person.
 //!
 //! A website controls what a push transaction says. Shown raw, `ESC[2A ESC[2K CR` rewrites the
-//! line the user is about to approve on a terminal, a newline forges a line of its own, and bidi
-//! overrides (U+202E) reorder what a phone displays ("…moc.knab" shown as "bank.com…"). The
-//! characters that can do this are C0 controls, DEL, C1 controls, and the bidi embedding,
-//! override and isolate marks (U+202A–U+202E, U+2066–U+2069) plus the implicit marks U+200E,
-//! U+200F and U+061C. Two treatments, at the display boundary only (the stored and MACed text
-//! stays verbatim):
+//! line the user is about to approve on a terminal, a newline (or U+2028, U+2029) forges a line
+//! of its own, bidi overrides (U+202E) reorder what a phone displays ("…moc.knab" shown as
+//! "bank.com…"), and invisible format characters (U+200B, U+FEFF, U+2060, tag characters) hide
+//! text or make two different strings look the same. The characters treated as hazardous are
+//! every Unicode control (Cc: C0, DEL, C1), every format character (Cf: the bidi embedding,
+//! override, isolate and implicit marks, zero-width spaces and joiners, the BOM, tags, …) and the
+//! line and paragraph separators (Zl, Zp). Emoji joined by U+200D show their joiner replaced:
+//! plain text wins over pictures. Two treatments, at the display boundary only (the stored and
+//! MACed text stays verbatim):
 //! - [`escape`] (terminals): each such character becomes a visible `\u{…}` escape, and `\` itself
 //!   becomes `\\`, so the output is unambiguous.
 //! - [`neutralise`] (phone UIs, through the FFI): each becomes U+FFFD, the replacement mark, so
@@ -15,9 +18,11 @@
 
 use std::borrow::Cow;
 
-/// True for a character that can move the cursor, forge a line or reorder displayed text.
+/// True for a character that can move the cursor, forge a line, reorder displayed text or hide
+/// itself: a Unicode control (Cc), format character (Cf), or line or paragraph separator (Zl, Zp).
 pub fn is_hazard(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    matches!(c.general_category(), G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator)
 }
 
 /// For terminals: every hazardous character as a visible `\u{…}` escape (and `\` as `\\`).
@@ -62,9 +67,25 @@ mod tests {
         assert_eq!(neutralise("\u{85}\u{9b}31m"), "\u{fffd}\u{fffd}31m", "C1 controls (NEL, CSI)");
     }
 
+    #[test]
+    fn invisible_separators_and_format_characters_in_a_summary_are_shown() {
+        // The attack (issue 28, finding 8): U+2028/U+2029 start a new line on phones and in
+        // terminals that honour them; U+200B, U+FEFF, U+2060 and tag characters are invisible, so
+        // "pay.example" and "pay\u{200b}.example" looked the same. All reached the CLI raw.
+        for c in ['\u{2028}', '\u{2029}', '\u{200b}', '\u{feff}', '\u{2060}', '\u{200d}', '\u{180e}', '\u{e0041}', '\u{fff9}', '\u{ad}'] {
+            assert!(is_hazard(c), "{:x}", c as u32);
+            let text = format!("Sign in{c}Wire 10 000 EUR");
+            assert_eq!(escape(&text), format!("Sign in\\u{{{:x}}}Wire 10 000 EUR", c as u32));
+            assert_eq!(neutralise(&text), "Sign in\u{fffd}Wire 10 000 EUR");
+        }
+        for c in ['a', ' ', '\u{a0}', 'é', '東', '\u{1f600}', '\u{5d0}'] {
+            assert!(!is_hazard(c), "{:x}", c as u32);
+        }
+    }
+
     proptest! {
         #[test]
-        fn nothing_hazardous_survives(s in "\\PC*|[\\x00-\\x1f\\x7f-\\x9f\u{202a}-\u{202e}\u{2066}-\u{2069}a\\\\]*") {
+        fn nothing_hazardous_survives(s in "\\PC*|[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}a\\\\]*") {
             prop_assert!(!escape(&s).chars().any(is_hazard));
             prop_assert!(!neutralise(&s).chars().any(is_hazard));
             prop_assert_eq!(neutralise(&s).chars().count(), s.chars().count());

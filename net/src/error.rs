@@ -50,6 +50,15 @@ pub enum Error {
         /// Why it failed.
         cause: Box<Error>,
     },
+    /// A transaction id pending at more than one identity, answered without naming the identity:
+    /// ids are chosen by each provider, so the app never guesses which one was meant.
+    #[error("transaction {id} is pending at more than one identity ({}): name the identity", identities.join(", "))]
+    AmbiguousTransaction {
+        /// The transaction id.
+        id: String,
+        /// The identities (names) that list it.
+        identities: Vec<String>,
+    },
     /// An online activation whose completion failed and whose identity could not be removed.
     #[error("{error}; and the half-activated identity {name:?} could not be removed: {undo}")]
     HalfActivated {

@@ -77,7 +77,9 @@ impl TransactionTransport for HttpTransport {
             }
         };
         // ureq's errors may name the URL; only the host is kept.
-        let mut response = result.map_err(|e| format!("{} ({})", e.to_string().replace(&request.url, &crate::transport::redact_url(&request.url)), crate::transport::redact_url(&request.url)))?;
+        let mut response = result.map_err(|e| {
+            format!("{} ({})", e.to_string().replace(&request.url, &crate::transport::redact_url(&request.url)), crate::transport::redact_url(&request.url))
+        })?;
         let status = response.status().as_u16();
         let body = response.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| format!("reading the response: {e}"))?;
         Ok(HttpResponse { status, body })

@@ -174,6 +174,29 @@ pub fn activate_link(
     }
 }
 
+/// The pending transactions of one online identity, each tagged with that identity: an item is
+/// always (identity, id), never an id alone, since ids are chosen by each provider.
+fn fetch_for(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, identity: &Identity, into: &mut Fetched) {
+    let result = base_of(identity).and_then(|base| {
+        let client = ProviderClient::new(base, transport);
+        let serial = identity.transaction_serial();
+        with_clock(access, identity, clock, |at| client.pending(serial, at, &transaction::fetch_mac(identity.seed.expose(), serial, at)))
+    });
+    match result {
+        Ok(items) => {
+            for item in items {
+                match item {
+                    Ok(transaction) => {
+                        into.transactions.push(PendingTransaction { identity_id: identity.id.clone(), identity_name: identity.name.clone(), transaction })
+                    }
+                    Err(e) => into.failures.push((identity.name.clone(), e)),
+                }
+            }
+        }
+        Err(e) => into.failures.push((identity.name.clone(), e)),
+    }
+}
+
 /// Fetches the pending transactions of every online identity (a read: it does not keep the vault
 /// unlocked). A provider that cannot be asked, or an item that is not a transaction, is reported
 /// in [`Fetched::failures`]; the rest is still fetched.
@@ -181,52 +204,56 @@ pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransp
     let online: Vec<Identity> = step(access, false, |v| Ok(v.identities().iter().filter(|i| i.is_online()).cloned().collect()))?;
     let mut fetched = Fetched::default();
     for identity in &online {
-        let result = base_of(identity).and_then(|base| {
-            let client = ProviderClient::new(base, transport);
-            let serial = identity.transaction_serial();
-            with_clock(access, identity, clock, |at| client.pending(serial, at, &transaction::fetch_mac(identity.seed.expose(), serial, at)))
-        });
-        match result {
-            Ok(items) => {
-                for item in items {
-                    match item {
-                        Ok(transaction) => fetched.transactions.push(PendingTransaction {
-                            identity_id: identity.id.clone(),
-                            identity_name: identity.name.clone(),
-                            transaction,
-                        }),
-                        Err(e) => fetched.failures.push((identity.name.clone(), e)),
-                    }
-                }
-            }
-            Err(e) => fetched.failures.push((identity.name.clone(), e)),
-        }
+        fetch_for(access, transport, clock, identity, &mut fetched);
     }
-    fetched.transactions.sort_by_key(|p| p.transaction.created_at);
+    // Oldest first by the provider's time; ties (and equal ids at two providers) stay apart by
+    // identity, which is part of every item's key.
+    fetched.transactions.sort_by(|a, b| (a.transaction.created_at, &a.identity_id).cmp(&(b.transaction.created_at, &b.identity_id)));
     Ok(fetched)
 }
 
 /// Answers a pending transaction; returns its new state (approved, cancelled, denied).
-/// `number` is the two-digit number the website shows; only Confirm carries it (Cancel and
-/// Suspicious need none). The transaction is fetched again, so the MAC covers exactly what the
-/// provider stored.
+/// A transaction is named by its identity and its id together: ids are chosen by each provider,
+/// so two providers may list the same id, and a rogue one could copy another's. With `identity`
+/// (a name or id) only that identity's provider is asked; without it, an id pending at more than
+/// one identity is refused as ambiguous, with the choices. `number` is the two-digit number the
+/// website shows; only Confirm carries it (Cancel and Suspicious need none). The transaction is
+/// fetched again, so the MAC covers exactly what the provider stored, and what is signed is the
+/// item the user chose.
 pub fn respond(
     access: &dyn VaultAccess,
     transport: &dyn TransactionTransport,
     clock: &dyn Clock,
+    identity: Option<&str>,
     transaction_id: &str,
     response: Response,
     number: Option<u8>,
 ) -> Result<TransactionState> {
-    let mut fetched = fetch_pending(access, transport, clock)?;
-    let Some(index) = fetched.transactions.iter().position(|p| p.transaction.id == transaction_id) else {
-        if let Some((name, e)) = fetched.failures.pop() {
-            return Err(Error::NotFoundWhileUnreachable { id: transaction_id.into(), identity: name, cause: Box::new(e) });
+    let mut fetched = match identity {
+        Some(key) => {
+            let identity = step(access, false, |v| v.find(key).cloned())?;
+            let mut fetched = Fetched::default();
+            fetch_for(access, transport, clock, &identity, &mut fetched);
+            fetched
         }
-        return Err(Error::Refused {
-            refusal: Refusal::NotFound,
-            message: format!("no pending transaction {transaction_id} (already answered, expired, or unknown)"),
-        });
+        None => fetch_pending(access, transport, clock)?,
+    };
+    let matching: Vec<usize> = fetched.transactions.iter().enumerate().filter(|(_, p)| p.transaction.id == transaction_id).map(|(i, _)| i).collect();
+    let index = match matching.as_slice() {
+        [one] => *one,
+        [] => {
+            if let Some((name, e)) = fetched.failures.pop() {
+                return Err(Error::NotFoundWhileUnreachable { id: transaction_id.into(), identity: name, cause: Box::new(e) });
+            }
+            return Err(Error::Refused {
+                refusal: Refusal::NotFound,
+                message: format!("no pending transaction {transaction_id} (already answered, expired, or unknown)"),
+            });
+        }
+        several => {
+            let identities = several.iter().map(|&i| fetched.transactions[i].identity_name.clone()).collect();
+            return Err(Error::AmbiguousTransaction { id: transaction_id.into(), identities });
+        }
     };
     let pending = fetched.transactions.swap_remove(index);
     let identity = step(access, true, |v| v.find(&pending.identity_id).cloned())?;

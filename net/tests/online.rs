@@ -20,6 +20,8 @@ const BASE: &str = "http://127.0.0.1:9";
 
 /// The provider in process, its clock `skew` seconds from this machine's.
 struct InProcess {
+    /// The address the app knows this provider by.
+    base: &'static str,
     provider: Mutex<Provider>,
     skew: AtomicI64,
     /// Drop the reply to POST /v1/activation (the provider still handles it).
@@ -30,8 +32,13 @@ struct InProcess {
 
 impl InProcess {
     fn new(dir: &std::path::Path) -> Arc<Self> {
+        Self::at(dir, BASE, "provider.db")
+    }
+
+    fn at(dir: &std::path::Path, base: &'static str, file: &str) -> Arc<Self> {
         Arc::new(InProcess {
-            provider: Mutex::new(Provider::open(&dir.join("provider.db")).unwrap()),
+            base,
+            provider: Mutex::new(Provider::open(&dir.join(file)).unwrap()),
             skew: AtomicI64::new(0),
             lose_completion: AtomicBool::new(false),
             tamper: AtomicBool::new(false),
@@ -43,7 +50,7 @@ impl InProcess {
     }
 
     fn link(&self) -> (String, String) {
-        let opts = IssueOptions { online_base_url: Some(BASE.into()), ..Default::default() };
+        let opts = IssueOptions { online_base_url: Some(self.base.into()), ..Default::default() };
         let issued = self.provider.lock().unwrap().issue(&opts, self.now()).unwrap();
         (issued.link.clone().unwrap(), issued.serial.clone())
     }
@@ -56,7 +63,7 @@ impl InProcess {
 
 impl TransactionTransport for InProcess {
     fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
-        let path = r.url.strip_prefix(BASE).ok_or("wrong host")?;
+        let path = r.url.strip_prefix(self.base).ok_or("wrong host")?;
         let now = self.now();
         assert!(!path.contains("mac="), "MACs never travel in URLs: {path}");
         let authorization = r.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.as_str());
@@ -90,6 +97,84 @@ fn activated(dir: &std::path::Path) -> (Arc<InProcess>, Mutex<Vault>, String) {
     (server, v, serial)
 }
 
+/// A rogue provider: it lists whatever `list` says as its pending transactions.
+struct Rogue {
+    inner: Arc<InProcess>,
+    list: Mutex<serde_json::Value>,
+}
+
+impl TransactionTransport for Rogue {
+    fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+        let mut reply = self.inner.send(r)?;
+        if r.method == Method::Get && r.url.ends_with("/transactions") {
+            let mut body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+            body["transactions"] = self.list.lock().unwrap().clone();
+            reply.body = body.to_string();
+        }
+        Ok(reply)
+    }
+}
+
+#[test]
+fn a_rogue_provider_listing_another_providers_transaction_id_cannot_get_it_answered() {
+    // The attack (issue 28, finding 1): the victim has identities at a bank and at a rogue
+    // provider M. The attacker starts a number-matching sign-in at the bank (id T); M lists its
+    // own "Claim your coupon" under the same id T with a later time. Answering "T" signed a
+    // Confirm for the bank's T. Now an item is (identity, id): an id listed twice is refused
+    // as ambiguous, and naming M's identity answers M only.
+    let dir = tempfile::tempdir().unwrap();
+    let bank = InProcess::at(dir.path(), "http://127.0.0.1:9", "bank.db");
+    let rogue_provider = InProcess::at(dir.path(), "http://127.0.0.2:9", "rogue.db");
+    let rogue = Arc::new(Rogue { inner: rogue_provider.clone(), list: Mutex::new(serde_json::json!([])) });
+    struct Both(Arc<InProcess>, Arc<Rogue>);
+    impl TransactionTransport for Both {
+        fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+            if r.url.starts_with(self.0.base) {
+                self.0.send(r)
+            } else {
+                self.1.send(r)
+            }
+        }
+    }
+    let net = Both(bank.clone(), rogue.clone());
+    let v = vault(dir.path());
+    let (link, bank_serial) = bank.link();
+    softtoken_net::activate_link(&v, &net, &SystemClock, &link, None, Some("bank")).unwrap();
+    let (link, _) = rogue_provider.link();
+    softtoken_net::activate_link(&v, &net, &SystemClock, &link, None, Some("coupons")).unwrap();
+    let opts = PushOptions { summary: "Sign in to Example Bank".into(), details: vec![], lifetime_s: 120, number_match: true, offline: false };
+    let pushed = bank.provider.lock().unwrap().push(&bank_serial, &opts, bank.now()).unwrap();
+    let t = pushed.transaction_id.clone();
+    let number = pushed.number.unwrap();
+    let now = bank.now();
+    *rogue.list.lock().unwrap() = serde_json::json!([{
+        "id": t, "summary": format!("Claim your coupon — type {number}"), "details": [],
+        "created_at": now + 5, "expires_at": now + 120, "number_match": true,
+    }]);
+    let listed = softtoken_net::fetch_pending(&v, &net, &SystemClock).unwrap();
+    assert_eq!(listed.transactions.len(), 2, "{:?}", listed.failures);
+    assert!(listed.transactions.iter().all(|p| p.transaction.id == t));
+    // The id alone names two items: refused, with both identities named, and nothing sent.
+    let e = softtoken_net::respond(&v, &net, &SystemClock, None, &t, Response::Confirm, Some(number)).unwrap_err();
+    match &e {
+        Error::AmbiguousTransaction { id, identities } => {
+            assert_eq!(id, &t);
+            assert_eq!(identities.len(), 2, "{identities:?}");
+            assert!(identities.contains(&"bank".to_string()) && identities.contains(&"coupons".to_string()));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(bank.provider.lock().unwrap().status(&t, bank.now()).unwrap().as_str(), "pending");
+    // The user confirms the coupon, named by its identity: only M is answered (and M's copy is
+    // not the bank's, so the bank's sign-in stays pending and unapproved).
+    let _ = softtoken_net::respond(&v, &net, &SystemClock, Some("coupons"), &t, Response::Confirm, Some(number));
+    assert_eq!(bank.provider.lock().unwrap().status(&t, bank.now()).unwrap().as_str(), "pending");
+    assert!(bank.provider.lock().unwrap().log().unwrap().is_empty(), "the bank logged no answer");
+    // The reverse: a Suspicious meant for the bank reaches the bank, never M.
+    assert_eq!(softtoken_net::respond(&v, &net, &SystemClock, Some("bank"), &t, Response::Suspicious, None).unwrap(), TransactionState::Denied);
+    assert_eq!(bank.provider.lock().unwrap().log().unwrap()[0].response, "suspicious");
+}
+
 #[test]
 fn a_device_clock_ten_minutes_off_is_corrected() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +195,7 @@ fn a_device_clock_ten_minutes_off_is_corrected() {
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions[0].transaction.id, tx);
     assert!((598..=602).contains(&v.lock().unwrap().find(&done.identity.id).unwrap().time_offset_s));
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
 }
 
 #[test]
@@ -120,7 +205,7 @@ fn an_expired_transaction_cannot_be_approved() {
     let tx = server.push(&serial, 30);
     assert_eq!(softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap().transactions.len(), 1);
     server.skew.store(31, Ordering::SeqCst); // the provider's clock passes the expiry
-    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap_err();
     assert!(matches!(&e, Error::Refused { refusal: Refusal::NotFound, .. }), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "expired");
     assert!(server.provider.lock().unwrap().log().unwrap().is_empty());
@@ -135,7 +220,7 @@ fn a_summary_changed_on_the_way_is_not_approved() {
     let shown = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(shown.transactions[0].transaction.summary.ends_with("(harmless)"));
     // The user approved what they were shown; the MAC covers it, so the provider refuses.
-    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap_err();
+    let e = softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap_err();
     assert!(matches!(&e, Error::Refused { refusal: Refusal::BadMac, .. }), "{e}");
     assert_eq!(server.provider.lock().unwrap().status(&tx, server.now()).unwrap().as_str(), "pending");
 }
@@ -202,7 +287,7 @@ fn one_offline_transaction_does_not_block_push_approvals() {
     let fetched = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions.len(), 1, "offline transactions are not listed");
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
 }
 
 #[test]
@@ -238,7 +323,7 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 120, number_match: true, offline: false };
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert_eq!(
-        softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, None).unwrap(),
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, None).unwrap(),
         TransactionState::Denied
     );
     let log = server.provider.lock().unwrap().log().unwrap();
@@ -247,14 +332,17 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     // A number typed anyway is not sent with Suspicious (it could only be a guess).
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert_eq!(
-        softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(),
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(),
         TransactionState::Denied
     );
     assert_eq!(server.provider.lock().unwrap().log().unwrap()[1].response, "suspicious");
     // Cancel needs none either; Confirm still does.
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
-    assert!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Confirm, None).is_err());
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, &pushed.transaction_id, Response::Cancel, None).unwrap(), TransactionState::Cancelled);
+    assert!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Confirm, None).is_err());
+    assert_eq!(
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Cancel, None).unwrap(),
+        TransactionState::Cancelled
+    );
 }
 
 #[test]
@@ -276,7 +364,7 @@ fn the_vault_is_not_held_while_a_provider_answers() {
     let slow = Slow(server.clone(), v.clone(), AtomicBool::new(false));
     let fetched = softtoken_net::fetch_pending(v.as_ref(), &slow, &SystemClock).unwrap();
     let tx = fetched.transactions[0].transaction.id.clone();
-    softtoken_net::respond(v.as_ref(), &slow, &SystemClock, &tx, Response::Confirm, None).unwrap();
+    softtoken_net::respond(v.as_ref(), &slow, &SystemClock, None, &tx, Response::Confirm, None).unwrap();
     assert!(!slow.2.load(Ordering::SeqCst), "the vault was held during a request");
 }
 

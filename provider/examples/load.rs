@@ -90,7 +90,8 @@ impl Connection {
     fn exchange(&mut self, method: &str, path: &str, authorization: Option<&str>, body: &str) -> std::io::Result<(u16, Value)> {
         let reader = self.stream.as_mut().unwrap();
         let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-        let request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let request =
+            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
         reader.get_mut().write_all(request.as_bytes())?;
         let broken = |what: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_string());
         let mut line = String::new();
@@ -332,7 +333,8 @@ fn wrk(url: &str, connections: usize, header: Option<&str>) -> Value {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let binary = PathBuf::from(args.get(1).expect("usage: load PROVIDER_BINARY [--seconds S] [--connections C] [--kills K] [--json]"));
-    let flag = |name: &str, default: u64| -> u64 { args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default) };
+    let flag =
+        |name: &str, default: u64| -> u64 { args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default) };
     let (seconds, connections, kills) = (flag("--seconds", 60), flag("--connections", 64) as usize, flag("--kills", 5));
     let as_json = args.iter().any(|a| a == "--json");
     let with_wrk = args.iter().any(|a| a == "--wrk");
@@ -366,7 +368,13 @@ fn main() {
         let (identities, stop, pushed, state) = (identities.clone(), stop.clone(), pushed.clone(), state.clone());
         std::thread::spawn(move || {
             let p = Provider::open(&state).unwrap();
-            let opts = PushOptions { summary: "Sign in".into(), details: vec![("IP".into(), "192.0.2.1".into())], lifetime_s: 600, number_match: false, offline: false };
+            let opts = PushOptions {
+                summary: "Sign in".into(),
+                details: vec![("IP".into(), "192.0.2.1".into())],
+                lifetime_s: 600,
+                number_match: false,
+                offline: false,
+            };
             while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
                 let mut any = false;
                 for id in identities.iter() {
@@ -449,7 +457,11 @@ fn main() {
             report["connection_errors"],
             unexpected.len()
         );
-        println!("load: {total} transactions, {answered} answered in the database, {} acknowledged to clients; integrity and log checks: {}", report["acknowledged"], if failures.is_empty() { "ok".to_string() } else { format!("{} FAILED", failures.len()) });
+        println!(
+            "load: {total} transactions, {answered} answered in the database, {} acknowledged to clients; integrity and log checks: {}",
+            report["acknowledged"],
+            if failures.is_empty() { "ok".to_string() } else { format!("{} FAILED", failures.len()) }
+        );
     }
     for f in failures.iter().take(20) {
         eprintln!("load: {f}");

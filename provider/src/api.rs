@@ -25,7 +25,12 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::Stale(_) => Refusal::Stale,
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
-        ProviderError::Core(_) | ProviderError::Usage(_) | ProviderError::NotCompleted(_) | ProviderError::Forbidden | ProviderError::WrongPassword => Refusal::BadRequest,
+        ProviderError::Core(_)
+        | ProviderError::Usage(_)
+        | ProviderError::NotCompleted(_)
+        | ProviderError::NotOffline(_)
+        | ProviderError::Forbidden
+        | ProviderError::WrongPassword => Refusal::BadRequest,
         ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => Refusal::Internal,
     }
 }
@@ -203,7 +208,9 @@ mod tests {
         // And the router answers no method the description lacks.
         for (path, methods) in [("/v1/time", "GET"), ("/v1/activation/t", "GET, POST"), ("/v1/identities/1", "DELETE"), ("/v1/transactions/x", "GET")] {
             for m in methods.split(", ") {
-                let template = described.iter().find(|(dm, dp)| dm == m && dp.split('/').count() == path.split('/').count() && dp.split('/').zip(path.split('/')).all(|(a, b)| a == b || a.starts_with('{')));
+                let template = described.iter().find(|(dm, dp)| {
+                    dm == m && dp.split('/').count() == path.split('/').count() && dp.split('/').zip(path.split('/')).all(|(a, b)| a == b || a.starts_with('{'))
+                });
                 assert!(template.is_some(), "{m} {path} is described");
             }
         }

@@ -13,20 +13,20 @@ pub mod mail;
 pub mod online;
 pub mod portal;
 pub mod sealed;
-pub mod store;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod store;
 pub mod transactions;
 #[cfg(feature = "server")]
 pub mod web;
 pub mod webpush;
 
-pub use store::Database;
-use store::{params, Db, OptionalRow};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
 use softtoken_core::otp::{Algorithm, Totp};
 use softtoken_core::{Error as CoreError, Secret};
 use std::path::Path;
+pub use store::Database;
+use store::{params, Db, OptionalRow};
 use zeroize::Zeroizing;
 
 /// The policy put in QR payloads unless told otherwise (the one of the spec's public sample).
@@ -72,6 +72,9 @@ pub enum ProviderError {
     /// The answer's MAC or the confirmation code is wrong.
     #[error("the answer is not authentic (wrong MAC or confirmation code)")]
     NotAuthentic,
+    /// An offline confirmation code for a transaction that was sent to the app online.
+    #[error("transaction {0} was sent to the app online: it is answered in the app, not by a confirmation code")]
+    NotOffline(String),
     /// The answer's time is too far from the provider's clock.
     #[error("the answer's time is more than {0} s from the provider's clock")]
     Stale(u64),
@@ -474,11 +477,9 @@ impl Provider {
         let rc = RegistrationCode::parse(registration_code)?;
         let row: Option<(Vec<u8>, Option<String>, i64, Option<i64>)> = self
             .db
-            .query_row(
-                "SELECT activation_code, policy, expires_at, completed_at FROM tokens WHERE serial = ?1",
-                params![serial.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            .query_row("SELECT activation_code, policy, expires_at, completed_at FROM tokens WHERE serial = ?1", params![serial.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         let (ac, policy, expires_at, completed_at) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
         if completed_at.is_some() {
@@ -515,13 +516,17 @@ impl Provider {
     /// Checks a code at `at` within ±`window` steps and reports the drift.
     pub fn verify(&self, serial: &str, otp: &str, at: u64, window: u32) -> Result<Verification> {
         let serial = SerialNumber::parse(serial)?;
-        let row: Option<(Option<Vec<u8>>, i64, i64)> = self
+        let row: Option<(Option<Vec<u8>>, i64, i64, Option<i64>)> = self
             .db
-            .query_row("SELECT seed, digits, period FROM tokens WHERE serial = ?1", params![serial.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            .query_row("SELECT seed, digits, period, unregistered_at FROM tokens WHERE serial = ?1", params![serial.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
-        let (seed, digits, period) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
+        let (seed, digits, period, unregistered_at) = row.ok_or_else(|| ProviderError::UnknownSerial(serial.to_string()))?;
+        // A token deleted in the portal or removed from its app (a lost phone's) never verifies.
+        if unregistered_at.is_some() {
+            return Err(ProviderError::Unregistered(serial.to_string()));
+        }
         let seed = seed.ok_or_else(|| ProviderError::NotCompleted(serial.to_string()))?;
         let seed = self.kek.open(sealed::Sealed::Seed, &serial.to_string(), &seed)?;
         let totp = Totp::new(Secret::from_slice(&seed), Algorithm::Sha256, digits as u8, period as u32)?;

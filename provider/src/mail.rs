@@ -37,7 +37,9 @@ impl Delivery {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
         if !loopback {
-            return Err(bad("the message carries the activation password, so it goes by plain SMTP to a relay on this host only (127.0.0.1, ::1 or localhost)"));
+            return Err(bad(
+                "the message carries the activation password, so it goes by plain SMTP to a relay on this host only (127.0.0.1, ::1 or localhost)",
+            ));
         }
         Ok(Delivery::Smtp { host: host.to_string(), port })
     }

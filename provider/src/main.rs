@@ -206,7 +206,11 @@ fn new_password() -> Result<zeroize::Zeroizing<String>, ProviderError> {
     if let Ok(p) = std::env::var("SOFTTOKEN_PROVIDER_PASSWORD") {
         return Ok(zeroize::Zeroizing::new(p));
     }
-    let read = |prompt: &str| rpassword::prompt_password(prompt).map(zeroize::Zeroizing::new).map_err(|e| ProviderError::Usage(format!("cannot read the password: {e} (or set SOFTTOKEN_PROVIDER_PASSWORD)")));
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| ProviderError::Usage(format!("cannot read the password: {e} (or set SOFTTOKEN_PROVIDER_PASSWORD)")))
+    };
     let first = read("New password: ")?;
     if *read("Again: ")? != *first {
         return Err(ProviderError::Usage("the two passwords differ".into()));
@@ -231,7 +235,9 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
     let kek = match (&cli.kek_file, &cli.database) {
         (Some(kek), _) => kek.clone(),
         (None, Database::Sqlite(path)) => softtoken_provider::sealed::default_kek_path(path),
-        (None, Database::Postgres(_)) => return Err(ProviderError::Usage("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into())),
+        (None, Database::Postgres(_)) => {
+            return Err(ProviderError::Usage("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into()))
+        }
     };
     let mut p = Provider::open_database(&cli.database, &kek)?;
     match &cli.command {
@@ -275,7 +281,11 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         Command::Push { serial, summary, details, lifetime, number_match, offline } => {
             let details = details
                 .iter()
-                .map(|d| d.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| ProviderError::Usage(format!("--detail {d:?}: expected KEY=VALUE"))))
+                .map(|d| {
+                    d.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .ok_or_else(|| ProviderError::Usage(format!("--detail {d:?}: expected KEY=VALUE")))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
@@ -284,7 +294,11 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
             }
-            emit(cli.json, json!({"transaction_id": pushed.transaction_id, "number": pushed.number, "push_token": pushed.push_token, "wake_up": wake.outcome()}), text)
+            emit(
+                cli.json,
+                json!({"transaction_id": pushed.transaction_id, "number": pushed.number, "push_token": pushed.push_token, "wake_up": wake.outcome()}),
+                text,
+            )
         }
         Command::Status { transaction_id } => {
             let state = p.status(transaction_id, now())?;
@@ -293,7 +307,8 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         Command::Log => {
             let events = p.log()?;
             let text: String = events.iter().map(|e| format!("{} {} {} {}\n", e.at, e.serial, e.transaction_id, e.response)).collect();
-            let list: Vec<_> = events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
+            let list: Vec<_> =
+                events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
         }
         Command::Serve {
@@ -320,7 +335,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 Some(url) => softtoken_provider::mail::Delivery::smtp(url)?,
                 None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(cli, &kek, ".outbox"))),
             };
-            let portal = softtoken_provider::server::PortalOptions { public_url: public_url.clone(), delivery, mail_from: mail_from.clone(), web_push: Some(web_push(cli, &kek)?) };
+            let portal = softtoken_provider::server::PortalOptions {
+                public_url: public_url.clone(),
+                delivery,
+                mail_from: mail_from.clone(),
+                web_push: Some(web_push(cli, &kek)?),
+            };
             drop(p);
             softtoken_provider::server::serve(&cli.database, &kek, listen, tls.as_ref(), limits, portal)
         }
@@ -341,7 +361,17 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         }
         Command::User(UserCommand::List) => {
             let users = p.users()?;
-            let text: String = users.iter().map(|u| format!("{}{}{}\n", u.name, if u.admin { " (administrator)" } else { "" }, u.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default())).collect();
+            let text: String = users
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{}{}{}\n",
+                        u.name,
+                        if u.admin { " (administrator)" } else { "" },
+                        u.email.as_deref().map(|e| format!(" <{e}>")).unwrap_or_default()
+                    )
+                })
+                .collect();
             let list: Vec<_> = users.iter().map(|u| json!({"name": u.name, "admin": u.admin, "email": u.email})).collect();
             emit(cli.json, json!({"users": list}), text)
         }

@@ -2,8 +2,8 @@
 //! (`docs/protocol.md` §5–§7): the single-use link token, the registration code posted by the app,
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
-use crate::{random_hex, Provider, ProviderError, Result};
 use crate::store::{params, OptionalRow};
+use crate::{random_hex, Provider, ProviderError, Result};
 use softtoken_core::link::{check_base_url, OnlineActivationLink};
 use softtoken_core::transaction::check_push_token;
 
@@ -106,10 +106,8 @@ impl Provider {
     /// refuse new ones. Returns how many pending transactions were cancelled.
     pub fn unregister(&self, serial: &str, now: u64) -> Result<usize> {
         let db = crate::begin_write(&self.db)?;
-        let changed = db.execute(
-            "UPDATE tokens SET push_token = NULL, unregistered_at = ?1 WHERE serial = ?2 AND unregistered_at IS NULL",
-            params![now as i64, serial],
-        )?;
+        let changed =
+            db.execute("UPDATE tokens SET push_token = NULL, unregistered_at = ?1 WHERE serial = ?2 AND unregistered_at IS NULL", params![now as i64, serial])?;
         if changed == 0 {
             let known: Option<i64> = db.query_row("SELECT 1 FROM tokens WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?;
             return Err(match known {

@@ -13,7 +13,8 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, Method as HttpMethod, StatusCode, Uri};
 use serde_json::{json, Value};
-use softtoken_core::protocol::{Refusal, RefusalReply};
+use softtoken_core::protocol::{AnswerRequest, Refusal, RefusalReply};
+use softtoken_core::transaction::{Answer, Response};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -92,23 +93,35 @@ impl Pool {
 
     /// Routes one request from `peer`, after the rate limits of answers and completions: the
     /// limited requests are the ones that change state and check a MAC or a registration code.
+    /// An answer is charged to its identity only once its MAC verifies (anyone who knows a
+    /// transaction id could otherwise spend the identity's budget and block the user's own
+    /// answer); an unauthenticated one spends only its address's budget. Suspicious and Cancel
+    /// with a valid MAC are never refused by a limit: they only ever stop a sign-in.
     fn route(&self, request: &Request<'_>, peer: IpAddr) -> (u16, Value) {
         let reply = self.with_provider(|provider| {
             let path = request.url.split_once('?').map_or(request.url, |(p, _)| p);
             let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-            let identity = match (request.method, parts.as_slice()) {
+            let address = peer.to_string();
+            let limited = match (request.method, parts.as_slice()) {
                 ("POST", ["v1", "transactions", id, "answer"]) => {
-                    Some(provider.serial_of_transaction(id).ok().flatten().map_or_else(|| format!("tx:{id}"), |s| format!("serial:{s}")))
+                    let answer = serde_json::from_str::<AnswerRequest>(request.body).ok().and_then(|a| {
+                        let response = Response::parse(&a.response).ok()?;
+                        provider
+                            .authentic_answerer(id, &Answer { response, answered_at: a.answered_at, number: a.number }, &a.mac)
+                            .map(|serial| (serial, response))
+                    });
+                    match answer {
+                        Some((_, Response::Cancel | Response::Suspicious)) => Ok(()),
+                        Some((serial, _)) => self.per_address.take(&address).and_then(|()| self.per_identity.take(&format!("serial:{serial}"))),
+                        None => self.per_address.take(&address),
+                    }
                 }
-                ("POST", ["v1", "activation", token]) => Some(format!("activation:{token}")),
-                _ => None,
+                ("POST", ["v1", "activation", token]) => self.per_address.take(&address).and_then(|()| self.per_identity.take(&format!("activation:{token}"))),
+                _ => Ok(()),
             };
-            if let Some(identity) = identity {
-                let limited = self.per_address.take(&peer.to_string()).and_then(|()| self.per_identity.take(&identity));
-                if let Err(()) = limited {
-                    let refusal = Refusal::RateLimited;
-                    return (refusal.status(), json!(RefusalReply { error: refusal, message: "too many answers: wait a minute and try again".into() }));
-                }
+            if let Err(()) = limited {
+                let refusal = Refusal::RateLimited;
+                return (refusal.status(), json!(RefusalReply { error: refusal, message: "too many answers: wait a minute and try again".into() }));
             }
             route(provider, request, now())
         });
@@ -245,10 +258,13 @@ async fn read_body(body: Body) -> std::result::Result<axum::body::Bytes, (Refusa
 /// A portal request: read off the HTTP request, answered by [`crate::web::handle`].
 async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri, headers: axum::http::HeaderMap, body: Body) -> Reply {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (cookie, origin, host, fetch_site) = (text(header::COOKIE), text(header::ORIGIN), text(header::HOST), text(header::HeaderName::from_static("sec-fetch-site")));
+    let (cookie, origin, host, fetch_site) =
+        (text(header::COOKIE), text(header::ORIGIN), text(header::HOST), text(header::HeaderName::from_static("sec-fetch-site")));
     let body = match read_body(body).await {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err((refusal, message)) => return (StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST), axum::http::HeaderMap::new(), message.into_bytes()),
+        Err((refusal, message)) => {
+            return (StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST), axum::http::HeaderMap::new(), message.into_bytes())
+        }
     };
     let reply = tokio::task::spawn_blocking(move || {
         let request = crate::web::WebRequest {
@@ -370,9 +386,9 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
             Some(files) => {
                 // ring, as everywhere else in softtoken (one process-wide rustls provider).
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key).await.map_err(|e| {
-                    ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display()))
-                })?;
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key)
+                    .await
+                    .map_err(|e| ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display())))?;
                 announce("https");
                 let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
                 let server = server.map(|admission| axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(admission));
@@ -382,4 +398,3 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         served.map_err(|e| io("server", e))
     })
 }
-

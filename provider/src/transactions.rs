@@ -72,6 +72,8 @@ struct Row {
     state: State,
     wrong_codes: u32,
     seed: Zeroizing<Vec<u8>>,
+    /// Created offline (answered by a typed confirmation code, never listed to the app).
+    offline: bool,
 }
 
 impl Provider {
@@ -117,7 +119,7 @@ impl Provider {
     fn row(db: &Db, kek: &crate::sealed::Kek, id: &str) -> Result<Row> {
         let row = db
             .query_row(
-                "SELECT t.serial, t.summary, t.details, t.created_at, t.expires_at, t.number, t.state, t.wrong_codes, k.seed
+                "SELECT t.serial, t.summary, t.details, t.created_at, t.expires_at, t.number, t.state, t.wrong_codes, k.seed, t.offline
                  FROM transactions t JOIN tokens k ON k.serial = t.serial WHERE t.id = ?1",
                 params![id],
                 |r| {
@@ -131,12 +133,13 @@ impl Provider {
                         r.get::<String>(6)?,
                         r.get::<u32>(7)?,
                         r.get::<Vec<u8>>(8)?,
+                        r.get::<bool>(9)?,
                     ))
                 },
             )
             .optional()?
             .ok_or_else(|| ProviderError::UnknownTransaction(id.into()))?;
-        let (serial, summary, details, created_at, expires_at, number, state, wrong_codes, seed) = row;
+        let (serial, summary, details, created_at, expires_at, number, state, wrong_codes, seed, offline) = row;
         let seed = kek.open(Sealed::Seed, &serial, &seed)?;
         let details: Vec<(String, String)> = serde_json::from_str(&details).map_err(|e| ProviderError::Usage(format!("stored details: {e}")))?;
         let tx = Transaction {
@@ -148,7 +151,7 @@ impl Provider {
             expires_at: expires_at as u64,
             number_match: number.is_some(),
         };
-        Ok(Row { tx, number, state: state_of(&state), wrong_codes, seed })
+        Ok(Row { tx, number, state: state_of(&state), wrong_codes, seed, offline })
     }
 
     /// The transaction as the app sees it, with its state now.
@@ -172,6 +175,14 @@ impl Provider {
     /// The serial a transaction was sent to, if the id is known.
     pub fn serial_of_transaction(&self, id: &str) -> Result<Option<String>> {
         Ok(self.db.query_row("SELECT serial FROM transactions WHERE id = ?1", params![id], |r| r.get(0)).optional()?)
+    }
+
+    /// The serial of the identity whose app made this answer, when its MAC verifies against the
+    /// stored transaction (a read: nothing changes). Rate limits charge an identity only for
+    /// answers that are really its own.
+    pub fn authentic_answerer(&self, id: &str, answer: &Answer, mac: &str) -> Option<String> {
+        let r = Self::row(&self.db, &self.kek, id).ok()?;
+        transaction::verify_answer_mac(&r.seed, &r.tx, answer, mac).then_some(r.tx.serial)
     }
 
     /// The seed of a completed identity, unregistered or not (the server checks request MACs
@@ -251,10 +262,15 @@ impl Provider {
     }
 
     /// Checks an offline confirmation code (`docs/protocol.md` §4): approves on the right code;
-    /// after [`MAX_WRONG_CODES`] wrong ones the transaction is denied.
+    /// after [`MAX_WRONG_CODES`] wrong ones the transaction is denied. Only a transaction created
+    /// offline takes a code: an online one (with number matching, say) is answered in the app,
+    /// and a code would approve it without the number.
     pub fn check_confirmation(&self, id: &str, code: &str, now: u64) -> Result<State> {
         let id: String = id.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
         let (db, r) = self.begin_answer(&id, now)?;
+        if !r.offline {
+            return Err(ProviderError::NotOffline(id));
+        }
         if transaction::verify_confirmation_code(&r.seed, &r.tx.serial, &id, code) {
             db.execute("UPDATE transactions SET state = 'approved' WHERE id = ?1", params![id])?;
             db.execute("INSERT INTO events (transaction_id, serial, response, at) VALUES (?1, ?2, 'confirm', ?3)", params![id, r.tx.serial, now as i64])?;

@@ -298,10 +298,20 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
     match (request.method, parts.as_slice()) {
         ("GET", [""]) => return Ok(WebReply::redirect("/portal")),
         ("GET", ["portal", "static", "portal.css"]) => {
-            return Ok(WebReply { status: 200, content_type: "text/css; charset=utf-8", headers: Vec::new(), body: include_bytes!("../static/portal.css").to_vec() })
+            return Ok(WebReply {
+                status: 200,
+                content_type: "text/css; charset=utf-8",
+                headers: Vec::new(),
+                body: include_bytes!("../static/portal.css").to_vec(),
+            })
         }
         ("GET", ["portal", "static", "portal.js"]) => {
-            return Ok(WebReply { status: 200, content_type: "text/javascript; charset=utf-8", headers: Vec::new(), body: include_bytes!("../static/portal.js").to_vec() })
+            return Ok(WebReply {
+                status: 200,
+                content_type: "text/javascript; charset=utf-8",
+                headers: Vec::new(),
+                body: include_bytes!("../static/portal.js").to_vec(),
+            })
         }
         ("GET", ["portal", "login"]) => return login_page(provider, portal, request, None, 200),
         ("POST", ["portal", "login"]) => {
@@ -330,7 +340,10 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
         }
         let fields = form(request.body);
         if !fields.get("csrf").is_some_and(|t| same(t, &session.csrf)) {
-            return Ok(WebReply::html(403, "<!doctype html><title>Refused</title><p>This form is out of date or not from this portal: reload the page and try again.</p>".into()));
+            return Ok(WebReply::html(
+                403,
+                "<!doctype html><title>Refused</title><p>This form is out of date or not from this portal: reload the page and try again.</p>".into(),
+            ));
         }
         fields
     } else {
@@ -355,9 +368,9 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
             let id = id_of(id)?;
             let outcome = match *action {
                 "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(|issued| Err(issued)),
-                "complete" => provider.complete_authenticator(user, id, field("registration_code").trim(), now).map(|serial| {
-                    Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))
-                }),
+                "complete" => provider
+                    .complete_authenticator(user, id, field("registration_code").trim(), now)
+                    .map(|serial| Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
                 "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("Authenticator {id} deleted."))),
                 "email" => send_email(provider, portal, user, id, field("sealed"), now).map(Ok),
                 "verify" => return test_page(provider, &session, id, Some(field("otp")), None, None, now),
@@ -389,7 +402,13 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
             let rows = provider
                 .log_of(owner)?
                 .into_iter()
-                .map(|(e, owner, summary)| LogRow { at: web_time(e.at), owner, serial: e.serial, summary: softtoken_core::text::neutralise(&summary).into_owned(), response: e.response })
+                .map(|(e, owner, summary)| LogRow {
+                    at: web_time(e.at),
+                    owner,
+                    serial: e.serial,
+                    summary: softtoken_core::text::neutralise(&summary).into_owned(),
+                    response: e.response,
+                })
                 .collect();
             Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
         }
@@ -415,7 +434,9 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 return Err(ProviderError::Forbidden);
             }
             let done = match *action {
-                "assign" => provider.assign(user, field("user"), now).map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", field("user"))),
+                "assign" => provider
+                    .assign(user, field("user"), now)
+                    .map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", field("user"))),
                 "users" => {
                     let email = Some(field("email").trim()).filter(|e| !e.is_empty());
                     let password = Zeroizing::new(field("password").to_string());
@@ -477,7 +498,15 @@ fn sign_in(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn authenticators_page(provider: &Provider, session: &Session, all: bool, notice: Option<String>, error: Option<String>, status: u16, now: u64) -> Result<WebReply> {
+fn authenticators_page(
+    provider: &Provider,
+    session: &Session,
+    all: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    status: u16,
+    now: u64,
+) -> Result<WebReply> {
     let all = all && session.user.admin;
     let list = provider.authenticators(if all { None } else { Some(&session.user.name) }, now)?;
     let page = AuthenticatorsPage {
@@ -496,12 +525,21 @@ fn admin_page(provider: &Provider, session: &Session, notice: Option<String>, er
     if !session.user.admin {
         return Err(ProviderError::Forbidden);
     }
-    let page = AdminPage { title: "Administration", user: Some(&session.user), csrf: &session.csrf, notice, error, users: provider.users()?, settings: provider.token_settings()? };
+    let page = AdminPage {
+        title: "Administration",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice,
+        error,
+        users: provider.users()?,
+        settings: provider.token_settings()?,
+    };
     Ok(WebReply::html(status, render(&page)?))
 }
 
 fn account_page(session: &Session, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
-    let page = AccountPage { title: "My account", user: Some(&session.user), csrf: &session.csrf, notice, error, min_chars: crate::accounts::MIN_PASSWORD_CHARS };
+    let page =
+        AccountPage { title: "My account", user: Some(&session.user), csrf: &session.csrf, notice, error, min_chars: crate::accounts::MIN_PASSWORD_CHARS };
     Ok(WebReply::html(status, render(&page)?))
 }
 
@@ -513,7 +551,13 @@ fn mail_aad(user: &User, id: i64) -> String {
 fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issued, now: u64) -> Result<WebReply> {
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
     let qr_width = png.get(16..20).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).unwrap_or(300);
-    let blob = MailBlob { serial: issued.serial.clone(), password: issued.password.clone(), uri: issued.uri.clone(), expires_at: issued.expires_at, link: issued.link.clone() };
+    let blob = MailBlob {
+        serial: issued.serial.clone(),
+        password: issued.password.clone(),
+        uri: issued.uri.clone(),
+        expires_at: issued.expires_at,
+        link: issued.link.clone(),
+    };
     let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Usage(e.to_string()))?);
     let sealed = provider.kek().seal(Sealed::Mail, &mail_aad(&session.user, id), &json)?;
     let lifetime = issued.expires_at.saturating_sub(now);
@@ -571,7 +615,15 @@ fn active_serial(provider: &Provider, user: &User, id: i64, now: u64) -> Result<
     }
 }
 
-fn test_page(provider: &Provider, session: &Session, id: i64, otp: Option<&str>, pushed: Option<PushedView>, error: Option<String>, now: u64) -> Result<WebReply> {
+fn test_page(
+    provider: &Provider,
+    session: &Session,
+    id: i64,
+    otp: Option<&str>,
+    pushed: Option<PushedView>,
+    error: Option<String>,
+    now: u64,
+) -> Result<WebReply> {
     let (serial, digits) = active_serial(provider, &session.user, id, now)?;
     let verified = match otp {
         None => None,
@@ -597,7 +649,9 @@ fn test_push(provider: &Provider, portal: &Portal, session: &Session, id: i64, p
     };
     let pushed = match provider.push(&serial, &opts, now) {
         Ok(p) => p,
-        Err(e @ (ProviderError::TooManyPending(_) | ProviderError::Unregistered(_))) => return test_page(provider, session, id, None, None, Some(message_of(&e)), now),
+        Err(e @ (ProviderError::TooManyPending(_) | ProviderError::Unregistered(_))) => {
+            return test_page(provider, session, id, None, None, Some(message_of(&e)), now)
+        }
         Err(e) => return Err(e),
     };
     let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe();

@@ -4,6 +4,7 @@
 //! `aes128gcm` and signed with the provider's VAPID key (RFC 8292). One attempt per transaction:
 //! the outcome is recorded and reported, never retried.
 
+use crate::store::params;
 use crate::{Provider, ProviderError, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -11,7 +12,6 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use crate::store::params;
 use serde::Deserialize;
 use softtoken_core::transaction::hkdf_sha256;
 use std::path::{Path, PathBuf};
@@ -180,7 +180,8 @@ impl VapidKey {
     pub fn load_or_create(path: &Path) -> Result<VapidKey> {
         let rng = SystemRandom::new();
         if !path.exists() {
-            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| ProviderError::Usage("cannot make a VAPID key".into()))?;
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| ProviderError::Usage("cannot make a VAPID key".into()))?;
             let body = STANDARD.encode(pkcs8.as_ref());
             let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
             let pem = Zeroizing::new(format!("-----BEGIN {PEM_LABEL}-----\n{}\n-----END {PEM_LABEL}-----\n", lines.join("\n")));
@@ -198,7 +199,10 @@ impl VapidKey {
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
         let begin = format!("-----BEGIN {PEM_LABEL}-----");
         let end = format!("-----END {PEM_LABEL}-----");
-        let inner = text.split_once(&begin).and_then(|(_, rest)| rest.split_once(&end)).map(|(b, _)| b).ok_or_else(|| refuse(format!("no {begin} block (a PKCS#8 key, as `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` writes)")))?;
+        let inner =
+            text.split_once(&begin).and_then(|(_, rest)| rest.split_once(&end)).map(|(b, _)| b).ok_or_else(|| {
+                refuse(format!("no {begin} block (a PKCS#8 key, as `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` writes)"))
+            })?;
         let b64: Zeroizing<String> = Zeroizing::new(inner.chars().filter(|c| !c.is_whitespace()).collect());
         let der = Zeroizing::new(STANDARD.decode(b64.as_bytes()).map_err(|_| refuse("the PEM block is not base64".into()))?);
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng).map_err(|e| refuse(format!("not a P-256 PKCS#8 key ({e})")))?;
@@ -251,7 +255,9 @@ impl WakeUp {
     pub fn describe(&self) -> String {
         match self {
             WakeUp::NoToken => "the app registered no push token: it sees the request when it next fetches".into(),
-            WakeUp::NotWebPush => "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into(),
+            WakeUp::NotWebPush => {
+                "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into()
+            }
             WakeUp::Sent(status) => format!("wake-up sent by Web Push (push service answered {status})"),
             WakeUp::Failed(why) => format!("the Web Push wake-up failed: {why}; the app sees the request when it next fetches"),
         }
@@ -331,7 +337,10 @@ impl Provider {
                 return Ok(outcome);
             }
         };
-        self.db.execute("INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, '', ?3, ?4)", params![transaction_id, serial, outcome.outcome(), now as i64])?;
+        self.db.execute(
+            "INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, '', ?3, ?4)",
+            params![transaction_id, serial, outcome.outcome(), now as i64],
+        )?;
         Ok(outcome)
     }
 }
@@ -366,7 +375,11 @@ mod tests {
     fn the_record_has_the_rfc_8188_header_and_one_padded_record() {
         let rng = SystemRandom::new();
         let receiver = EphemeralPrivateKey::generate(&ECDH_P256, &rng).unwrap();
-        let sub = Subscription { endpoint: "https://push.example/x".into(), p256dh: receiver.compute_public_key().unwrap().as_ref().to_vec(), auth: Zeroizing::new(vec![9; 16]) };
+        let sub = Subscription {
+            endpoint: "https://push.example/x".into(),
+            p256dh: receiver.compute_public_key().unwrap().as_ref().to_vec(),
+            auth: Zeroizing::new(vec![9; 16]),
+        };
         let body = encrypt(&sub, b"hello", &rng).unwrap();
         assert_eq!(&body[16..20], &RECORD_SIZE.to_be_bytes());
         assert_eq!(body[20], 65);

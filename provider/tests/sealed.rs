@@ -82,7 +82,10 @@ fn the_stored_database_without_its_key_file_yields_no_seed() {
     assert!(contains(&bytes, serial.as_bytes()), "the token's row was read");
     let seed_hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
     assert!(!contains(&bytes, &seed) && !contains(&bytes, seed_hex.as_bytes()), "the seed is stored readable");
-    assert!(!contains(&bytes, activation_code.as_bytes()) && !contains(&bytes, activation_code.replace('-', "").as_bytes()), "the activation code is stored readable");
+    assert!(
+        !contains(&bytes, activation_code.as_bytes()) && !contains(&bytes, activation_code.replace('-', "").as_bytes()),
+        "the activation code is stored readable"
+    );
     let other_key = db.dir.path().join("other.kek");
     softtoken_provider::sealed::Kek::load_or_create(&other_key).unwrap();
     let database = softtoken_provider::Database::parse(&db.database);

@@ -12,8 +12,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 mod support;
-use support::TestDb;
 use std::process::{Child, Command, Stdio};
+use support::TestDb;
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -54,7 +54,13 @@ impl Server {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", self.addr, body.len()).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
         let mut raw = String::new();
         s.read_to_string(&mut raw).unwrap();
         let status: u16 = raw.split(' ').nth(1).unwrap().parse().unwrap();
@@ -102,7 +108,13 @@ fn fetch_and_answer_over_loopback_survive_a_killed_server() {
     assert_eq!(status, 200);
     assert!(time["server_time"].as_u64().unwrap().abs_diff(now()) <= 2);
 
-    let opts = PushOptions { summary: "Sign in to Example Bank".into(), details: vec![("IP".into(), "192.0.2.7".into())], lifetime_s: 120, number_match: false, offline: false };
+    let opts = PushOptions {
+        summary: "Sign in to Example Bank".into(),
+        details: vec![("IP".into(), "192.0.2.7".into())],
+        lifetime_s: 120,
+        number_match: false,
+        offline: false,
+    };
     let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
 
     // Fetching needs the identity's key.
@@ -335,11 +347,27 @@ fn oversized_and_malformed_bodies_get_a_clear_4xx() {
     assert_eq!(server.request("GET", "/v1/time", None).0, 200);
 }
 
-/// A flood of answers (guessing MACs, or a client gone wild) is refused with 429 `rate_limited`
-/// per identity and per address, before the database is asked; other identities and addresses
-/// are unaffected. (Before: every guess was checked.)
+/// POSTs one answer body on `stream`; returns (status, JSON body).
+fn post_answer(stream: &mut TcpStream, id: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    write!(stream, "POST /v1/transactions/{id}/answer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    (raw.split(' ').nth(1).unwrap().parse().unwrap(), serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap())
+}
+
+/// The answer body an app sends: `response` to `id`, MACed with `seed`.
+fn signed_answer(p: &Provider, seed: &[u8], id: &str, response: Response) -> Value {
+    let (tx, _) = p.transaction(id, now()).unwrap();
+    let a = Answer { response, answered_at: now(), number: 0 };
+    serde_json::json!({"response": response.as_str(), "answered_at": a.answered_at, "number": 0, "mac": transaction::answer_mac(seed, &tx, &a).unwrap()})
+}
+
+/// A flood of answers (guessing MACs, or a client gone wild) is refused with 429 `rate_limited`:
+/// unauthenticated ones per address, authentic Confirms also per identity; other identities and
+/// addresses are unaffected.
 #[test]
-fn answer_flood_is_rate_limited_per_identity_and_per_address() {
+fn answer_flood_is_rate_limited_per_address_and_authentic_confirms_per_identity() {
     let db = TestDb::new();
     let p = db.open();
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
@@ -348,24 +376,53 @@ fn answer_flood_is_rate_limited_per_identity_and_per_address() {
     let id = p.push(&serial, &opts, now()).unwrap().transaction_id;
     let server = Server::start_with(&db, &["--answers-per-identity", "5", "--answers-per-address", "7"]);
     let guess = serde_json::json!({"response": "confirm", "answered_at": now(), "number": 0, "mac": "AAAA"});
-    let post = |stream: &mut TcpStream, id: &str, body: &Value| -> (u16, Value) {
-        let body = body.to_string();
-        write!(stream, "POST /v1/transactions/{id}/answer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).unwrap();
-        (raw.split(' ').nth(1).unwrap().parse().unwrap(), serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap())
-    };
-    let statuses: Vec<u16> = (0..7).map(|_| post(&mut connect_from(&server, "127.0.0.3"), &id, &guess).0).collect();
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429], "five guesses for one identity, then refused");
-    let (_, v) = post(&mut connect_from(&server, "127.0.0.4"), &id, &guess);
-    assert_eq!(v["error"], "rate_limited", "the identity's limit holds from another address");
+    let statuses: Vec<u16> = (0..9).map(|_| post_answer(&mut connect_from(&server, "127.0.0.3"), &id, &guess).0).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 401, 429, 429], "seven answers a minute from one address, then refused");
+    let (status, _) = post_answer(&mut connect_from(&server, "127.0.0.4"), &id, &guess);
+    assert_eq!(status, 401, "another address has its own budget");
     // The other identity answers from a fresh address; the flooding address hits its own limit.
     let other = p.push(&other_serial, &opts, now()).unwrap().transaction_id;
-    let (tx, _) = p.transaction(&other, now()).unwrap();
-    let a = Answer { response: Response::Confirm, answered_at: now(), number: 0 };
-    let good = serde_json::json!({"response": "confirm", "answered_at": a.answered_at, "number": 0, "mac": transaction::answer_mac(&other_seed, &tx, &a).unwrap()});
-    let (status, _) = post(&mut connect_from(&server, "127.0.0.3"), &other, &good);
+    let good = signed_answer(&p, &other_seed, &other, Response::Confirm);
+    let (status, _) = post_answer(&mut connect_from(&server, "127.0.0.3"), &other, &good);
     assert_eq!(status, 429, "the flooding address used its 7 answers a minute");
-    let (status, v) = post(&mut connect_from(&server, "127.0.0.5"), &other, &good);
+    let (status, v) = post_answer(&mut connect_from(&server, "127.0.0.5"), &other, &good);
     assert_eq!((status, v["state"].as_str()), (200, Some("approved")));
+    // Authentic Confirms count against their identity: the same answer sent again and again from
+    // fresh addresses is refused after five.
+    let statuses: Vec<u16> = (0..5).map(|i| post_answer(&mut connect_from(&server, &format!("127.0.1.{i}")), &other, &good).0).collect();
+    assert_eq!(statuses, [409, 409, 409, 409, 429]);
+}
+
+#[test]
+fn guesses_at_a_known_transaction_id_cannot_block_the_users_suspicious() {
+    // The attack (issue 28, finding 3): sixty answers with a garbage MAC to a known id, from
+    // another address, made the user's real Suspicious fail with `rate_limited`; one request a
+    // second kept every transaction of the identity blocked. The identity's budget was charged
+    // before the MAC was checked.
+    let db = TestDb::new();
+    let p = db.open();
+    let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 600, number_match: false, offline: false };
+    let (serial, seed) = activate(&p);
+    let ids: Vec<String> = (0..3).map(|_| p.push(&serial, &opts, now()).unwrap().transaction_id).collect();
+    let server = Server::start_with(&db, &["--answers-per-identity", "5", "--answers-per-address", "1000"]);
+    let guess = serde_json::json!({"response": "confirm", "answered_at": now(), "number": 0, "mac": "AAAA"});
+    for i in 0..60 {
+        let (status, _) = post_answer(&mut connect_from(&server, "127.0.0.6"), &ids[i % 3], &guess);
+        assert_eq!(status, 401);
+    }
+    // The user's own answers, from their address: Suspicious, Cancel and Confirm all go through.
+    let (status, v) = post_answer(&mut connect_from(&server, "127.0.0.7"), &ids[0], &signed_answer(&p, &seed, &ids[0], Response::Suspicious));
+    assert_eq!((status, v["state"].as_str()), (200, Some("denied")), "{v}");
+    let (status, v) = post_answer(&mut connect_from(&server, "127.0.0.7"), &ids[1], &signed_answer(&p, &seed, &ids[1], Response::Cancel));
+    assert_eq!((status, v["state"].as_str()), (200, Some("cancelled")), "{v}");
+    let (status, v) = post_answer(&mut connect_from(&server, "127.0.0.7"), &ids[2], &signed_answer(&p, &seed, &ids[2], Response::Confirm));
+    assert_eq!((status, v["state"].as_str()), (200, Some("approved")), "{v}");
+    // A valid Suspicious is never refused by a limit, even from a flooding address at its limit.
+    let limited = Server::start_with(&db, &["--answers-per-identity", "1", "--answers-per-address", "1"]);
+    let late = p.push(&serial, &opts, now()).unwrap().transaction_id;
+    for _ in 0..3 {
+        post_answer(&mut connect_from(&limited, "127.0.0.8"), &late, &guess);
+    }
+    let (status, v) = post_answer(&mut connect_from(&limited, "127.0.0.8"), &late, &signed_answer(&p, &seed, &late, Response::Suspicious));
+    assert_eq!((status, v["state"].as_str()), (200, Some("denied")), "{v}");
 }

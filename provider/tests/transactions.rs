@@ -40,7 +40,6 @@ fn answer(seed: &[u8], tx: &Transaction, response: Response, number: u8) -> (Ans
     (a, mac)
 }
 
-
 #[test]
 fn each_answer_and_what_is_logged() {
     let db = TestDb::new();
@@ -158,6 +157,55 @@ fn offline_confirmation_codes() {
     assert_eq!(p.status(&id, NOW + 5).unwrap(), State::Denied);
     let right = transaction::confirmation_code(&seed, &serial, &id).unwrap();
     assert!(matches!(p.check_confirmation(&id, &right, NOW + 6), Err(ProviderError::AlreadyAnswered(_))));
+}
+
+#[test]
+fn an_offline_confirmation_code_does_not_approve_an_online_number_matching_transaction() {
+    // The attack (issue 28, finding 11): `softtoken confirm-code <32-hex id>` printed a code and
+    // `check-confirmation` approved the online number-matching sign-in without the number.
+    let db = TestDb::new();
+    let p = db.open();
+    let (serial, seed) = activate(&p);
+    let (tx, _) = push(&p, &serial, true);
+    let code = transaction::confirmation_code(&seed, &serial, &tx.id).unwrap();
+    assert!(matches!(p.check_confirmation(&tx.id, &code, NOW + 5), Err(ProviderError::NotOffline(_))));
+    assert_eq!(p.status(&tx.id, NOW + 5).unwrap(), State::Pending, "still waiting for the app's answer");
+    assert!(p.log().unwrap().is_empty());
+    // Without number matching too: online transactions are answered in the app only.
+    let (plain, _) = push(&p, &serial, false);
+    let code = transaction::confirmation_code(&seed, &serial, &plain.id).unwrap();
+    assert!(matches!(p.check_confirmation(&plain.id, &code, NOW + 5), Err(ProviderError::NotOffline(_))));
+    assert_eq!(p.status(&plain.id, NOW + 5).unwrap(), State::Pending);
+}
+
+#[test]
+fn a_token_deleted_in_the_portal_or_removed_from_its_app_no_longer_verifies() {
+    // The attack (issue 28, finding 5): after Delete in the portal, or `softtoken remove` (which
+    // unregisters), `verify` still returned valid for a correct code: a lost phone kept working.
+    use softtoken_core::otp::{Algorithm, Totp};
+    use softtoken_core::secret::Secret;
+    let db = TestDb::new();
+    let p = db.open();
+    let code_of = |seed: &[u8], issued_digits: u8| Totp::new(Secret::from_slice(seed), Algorithm::Sha256, issued_digits, 30).unwrap().code_at(NOW).code;
+    // Removed from its app: the app's unregister request.
+    let (serial, seed) = activate(&p);
+    let digits = IssueOptions::default().digits;
+    assert!(p.verify(&serial, &code_of(&seed, digits), NOW, 1).unwrap().valid);
+    p.unregister(&serial, NOW).unwrap();
+    assert!(matches!(p.verify(&serial, &code_of(&seed, digits), NOW, 1), Err(ProviderError::Unregistered(_))));
+    // Deleted in the portal.
+    let user = p.add_user("alice", "correct horse battery", false, None, NOW - 200).unwrap();
+    let (id, issued) = p.add_authenticator(&user, None, NOW - 100).unwrap();
+    let rng = SystemRandom::new();
+    let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
+    let rc = pending.registration_code.to_string();
+    let identity = pending.into_identity(None, None, NOW, &rng).unwrap();
+    p.complete_authenticator(&user, id, &rc, NOW - 50).unwrap();
+    let code = code_of(identity.seed.expose(), identity.digits);
+    assert!(p.verify(&issued.serial, &code, NOW, 1).unwrap().valid);
+    p.delete_authenticator(&user, id, NOW).unwrap();
+    let refused = p.verify(&issued.serial, &code, NOW, 1).unwrap_err();
+    assert!(matches!(refused, ProviderError::Unregistered(_)), "{refused}");
 }
 
 /// 1 000 transactions answered from 8 threads, each with its own connection, every answer sent

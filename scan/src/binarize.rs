@@ -8,9 +8,7 @@
 //! this one builds each row's machine words and copies them in (about 4× faster, same output).
 
 use crate::frame::Gray;
-use rxing::common::{
-    BitArray, BitFieldBaseType, BitMatrix, LineOrientation, Result, BIT_FIELD_BASE_BITS,
-};
+use rxing::common::{BitArray, BitFieldBaseType, BitMatrix, LineOrientation, Result, BIT_FIELD_BASE_BITS};
 use rxing::{Binarizer, LuminanceSource};
 use std::borrow::Cow;
 
@@ -101,12 +99,7 @@ fn black_points(img: &Gray, bw: usize, bh: usize) -> Vec<u32> {
         col_min.fill(255);
         col_max.fill(0);
         for row in img.px[y0 * w..].chunks_exact(w).take(BLOCK) {
-            for (((s, mn), mx), &v) in col_sum
-                .iter_mut()
-                .zip(col_min.iter_mut())
-                .zip(col_max.iter_mut())
-                .zip(row)
-            {
+            for (((s, mn), mx), &v) in col_sum.iter_mut().zip(col_min.iter_mut()).zip(col_max.iter_mut()).zip(row) {
                 *s += v as u16;
                 *mn = (*mn).min(v);
                 *mx = (*mx).max(v);
@@ -115,23 +108,14 @@ fn black_points(img: &Gray, bw: usize, bh: usize) -> Vec<u32> {
         for bx in 0..bw {
             let x0 = (bx * BLOCK).min(w - BLOCK);
             let sum: u32 = col_sum[x0..x0 + BLOCK].iter().map(|&v| v as u32).sum();
-            let min = *col_min[x0..x0 + BLOCK]
-                .iter()
-                .min()
-                .expect("a block has 8 columns");
-            let max = *col_max[x0..x0 + BLOCK]
-                .iter()
-                .max()
-                .expect("a block has 8 columns");
+            let min = *col_min[x0..x0 + BLOCK].iter().min().expect("a block has 8 columns");
+            let max = *col_max[x0..x0 + BLOCK].iter().max().expect("a block has 8 columns");
             let mut point = sum / (BLOCK * BLOCK) as u32;
             if ((max - min) as u32) <= MIN_DYNAMIC_RANGE {
                 // A uniform block is background unless its neighbours say it is darker than them.
                 point = min as u32 / 2;
                 if by > 0 && bx > 0 {
-                    let around = (out[(by - 1) * bw + bx]
-                        + 2 * out[by * bw + bx - 1]
-                        + out[(by - 1) * bw + bx - 1])
-                        / 4;
+                    let around = (out[(by - 1) * bw + bx] + 2 * out[by * bw + bx - 1] + out[(by - 1) * bw + bx - 1]) / 4;
                     if (min as u32) < around {
                         point = around;
                     }
@@ -185,11 +169,7 @@ impl<LS: LuminanceSource> Binarizer for Precomputed<'_, LS> {
     fn create_binarizer(&self, source: LS) -> Self {
         // Only reached by readers that crop or rotate the source; QR readers never do. A blank
         // matrix makes such a reader find nothing rather than something wrong.
-        let matrix = BitMatrix::new(
-            source.get_width().max(1) as u32,
-            source.get_height().max(1) as u32,
-        )
-        .expect("non-zero dimensions");
+        let matrix = BitMatrix::new(source.get_width().max(1) as u32, source.get_height().max(1) as u32).expect("non-zero dimensions");
         Self { source, matrix: Cow::Owned(matrix) }
     }
 
@@ -223,11 +203,7 @@ mod tests {
                 }
             })
             .collect();
-        Gray {
-            width: w,
-            height: h,
-            px,
-        }
+        Gray { width: w, height: h, px }
     }
 
     #[test]
@@ -236,10 +212,7 @@ mod tests {
             let img = sample(w, h);
             let ours = local_threshold(&img).unwrap();
             let source = Luma8Source::new_with_slice(&img.px, w as u32, h as u32).unwrap();
-            let theirs = HybridBinarizer::new(source)
-                .get_black_matrix()
-                .unwrap()
-                .clone();
+            let theirs = HybridBinarizer::new(source).get_black_matrix().unwrap().clone();
             assert_eq!(ours, theirs, "{w}x{h}");
         }
     }

@@ -20,15 +20,10 @@ pub(crate) fn rxing(img: &Gray) -> Vec<String> {
 /// [`rxing`] with `img`'s local-threshold matrix already made (`None`: under 40 pixels a side).
 pub(crate) fn rxing_binarized(img: &Gray, local: Option<&BitMatrix>) -> Vec<String> {
     contained(|| {
-        let Ok(source) = Luma8Source::new_with_slice(&img.px, img.width as u32, img.height as u32)
-        else {
+        let Ok(source) = Luma8Source::new_with_slice(&img.px, img.width as u32, img.height as u32) else {
             return Vec::new();
         };
-        let hints = DecodeHints {
-            TryHarder: Some(true),
-            PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])),
-            ..Default::default()
-        };
+        let hints = DecodeHints { TryHarder: Some(true), PossibleFormats: Some(HashSet::from([BarcodeFormat::QR_CODE])), ..Default::default() };
         let matrix = match local {
             Some(m) => Cow::Borrowed(m),
             // Under 40 pixels a side: rxing's global-histogram threshold.
@@ -37,10 +32,7 @@ pub(crate) fn rxing_binarized(img: &Gray, local: Option<&BitMatrix>) -> Vec<Stri
                 Err(_) => return Vec::new(),
             },
         };
-        let found = QrReader.decode_multiple_with_hints(
-            &mut BinaryBitmap::new(Precomputed::new(source, matrix)),
-            &hints,
-        );
+        let found = QrReader.decode_multiple_with_hints(&mut BinaryBitmap::new(Precomputed::new(source, matrix)), &hints);
         match found {
             Ok(found) => found.into_iter().map(|r| r.getText().to_owned()).collect(),
             Err(_) => Vec::new(),
@@ -52,10 +44,7 @@ pub(crate) fn rxing_binarized(img: &Gray, local: Option<&BitMatrix>) -> Vec<Stri
 #[cfg(feature = "rqrr")]
 pub(crate) fn rqrr(img: &Gray) -> Vec<String> {
     contained(|| {
-        let mut prepared =
-            rqrr::PreparedImage::prepare_from_greyscale(img.width, img.height, |x, y| {
-                img.px[y * img.width + x]
-            });
+        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(img.width, img.height, |x, y| img.px[y * img.width + x]);
         let mut out = Vec::new();
         for grid in prepared.detect_grids() {
             let mut bytes = Vec::new();

@@ -7,15 +7,8 @@ pub enum ScanError {
     #[error("invalid luma frame: {0}")]
     InvalidFrame(String),
     /// The image is larger than the scanner accepts (decoded dimensions are capped).
-    #[error(
-        "image too large: {width}x{height} pixels (at most {max} per side and {max_pixels} pixels)"
-    )]
-    TooLarge {
-        width: u64,
-        height: u64,
-        max: u32,
-        max_pixels: u64,
-    },
+    #[error("image too large: {width}x{height} pixels (at most {max} per side and {max_pixels} pixels)")]
+    TooLarge { width: u64, height: u64, max: u32, max_pixels: u64 },
     /// The bytes are not an image in a format the scanner reads (PNG, JPEG, WebP, GIF).
     #[error("not an image in a supported format (PNG, JPEG, WebP, GIF)")]
     UnknownFormat,

@@ -19,18 +19,14 @@ pub struct DecodedImage {
 impl DecodedImage {
     /// The image as a luma frame.
     pub fn frame(&self) -> LumaFrame<'_> {
-        LumaFrame::new(self.width, self.height, self.width, &self.luma)
-            .expect("decoded image geometry is consistent")
+        LumaFrame::new(self.width, self.height, self.width, &self.luma).expect("decoded image geometry is consistent")
     }
 }
 
 /// Decodes an image file's bytes to luma; refuses unknown formats, corrupt data and huge images.
 pub fn decode_image(bytes: &[u8]) -> Result<DecodedImage, ScanError> {
     let format = image::guess_format(bytes).map_err(|_| ScanError::UnknownFormat)?;
-    if !matches!(
-        format,
-        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif
-    ) {
+    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) {
         return Err(ScanError::UnknownFormat);
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -40,9 +36,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<DecodedImage, ScanError> {
     // RGBA at 8 bits per channel, plus the decoder's own buffers.
     limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| image_error(e, bytes))?;
+    let (width, height) = reader.into_dimensions().map_err(|e| image_error(e, bytes))?;
     check_size(width as u64, height as u64)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -62,11 +56,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<DecodedImage, ScanError> {
     } else {
         img.to_luma8().into_raw()
     };
-    Ok(DecodedImage {
-        width,
-        height,
-        luma,
-    })
+    Ok(DecodedImage { width, height, luma })
 }
 
 /// Every QR text in an image file's bytes.
@@ -77,17 +67,8 @@ pub fn scan_image(bytes: &[u8], options: &ScanOptions) -> Result<Vec<ScannedCode
 
 fn image_error(e: image::ImageError, bytes: &[u8]) -> ScanError {
     match e {
-        image::ImageError::Limits(_) => match image::ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .ok()
-            .and_then(|r| r.into_dimensions().ok())
-        {
-            Some((w, h)) => ScanError::TooLarge {
-                width: w as u64,
-                height: h as u64,
-                max: MAX_SIDE,
-                max_pixels: MAX_PIXELS,
-            },
+        image::ImageError::Limits(_) => match image::ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok().and_then(|r| r.into_dimensions().ok()) {
+            Some((w, h)) => ScanError::TooLarge { width: w as u64, height: h as u64, max: MAX_SIDE, max_pixels: MAX_PIXELS },
             None => ScanError::Corrupt(e.to_string()),
         },
         image::ImageError::Unsupported(_) => ScanError::UnknownFormat,

@@ -19,11 +19,7 @@ pub struct LumaFrame<'a> {
 
 impl std::fmt::Debug for LumaFrame<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "LumaFrame({}x{}, stride {})",
-            self.width, self.height, self.stride
-        )
+        write!(f, "LumaFrame({}x{}, stride {})", self.width, self.height, self.stride)
     }
 }
 
@@ -31,29 +27,17 @@ impl<'a> LumaFrame<'a> {
     /// Checks that `bytes` holds `height` rows of `width` pixels, `stride` bytes apart.
     pub fn new(width: u32, height: u32, stride: u32, bytes: &'a [u8]) -> Result<Self, ScanError> {
         if width == 0 || height == 0 {
-            return Err(ScanError::InvalidFrame(format!(
-                "empty frame {width}x{height}"
-            )));
+            return Err(ScanError::InvalidFrame(format!("empty frame {width}x{height}")));
         }
         check_size(width as u64, height as u64)?;
         if stride < width {
-            return Err(ScanError::InvalidFrame(format!(
-                "row stride {stride} is less than the width {width}"
-            )));
+            return Err(ScanError::InvalidFrame(format!("row stride {stride} is less than the width {width}")));
         }
         let needed = stride as u64 * (height as u64 - 1) + width as u64;
         if (bytes.len() as u64) < needed {
-            return Err(ScanError::InvalidFrame(format!(
-                "{} bytes for {width}x{height} with stride {stride}, at least {needed} needed",
-                bytes.len()
-            )));
+            return Err(ScanError::InvalidFrame(format!("{} bytes for {width}x{height} with stride {stride}, at least {needed} needed", bytes.len())));
         }
-        Ok(Self {
-            width: width as usize,
-            height: height as usize,
-            stride: stride as usize,
-            bytes,
-        })
+        Ok(Self { width: width as usize, height: height as usize, stride: stride as usize, bytes })
     }
 
     /// Width in pixels.
@@ -70,12 +54,7 @@ impl<'a> LumaFrame<'a> {
 /// Refuses dimensions above [`MAX_SIDE`] or [`MAX_PIXELS`].
 pub(crate) fn check_size(width: u64, height: u64) -> Result<(), ScanError> {
     if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 || width * height > MAX_PIXELS {
-        return Err(ScanError::TooLarge {
-            width,
-            height,
-            max: MAX_SIDE,
-            max_pixels: MAX_PIXELS,
-        });
+        return Err(ScanError::TooLarge { width, height, max: MAX_SIDE, max_pixels: MAX_PIXELS });
     }
     Ok(())
 }
@@ -93,29 +72,17 @@ impl<'a> Gray<'a> {
     /// Copies a frame, shrinking it by an integer box filter until its longer side is at most
     /// `max_side` (a 4K camera frame holds no QR detail a 1600-pixel copy loses, and costs 6× more).
     pub(crate) fn from_frame(frame: &LumaFrame<'a>, max_side: usize) -> Self {
-        let factor = frame
-            .width
-            .max(frame.height)
-            .div_ceil(max_side.max(1))
-            .max(1);
+        let factor = frame.width.max(frame.height).div_ceil(max_side.max(1)).max(1);
         if factor == 1 && frame.stride == frame.width {
             let px = Cow::Borrowed(&frame.bytes[..frame.width * frame.height]);
-            return Self {
-                width: frame.width,
-                height: frame.height,
-                px,
-            };
+            return Self { width: frame.width, height: frame.height, px };
         }
         if factor == 1 {
             let mut px = Vec::with_capacity(frame.width * frame.height);
             for row in frame.bytes.chunks(frame.stride).take(frame.height) {
                 px.extend_from_slice(&row[..frame.width]);
             }
-            return Self {
-                width: frame.width,
-                height: frame.height,
-                px: Cow::Owned(px),
-            };
+            return Self { width: frame.width, height: frame.height, px: Cow::Owned(px) };
         }
         box_shrink(frame.bytes, frame.width, frame.height, frame.stride, factor)
     }
@@ -135,11 +102,7 @@ impl<'a> Gray<'a> {
                 *o = src[x / 2];
             }
         }
-        Gray {
-            width: w,
-            height: h,
-            px: Cow::Owned(px),
-        }
+        Gray { width: w, height: h, px: Cow::Owned(px) }
     }
 
     /// The image on a white border (an eighth of its longer side, at least 8 pixels), enlarged
@@ -159,20 +122,12 @@ impl<'a> Gray<'a> {
                 *o = src[x / scale];
             }
         }
-        Gray {
-            width: w,
-            height: h,
-            px: Cow::Owned(px),
-        }
+        Gray { width: w, height: h, px: Cow::Owned(px) }
     }
 
     /// Dark for light: for light-on-dark symbols (dark mode screens, inverted prints).
     pub(crate) fn inverted(&self) -> Gray<'static> {
-        Gray {
-            width: self.width,
-            height: self.height,
-            px: self.px.iter().map(|v| 255 - v).collect(),
-        }
+        Gray { width: self.width, height: self.height, px: self.px.iter().map(|v| 255 - v).collect() }
     }
 
     /// A 3×3 box blur: closes salt-and-pepper noise and JPEG ringing before binarisation.
@@ -192,11 +147,7 @@ impl<'a> Gray<'a> {
                 px[y * w + x] = (sum / 9) as u8;
             }
         }
-        Gray {
-            width: w,
-            height: h,
-            px: Cow::Owned(px),
-        }
+        Gray { width: w, height: h, px: Cow::Owned(px) }
     }
 
     /// Stretches the histogram so its 1st and 99th percentiles become black and white: low-contrast
@@ -222,24 +173,12 @@ impl<'a> Gray<'a> {
             return None; // already has contrast; a stretch would change little
         }
         let span = (hi - lo) as u32;
-        let lut: Vec<u8> = (0..256u32)
-            .map(|v| ((v.saturating_sub(lo as u32)).min(span) * 255 / span) as u8)
-            .collect();
-        Some(Gray {
-            width: self.width,
-            height: self.height,
-            px: self.px.iter().map(|&v| lut[v as usize]).collect(),
-        })
+        let lut: Vec<u8> = (0..256u32).map(|v| ((v.saturating_sub(lo as u32)).min(span) * 255 / span) as u8).collect();
+        Some(Gray { width: self.width, height: self.height, px: self.px.iter().map(|&v| lut[v as usize]).collect() })
     }
 }
 
-fn box_shrink(
-    bytes: &[u8],
-    width: usize,
-    height: usize,
-    stride: usize,
-    factor: usize,
-) -> Gray<'static> {
+fn box_shrink(bytes: &[u8], width: usize, height: usize, stride: usize, factor: usize) -> Gray<'static> {
     let (w, h) = ((width / factor).max(1), (height / factor).max(1));
     let mut sums = vec![0u32; w];
     let mut px = Vec::with_capacity(w * h);
@@ -248,19 +187,12 @@ fn box_shrink(
         sums.iter_mut().for_each(|s| *s = 0);
         for row in bytes[y * factor * stride..].chunks(stride).take(factor) {
             for (x, s) in sums.iter_mut().enumerate() {
-                *s += row[x * factor..][..factor]
-                    .iter()
-                    .map(|&v| v as u32)
-                    .sum::<u32>();
+                *s += row[x * factor..][..factor].iter().map(|&v| v as u32).sum::<u32>();
             }
         }
         px.extend(sums.iter().map(|s| (s / area) as u8));
     }
-    Gray {
-        width: w,
-        height: h,
-        px: Cow::Owned(px),
-    }
+    Gray { width: w, height: h, px: Cow::Owned(px) }
 }
 
 #[cfg(test)]
@@ -270,25 +202,13 @@ mod tests {
     #[test]
     fn frame_rejects_inconsistent_geometry() {
         let bytes = vec![0u8; 100];
-        assert!(matches!(
-            LumaFrame::new(0, 10, 10, &bytes),
-            Err(ScanError::InvalidFrame(_))
-        ));
-        assert!(matches!(
-            LumaFrame::new(10, 10, 9, &bytes),
-            Err(ScanError::InvalidFrame(_))
-        ));
-        assert!(matches!(
-            LumaFrame::new(10, 11, 10, &bytes),
-            Err(ScanError::InvalidFrame(_))
-        ));
+        assert!(matches!(LumaFrame::new(0, 10, 10, &bytes), Err(ScanError::InvalidFrame(_))));
+        assert!(matches!(LumaFrame::new(10, 10, 9, &bytes), Err(ScanError::InvalidFrame(_))));
+        assert!(matches!(LumaFrame::new(10, 11, 10, &bytes), Err(ScanError::InvalidFrame(_))));
         // The last row needs only `width` bytes, not a whole stride (camera planes end that way).
         assert!(LumaFrame::new(10, 10, 10, &bytes).is_ok());
         assert!(LumaFrame::new(4, 3, 40, &bytes[..84]).is_ok());
-        assert!(matches!(
-            LumaFrame::new(20_000, 1, 20_000, &bytes),
-            Err(ScanError::TooLarge { .. })
-        ));
+        assert!(matches!(LumaFrame::new(20_000, 1, 20_000, &bytes), Err(ScanError::TooLarge { .. })));
     }
 
     #[test]
@@ -308,11 +228,7 @@ mod tests {
 
     #[test]
     fn padding_surrounds_the_enlarged_image_with_its_lightest_value() {
-        let g = Gray {
-            width: 2,
-            height: 1,
-            px: Cow::Owned(vec![10, 200]),
-        };
+        let g = Gray { width: 2, height: 1, px: Cow::Owned(vec![10, 200]) };
         let p = g.padded();
         // 2x1 enlarged 8x (longer side 16; 200/2 = 100 would be 100x, capped at 8), border 8.
         assert_eq!((p.width, p.height), (16 + 16, 8 + 16));
@@ -323,18 +239,10 @@ mod tests {
 
     #[test]
     fn stretch_spreads_a_narrow_histogram_and_leaves_a_wide_one() {
-        let narrow = Gray {
-            width: 100,
-            height: 1,
-            px: (0..100).map(|i| 100 + (i % 2) as u8 * 40).collect(),
-        };
+        let narrow = Gray { width: 100, height: 1, px: (0..100).map(|i| 100 + (i % 2) as u8 * 40).collect() };
         let s = narrow.stretched().unwrap();
         assert_eq!((s.px[0], s.px[1]), (0, 255));
-        let wide = Gray {
-            width: 100,
-            height: 1,
-            px: (0..100).map(|i| (i % 2) as u8 * 255).collect(),
-        };
+        let wide = Gray { width: 100, height: 1, px: (0..100).map(|i| (i % 2) as u8 * 255).collect() };
         assert!(wide.stretched().is_none());
     }
 }

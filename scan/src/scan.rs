@@ -82,18 +82,12 @@ pub struct ScanOptions {
 impl ScanOptions {
     /// For a camera loop at 30 fps: a missed frame is followed by another 33 ms later.
     pub fn camera() -> Self {
-        Self {
-            budget: Duration::from_millis(25),
-            max_side: 1280,
-        }
+        Self { budget: Duration::from_millis(25), max_side: 1280 }
     }
 
     /// For a file or a screenshot: there is no next frame, so every pass may run.
     pub fn file() -> Self {
-        Self {
-            budget: Duration::from_secs(2),
-            max_side: 2048,
-        }
+        Self { budget: Duration::from_secs(2), max_side: 2048 }
     }
 }
 
@@ -106,18 +100,11 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
     let start = Instant::now();
     let base = Gray::from_frame(frame, options.max_side);
     let long_side = base.width.max(base.height);
-    let mut attempts = vec![
-        (Pass::Plain, Decoder::Rxing),
-        (Pass::Inverted, Decoder::Rxing),
-        (Pass::Padded, Decoder::Rxing),
-    ];
+    let mut attempts = vec![(Pass::Plain, Decoder::Rxing), (Pass::Inverted, Decoder::Rxing), (Pass::Padded, Decoder::Rxing)];
     if long_side >= 480 {
         attempts.push((Pass::Half, Decoder::Rxing));
     }
-    attempts.extend([
-        (Pass::Stretched, Decoder::Rxing),
-        (Pass::Smoothed, Decoder::Rxing),
-    ]);
+    attempts.extend([(Pass::Stretched, Decoder::Rxing), (Pass::Smoothed, Decoder::Rxing)]);
     if long_side <= 800 {
         attempts.push((Pass::Double, Decoder::Rxing));
     }
@@ -172,11 +159,7 @@ pub fn scan_luma(frame: &LumaFrame<'_>, options: &ScanOptions) -> Vec<ScannedCod
             let mut found: Vec<ScannedCode> = Vec::new();
             for text in texts {
                 if !found.iter().any(|c| c.text == text) {
-                    found.push(ScannedCode {
-                        text,
-                        decoder,
-                        pass,
-                    });
+                    found.push(ScannedCode { text, decoder, pass });
                 }
             }
             return found;

@@ -6,9 +6,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return s.to_owned();
     }
-    if let Some(s) =
-        encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes)
-    {
+    if let Some(s) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
         return s.into_owned();
     }
     bytes.iter().map(|&b| b as char).collect()
@@ -20,10 +18,7 @@ mod tests {
 
     #[test]
     fn utf8_first() {
-        assert_eq!(
-            decode_text("otpauth://totp/Ä?secret=A".as_bytes()),
-            "otpauth://totp/Ä?secret=A"
-        );
+        assert_eq!(decode_text("otpauth://totp/Ä?secret=A".as_bytes()), "otpauth://totp/Ä?secret=A");
     }
 
     #[test]

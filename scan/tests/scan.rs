@@ -129,12 +129,7 @@ fn returns_every_code_in_a_frame() {
 #[test]
 fn reads_codes_without_quiet_zone_and_inverted() {
     let text = "igmobileotp://?action=secactivate&enc=AAAA&v=1&mac=BBBB";
-    let img = qrcode::QrCode::new(text.as_bytes())
-        .unwrap()
-        .render::<image::Luma<u8>>()
-        .quiet_zone(false)
-        .module_dimensions(3, 3)
-        .build();
+    let img = qrcode::QrCode::new(text.as_bytes()).unwrap().render::<image::Luma<u8>>().quiet_zone(false).module_dimensions(3, 3).build();
     let (w, h) = img.dimensions();
     let codes = scan_luma(&LumaFrame::new(w, h, w, img.as_raw()).unwrap(), &ScanOptions::file());
     assert_eq!(codes.first().map(|c| c.text.as_str()), Some(text));
@@ -148,13 +143,18 @@ fn reads_codes_without_quiet_zone_and_inverted() {
 #[test]
 fn reads_a_code_on_a_transparent_background() {
     let qr = clean_qr("transparent", 4);
-    let rgba = image::RgbaImage::from_fn(qr.width(), qr.height(), |x, y| {
-        if qr.get_pixel(x, y)[0] < 128 {
-            image::Rgba([0, 0, 0, 255])
-        } else {
-            image::Rgba([0, 0, 0, 0])
-        }
-    });
+    let rgba =
+        image::RgbaImage::from_fn(
+            qr.width(),
+            qr.height(),
+            |x, y| {
+                if qr.get_pixel(x, y)[0] < 128 {
+                    image::Rgba([0, 0, 0, 255])
+                } else {
+                    image::Rgba([0, 0, 0, 0])
+                }
+            },
+        );
     let mut png = Vec::new();
     rgba.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let codes = scan_image(&png, &ScanOptions::file()).unwrap();

@@ -52,11 +52,7 @@ fn decode_secactivate(json: bool, args: &DecodeArgs) -> CmdResult {
         "registration_url": p.registration_url,
         "digits": p.digits,
     });
-    let mut text = format!(
-        "Entrust soft-token activation\n  serial number:    {}\n  activation code:  {}\n",
-        p.serial,
-        p.activation_code.dashed()
-    );
+    let mut text = format!("Entrust soft-token activation\n  serial number:    {}\n  activation code:  {}\n", p.serial, p.activation_code.dashed());
     if let Some(url) = &p.registration_url {
         text += &format!("  registration URL: {url}\n");
     }

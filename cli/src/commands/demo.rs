@@ -187,7 +187,8 @@ pub fn run(json: bool) -> CmdResult {
             if number_match { " (number matching: the website shows a number the user never sees)" } else { "" }
         ));
         let number = if response == Response::Confirm { pushed.number } else { None };
-        let state = app.respond(&pushed.transaction_id, response, number)?;
+        let identity = tx.identity_id.clone();
+        let state = app.respond(Some(&identity), &pushed.transaction_id, response, number)?;
         out.say(format!("    state at the provider: {state}"));
         answers.insert(word.into(), json!({"transaction_id": pushed.transaction_id, "state": state}));
     }
@@ -204,10 +205,11 @@ pub fn run(json: bool) -> CmdResult {
     out.say("16. The user brings tokens from Aegis: an encrypted export (a TOTP and a Steam Guard token), read with its password.");
     let rng = ring::rand::SystemRandom::new();
     let now = SystemClock.unix_time();
-    let theirs: Vec<_> = ["otpauth://totp/Forum:demo?secret=JBSWY3DPEHPK3PXP&issuer=Forum", "otpauth://totp/Steam:demo?secret=GEZDGNBVGY3TQOJQ&issuer=Steam&encoder=steam"]
-        .iter()
-        .map(|u| softtoken_core::uri::OtpAuth::parse(u).and_then(|t| softtoken_core::activation::otpauth_identity(&t, None, now, &rng)))
-        .collect::<Result<_, _>>()?;
+    let theirs: Vec<_> =
+        ["otpauth://totp/Forum:demo?secret=JBSWY3DPEHPK3PXP&issuer=Forum", "otpauth://totp/Steam:demo?secret=GEZDGNBVGY3TQOJQ&issuer=Steam&encoder=steam"]
+            .iter()
+            .map(|u| softtoken_core::uri::OtpAuth::parse(u).and_then(|t| softtoken_core::activation::otpauth_identity(&t, None, now, &rng)))
+            .collect::<Result<_, _>>()?;
     let export = softtoken_core::import::aegis::export(&theirs, Some("aegis demo password"), &rng)?;
     let report = app.import_file(export.as_bytes(), None, Some("aegis demo password"))?;
     let steam = show_code(&mut out, &app, "Steam: demo")?;

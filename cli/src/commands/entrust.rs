@@ -100,10 +100,7 @@ pub fn recover(json: bool, args: &RecoverArgs) -> CmdResult {
     let uri = entrust::token_otpauth(&serial, found.seed.clone(), found.digits)?.to_uri();
     let random = format!("{:04x}", found.device_random);
     let value = json!({"device_random": random, "policy_used": found.policy_used, "seed_hex": found.seed.to_hex(), "otpauth": uri});
-    let text = format!(
-        "Found the token's device random: {random} ({} policy)\n{}",
-        if found.policy_used { "with" } else { "without" },
-        seed_text(&found.seed, &uri)
-    );
+    let text =
+        format!("Found the token's device random: {random} ({} policy)\n{}", if found.policy_used { "with" } else { "without" }, seed_text(&found.seed, &uri));
     emit(json, &value, &text)
 }

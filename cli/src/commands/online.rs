@@ -116,12 +116,16 @@ pub struct RespondArgs {
     /// The two-digit number the website shows, when the transaction asks for one.
     #[arg(long)]
     number: Option<u8>,
+    /// The identity (name or id) the transaction is listed under; needed when two identities
+    /// list the same id (each provider picks its own ids).
+    #[arg(long)]
+    identity: Option<String>,
 }
 
 /// Runs `respond`.
 pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
     let response = Response::parse(&a.response)?;
-    let state = online(ctx)?.respond(&a.id, response, a.number)?;
+    let state = online(ctx)?.respond(a.identity.as_deref(), &a.id, response, a.number)?;
     emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state}), &format!("{}: {state}\n", a.id))
 }
 

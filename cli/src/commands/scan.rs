@@ -30,16 +30,17 @@ pub fn run(json: bool, args: &ScanArgs) -> CmdResult {
     for path in &args.images {
         let line = match scan_file(Path::new(path), args.repeat) {
             Ok((codes, ms)) => {
-                let texts: Vec<Value> = codes
-                    .iter()
-                    .map(|c| {
-                        if args.verbose {
-                            json!({"text": c.text, "decoder": c.decoder.as_str(), "pass": c.pass.as_str()})
-                        } else {
-                            json!({"text": c.text})
-                        }
-                    })
-                    .collect();
+                let texts: Vec<Value> =
+                    codes
+                        .iter()
+                        .map(|c| {
+                            if args.verbose {
+                                json!({"text": c.text, "decoder": c.decoder.as_str(), "pass": c.pass.as_str()})
+                            } else {
+                                json!({"text": c.text})
+                            }
+                        })
+                        .collect();
                 if json {
                     json!({"path": path, "codes": texts, "ms": ms}).to_string()
                 } else if codes.is_empty() {
@@ -47,11 +48,7 @@ pub fn run(json: bool, args: &ScanArgs) -> CmdResult {
                 } else {
                     let mut s = String::new();
                     for c in &codes {
-                        let how = if args.verbose {
-                            format!(" [{} {}]", c.decoder.as_str(), c.pass.as_str())
-                        } else {
-                            String::new()
-                        };
+                        let how = if args.verbose { format!(" [{} {}]", c.decoder.as_str(), c.pass.as_str()) } else { String::new() };
                         s += &format!("{path}: {}{how}\n", c.text);
                     }
                     s.pop();
@@ -73,10 +70,7 @@ pub fn run(json: bool, args: &ScanArgs) -> CmdResult {
         }
     }
     if failed > 0 {
-        return Err(Failure::new(format!(
-            "{failed} of {} images could not be read",
-            args.images.len()
-        )));
+        return Err(Failure::new(format!("{failed} of {} images could not be read", args.images.len())));
     }
     Ok(())
 }
@@ -99,38 +93,23 @@ fn scan_file(path: &Path, repeat: u32) -> Result<(Vec<softtoken_scan::ScannedCod
 
 /// The one activation or otpauth URI in a QR image (for `decode IMAGE` and `add --qr IMAGE`).
 pub fn uri_from_image(path: &Path) -> Result<String, Failure> {
-    let (codes, _) =
-        scan_file(path, 1).map_err(|m| Failure::new(format!("{}: {m}", path.display())))?;
+    let (codes, _) = scan_file(path, 1).map_err(|m| Failure::new(format!("{}: {m}", path.display())))?;
     if codes.is_empty() {
-        return Err(Failure::new(format!(
-            "{}: no QR code found in the image",
-            path.display()
-        )));
+        return Err(Failure::new(format!("{}: no QR code found in the image", path.display())));
     }
     let uris: Vec<&str> = codes
         .iter()
         .map(|c| c.text.as_str())
-        .filter(|t| {
-            softtoken_core::entrust::is_secactivate(t)
-                || t.trim_start().to_ascii_lowercase().starts_with("otpauth")
-        })
+        .filter(|t| softtoken_core::entrust::is_secactivate(t) || t.trim_start().to_ascii_lowercase().starts_with("otpauth"))
         .collect();
     match uris.as_slice() {
         [one] => Ok(one.to_string()),
         [] => Err(Failure::new(format!(
             "{}: the QR code holds no activation or otpauth URI (it reads: {})",
             path.display(),
-            codes
-                .iter()
-                .map(|c| format!("{:?}", truncate(&c.text)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            codes.iter().map(|c| format!("{:?}", truncate(&c.text))).collect::<Vec<_>>().join(", ")
         ))),
-        _ => Err(Failure::new(format!(
-            "{}: {} QR codes with URIs in the image; crop it to the one to use",
-            path.display(),
-            uris.len()
-        ))),
+        _ => Err(Failure::new(format!("{}: {} QR codes with URIs in the image; crop it to the one to use", path.display(), uris.len()))),
     }
 }
 

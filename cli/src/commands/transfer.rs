@@ -107,7 +107,11 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
             }
             write_atomic(out, file.as_bytes(), false)?;
             let how = if password.is_some() { "an encrypted" } else { "a plain" };
-            emit(ctx.json, &json!({"path": out.display().to_string(), "identities": n}), &format!("Wrote {how} Aegis export of {n} tokens to {}\n", out.display()))
+            emit(
+                ctx.json,
+                &json!({"path": out.display().to_string(), "identities": n}),
+                &format!("Wrote {how} Aegis export of {n} tokens to {}\n", out.display()),
+            )
         }
         "otpauth" => {
             let (text, n) = app.export_otpauth(pin)?;
@@ -164,7 +168,11 @@ pub fn auto_backup(ctx: &Ctx, dir: Option<&Path>, keep: u32, off: bool) -> CmdRe
                 (None, Some(t)) => text += &format!("  last backup at {t} (Unix time)\n"),
                 (None, None) => {}
             }
-            emit(ctx.json, &json!({"enabled": true, "dir": s.dir.display().to_string(), "keep": s.keep, "last_backup_at": s.last_backup_at, "last_error": s.last_error}), &text)
+            emit(
+                ctx.json,
+                &json!({"enabled": true, "dir": s.dir.display().to_string(), "keep": s.keep, "last_backup_at": s.last_backup_at, "last_error": s.last_error}),
+                &text,
+            )
         }
     }
 }

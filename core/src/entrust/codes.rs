@@ -19,7 +19,11 @@ pub fn luhn_check_digit(payload: &[u8]) -> u8 {
             let d = d as u32;
             if i % 2 == 0 {
                 let x = d * 2;
-                if x > 9 { x - 9 } else { x }
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
             } else {
                 d
             }

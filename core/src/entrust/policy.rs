@@ -33,10 +33,7 @@ impl Policy {
         let Some(text) = text else { return Ok(Policy::default()) };
         let map: BTreeMap<String, serde_json::Value> =
             serde_json::from_str(text).map_err(|e| Error::invalid(Field::Policy, format!("is not a JSON object ({e})")))?;
-        let entries = map
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-            .collect();
+        let entries = map.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect();
         // The flags softtoken enforces fail closed: a value it does not understand ("yes", 1, an
         // object) counts as the stricter setting, never as absent.
         Ok(Policy {

@@ -31,13 +31,8 @@ pub struct ObservedOtp {
 impl ObservedOtp {
     /// Parses `CODE@UNIXTIME`.
     pub fn parse(text: &str) -> Result<Self> {
-        let (code, time) = text
-            .split_once('@')
-            .ok_or_else(|| Error::invalid(Field::Otp, format!("{text:?} is not CODE@UNIXTIME")))?;
-        let unix_time = time
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(Field::Otp, format!("time {time:?} is not a Unix time in seconds")))?;
+        let (code, time) = text.split_once('@').ok_or_else(|| Error::invalid(Field::Otp, format!("{text:?} is not CODE@UNIXTIME")))?;
+        let unix_time = time.trim().parse().map_err(|_| Error::invalid(Field::Otp, format!("time {time:?} is not a Unix time in seconds")))?;
         Ok(ObservedOtp { code: code.trim().to_string(), unix_time })
     }
 }
@@ -113,12 +108,7 @@ pub fn recover(serial: &SerialNumber, activation: &ActivationCode, policy: Optio
     }
     match candidates.as_slice() {
         [] => Err(Error::NoMatch),
-        [(r, variant)] => Ok(Recovered {
-            device_random: *r,
-            policy_used: variant.is_some(),
-            seed: derive_seed(serial, activation, *r, *variant),
-            digits,
-        }),
+        [(r, variant)] => Ok(Recovered { device_random: *r, policy_used: variant.is_some(), seed: derive_seed(serial, activation, *r, *variant), digits }),
         many => Err(Error::Ambiguous { candidates: many.len() }),
     }
 }
@@ -134,19 +124,11 @@ mod tests {
     }
 
     fn numbers(v: &serde_json::Value) -> (SerialNumber, ActivationCode) {
-        (
-            SerialNumber::parse(v["serial"].as_str().unwrap()).unwrap(),
-            ActivationCode::parse(v["activation_code"].as_str().unwrap()).unwrap(),
-        )
+        (SerialNumber::parse(v["serial"].as_str().unwrap()).unwrap(), ActivationCode::parse(v["activation_code"].as_str().unwrap()).unwrap())
     }
 
     fn otps(v: &serde_json::Value) -> Vec<ObservedOtp> {
-        v["otps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| ObservedOtp { code: o["code"].as_str().unwrap().into(), unix_time: o["time"].as_u64().unwrap() })
-            .collect()
+        v["otps"].as_array().unwrap().iter().map(|o| ObservedOtp { code: o["code"].as_str().unwrap().into(), unix_time: o["time"].as_u64().unwrap() }).collect()
     }
 
     #[test]

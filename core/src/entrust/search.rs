@@ -99,10 +99,7 @@ impl Searcher {
             password: password_template.to_vec(),
             u1_block: padded_block(&u1),
             block32: padded_block(&[0u8; 32]),
-            targets: targets
-                .iter()
-                .map(|(steps, value)| (steps.clone().map(|s| padded_block(&s.to_be_bytes())).collect(), *value))
-                .collect(),
+            targets: targets.iter().map(|(steps, value)| (steps.clone().map(|s| padded_block(&s.to_be_bytes())).collect(), *value)).collect(),
             modulus: 10u32.pow(digits as u32),
         }
     }

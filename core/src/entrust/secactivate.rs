@@ -31,10 +31,8 @@ pub const SALT_LEN: usize = 8;
 /// Shortest and longest accepted activation password (8 digits by default; a tenant setting).
 pub const PASSWORD_DIGITS: std::ops::RangeInclusive<usize> = 4..=16;
 
-const B64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+const B64: GeneralPurpose =
+    GeneralPurpose::new(&base64::alphabet::STANDARD, GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent));
 
 type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
 type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
@@ -51,11 +49,7 @@ pub(crate) struct QrKeys {
 pub(crate) fn derive_keys(password: &str, salt: &[u8]) -> QrKeys {
     let mut k = Zeroizing::new([0u8; 64]);
     super::pbkdf2_sha256(password.as_bytes(), salt, NonZeroU32::new(QR_KDF_ITERATIONS).expect("non-zero"), &mut k[..]);
-    QrKeys {
-        aes: k[0..16].try_into().expect("16"),
-        hmac: k[16..48].try_into().expect("32"),
-        iv: k[48..64].try_into().expect("16"),
-    }
+    QrKeys { aes: k[0..16].try_into().expect("16"), hmac: k[16..48].try_into().expect("32"), iv: k[48..64].try_into().expect("16") }
 }
 
 /// Normalises a typed activation password: digits only, spaces and dashes dropped.
@@ -90,9 +84,7 @@ pub struct SecActivateUri {
 /// Percent-decodes a base64 parameter, mapping spaces (from readers that turn `+` into a space)
 /// back to `+`, and decodes it with or without padding.
 fn decode_b64_param(name: &str, raw: &str) -> Result<Vec<u8>> {
-    let text = percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| Error::MalformedUri(format!("{name} is not valid percent-encoded text")))?;
+    let text = percent_decode_str(raw).decode_utf8().map_err(|_| Error::MalformedUri(format!("{name} is not valid percent-encoded text")))?;
     let text: String = text.chars().filter(|c| *c != '\n' && *c != '\r').map(|c| if c == ' ' { '+' } else { c }).collect();
     B64.decode(text.trim_end_matches('=')).map_err(|e| Error::MalformedUri(format!("{name} is not valid base64 ({e})")))
 }
@@ -147,14 +139,9 @@ impl SecActivateUri {
         }
         let enc = decode_b64_param("enc", params.get("enc").ok_or_else(|| Error::MalformedUri("missing parameter enc".into()))?)?;
         let mac = decode_b64_param("mac", params.get("mac").ok_or_else(|| Error::MalformedUri("missing parameter mac".into()))?)?;
-        let mac: [u8; MAC_LEN] = mac
-            .try_into()
-            .map_err(|m: Vec<u8>| Error::MalformedUri(format!("mac has {} bytes, expected {MAC_LEN}", m.len())))?;
+        let mac: [u8; MAC_LEN] = mac.try_into().map_err(|m: Vec<u8>| Error::MalformedUri(format!("mac has {} bytes, expected {MAC_LEN}", m.len())))?;
         if enc.len() < SALT_LEN + 16 || (enc.len() - SALT_LEN) % 16 != 0 {
-            return Err(Error::MalformedUri(format!(
-                "enc is truncated: {} bytes, expected an 8-byte salt and whole 16-byte cipher blocks",
-                enc.len()
-            )));
+            return Err(Error::MalformedUri(format!("enc is truncated: {} bytes, expected an 8-byte salt and whole 16-byte cipher blocks", enc.len())));
         }
         let (start, end) = match (action_at, mac_amp_at) {
             (Some(a), Some(m)) if a < m => (a, m),
@@ -235,14 +222,11 @@ impl ActivationPayload {
     /// Reads the decrypted JSON object.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let text = std::str::from_utf8(bytes).map_err(|_| Error::MalformedPayload("not UTF-8 text".into()))?;
-        let map: BTreeMap<String, Box<RawValue>> =
-            serde_json::from_str(text).map_err(|e| Error::MalformedPayload(format!("not a JSON object ({e})")))?;
+        let map: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).map_err(|e| Error::MalformedPayload(format!("not a JSON object ({e})")))?;
         let string = |key: &str| -> Result<Option<String>> {
             match map.get(key).map(|r| r.get()) {
                 None | Some("null") => Ok(None),
-                Some(raw) => serde_json::from_str::<String>(raw)
-                    .map(Some)
-                    .map_err(|_| Error::MalformedPayload(format!("{key} is not a string"))),
+                Some(raw) => serde_json::from_str::<String>(raw).map(Some).map_err(|_| Error::MalformedPayload(format!("{key} is not a string"))),
             }
         };
         let number = |key: &str| -> Result<Option<u64>> {
@@ -275,21 +259,9 @@ impl ActivationPayload {
             Some(p) => Some(otp::check_period(u32::try_from(p).unwrap_or(0)).map_err(|e| Error::MalformedPayload(e.to_string()))?),
         };
         let known = ["sn", "ac", "policy", "regurl", "digits", "period"];
-        let extra = map
-            .iter()
-            .filter(|(k, _)| !known.contains(&k.as_str()))
-            .filter_map(|(k, v)| serde_json::from_str(v.get()).ok().map(|v| (k.clone(), v)))
-            .collect();
-        Ok(ActivationPayload {
-            serial,
-            serial_check_digit_ok,
-            activation_code,
-            policy,
-            registration_url: string("regurl")?,
-            digits,
-            period,
-            extra,
-        })
+        let extra =
+            map.iter().filter(|(k, _)| !known.contains(&k.as_str())).filter_map(|(k, v)| serde_json::from_str(v.get()).ok().map(|v| (k.clone(), v))).collect();
+        Ok(ActivationPayload { serial, serial_check_digit_ok, activation_code, policy, registration_url: string("regurl")?, digits, period, extra })
     }
 
     /// The policy's known flags, read from the verbatim string.
@@ -354,10 +326,7 @@ mod tests {
         let v = vectors();
         let uri = field(&v["secactivate"], "uri");
         assert_eq!(decrypt_uri(uri, "54998318").unwrap_err(), Error::WrongPassword);
-        assert_eq!(
-            decrypt_uri(uri, "5499831x").unwrap_err().to_string(),
-            "activation password: contains 'x', only digits are allowed"
-        );
+        assert_eq!(decrypt_uri(uri, "5499831x").unwrap_err().to_string(), "activation password: contains 'x', only digits are allowed");
         assert!(decrypt_uri(uri, "123").is_err());
     }
 
@@ -408,9 +377,7 @@ mod tests {
         }
         // A URI whose enc holds literal '+' (MAC'd that way), read back with spaces instead.
         let keys = derive_keys("12345678", &[1, 2, 3, 4, 5, 6, 7, 8]);
-        let enc = B64.encode(
-            [&[1u8, 2, 3, 4, 5, 6, 7, 8][..], &SecActivateUri::parse(&made).unwrap().ciphertext].concat(),
-        );
+        let enc = B64.encode([&[1u8, 2, 3, 4, 5, 6, 7, 8][..], &SecActivateUri::parse(&made).unwrap().ciphertext].concat());
         let query = format!("action=secactivate&enc={enc}&v=1");
         let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &keys.hmac), query.as_bytes());
         let raw = format!("igmobileotp://?{query}&mac={}", B64.encode(&tag.as_ref()[..MAC_LEN]).replace('+', "%2B"));
@@ -440,10 +407,8 @@ mod tests {
 
     #[test]
     fn payload_tolerates_unknown_keys_and_reads_extensions() {
-        let p = ActivationPayload::from_json(
-            br#"{"sn":"48244-13456","ac":"1745-7712-6942-8698","digits":8,"period":30,"color":"blue","policy":null}"#,
-        )
-        .unwrap();
+        let p =
+            ActivationPayload::from_json(br#"{"sn":"48244-13456","ac":"1745-7712-6942-8698","digits":8,"period":30,"color":"blue","policy":null}"#).unwrap();
         assert_eq!(p.digits, Some(8));
         assert_eq!(p.period, Some(30));
         assert_eq!(p.policy, None);

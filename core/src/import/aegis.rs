@@ -89,8 +89,7 @@ fn read_db(db: &Value, cx: &mut Cx) -> Result<()> {
         Some(1..=DB_VERSION) => {}
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("database version {other:?} (softtoken reads 1 to {DB_VERSION})") }),
     }
-    let groups: HashMap<&str, &str> =
-        db["groups"].as_array().map(|g| g.iter().map(|g| (str_of(g, "uuid"), str_of(g, "name"))).collect()).unwrap_or_default();
+    let groups: HashMap<&str, &str> = db["groups"].as_array().map(|g| g.iter().map(|g| (str_of(g, "uuid"), str_of(g, "name"))).collect()).unwrap_or_default();
     for e in array_of(cx, db, "entries")? {
         let name = str_of(e, "name");
         let issuer = str_of(e, "issuer");
@@ -98,7 +97,8 @@ fn read_db(db: &Value, cx: &mut Cx) -> Result<()> {
         let token = entry(e, name, issuer);
         if token.is_ok() {
             cx.note(&label, e["note"].as_str());
-            let mut in_groups: Vec<&str> = e["groups"].as_array().map(|g| g.iter().filter_map(|u| groups.get(u.as_str().unwrap_or("")).copied()).collect()).unwrap_or_default();
+            let mut in_groups: Vec<&str> =
+                e["groups"].as_array().map(|g| g.iter().filter_map(|u| groups.get(u.as_str().unwrap_or("")).copied()).collect()).unwrap_or_default();
             if let Some(old) = e["group"].as_str().filter(|g| !g.is_empty()) {
                 in_groups.push(old);
             }
@@ -123,7 +123,8 @@ fn entry(e: &Value, name: &str, issuer: &str) -> Result<OtpAuth> {
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
     let algorithm = info["algo"].as_str();
-    Entry { kind, issuer, account: name, algorithm, digits: num_of(info, "digits"), period: num_of(info, "period"), counter: num_of(info, "counter") }.token(secret)
+    Entry { kind, issuer, account: name, algorithm, digits: num_of(info, "digits"), period: num_of(info, "period"), counter: num_of(info, "counter") }
+        .token(secret)
 }
 
 /// A random UUID (version 4), as Aegis gives every entry and slot.
@@ -148,7 +149,9 @@ fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Value> {
     for i in identities {
         let t = i.to_otpauth();
         let (kind, info) = match t.kind {
-            OtpKind::Hotp { counter } => ("hotp", json!({"secret": encode_base32(&t.secret), "algo": t.algorithm.name(), "digits": t.digits, "counter": counter})),
+            OtpKind::Hotp { counter } => {
+                ("hotp", json!({"secret": encode_base32(&t.secret), "algo": t.algorithm.name(), "digits": t.digits, "counter": counter}))
+            }
             OtpKind::Steam => ("steam", json!({"secret": encode_base32(&t.secret), "algo": "SHA1", "digits": 5, "period": 30})),
             OtpKind::Totp { period } => ("totp", json!({"secret": encode_base32(&t.secret), "algo": t.algorithm.name(), "digits": t.digits, "period": period})),
         };
@@ -215,8 +218,8 @@ pub fn export(identities: &[Identity], password: Option<&str>, rng: &dyn SecureR
 #[cfg(test)]
 mod tests {
     use super::super::{read as read_input, Format};
-    use crate::otp::Algorithm;
     use super::*;
+    use crate::otp::Algorithm;
     use ring::rand::SystemRandom;
 
     const EXPORT: &str = r#"{"version":1,"header":{"slots":null,"params":null},"db":{"version":3,"groups":[{"uuid":"g1","name":"Work"}],"entries":[
@@ -260,7 +263,10 @@ mod tests {
         assert_eq!(back.items.len(), ids.len());
         for ((_, b), a) in back.items.iter().zip(&ids) {
             let b = b.as_ref().unwrap();
-            assert_eq!((b.kind, b.seed == a.seed, b.algorithm, b.digits, b.period, b.counter, &b.name), (a.kind, true, a.algorithm, a.digits, a.period, a.counter, &a.name));
+            assert_eq!(
+                (b.kind, b.seed == a.seed, b.algorithm, b.digits, b.period, b.counter, &b.name),
+                (a.kind, true, a.algorithm, a.digits, a.period, a.counter, &a.name)
+            );
         }
         let plain_file = export(&ids, None, &rng).unwrap();
         assert_eq!(parse(plain_file.as_bytes(), None).unwrap().items.len(), ids.len());

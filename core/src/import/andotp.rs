@@ -84,5 +84,6 @@ fn entry(e: &Value, issuer: String, account: String) -> Result<OtpAuth> {
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
     let algorithm = Some(str_of(e, "algorithm"));
-    Entry { kind, issuer: &issuer, account: &account, algorithm, digits: num_of(e, "digits"), period: num_of(e, "period"), counter: num_of(e, "counter") }.token(secret)
+    Entry { kind, issuer: &issuer, account: &account, algorithm, digits: num_of(e, "digits"), period: num_of(e, "period"), counter: num_of(e, "counter") }
+        .token(secret)
 }

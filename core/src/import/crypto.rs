@@ -60,11 +60,8 @@ pub enum Prf {
 
 /// PBKDF2 to a 256-bit key, refusing iteration counts above [`MAX_PBKDF2_ITERATIONS`].
 pub fn pbkdf2(prf: Prf, password: &str, salt: &[u8], iterations: u32) -> Result<Key> {
-    let iterations = std::num::NonZeroU32::new(iterations).ok_or_else(|| Error::KdfTooCostly {
-        kdf: "PBKDF2",
-        found: "0 iterations".into(),
-        limit: "at least 1".into(),
-    })?;
+    let iterations =
+        std::num::NonZeroU32::new(iterations).ok_or_else(|| Error::KdfTooCostly { kdf: "PBKDF2", found: "0 iterations".into(), limit: "at least 1".into() })?;
     if iterations.get() > MAX_PBKDF2_ITERATIONS {
         return Err(Error::KdfTooCostly { kdf: "PBKDF2", found: format!("{iterations} iterations"), limit: format!("{MAX_PBKDF2_ITERATIONS}") });
     }
@@ -80,9 +77,13 @@ pub fn pbkdf2(prf: Prf, password: &str, salt: &[u8], iterations: u32) -> Result<
 /// scrypt to a 256-bit key, refusing parameters above [`MAX_SCRYPT_BYTES`] / [`MAX_SCRYPT_WORK`].
 pub fn scrypt(password: &str, salt: &[u8], n: u64, r: u32, p: u32) -> Result<Key> {
     let found = format!("N={n} r={r} p={p}");
-    let too_costly = || Error::KdfTooCostly { kdf: "scrypt", found: found.clone(), limit: format!("{} MiB of memory, N·r·p ≤ 2^24", MAX_SCRYPT_BYTES >> 20) };
+    let too_costly =
+        || Error::KdfTooCostly { kdf: "scrypt", found: found.clone(), limit: format!("{} MiB of memory, N·r·p ≤ 2^24", MAX_SCRYPT_BYTES >> 20) };
     if n < 2 || !n.is_power_of_two() || r == 0 || p == 0 {
-        return Err(Error::MalformedExport { format: "Aegis", reason: format!("scrypt parameters {found} are not valid (N a power of two, r and p at least 1)") });
+        return Err(Error::MalformedExport {
+            format: "Aegis",
+            reason: format!("scrypt parameters {found} are not valid (N a power of two, r and p at least 1)"),
+        });
     }
     let bytes = 128u64.checked_mul(r as u64).and_then(|x| x.checked_mul(n)).ok_or_else(too_costly)?;
     let work = n.checked_mul(r as u64).and_then(|x| x.checked_mul(p as u64)).ok_or_else(too_costly)?;
@@ -103,8 +104,11 @@ pub fn argon2id(password: &str, salt: &[u8], m_kib: u64, t: u64, p: u32) -> Resu
     if m_kib > MAX_ARGON2_KIB as u64 || m_kib.saturating_mul(t) > MAX_ARGON2_WORK || p > 16 {
         return Err(Error::KdfTooCostly { kdf: "Argon2id", found, limit: limit() });
     }
-    let params = argon2::Params::new(m_kib as u32, t as u32, p, Some(32))
-        .map_err(|_| Error::KdfTooCostly { kdf: "Argon2id", found: found.clone(), limit: "parameters Argon2 accepts".into() })?;
+    let params = argon2::Params::new(m_kib as u32, t as u32, p, Some(32)).map_err(|_| Error::KdfTooCostly {
+        kdf: "Argon2id",
+        found: found.clone(),
+        limit: "parameters Argon2 accepts".into(),
+    })?;
     let mut key = Zeroizing::new([0u8; 32]);
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_into(password.as_bytes(), salt, &mut key[..])
@@ -184,7 +188,10 @@ mod tests {
         assert!(matches!(pbkdf2(Prf::Sha1, "pw", b"salt", 1 << 31), Err(Error::KdfTooCostly { kdf: "PBKDF2", .. })));
         assert!(matches!(pbkdf2(Prf::Sha1, "pw", b"salt", 0), Err(Error::KdfTooCostly { .. })));
         let e = argon2id("pw", b"saltsaltsaltsalt", 16 << 20, 4, 1).unwrap_err();
-        assert_eq!(e.to_string(), "the Argon2id parameters of this file (16777216 KiB, 4 passes, 1 lanes) are above what softtoken accepts (1024 MiB, memory × passes ≤ 4 GiB)");
+        assert_eq!(
+            e.to_string(),
+            "the Argon2id parameters of this file (16777216 KiB, 4 passes, 1 lanes) are above what softtoken accepts (1024 MiB, memory × passes ≤ 4 GiB)"
+        );
         assert!(matches!(argon2id("pw", b"saltsaltsaltsalt", 64 << 10, 1 << 40, 1), Err(Error::KdfTooCostly { .. })));
     }
 

@@ -68,7 +68,8 @@ fn every_fixture_imports_every_token_exactly() {
 #[test]
 fn notes_groups_and_tags_become_notices() {
     let rng = SystemRandom::new();
-    let read_file = |name: &str, password: Option<&str>| read(&std::fs::read(fixtures().join(name)).unwrap(), None, password, 0, &rng, &mut Vec::new()).unwrap();
+    let read_file =
+        |name: &str, password: Option<&str>| read(&std::fs::read(fixtures().join(name)).unwrap(), None, password, 0, &rng, &mut Vec::new()).unwrap();
     let aegis = read_file("aegis-plain.json", None);
     assert_eq!(aegis.notices, vec![("GitHub: alice@example.com".to_string(), "its groups (Work) are not kept: softtoken has no groups".to_string())]);
     assert!(read_file("ente-plain.txt", None).notices[0].1.contains("tags (Work)"));

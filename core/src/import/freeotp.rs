@@ -31,7 +31,12 @@ fn token(t: &Value, issuer: String, account: String) -> Result<OtpAuth> {
     let secret = Secret::new(
         bytes
             .iter()
-            .map(|b| b.as_i64().filter(|b| (-128..=255).contains(b)).map(|b| b as u8).ok_or_else(|| Error::invalid(Field::Secret, "holds a value that is not a byte")))
+            .map(|b| {
+                b.as_i64()
+                    .filter(|b| (-128..=255).contains(b))
+                    .map(|b| b as u8)
+                    .ok_or_else(|| Error::invalid(Field::Secret, "holds a value that is not a byte"))
+            })
             .collect::<Result<Vec<u8>>>()?,
     );
     otp::check_secret(&secret)?;
@@ -42,5 +47,6 @@ fn token(t: &Value, issuer: String, account: String) -> Result<OtpAuth> {
         other => return Err(Error::UnsupportedExport { format: APP, reason: format!("{other:?} tokens are not supported") }),
     };
     let counter = num_of(t, "counter").map(|c| c.saturating_add(1));
-    Entry { kind, issuer: &issuer, account: &account, algorithm: Some(str_of(t, "algo")), digits: num_of(t, "digits"), period: num_of(t, "period"), counter }.token(secret)
+    Entry { kind, issuer: &issuer, account: &account, algorithm: Some(str_of(t, "algo")), digits: num_of(t, "digits"), period: num_of(t, "period"), counter }
+        .token(secret)
 }

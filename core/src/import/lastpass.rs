@@ -21,5 +21,6 @@ pub(super) fn read(v: &Value, cx: &mut Cx) -> Result<()> {
 fn account_token(a: &Value, issuer: String, account: String) -> Result<OtpAuth> {
     let secret = decode_base32(str_of(a, "secret"))?;
     let algorithm = Some(str_of(a, "algorithm"));
-    Entry { kind: Kind::Totp, issuer: &issuer, account: &account, algorithm, digits: num_of(a, "digits"), period: num_of(a, "timeStep"), counter: None }.token(secret)
+    Entry { kind: Kind::Totp, issuer: &issuer, account: &account, algorithm, digits: num_of(a, "digits"), period: num_of(a, "timeStep"), counter: None }
+        .token(secret)
 }

@@ -256,7 +256,10 @@ fn json_format(v: &Value) -> Option<Format> {
         Some(Format::Bitwarden)
     } else if has("Authenticators") {
         Some(Format::Stratum)
-    } else if has("tokens") && (has("tokenOrder") || v["tokens"].as_array().is_some_and(|t| t.iter().all(|e| e.get("issuerExt").is_some() || e.get("secret").is_some_and(Value::is_array)))) {
+    } else if has("tokens")
+        && (has("tokenOrder")
+            || v["tokens"].as_array().is_some_and(|t| t.iter().all(|e| e.get("issuerExt").is_some() || e.get("secret").is_some_and(Value::is_array))))
+    {
         Some(Format::FreeOtpPlus)
     } else if has("entries") && has("version") || (has("salt") && has("content") && has("version")) {
         Some(Format::Proton)
@@ -317,11 +320,10 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
         Some(f) => (f, None),
         None => match sniff(bytes) {
             (Some(f), json) => (f, json),
-            (None, _) => {
-                return Err(Error::UnknownImportFormat(
-                    "no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup".into(),
-                ))
-            }
+            (None, _) => return Err(Error::UnknownImportFormat(
+                "no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup"
+                    .into(),
+            )),
         },
     };
     let mut cx = Cx { format, password, now, rng, items: Vec::new(), notices: Vec::new(), batches, json };
@@ -344,30 +346,30 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
         Format::Aegis => {
             let v = cx.document_or_err(bytes)?;
             aegis::read(&v, &mut cx)?
-        },
+        }
         Format::TwoFas => {
             let v = cx.document_or_err(bytes)?;
             twofas::read(&v, &mut cx)?
-        },
+        }
         Format::Bitwarden => bitwarden::read(bytes, &mut cx)?,
         Format::Stratum => stratum::read(bytes, &mut cx)?,
         Format::AndOtp => andotp::read(bytes, &mut cx)?,
         Format::FreeOtpPlus => {
             let v = cx.document_or_err(bytes)?;
             freeotp::read(&v, &mut cx)?
-        },
+        }
         Format::Proton => {
             let v = cx.document_or_err(bytes)?;
             proton::read(&v, &mut cx)?
-        },
+        }
         Format::LastPass => {
             let v = cx.document_or_err(bytes)?;
             lastpass::read(&v, &mut cx)?
-        },
+        }
         Format::Steam => {
             let v = cx.document_or_err(bytes)?;
             steam::read(&v, &mut cx)?
-        },
+        }
     }
     Ok(Parsed { format, items: cx.items, notices: cx.notices })
 }
@@ -556,7 +558,10 @@ mod tests {
         assert_eq!(batches, vec![BatchSeen { batch_id: 9, size: 1, indices: vec![0] }]);
         assert!(missing_parts(&batches).is_empty());
         let reason = "not given: import every QR code of the export".to_string();
-        assert_eq!(missing_parts(&[BatchSeen { batch_id: 3, size: 2, indices: vec![1] }]), vec![("migration batch 3: QR code 1 of 2".to_string(), reason.clone())]);
+        assert_eq!(
+            missing_parts(&[BatchSeen { batch_id: 3, size: 2, indices: vec![1] }]),
+            vec![("migration batch 3: QR code 1 of 2".to_string(), reason.clone())]
+        );
         assert_eq!(
             missing_parts(&[BatchSeen { batch_id: 4, size: 6, indices: vec![0, 4, 4] }]),
             vec![("migration batch 4: QR codes 2–4 of 6".to_string(), reason.clone()), ("migration batch 4: QR code 6 of 6".to_string(), reason)]

@@ -43,7 +43,8 @@ pub(super) fn read(bytes: &[u8], cx: &mut Cx) -> Result<()> {
         Some(plain) => serde_json::from_slice(&plain).map_err(|_| Error::WrongExportPassword { format: APP })?,
         None => cx.document_or_err(bytes)?,
     };
-    let categories: Vec<(&str, &str)> = v["Categories"].as_array().map(|c| c.iter().map(|c| (str_of(c, "Id"), str_of(c, "Name"))).collect()).unwrap_or_default();
+    let categories: Vec<(&str, &str)> =
+        v["Categories"].as_array().map(|c| c.iter().map(|c| (str_of(c, "Id"), str_of(c, "Name"))).collect()).unwrap_or_default();
     let links = v["AuthenticatorCategories"].as_array().cloned().unwrap_or_default();
     for a in super::array_of(cx, &v, "Authenticators")? {
         let label = label(str_of(a, "Issuer"), str_of(a, "Username"));
@@ -80,5 +81,6 @@ fn entry(a: &Value) -> Result<OtpAuth> {
         n => return Err(Error::invalid(crate::error::Field::Algorithm, format!("algorithm number {n} is not SHA1 (0), SHA256 (1) or SHA512 (2)"))),
     };
     let (issuer, account) = (str_of(a, "Issuer"), str_of(a, "Username"));
-    Entry { kind, issuer, account, algorithm: Some(algorithm), digits: num_of(a, "Digits"), period: num_of(a, "Period"), counter: num_of(a, "Counter") }.token(secret)
+    Entry { kind, issuer, account, algorithm: Some(algorithm), digits: num_of(a, "Digits"), period: num_of(a, "Period"), counter: num_of(a, "Counter") }
+        .token(secret)
 }

@@ -131,10 +131,7 @@ pub fn parse(uri: &str) -> Result<MigrationPart> {
         return Err(Error::MalformedUri("not an otpauth-migration:// URI".into()));
     }
     let query = uri.split_once('?').map(|(_, q)| q).ok_or_else(|| Error::MalformedUri("no data parameter".into()))?;
-    let data = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("data="))
-        .ok_or_else(|| Error::MalformedUri("no data parameter".into()))?;
+    let data = query.split('&').find_map(|p| p.strip_prefix("data=")).ok_or_else(|| Error::MalformedUri("no data parameter".into()))?;
     let data = percent_decode_str(data).decode_utf8().map_err(|_| Error::MalformedUri("data is not valid percent-encoded text".into()))?;
     let data: String = data.chars().map(|c| if c == ' ' { '+' } else { c }).filter(|c| *c != '=').collect();
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
@@ -235,7 +232,15 @@ mod tests {
         // different from what was imported.
         let secret = b"1234567890";
         let payload = MigrationPayload {
-            otp_parameters: vec![OtpParameters { secret: secret.to_vec(), name: ":acct".into(), issuer: String::new(), algorithm: 1, digits: 1, otp_type: 2, counter: 0 }],
+            otp_parameters: vec![OtpParameters {
+                secret: secret.to_vec(),
+                name: ":acct".into(),
+                issuer: String::new(),
+                algorithm: 1,
+                digits: 1,
+                otp_type: 2,
+                counter: 0,
+            }],
             version: 1,
             batch_size: 1,
             batch_index: 0,
@@ -249,7 +254,9 @@ mod tests {
         assert_eq!(back.items[0].1.as_ref().unwrap(), t);
         // Found next: an account that keeps a colon ("::x" reads as account ":x") lost it on the
         // way back; so did "b:c" under issuer "b".
-        for (issuer, account) in [(None, ":x"), (None, "b:c"), (Some("b"), "b:c"), (Some("A"), "b:c"), (Some("\n,,le"), "alice"), (Some(":x:"), "(unnamed)"), (Some("A"), " : b ")] {
+        for (issuer, account) in
+            [(None, ":x"), (None, "b:c"), (Some("b"), "b:c"), (Some("A"), "b:c"), (Some("\n,,le"), "alice"), (Some(":x:"), "(unnamed)"), (Some("A"), " : b ")]
+        {
             // Read once (names trimmed), then exported and read again: the same token.
             let t = OtpAuth { issuer: issuer.map(str::to_string), account: account.into(), ..t.clone() };
             let once = parse(&format(std::slice::from_ref(&t), 10, 1)[0]).unwrap().items.remove(0).1.unwrap();
@@ -261,7 +268,15 @@ mod tests {
     #[test]
     fn round_trip_in_batches() {
         let tokens: Vec<OtpAuth> = (0..25u8)
-            .map(|i| token(&format!("user{i}"), &[i; 10], if i % 2 == 0 { Algorithm::Sha1 } else { Algorithm::Sha256 }, if i % 3 == 0 { 8 } else { 6 }, if i == 7 { OtpKind::Hotp { counter: 42 } } else { OtpKind::Totp { period: 30 } }))
+            .map(|i| {
+                token(
+                    &format!("user{i}"),
+                    &[i; 10],
+                    if i % 2 == 0 { Algorithm::Sha1 } else { Algorithm::Sha256 },
+                    if i % 3 == 0 { 8 } else { 6 },
+                    if i == 7 { OtpKind::Hotp { counter: 42 } } else { OtpKind::Totp { period: 30 } },
+                )
+            })
             .collect();
         let uris = format(&tokens, 10, 77);
         assert_eq!(uris.len(), 3);
@@ -303,9 +318,33 @@ mod tests {
         let part = parse(&uri).unwrap();
         assert_eq!(part.items.len(), 2);
         let mut payload = MigrationPayload { otp_parameters: vec![], version: 1, batch_size: 1, batch_index: 0, batch_id: 1 };
-        payload.otp_parameters.push(OtpParameters { secret: b"0123456789".to_vec(), name: "a".into(), issuer: String::new(), algorithm: 1, digits: 1, otp_type: 2, counter: 0 });
-        payload.otp_parameters.push(OtpParameters { secret: b"0123456789".to_vec(), name: "md5".into(), issuer: String::new(), algorithm: 4, digits: 1, otp_type: 2, counter: 0 });
-        payload.otp_parameters.push(OtpParameters { secret: vec![], name: "empty".into(), issuer: String::new(), algorithm: 1, digits: 1, otp_type: 2, counter: 0 });
+        payload.otp_parameters.push(OtpParameters {
+            secret: b"0123456789".to_vec(),
+            name: "a".into(),
+            issuer: String::new(),
+            algorithm: 1,
+            digits: 1,
+            otp_type: 2,
+            counter: 0,
+        });
+        payload.otp_parameters.push(OtpParameters {
+            secret: b"0123456789".to_vec(),
+            name: "md5".into(),
+            issuer: String::new(),
+            algorithm: 4,
+            digits: 1,
+            otp_type: 2,
+            counter: 0,
+        });
+        payload.otp_parameters.push(OtpParameters {
+            secret: vec![],
+            name: "empty".into(),
+            issuer: String::new(),
+            algorithm: 1,
+            digits: 1,
+            otp_type: 2,
+            counter: 0,
+        });
         uri = format!("{PREFIX}?data={}", utf8_percent_encode(&base64::engine::general_purpose::STANDARD.encode(payload.encode_to_vec()), NON_ALPHANUMERIC));
         let part = parse(&uri).unwrap();
         assert!(part.items[0].1.is_ok());

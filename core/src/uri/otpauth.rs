@@ -50,13 +50,8 @@ pub struct OtpAuth {
 
 /// Decodes base32 as people paste it: any case, padding optional, spaces and dashes ignored.
 pub fn decode_base32(text: &str) -> Result<Secret> {
-    let clean: Zeroizing<String> = Zeroizing::new(
-        text.chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect::<String>()
-            .trim_end_matches('=')
-            .to_ascii_uppercase(),
-    );
+    let clean: Zeroizing<String> =
+        Zeroizing::new(text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().trim_end_matches('=').to_ascii_uppercase());
     if clean.is_empty() {
         return Err(Error::invalid(Field::Secret, "is empty"));
     }
@@ -66,8 +61,7 @@ pub fn decode_base32(text: &str) -> Result<Secret> {
     if matches!(clean.len() % 8, 1 | 3 | 6) {
         return Err(Error::invalid(Field::Secret, format!("is not valid base32: {} characters cannot end a base32 text", clean.len())));
     }
-    let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &clean)
-        .ok_or_else(|| Error::invalid(Field::Secret, "is not valid base32"))?;
+    let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &clean).ok_or_else(|| Error::invalid(Field::Secret, "is not valid base32"))?;
     let secret = Secret::new(bytes);
     otp::check_secret(&secret)?;
     Ok(secret)
@@ -80,10 +74,7 @@ pub fn encode_base32(secret: &Secret) -> String {
 
 fn decode_component(text: &str, plus_is_space: bool, what: &str) -> Result<String> {
     let text = if plus_is_space { text.replace('+', " ") } else { text.to_string() };
-    percent_decode_str(&text)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| Error::MalformedUri(format!("{what} is not valid percent-encoded UTF-8")))
+    percent_decode_str(&text).decode_utf8().map(|s| s.into_owned()).map_err(|_| Error::MalformedUri(format!("{what} is not valid percent-encoded UTF-8")))
 }
 
 impl OtpAuth {
@@ -148,14 +139,14 @@ impl OtpAuth {
             Some(a) => Algorithm::parse(&a)?,
             None => Algorithm::Sha1,
         };
-        let number = |v: &str, field: Field| -> Result<u64> {
-            v.trim().parse::<u64>().map_err(|_| Error::invalid(field, format!("{v:?} is not a whole number")))
-        };
+        let number =
+            |v: &str, field: Field| -> Result<u64> { v.trim().parse::<u64>().map_err(|_| Error::invalid(field, format!("{v:?} is not a whole number"))) };
         // Steam tokens: `otpauth://steam/…` (Aegis, Ente) or `encoder=steam` on a totp URI; their
         // digits, period and algorithm are fixed whatever the URI says.
         let steam = kind == "steam" || encoder.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("steam"));
         if steam {
-            let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+            let issuer =
+                issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
             return Ok(OtpAuth::steam(issuer, account, secret));
         }
         let digits = match digits {
@@ -172,10 +163,7 @@ impl OtpAuth {
             let counter = counter.ok_or_else(|| Error::invalid(Field::Counter, "is missing (required for hotp)"))?;
             OtpKind::Hotp { counter: number(&counter, Field::Counter)? }
         };
-        let issuer = issuer
-            .map(|i| i.trim().to_string())
-            .filter(|i| !i.is_empty())
-            .or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
+        let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
         Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
     }
 
@@ -208,12 +196,7 @@ impl OtpAuth {
             None => enc(&self.account),
         };
         let issuer = self.issuer.as_deref().map(|i| format!("&issuer={}", enc(i))).unwrap_or_default();
-        format!(
-            "otpauth://{kind}/{label}?secret={}{issuer}&algorithm={}&digits={}{tail}",
-            encode_base32(&self.secret),
-            self.algorithm.name(),
-            self.digits
-        )
+        format!("otpauth://{kind}/{label}?secret={}{issuer}&algorithm={}&digits={}{tail}", encode_base32(&self.secret), self.algorithm.name(), self.digits)
     }
 
     /// A TOTP generator (errors for HOTP URIs).
@@ -251,7 +234,8 @@ mod tests {
 
     #[test]
     fn lenient_forms() {
-        let u = OtpAuth::parse("OTPAUTH://TOTP/ACME%20Co%3A%20john.doe%40email.com?secret=jbsw y3dp ehpk 3pxp====&algorithm=sha256&digits=8&period=60").unwrap();
+        let u =
+            OtpAuth::parse("OTPAUTH://TOTP/ACME%20Co%3A%20john.doe%40email.com?secret=jbsw y3dp ehpk 3pxp====&algorithm=sha256&digits=8&period=60").unwrap();
         assert_eq!(u.issuer.as_deref(), Some("ACME Co"));
         assert_eq!(u.account, "john.doe@email.com");
         assert_eq!((u.algorithm, u.digits, u.kind), (Algorithm::Sha256, 8, OtpKind::Totp { period: 60 }));

@@ -103,7 +103,12 @@ pub(crate) fn platform(e: KeyStoreError) -> Error {
 impl<'a> AttemptCounter<'a> {
     /// The counter of the vault at `vault_path` with id `vault_id`.
     pub fn new(vault_path: &std::path::Path, vault_id: &str, store: &'a dyn DeviceKeyStore) -> Self {
-        AttemptCounter { vault: vault_path.to_path_buf(), path: store::sibling(vault_path, ".attempts"), label: format!("softtoken/v1/attempts/{vault_id}"), store }
+        AttemptCounter {
+            vault: vault_path.to_path_buf(),
+            path: store::sibling(vault_path, ".attempts"),
+            label: format!("softtoken/v1/attempts/{vault_id}"),
+            store,
+        }
     }
 
     fn open(&self, sealed: Option<Vec<u8>>) -> Result<Option<AttemptState>> {
@@ -121,7 +126,13 @@ impl<'a> AttemptCounter<'a> {
         let file = self.open(store::read(&self.path)?)?;
         let record = self.open(self.store.load(&self.label).map_err(platform)?)?;
         Ok(match (file, record) {
-            (Some(f), Some(r)) => if f.generation >= r.generation { f } else { r },
+            (Some(f), Some(r)) => {
+                if f.generation >= r.generation {
+                    f
+                } else {
+                    r
+                }
+            }
             (Some(s), None) | (None, Some(s)) => s,
             (None, None) => AttemptState::default(),
         })

@@ -193,7 +193,8 @@ mod tests {
     use std::sync::Arc;
 
     fn backups(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with(PREFIX)).collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with(PREFIX)).collect();
         v.sort();
         v
     }

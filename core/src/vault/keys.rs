@@ -103,9 +103,8 @@ fn seal_here(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
     out.extend_from_slice(&nonce[..]);
     out.extend_from_slice(plaintext);
-    let tag = k
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut out[12..])
-        .map_err(|_| Error::Crypto("encryption failed"))?;
+    let tag =
+        k.seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut out[12..]).map_err(|_| Error::Crypto("encryption failed"))?;
     out.extend_from_slice(tag.as_ref());
     Ok(out)
 }

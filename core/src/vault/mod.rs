@@ -17,11 +17,11 @@ pub(crate) mod attempts;
 pub mod autobackup;
 pub mod backup;
 pub(crate) mod format;
+mod identities;
 pub(crate) mod keys;
 pub mod keystore;
-pub(crate) mod store;
-mod identities;
 mod slots;
+pub(crate) mod store;
 
 use crate::error::{Error, Result};
 use crate::identity::Identity;
@@ -37,11 +37,11 @@ pub use attempts::AttemptState;
 pub use autobackup::{AutoBackupKey, AutoBackupStatus};
 pub use backup::ImportReport;
 pub use identities::RESYNC_WINDOW;
-pub use slots::{biometric_label, check_pin, MAX_PIN_CHARS, MIN_PIN_CHARS};
-pub use store::write_atomic;
-use slots::{make_slot, pin_attempt};
 pub use keys::KdfParams;
 pub use keystore::{DeviceKeyStore, KeyStoreError, MemoryKeyStore};
+pub use slots::{biometric_label, check_pin, MAX_PIN_CHARS, MIN_PIN_CHARS};
+use slots::{make_slot, pin_attempt};
+pub use store::write_atomic;
 
 /// Choices made when a vault is created.
 #[derive(Debug, Clone, Copy)]
@@ -115,10 +115,31 @@ fn open_file(path: &Path, file: &[u8], store: Arc<dyn DeviceKeyStore>) -> Result
     Ok(LockedVault { path: path.to_path_buf(), store, outer, outer_bytes, inner_plain, inner })
 }
 
-/// The device key store's record of the highest generation written for a vault.
+/// The device key store's record of the highest generation written for a vault, and of which file
+/// may come back as its previous generation: the SHA-256 of the file that generation replaced
+/// (the `.prev` kept beside it), or nothing when no previous file may come back (after a PIN
+/// change the preceding file holds the old PIN's slot). Without that binding any old copy planted
+/// as `.prev` could be restored, with its old PIN, removed tokens and used HOTP codes.
 struct GenerationRecord<'a> {
     label: String,
     store: &'a dyn DeviceKeyStore,
+}
+
+/// The SHA-256 of a whole vault file, as the generation record binds it.
+fn file_digest(file: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(file).into()
+}
+
+/// What the record says of the previous generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Previous {
+    /// A record written before the binding existed: only generation `newest - 1` may come back.
+    Unbound,
+    /// No previous file may come back.
+    None,
+    /// Only the file with this SHA-256 may come back.
+    File([u8; 32]),
 }
 
 impl<'a> GenerationRecord<'a> {
@@ -126,17 +147,32 @@ impl<'a> GenerationRecord<'a> {
         GenerationRecord { label: format!("softtoken/v1/generation/{vault_id}"), store }
     }
 
-    /// The highest generation written (0 when none was recorded: a new or version-1 vault).
-    fn load(&self) -> Result<u64> {
+    /// The highest generation written (0 when none was recorded: a new or version-1 vault) and
+    /// what may come back as the previous one.
+    fn load_full(&self) -> Result<(u64, Previous)> {
         let Some(sealed) = self.store.load(&self.label).map_err(attempts::platform)? else {
-            return Ok(0);
+            return Ok((0, Previous::Unbound));
         };
+        let corrupt = Error::CorruptVault { previous_available: false };
         match self.store.open(&self.label, &sealed) {
-            Ok(plain) => plain.as_slice().try_into().map(u64::from_le_bytes).map_err(|_| Error::CorruptVault { previous_available: false }),
+            Ok(plain) => {
+                let generation = plain.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or(corrupt.clone())?;
+                let previous = match &plain[8..] {
+                    [] => Previous::Unbound,
+                    [0] => Previous::None,
+                    digest => Previous::File(digest.try_into().map_err(|_| corrupt)?),
+                };
+                Ok((generation, previous))
+            }
             // A record that is not this key's: as good as none; the file's own seal still holds.
-            Err(KeyStoreError::Rejected) => Ok(0),
+            Err(KeyStoreError::Rejected) => Ok((0, Previous::Unbound)),
             Err(e) => Err(attempts::platform(e)),
         }
+    }
+
+    /// The highest generation written.
+    fn load(&self) -> Result<u64> {
+        self.load_full().map(|(generation, _)| generation)
     }
 
     /// Refuses a file older than the newest written.
@@ -148,12 +184,34 @@ impl<'a> GenerationRecord<'a> {
         Ok(())
     }
 
-    fn store(&self, generation: u64) -> Result<()> {
-        let sealed = self.store.seal(&self.label, &generation.to_le_bytes()).map_err(attempts::platform)?;
+    /// Refuses a file offered as the previous generation unless it is the very file the newest
+    /// generation replaced.
+    fn check_previous(&self, file: &[u8], found: u64) -> Result<()> {
+        let (newest, previous) = self.load_full()?;
+        let bound = match previous {
+            Previous::File(digest) => file_digest(file) == digest,
+            Previous::None => false,
+            // No record at all (a store that cannot hold one) or one from before the binding.
+            Previous::Unbound => newest == 0 || found.checked_add(1) == Some(newest),
+        };
+        if bound {
+            Ok(())
+        } else {
+            Err(Error::RolledBack { found, newest })
+        }
+    }
+
+    fn store(&self, generation: u64, previous: Previous) -> Result<()> {
+        let mut record = generation.to_le_bytes().to_vec();
+        match previous {
+            Previous::Unbound => {}
+            Previous::None => record.push(0),
+            Previous::File(digest) => record.extend_from_slice(&digest),
+        }
+        let sealed = self.store.seal(&self.label, &record).map_err(attempts::platform)?;
         self.store.store(&self.label, &sealed).map_err(attempts::platform)
     }
 }
-
 
 /// The key store kind recorded in a vault file's clear header (to pick the store before opening).
 pub fn recorded_store_kind(path: &Path) -> Result<String> {
@@ -169,9 +227,18 @@ pub fn recorded_store_kind(path: &Path) -> Result<String> {
     }
 }
 
-/// True when the previous generation exists and passes the device seal.
+/// The previous generation, when it exists, passes the device seal and is the very file the
+/// newest generation replaced (never an older copy put in its place).
+fn open_previous(path: &Path, store: &Arc<dyn DeviceKeyStore>) -> Result<LockedVault> {
+    let bytes = store::read(&store::previous_path(path))?.ok_or(Error::NoPreviousVersion)?;
+    let locked = open_file(path, &bytes, store.clone())?;
+    GenerationRecord::new(&locked.outer.vault_id, store.as_ref()).check_previous(&bytes, locked.inner.generation)?;
+    Ok(locked)
+}
+
+/// True when the previous generation may be restored.
 fn previous_is_intact(path: &Path, store: &Arc<dyn DeviceKeyStore>) -> bool {
-    matches!(store::read(&store::previous_path(path)), Ok(Some(bytes)) if open_file(path, &bytes, store.clone()).is_ok())
+    open_previous(path, store).is_ok()
 }
 
 impl LockedVault {
@@ -286,7 +353,8 @@ impl Vault {
         let data_key = keys::random::<32>()?;
         let (kdf, salt, key_slot) = make_slot(&data_key, pin, kdf, &outer.vault_id)?;
         let inner = InnerHeader { kdf, salt, max_attempts: options.max_attempts.max(FREE_ATTEMPTS_FLOOR), key_slot, bio_slot: Vec::new(), generation: 0 };
-        let mut vault = Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new(), auto_backup: None };
+        let mut vault =
+            Vault { path: path.to_path_buf(), store, outer_bytes: outer.encode(), outer, inner, data_key, identities: Vec::new(), auto_backup: None };
         vault.write()?;
         Ok(vault)
     }
@@ -297,9 +365,11 @@ impl Vault {
     }
 
     /// Replaces a damaged vault file by its previous generation: only when the current file fails
-    /// its integrity check (or is missing), and only with the PIN of the generation restored
-    /// (counted like an unlock). The restored contents are written as a new generation, so the
-    /// rollback check keeps refusing every older copy.
+    /// its integrity check (or is missing), only the very file the newest generation replaced
+    /// (the key store records its digest: an older copy planted as `.prev` is refused as a
+    /// rollback, and nothing changes), never the file from before a PIN change, and only with
+    /// the PIN of the generation restored (counted like an unlock). The restored contents are
+    /// written as a new generation, so the rollback check keeps refusing every older copy.
     pub fn restore_previous(path: &Path, store: Arc<dyn DeviceKeyStore>, pin: Option<&str>, now: u64) -> Result<Vault> {
         let prev = store::previous_path(path);
         {
@@ -312,8 +382,10 @@ impl Vault {
                 }
             }
         }
-        let bytes = store::read(&prev)?.ok_or(Error::NoPreviousVersion)?;
-        let locked = open_file(path, &bytes, store.clone())?;
+        if !prev.exists() {
+            return Err(Error::NoPreviousVersion);
+        }
+        let locked = open_previous(path, &store)?;
         let data_key = pin_attempt(path, &locked.outer.vault_id, store.as_ref(), &locked.inner, pin, now)?;
         let mut vault = locked.finish(data_key)?;
         let _lock = VaultLock::acquire(path)?;
@@ -324,8 +396,7 @@ impl Vault {
 
     /// Whether restoring the previous generation will need a PIN (costs no attempt).
     pub fn previous_needs_pin(path: &Path, store: Arc<dyn DeviceKeyStore>) -> Result<bool> {
-        let bytes = store::read(&store::previous_path(path))?.ok_or(Error::NoPreviousVersion)?;
-        Ok(open_file(path, &bytes, store)?.has_pin())
+        Ok(open_previous(path, &store)?.has_pin())
     }
 
     /// Writes the data key's bytes straight from where the vault holds them (no copy in this
@@ -337,8 +408,18 @@ impl Vault {
     }
 
     /// Encrypts and writes the next generation atomically (the previous one kept as `.prev`) and
-    /// records it in the key store. Callers hold the vault lock.
+    /// records it in the key store, bound to the file it replaced. Callers hold the vault lock.
     fn write(&mut self) -> Result<()> {
+        self.write_next(true)
+    }
+
+    /// [`write`](Self::write); with `previous_restorable` false the record lets no previous
+    /// file come back (a PIN change: the file it replaces holds the old PIN's slot).
+    fn write_next(&mut self, previous_restorable: bool) -> Result<()> {
+        let previous = match store::read(&self.path)? {
+            Some(old) if previous_restorable => Previous::File(file_digest(&old)),
+            _ => Previous::None,
+        };
         let generation = self.inner.generation.checked_add(1).ok_or(Error::CorruptVault { previous_available: false })?;
         let outer = OuterHeader { version: VERSION, ..self.outer.clone() };
         let outer_bytes = outer.encode();
@@ -355,7 +436,7 @@ impl Vault {
         file.extend_from_slice(&sealed);
         store::write_atomic(&self.path, &file, true)?;
         (self.outer, self.outer_bytes, self.inner) = (outer, outer_bytes, inner);
-        GenerationRecord::new(&self.outer.vault_id, self.store.as_ref()).store(generation)
+        GenerationRecord::new(&self.outer.vault_id, self.store.as_ref()).store(generation, previous)
     }
 
     /// Reads the file again (another process may have saved since) and takes its contents when
@@ -380,19 +461,24 @@ impl Vault {
     /// Runs one read-modify-write: under the vault lock, the file is read again, `change` applied
     /// and the next generation saved. A failed change or save leaves memory as the file.
     fn modify<T>(&mut self, change: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
+        self.modify_with(true, change)
+    }
+
+    /// [`modify`](Self::modify); `previous_restorable` as in [`write_next`](Self::write_next).
+    fn modify_with<T>(&mut self, previous_restorable: bool, change: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
         let _lock = VaultLock::acquire(&self.path)?;
         self.refresh()?;
-        let before = Contents { inner: self.inner.clone(), data_key: self.data_key.clone(), identities: self.identities.clone(), auto_backup: self.auto_backup.clone() };
+        let before =
+            Contents { inner: self.inner.clone(), data_key: self.data_key.clone(), identities: self.identities.clone(), auto_backup: self.auto_backup.clone() };
         let result = change(self).and_then(|value| {
             self.back_up_change();
-            self.write().map(|()| value)
+            self.write_next(previous_restorable).map(|()| value)
         });
         if result.is_err() {
             (self.inner, self.data_key, self.identities, self.auto_backup) = (before.inner, before.data_key, before.identities, before.auto_backup);
         }
         result
     }
-
 
     /// Where the vault lives.
     pub fn path(&self) -> &Path {
@@ -413,7 +499,6 @@ impl Vault {
     pub fn store_kind(&self) -> &str {
         &self.outer.store_kind
     }
-
 }
 
 /// The identities as the payload's JSON (zeroized when dropped; never written anywhere in clear).
@@ -428,7 +513,6 @@ fn encode_payload(identities: &[Identity], auto_backup: Option<&autobackup::Auto
     serde_json::to_writer(&mut *json, &PayloadRef { identities, auto_backup }).map_err(|e| Error::Encoding(e.to_string()))?;
     Ok(json)
 }
-
 
 /// Vaults lock for good after no fewer wrong PINs than the free ones.
 const FREE_ATTEMPTS_FLOOR: u32 = attempts::FREE_ATTEMPTS;

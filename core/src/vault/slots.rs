@@ -12,7 +12,14 @@ use zeroize::Zeroizing;
 /// Checks a PIN like an unlock attempt: counted under the lock before the KDF runs (an
 /// interrupted attempt counts as failed), refused while delays or the permanent lock apply, and
 /// forgiven on success. Returns the data key the PIN's slot holds.
-pub(super) fn pin_attempt(path: &Path, vault_id: &str, store: &dyn DeviceKeyStore, inner: &InnerHeader, pin: Option<&str>, now: u64) -> Result<Zeroizing<[u8; 32]>> {
+pub(super) fn pin_attempt(
+    path: &Path,
+    vault_id: &str,
+    store: &dyn DeviceKeyStore,
+    inner: &InnerHeader,
+    pin: Option<&str>,
+    now: u64,
+) -> Result<Zeroizing<[u8; 32]>> {
     let Some(params) = inner.kdf else {
         return inner.key_slot.as_slice().try_into().map(Zeroizing::new).map_err(|_| Error::CorruptVault { previous_available: false });
     };
@@ -94,7 +101,7 @@ impl Vault {
         let params = kdf.or(self.inner.kdf).unwrap_or(KdfParams::DEFAULT).check()?;
         let data_key = keys::random::<32>()?;
         let (kdf, salt, key_slot) = make_slot(&data_key, new_pin, params, &self.outer.vault_id)?;
-        let biometric_dropped = self.modify(|v| {
+        let biometric_dropped = self.modify_with(false, |v| {
             if new_pin.is_none() {
                 if let Some(x) = v.identities.iter().find(|x| x.requires_pin()) {
                     return Err(Error::PolicyViolation(crate::error::PolicyRule::PinRequired { identity: x.name.clone() }));

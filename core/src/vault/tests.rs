@@ -187,6 +187,67 @@ fn the_old_pin_does_not_come_back_through_restore_previous() {
 }
 
 #[test]
+fn an_old_copy_planted_as_prev_is_not_restored_with_its_old_pin() {
+    // The attack (issue 28, finding 2): copy the vault while the PIN is 1111; the user then uses
+    // an HOTP code, removes a token and changes the PIN to 2222; the attacker damages one byte of
+    // the vault, puts the old copy as `.prev` and restores it with 1111. The old PIN, the removed
+    // token and the used HOTP code came back. Now only the very file the newest generation
+    // replaced may come back, and nothing is changed by a refused restore.
+    let (_dir, path, ks) = setup();
+    let mut v = Vault::create(&path, ks.clone(), Some("1111"), FAST).unwrap();
+    let mut h = sample("h", b"12345678901234567890");
+    h.kind = IdentityKind::Hotp;
+    v.add(h).unwrap();
+    v.add(sample("gone", b"0123456789")).unwrap();
+    let old_copy = std::fs::read(&path).unwrap();
+    v.next_hotp("h").unwrap();
+    v.remove("gone").unwrap();
+    v.change_pin(Some("1111"), Some("2222"), None, 0).unwrap();
+    v.add(sample("later", b"9876543210")).unwrap();
+    drop(v);
+    let plant_and_damage = || {
+        std::fs::write(store::previous_path(&path), &old_copy).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n - 3] ^= 0x40;
+        bytes
+    };
+    let damaged = plant_and_damage();
+    std::fs::write(&path, &damaged).unwrap();
+    assert_eq!(Vault::open(&path, ks.clone(), Some("2222"), 0).unwrap_err(), Error::CorruptVault { previous_available: false }, "no restore is offered");
+    assert!(matches!(Vault::restore_previous(&path, ks.clone(), Some("1111"), 0), Err(Error::RolledBack { .. })));
+    assert!(matches!(Vault::previous_needs_pin(&path, ks.clone()), Err(Error::RolledBack { .. })));
+    assert_eq!(std::fs::read(&path).unwrap(), damaged, "a refused restore changes nothing");
+    assert_eq!(std::fs::read(store::previous_path(&path)).unwrap(), old_copy);
+    // A PIN-less period's copy cannot remove the PIN either.
+    let (_dir2, path2, ks2) = setup();
+    let mut v = Vault::create(&path2, ks2.clone(), None, FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    let pinless = std::fs::read(&path2).unwrap();
+    v.change_pin(None, Some("2222"), None, 0).unwrap();
+    v.add(sample("b", b"9876543210")).unwrap();
+    drop(v);
+    std::fs::write(store::previous_path(&path2), &pinless).unwrap();
+    let mut bytes = std::fs::read(&path2).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x40;
+    std::fs::write(&path2, &bytes).unwrap();
+    assert!(matches!(Vault::restore_previous(&path2, ks2.clone(), None, 0), Err(Error::RolledBack { .. })));
+    // The real previous generation (one step back, same PIN) still comes back.
+    let (_dir3, path3, ks3) = setup();
+    let mut v = Vault::create(&path3, ks3.clone(), Some("2222"), FAST).unwrap();
+    v.add(sample("a", b"0123456789")).unwrap();
+    v.add(sample("b", b"9876543210")).unwrap();
+    drop(v);
+    let mut bytes = std::fs::read(&path3).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x40;
+    std::fs::write(&path3, &bytes).unwrap();
+    let restored = Vault::restore_previous(&path3, ks3.clone(), Some("2222"), 0).unwrap();
+    assert_eq!(restored.identities().len(), 1);
+}
+
+#[test]
 fn an_older_copy_of_the_vault_put_back_is_refused() {
     // The attack: keep a copy of the file, let the user remove a token (or advance an HOTP
     // counter, or change the PIN), then put the copy back.
@@ -253,10 +314,12 @@ fn concurrent_wrong_pins_are_all_counted() {
     let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let results: Vec<Error> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..12).map(|i| {
-            let (path, ks) = (path.clone(), ks.clone());
-            scope.spawn(move || Vault::open(&path, ks, Some(&format!("{:04}", 1000 + i)), 5_000).unwrap_err())
-        }).collect();
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let (path, ks) = (path.clone(), ks.clone());
+                scope.spawn(move || Vault::open(&path, ks, Some(&format!("{:04}", 1000 + i)), 5_000).unwrap_err())
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let evaluated = results.iter().filter(|e| matches!(e, Error::WrongPin { .. })).count();
@@ -296,10 +359,7 @@ fn unsupported_version_is_its_own_error() {
     file.extend_from_slice(sealed);
     assert_ne!(bytes_outer, file[..bytes_outer.len()].to_vec());
     std::fs::write(&path, file).unwrap();
-    assert_eq!(
-        LockedVault::open(&path, ks).err().unwrap(),
-        Error::UnsupportedFormat { what: "vault", version: 3, supported: 2 }
-    );
+    assert_eq!(LockedVault::open(&path, ks).err().unwrap(), Error::UnsupportedFormat { what: "vault", version: 3, supported: 2 });
 }
 
 #[test]

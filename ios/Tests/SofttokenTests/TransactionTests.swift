@@ -92,7 +92,7 @@ final class TransactionTests: XCTestCase {
 
     func testConfirmCancelSuspiciousAndTheLog() async throws {
         let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
-        let (_, serial) = try await activated(s)
+        let (id, serial) = try await activated(s)
         var ids: [String] = []
         for i in 1...3 {
             ids.append(try provider.cli("push", "--serial", serial, "--summary", "Sign in \(i)", "--detail", "IP=192.0.2.\(i)")["transaction_id"] as! String)
@@ -100,9 +100,9 @@ final class TransactionTests: XCTestCase {
         let pending = try await s.pendingTransactions()
         XCTAssertEqual(pending.transactions.map(\.id), ids)
         XCTAssertEqual(pending.transactions[0].details.map(\.value), ["192.0.2.1"])
-        let confirmed = try await s.respond(transactionId: ids[0], response: .confirm)
-        let cancelled = try await s.respond(transactionId: ids[1], response: .cancel)
-        let denied = try await s.respond(transactionId: ids[2], response: .suspicious)
+        let confirmed = try await s.respond(identityId: id, transactionId: ids[0], response: .confirm)
+        let cancelled = try await s.respond(identityId: id, transactionId: ids[1], response: .cancel)
+        let denied = try await s.respond(identityId: id, transactionId: ids[2], response: .suspicious)
         XCTAssertEqual([confirmed, cancelled, denied], [.approved, .cancelled, .denied])
         let events = try provider.cli("log")["events"] as! [[String: Any]]
         XCTAssertEqual(events.map { $0["transaction_id"] as! String }, [ids[0], ids[2]], "Cancel is not logged")
@@ -111,16 +111,16 @@ final class TransactionTests: XCTestCase {
 
     func testNumberMatchingAndTheFirstAnswerIsFinal() async throws {
         let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
-        let (_, serial) = try await activated(s)
+        let (id, serial) = try await activated(s)
         let pushed = try provider.cli("push", "--serial", serial, "--summary", "Pay", "--number-match")
         let tx = pushed["transaction_id"] as! String
         let number = pushed["number"] as! Int
-        let missing = await expectError { try await s.respond(transactionId: tx, response: .confirm) }
+        let missing = await expectError { try await s.respond(identityId: id, transactionId: tx, response: .confirm) }
         guard case .InvalidCode(let field, _)? = missing else { return XCTFail("\(String(describing: missing))") }
         XCTAssertEqual(field, "transaction")
-        let state = try await s.respond(transactionId: tx, response: .confirm, number: UInt8(number))
+        let state = try await s.respond(identityId: id, transactionId: tx, response: .confirm, number: UInt8(number))
         XCTAssertEqual(state, .approved)
-        let again = await expectError { try await s.respond(transactionId: tx, response: .suspicious) }
+        let again = await expectError { try await s.respond(identityId: id, transactionId: tx, response: .suspicious) }
         guard case .Refused(let refusal, _)? = again else { return XCTFail("\(String(describing: again))") }
         XCTAssertEqual(refusal, .notFound)
     }
@@ -133,7 +133,7 @@ final class TransactionTests: XCTestCase {
         s.setTransport(transport: FailingTransport())
         let fetched = try await s.pendingTransactions()
         XCTAssertEqual(fetched.failures.count, 2)
-        let e = await expectError { try await s.respond(transactionId: "0123456789abcdef0123456789abcdef", response: .confirm) }
+        let e = await expectError { try await s.respond(identityId: id, transactionId: "0123456789abcdef0123456789abcdef", response: .confirm) }
         guard case .Network? = e else { return XCTFail("\(String(describing: e))") }
         let offline = try await s.remove(id: second.id)
         XCTAssertEqual(offline.unregistered, false)

@@ -38,18 +38,13 @@ pub fn payload(rng: &mut Rng, i: usize) -> String {
     if i % 2 == 0 {
         let serial = format!("{:010}", rng.next() % 10_000_000_000);
         let ac = format!("{:016}", rng.next() % 10_000_000_000_000_000);
-        let json = format!(
-            r#"{{"sn":"{serial}","ac":"{ac}","policy":"{{\"allowUnsecured\":\"false\",\"trustedExecution\":\"NOT_ALLOWED\"}}"}}"#
-        );
+        let json = format!(r#"{{"sn":"{serial}","ac":"{ac}","policy":"{{\"allowUnsecured\":\"false\",\"trustedExecution\":\"NOT_ALLOWED\"}}"}}"#);
         let password = format!("{:08}", rng.next() % 100_000_000);
         let salt = rng.next().to_le_bytes();
-        softtoken_core::entrust::encrypt_uri("igmobileotp", &json, &password, salt)
-            .expect("encrypt")
+        softtoken_core::entrust::encrypt_uri("igmobileotp", &json, &password, salt).expect("encrypt")
     } else {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let secret: String = (0..32)
-            .map(|_| alphabet[(rng.next() % 32) as usize] as char)
-            .collect();
+        let secret: String = (0..32).map(|_| alphabet[(rng.next() % 32) as usize] as char).collect();
         format!("otpauth://totp/Example%20Bank:user{i}%40example.com?secret={secret}&issuer=Example%20Bank&digits=8&period=30")
     }
 }
@@ -64,9 +59,7 @@ fn homography(dst: [(f64, f64); 4]) -> [f64; 9] {
         a[2 * k + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
     }
     for c in 0..8 {
-        let p = (c..8)
-            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
-            .unwrap();
+        let p = (c..8).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap();
         a.swap(c, p);
         for r in 0..8 {
             if r != c {
@@ -82,20 +75,9 @@ fn homography(dst: [(f64, f64); 4]) -> [f64; 9] {
 }
 
 fn invert3(m: [f64; 9]) -> [f64; 9] {
-    let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
-        + m[2] * (m[3] * m[7] - m[4] * m[6]);
+    let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
     let c = |a: usize, b: usize, c: usize, d: usize| (m[a] * m[b] - m[c] * m[d]) / det;
-    [
-        c(4, 8, 5, 7),
-        c(2, 7, 1, 8),
-        c(1, 5, 2, 4),
-        c(5, 6, 3, 8),
-        c(0, 8, 2, 6),
-        c(2, 3, 0, 5),
-        c(3, 7, 4, 6),
-        c(1, 6, 0, 7),
-        c(0, 4, 1, 3),
-    ]
+    [c(4, 8, 5, 7), c(2, 7, 1, 8), c(1, 5, 2, 4), c(5, 6, 3, 8), c(0, 8, 2, 6), c(2, 3, 0, 5), c(3, 7, 4, 6), c(1, 6, 0, 7), c(0, 4, 1, 3)]
 }
 
 pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
@@ -116,33 +98,19 @@ pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
     let canvas = (side + 2.0 * margin).ceil() as u32;
     let c = canvas as f64 / 2.0;
     // Corners of the symbol (with quiet zone): rotated, then each jittered for perspective.
-    let angle = if rng.chance(0.7) {
-        rng.range(0.0, 360.0)
-    } else {
-        0.0
-    };
+    let angle = if rng.chance(0.7) { rng.range(0.0, 360.0) } else { 0.0 };
     if angle != 0.0 {
         tags.push(format!("rot{angle:.0}"));
     }
-    let persp = if rng.chance(0.5) {
-        rng.range(0.02, 0.12)
-    } else {
-        0.0
-    };
+    let persp = if rng.chance(0.5) { rng.range(0.02, 0.12) } else { 0.0 };
     if persp > 0.0 {
         tags.push(format!("persp{:.0}", persp * 100.0));
     }
     let (s, co) = angle.to_radians().sin_cos();
     let mut dst = [(0.0, 0.0); 4];
-    for (k, (ux, uy)) in [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)]
-        .into_iter()
-        .enumerate()
-    {
+    for (k, (ux, uy)) in [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)].into_iter().enumerate() {
         let (x, y) = (ux * side, uy * side);
-        let (jx, jy) = (
-            rng.range(-persp, persp) * side,
-            rng.range(-persp, persp) * side,
-        );
+        let (jx, jy) = (rng.range(-persp, persp) * side, rng.range(-persp, persp) * side);
         dst[k] = (c + x * co - y * s + jx, c + x * s + y * co + jy);
     }
     let inv = invert3(homography(dst));
@@ -167,15 +135,9 @@ pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
             let mut acc = 0.0;
             for sy in 0..3 {
                 for sx in 0..3 {
-                    let (x, y) = (
-                        px as f64 + (sx as f64 + 0.5) / 3.0,
-                        py as f64 + (sy as f64 + 0.5) / 3.0,
-                    );
+                    let (x, y) = (px as f64 + (sx as f64 + 0.5) / 3.0, py as f64 + (sy as f64 + 0.5) / 3.0);
                     let w = inv[6] * x + inv[7] * y + inv[8];
-                    let (u, v) = (
-                        (inv[0] * x + inv[1] * y + inv[2]) / w,
-                        (inv[3] * x + inv[4] * y + inv[5]) / w,
-                    );
+                    let (u, v) = ((inv[0] * x + inv[1] * y + inv[2]) / w, (inv[3] * x + inv[4] * y + inv[5]) / w);
                     acc += if module_at(u, v) { dark } else { light };
                 }
             }
@@ -183,11 +145,7 @@ pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
         }
     }
     let w = canvas as usize;
-    let blur = if rng.chance(0.35) {
-        (module_px * rng.range(0.15, 0.4)).round() as usize
-    } else {
-        0
-    };
+    let blur = if rng.chance(0.35) { (module_px * rng.range(0.15, 0.4)).round() as usize } else { 0 };
     for _ in 0..blur.min(4) {
         img = box_blur(&img, w);
     }
@@ -199,10 +157,7 @@ pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
         let floor = rng.range(0.45, 0.8);
         let (gx, gy) = (rng.range(-1.0, 1.0), rng.range(-1.0, 1.0));
         for (i, p) in img.iter_mut().enumerate() {
-            let (x, y) = (
-                (i % w) as f64 / w as f64 - 0.5,
-                (i / w) as f64 / w as f64 - 0.5,
-            );
+            let (x, y) = ((i % w) as f64 / w as f64 - 0.5, (i / w) as f64 / w as f64 - 0.5);
             let t = ((x * gx + y * gy) + 1.0) / 2.0;
             *p *= floor + (1.0 - floor) * t;
         }
@@ -219,9 +174,7 @@ pub fn render(rng: &mut Rng, text: &str, tags: &mut Vec<String>) -> GrayImage {
         img.iter_mut().for_each(|p| *p = 255.0 - *p);
         tags.push("inverted".into());
     }
-    GrayImage::from_fn(canvas, canvas, |x, y| {
-        Luma([img[(y * canvas + x) as usize].round().clamp(0.0, 255.0) as u8])
-    })
+    GrayImage::from_fn(canvas, canvas, |x, y| Luma([img[(y * canvas + x) as usize].round().clamp(0.0, 255.0) as u8]))
 }
 
 fn box_blur(img: &[f64], w: usize) -> Vec<f64> {
@@ -230,21 +183,8 @@ fn box_blur(img: &[f64], w: usize) -> Vec<f64> {
     for y in 0..h {
         for x in 0..w {
             let mut acc = 0.0;
-            for (dx, dy) in [
-                (0i64, 0i64),
-                (-1, 0),
-                (1, 0),
-                (0, -1),
-                (0, 1),
-                (-1, -1),
-                (1, 1),
-                (-1, 1),
-                (1, -1),
-            ] {
-                let (xx, yy) = (
-                    (x as i64 + dx).clamp(0, w as i64 - 1),
-                    (y as i64 + dy).clamp(0, h as i64 - 1),
-                );
+            for (dx, dy) in [(0i64, 0i64), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1), (-1, 1), (1, -1)] {
+                let (xx, yy) = ((x as i64 + dx).clamp(0, w as i64 - 1), (y as i64 + dy).clamp(0, h as i64 - 1));
                 acc += img[yy as usize * w + xx as usize];
             }
             out[y * w + x] = acc / 9.0;

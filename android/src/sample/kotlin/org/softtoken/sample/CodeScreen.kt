@@ -65,6 +65,6 @@ class CodeScreen(private val activity: FragmentActivity, private val scope: Coro
     fun onPush(confirm: Boolean) = scope.launch {
         val tx = vault.pendingTransactions().transactions.firstOrNull() ?: return@launch
         show(tx.summary)
-        vault.respond(tx.id, if (confirm) TransactionResponse.CONFIRM else TransactionResponse.CANCEL)
+        vault.respond(tx.identityId, tx.id, if (confirm) TransactionResponse.CONFIRM else TransactionResponse.CANCEL)
     }
 }

@@ -108,7 +108,7 @@ class TransactionTest {
 
     @Test fun confirmCancelSuspiciousAndTheLog(): Unit = runBlocking {
         Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
-            val (_, serial) = activated(s)
+            val (id, serial) = activated(s)
             val ids = (1..3).map { field(push(serial, "--detail", "IP=192.0.2.$it", "--detail", "Browser=Firefox"), "transaction_id")!! }
             val pending = s.pendingTransactions()
             assertEquals(ids, pending.transactions.map { it.id })
@@ -116,9 +116,9 @@ class TransactionTest {
             val first = pending.transactions.first()
             assertEquals("Sign in to Example Bank", first.summary)
             assertEquals(listOf("IP" to "192.0.2.1", "Browser" to "Firefox"), first.details.map { it.key to it.value })
-            assertEquals(TransactionState.APPROVED, s.respond(ids[0], TransactionResponse.CONFIRM))
-            assertEquals(TransactionState.CANCELLED, s.respond(ids[1], TransactionResponse.CANCEL))
-            assertEquals(TransactionState.DENIED, s.respond(ids[2], TransactionResponse.SUSPICIOUS))
+            assertEquals(TransactionState.APPROVED, s.respond(id, ids[0], TransactionResponse.CONFIRM))
+            assertEquals(TransactionState.CANCELLED, s.respond(id, ids[1], TransactionResponse.CANCEL))
+            assertEquals(TransactionState.DENIED, s.respond(id, ids[2], TransactionResponse.SUSPICIOUS))
             for ((tx, state) in ids.zip(listOf("approved", "cancelled", "denied"))) {
                 assertEquals(state, field(provider.cli("status", tx), "state"))
             }
@@ -132,15 +132,15 @@ class TransactionTest {
 
     @Test fun numberMatchingAndTheFirstAnswerIsFinal(): Unit = runBlocking {
         Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
-            val (_, serial) = activated(s)
+            val (id, serial) = activated(s)
             val pushed = push(serial, "--number-match")
             val tx = field(pushed, "transaction_id")!!
             val number = field(pushed, "number")!!.toUByte()
             assertTrue(s.pendingTransactions().transactions.single().numberMatch)
-            val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(tx, TransactionResponse.CONFIRM) }
+            val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(id, tx, TransactionResponse.CONFIRM) }
             assertEquals("transaction", missing.field)
-            assertEquals(TransactionState.APPROVED, s.respond(tx, TransactionResponse.CONFIRM, number))
-            val again = assertFailsWith<SofttokenException.Refused> { s.respond(tx, TransactionResponse.SUSPICIOUS) }
+            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM, number))
+            val again = assertFailsWith<SofttokenException.Refused> { s.respond(id, tx, TransactionResponse.SUSPICIOUS) }
             assertEquals(ProviderRefusal.NOT_FOUND, again.refusal)
             assertEquals("approved", field(provider.cli("status", tx), "state"))
         }
@@ -170,7 +170,7 @@ class TransactionTest {
             val fetched = s.pendingTransactions()
             assertTrue(fetched.transactions.isEmpty())
             assertTrue(fetched.failures.single().reason.contains("radio off"), fetched.failures.toString())
-            assertFailsWith<SofttokenException.Network> { s.respond("0123456789abcdef0123456789abcdef", TransactionResponse.CONFIRM) }
+            assertFailsWith<SofttokenException.Network> { s.respond(id, "0123456789abcdef0123456789abcdef", TransactionResponse.CONFIRM) }
             // Removal still removes here, and says the provider was not told.
             val removed = s.remove(id)
             assertEquals(false, removed.unregistered)
@@ -184,10 +184,10 @@ class TransactionTest {
             val tx = field(push(serial), "transaction_id")!!
             s.lock()
             assertFailsWith<SofttokenException.Locked> { s.pendingTransactions() }
-            assertFailsWith<SofttokenException.Locked> { s.respond(tx, TransactionResponse.CONFIRM) }
+            assertFailsWith<SofttokenException.Locked> { s.respond(id, tx, TransactionResponse.CONFIRM) }
             assertFailsWith<SofttokenException.WrongPin> { s.unlock("1111") }
             s.unlock("2468")
-            assertEquals(TransactionState.APPROVED, s.respond(tx, TransactionResponse.CONFIRM))
+            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM))
             assertEquals(8, s.confirmationCode(id, "31415-92653").length)
         }
     }
