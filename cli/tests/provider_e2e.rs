@@ -86,6 +86,28 @@ impl World {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn the_qr_png_is_private_and_no_link_planted_at_its_path_is_followed() {
+    // The attack (issue 28, finding 13): `issue --qr-png` wrote 0644 and followed symlinks, so
+    // anyone on the machine could read the QR code, and a link planted at the path made the
+    // provider overwrite another file.
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let png = w.dir.path().join("qr.png");
+    w.issue(&["--qr-png", png.to_str().unwrap()]);
+    assert_eq!(std::fs::metadata(&png).unwrap().permissions().mode() & 0o777, 0o600);
+    let victim = w.dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    let planted = w.dir.path().join("planted.png");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    w.issue(&["--qr-png", planted.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me", "the link's target was not written");
+    let meta = std::fs::symlink_metadata(&planted).unwrap();
+    assert!(meta.file_type().is_file() && meta.permissions().mode() & 0o777 == 0o600);
+    assert!(std::fs::read(&planted).unwrap().starts_with(b"\x89PNG"));
+}
+
 #[test]
 fn qr_activation_six_digits() {
     let w = World::new();

@@ -37,6 +37,8 @@ pub enum Field {
     Policy,
     /// A push transaction (id, number to match, response).
     Transaction,
+    /// An identity's clock offset from its provider.
+    ClockOffset,
 }
 
 impl fmt::Display for Field {
@@ -44,6 +46,7 @@ impl fmt::Display for Field {
         f.write_str(match self {
             Field::SerialNumber => "serial number",
             Field::Transaction => "transaction",
+            Field::ClockOffset => "clock offset",
             Field::ActivationCode => "activation code",
             Field::RegistrationCode => "registration code",
             Field::ActivationPassword => "activation password",

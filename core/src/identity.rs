@@ -6,6 +6,10 @@ use crate::otp::{self, Algorithm, Hotp, TimedCode, Totp};
 use crate::secret::{hex_encode, Secret};
 use serde::{Deserialize, Serialize};
 
+/// The largest clock offset an identity may carry: one day. A provider's (unauthenticated)
+/// `server_time` never moves an identity's codes further, and no identity arrives with more.
+pub const MAX_TIME_OFFSET_S: i64 = 86_400;
+
 /// What kind of token an identity is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,6 +117,22 @@ impl Identity {
     /// Checks the OTP parameters and the name.
     pub fn validate(&self) -> Result<()> {
         otp::check_secret(&self.seed)?;
+        // The online parts: whatever way the identity arrives (activation, link, backup, any
+        // import format), its provider address passes the same check as an activation link's,
+        // its clock offset the same bound as a provider's correction, its push token the
+        // protocol's.
+        if let Some(url) = &self.transaction_url {
+            crate::link::check_base_url(url)?;
+        }
+        if self.time_offset_s.unsigned_abs() > MAX_TIME_OFFSET_S.unsigned_abs() {
+            return Err(Error::invalid(
+                Field::ClockOffset,
+                format!("{} s is more than a day ({MAX_TIME_OFFSET_S} s) from this device's clock", self.time_offset_s),
+            ));
+        }
+        if let Some(token) = &self.push_token {
+            crate::transaction::check_push_token(token)?;
+        }
         if self.kind == IdentityKind::Steam {
             if (self.algorithm, self.digits, self.period) != (Algorithm::Sha1, otp::STEAM_DIGITS, otp::STEAM_PERIOD) {
                 return Err(Error::invalid(Field::Digits, "a Steam token has 5 characters, SHA1 and a 30 s period"));

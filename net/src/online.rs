@@ -23,7 +23,7 @@ use softtoken_core::Result as CoreResult;
 const OFFSET_TOLERANCE_S: i64 = 2;
 /// The largest offset taken from a provider's (unauthenticated) `server_time`: one day. A larger
 /// one is reported ([`Error::ProviderClockOff`]) instead of applied.
-pub const MAX_OFFSET_S: i64 = 86_400;
+pub const MAX_OFFSET_S: i64 = softtoken_core::identity::MAX_TIME_OFFSET_S;
 
 /// Short access to the unlocked vault: each call takes whatever guards the vault, runs `step`
 /// (which does no I/O) and releases it. `action` tells whether the step is a user action (it

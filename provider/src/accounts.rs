@@ -73,10 +73,6 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS users (
         expires_at INTEGER NOT NULL
     );";
 
-fn sha256_hex(text: &str) -> String {
-    softtoken_core::secret::hex_encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
-}
-
 fn argon2id(password: &str, salt: &[u8], m_kib: u32, passes: u32, lanes: u32) -> Result<Zeroizing<[u8; 32]>> {
     let params = argon2::Params::new(m_kib, passes, lanes, Some(32)).map_err(|e| ProviderError::Usage(format!("Argon2 parameters: {e}")))?;
     let mut out = Zeroizing::new([0u8; 32]);
@@ -178,7 +174,7 @@ impl Provider {
         self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now as i64])?;
         self.db.execute(
             "INSERT INTO sessions (id_hash, \"user\", csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
+            params![crate::sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
         )?;
         Ok(Some((User { name: name.into(), admin, email }, NewSession { id, csrf })))
     }
@@ -189,7 +185,7 @@ impl Provider {
             .db
             .query_row(
                 "SELECT u.name, u.admin, u.email, s.csrf FROM sessions s JOIN users u ON u.name = s.\"user\" WHERE s.id_hash = ?1 AND s.expires_at > ?2",
-                params![sha256_hex(id), now as i64],
+                params![crate::sha256_hex(id), now as i64],
                 |r| Ok(Session { user: User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }, csrf: r.get(3)? }),
             )
             .optional()?)
@@ -221,7 +217,7 @@ impl Provider {
         let hash = hash_password(&self.rng, new)?;
         let tx = crate::begin_write(&self.db)?;
         tx.execute("UPDATE users SET password = ?1 WHERE name = ?2", params![hash, name])?;
-        let keep = keep.map(sha256_hex).unwrap_or_default();
+        let keep = keep.map(crate::sha256_hex).unwrap_or_default();
         tx.execute("DELETE FROM sessions WHERE \"user\" = ?1 AND id_hash <> ?2", params![name, keep])?;
         tx.commit()?;
         Ok(())
@@ -229,7 +225,7 @@ impl Provider {
 
     /// Ends a session.
     pub fn sign_out(&self, id: &str) -> Result<()> {
-        self.db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![sha256_hex(id)])?;
+        self.db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![crate::sha256_hex(id)])?;
         Ok(())
     }
 }

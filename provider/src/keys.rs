@@ -80,6 +80,29 @@ pub(crate) fn seal_legacy(db: &Db, kek: &Kek) -> Result<()> {
     Ok(())
 }
 
+/// Where the database records that its activation link tokens are stored hashed.
+const LINK_TOKENS: &str = "link_tokens";
+const HASHED: &str = "sha256";
+
+/// Replaces the activation link tokens that older databases stored in clear (32 hex digits) by
+/// their SHA-256, once: a copy of the database then yields no token that activates through the
+/// live server.
+pub(crate) fn hash_legacy_link_tokens(db: &Db) -> Result<()> {
+    if meta(db, LINK_TOKENS)?.as_deref() == Some(HASHED) {
+        return Ok(());
+    }
+    let tx = crate::begin_write(db)?;
+    if meta(&tx, LINK_TOKENS)?.as_deref() != Some(HASHED) {
+        let rows: Vec<(String, String)> =
+            tx.query_map("SELECT serial, activation_token FROM tokens WHERE activation_token IS NOT NULL", params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for (serial, token) in rows.into_iter().filter(|(_, t)| t.len() == 32) {
+            tx.execute("UPDATE tokens SET activation_token = ?1 WHERE serial = ?2", params![crate::sha256_hex(&token), serial])?;
+        }
+        set_meta(&tx, LINK_TOKENS, HASHED)?;
+    }
+    Ok(tx.commit()?)
+}
+
 /// What [`Provider::rotate_kek`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotated {

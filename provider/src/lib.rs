@@ -357,6 +357,7 @@ impl Provider {
     fn settle(db: Db, kek_path: &Path) -> Result<Self> {
         let kek = keys::settle(&db, kek_path)?;
         keys::seal_legacy(&db, &kek)?;
+        keys::hash_legacy_link_tokens(&db)?;
         Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
     }
 
@@ -465,7 +466,7 @@ impl Provider {
                 opts.digits,
                 now as i64,
                 expires_at as i64,
-                link.as_ref().map(|l| l.token.clone())
+                link.as_ref().map(|l| sha256_hex(&l.token))
             ],
         )?;
         Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at, link: link.map(|l| l.format()) })
@@ -533,6 +534,12 @@ impl Provider {
         let drift = totp.verify(otp, at, window)?;
         Ok(Verification { valid: drift.is_some(), drift_steps: drift })
     }
+}
+
+/// The SHA-256 of `text` in lower-case hex: how bearer secrets that the provider only compares
+/// (session ids, activation link tokens) are stored, so a copy of the database holds none.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    softtoken_core::secret::hex_encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 /// The provider a unit test works on: a SQLite file in `dir`, or a new database on the

@@ -252,8 +252,10 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             };
             let issued = p.issue(&opts, now())?;
             if let Some(path) = qr_png {
+                // The QR code is a secret (with its password it activates the token): written
+                // 0600, atomically, never through a link planted at the path.
                 let png = softtoken_core::qr::png(&issued.uri, 6)?;
-                std::fs::write(path, png).map_err(|e| ProviderError::Usage(format!("cannot write {}: {e}", path.display())))?;
+                softtoken_core::vault::write_atomic(path, &png, false).map_err(|e| ProviderError::Usage(format!("cannot write {}: {e}", path.display())))?;
             }
             let mut text = format!(
                 "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",

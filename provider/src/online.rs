@@ -62,7 +62,7 @@ impl Provider {
             .db
             .query_row(
                 "SELECT serial, activation_code, policy, digits, expires_at FROM tokens WHERE activation_token = ?1 AND completed_at IS NULL",
-                params![token],
+                params![crate::sha256_hex(token)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;

@@ -34,11 +34,37 @@ pub struct TokenSettings {
     pub password_length: usize,
     /// The policy put in the QR payload, verbatim (none: manual activation possible too).
     pub policy: Option<String>,
+    /// Authenticators one user may have at once (assigned ones included).
+    #[serde(default = "default_max_per_user")]
+    pub max_per_user: u32,
+    /// Authenticators one user may add in an hour.
+    #[serde(default = "default_adds_per_hour")]
+    pub adds_per_hour: u32,
+}
+
+/// The default of [`TokenSettings::max_per_user`].
+pub const DEFAULT_MAX_PER_USER: u32 = 10;
+/// The default of [`TokenSettings::adds_per_hour`].
+pub const DEFAULT_ADDS_PER_HOUR: u32 = 5;
+
+fn default_max_per_user() -> u32 {
+    DEFAULT_MAX_PER_USER
+}
+
+fn default_adds_per_hour() -> u32 {
+    DEFAULT_ADDS_PER_HOUR
 }
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        TokenSettings { digits: 6, lifetime_s: DEFAULT_LIFETIME_S, password_length: 8, policy: Some(DEFAULT_POLICY.into()) }
+        TokenSettings {
+            digits: 6,
+            lifetime_s: DEFAULT_LIFETIME_S,
+            password_length: 8,
+            policy: Some(DEFAULT_POLICY.into()),
+            max_per_user: DEFAULT_MAX_PER_USER,
+            adds_per_hour: DEFAULT_ADDS_PER_HOUR,
+        }
     }
 }
 
@@ -56,6 +82,9 @@ impl TokenSettings {
         }
         if let Some(p) = &self.policy {
             softtoken_core::entrust::Policy::parse(Some(p))?;
+        }
+        if !(1..=1000).contains(&self.max_per_user) || !(1..=1000).contains(&self.adds_per_hour) {
+            return Err(ProviderError::Usage("the authenticators per user and per hour must be 1 to 1000".into()));
         }
         Ok(())
     }
@@ -178,7 +207,22 @@ impl Provider {
     }
 
     /// *Add → soft token*: a new authenticator for `user`, activated at once.
+    /// Refused past the operator's cap of authenticators per user, or of adds per hour (a
+    /// signed-in user cannot fill the database with tokens).
     pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, now: u64) -> Result<(i64, Issued)> {
+        let s = self.token_settings()?;
+        let held: i64 = self.db.query_row("SELECT COUNT(*) FROM authenticators WHERE owner = ?1", params![user.name], |r| r.get(0))?;
+        if held >= i64::from(s.max_per_user) {
+            return Err(ProviderError::Usage(format!("you have {held} authenticators, the most allowed here: delete one before adding another")));
+        }
+        let recent: i64 = self.db.query_row(
+            "SELECT COUNT(*) FROM authenticators WHERE owner = ?1 AND assigned_by IS NULL AND created_at > ?2",
+            params![user.name, now.saturating_sub(3600) as i64],
+            |r| r.get(0),
+        )?;
+        if recent >= i64::from(s.adds_per_hour) {
+            return Err(ProviderError::Usage(format!("{recent} authenticators were added in the last hour, the most allowed: try again later")));
+        }
         let id =
             self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
         Ok((id, self.activate(user, id, online_base_url, now)?))
@@ -296,11 +340,37 @@ mod tests {
         assert!(p.set_token_settings(&TokenSettings { digits: 7, ..Default::default() }).is_err());
         assert!(p.set_token_settings(&TokenSettings { lifetime_s: 10, ..Default::default() }).is_err());
         assert!(p.set_token_settings(&TokenSettings { policy: Some("{".into()), ..Default::default() }).is_err());
-        p.set_token_settings(&TokenSettings { digits: 8, lifetime_s: 600, password_length: 12, policy: None }).unwrap();
+        p.set_token_settings(&TokenSettings { digits: 8, lifetime_s: 600, password_length: 12, policy: None, ..Default::default() }).unwrap();
         let (_, issued) = p.add_authenticator(&alice, None, 1000).unwrap();
         assert_eq!(issued.password.len(), 12);
         assert_eq!(issued.expires_at, 1600);
         let payload = softtoken_core::entrust::decrypt_uri(&issued.uri, &issued.password).unwrap();
         assert_eq!((payload.digits, payload.policy), (Some(8), None));
+    }
+
+    #[test]
+    fn one_user_cannot_fill_the_database_with_tokens() {
+        // The attack (issue 28, finding 13): one portal user made 300 tokens in 5 s.
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::test_provider(dir.path());
+        let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
+        let bob = p.add_user("bob", "bob password", false, None, 0).unwrap();
+        for i in 0..DEFAULT_ADDS_PER_HOUR {
+            p.add_authenticator(&alice, None, 1000 + u64::from(i)).unwrap();
+        }
+        let refused = p.add_authenticator(&alice, None, 1010).unwrap_err();
+        assert!(refused.to_string().contains("last hour"), "{refused}");
+        p.add_authenticator(&bob, None, 1010).unwrap();
+        // An hour later more may be added, up to the cap per user.
+        for i in 0..(DEFAULT_MAX_PER_USER - DEFAULT_ADDS_PER_HOUR) {
+            p.add_authenticator(&alice, None, 5000 + 800 * u64::from(i)).unwrap();
+        }
+        let refused = p.add_authenticator(&alice, None, 50_000).unwrap_err();
+        assert!(refused.to_string().contains("the most allowed here"), "{refused}");
+        assert_eq!(p.authenticators(Some("alice"), 50_000).unwrap().len(), DEFAULT_MAX_PER_USER as usize);
+        // The operator sets both.
+        p.set_token_settings(&TokenSettings { max_per_user: 11, ..Default::default() }).unwrap();
+        p.add_authenticator(&alice, None, 50_001).unwrap();
+        assert!(p.set_token_settings(&TokenSettings { adds_per_hour: 0, ..Default::default() }).is_err());
     }
 }

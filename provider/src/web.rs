@@ -460,11 +460,19 @@ fn parse_settings(fields: &HashMap<String, String>) -> Result<TokenSettings> {
         fields.get(name).and_then(|v| v.trim().parse().ok()).ok_or_else(|| ProviderError::Usage(format!("{what} must be a number")))
     };
     let policy = fields.get("policy").map(|p| p.trim()).filter(|p| !p.is_empty()).map(str::to_string);
+    let limit = |name: &str, what: &str, default: u32| -> Result<u32> {
+        if fields.get(name).is_none() {
+            return Ok(default);
+        }
+        Ok(number(name, what)?.min(u64::from(u32::MAX)) as u32)
+    };
     Ok(TokenSettings {
         digits: number("digits", "the code length")?.min(255) as u8,
         lifetime_s: number("lifetime", "the activation lifetime")?,
         password_length: number("password_length", "the password length")?.min(1024) as usize,
         policy,
+        max_per_user: limit("max_per_user", "the authenticators per user", crate::portal::DEFAULT_MAX_PER_USER)?,
+        adds_per_hour: limit("adds_per_hour", "the authenticators added per hour", crate::portal::DEFAULT_ADDS_PER_HOUR)?,
     })
 }
 

@@ -93,6 +93,57 @@ fn the_stored_database_without_its_key_file_yields_no_seed() {
     assert!(Provider::open_database(&database, &db.dir.path().join("missing.kek")).is_err(), "a missing key file is not made anew");
 }
 
+#[test]
+fn a_database_copy_without_its_key_file_cannot_activate_a_pending_link() {
+    // The attack (issue 28, finding 7): link tokens were stored in clear; from a copied database
+    // without its key file, an attacker fetched the activation code through the live server
+    // and activated first. Now only a hash of each token is stored.
+    let db = support::TestDb::new();
+    let p = db.open();
+    let opts = IssueOptions { online_base_url: Some("https://bank.example".into()), ..Default::default() };
+    let issued = p.issue(&opts, now()).unwrap();
+    let link = issued.link.clone().unwrap();
+    let token = link.rsplit_once("token=").unwrap().1.to_string();
+    assert_eq!(token.len(), 32, "{link}");
+    drop(p);
+    let bytes = db.stored_bytes();
+    assert!(contains(&bytes, issued.serial.as_bytes()), "the token's row was read");
+    assert!(!contains(&bytes, token.as_bytes()) && !contains(&bytes, token.to_uppercase().as_bytes()), "the link token is stored readable");
+    // Whatever is stored does not work as a token; the real link still does.
+    let p = db.open();
+    let stored = stored_link_tokens(&db);
+    assert_eq!(stored.len(), 1);
+    assert!(p.link_activation(&stored[0], now()).is_err());
+    assert_eq!(p.link_activation(&token, now()).unwrap().serial, issued.serial);
+}
+
+/// The activation_token column as stored.
+fn stored_link_tokens(db: &support::TestDb) -> Vec<String> {
+    db.query_strings("SELECT activation_token FROM tokens WHERE activation_token IS NOT NULL")
+}
+
+/// A database from before link tokens were hashed: its clear tokens are hashed on open, and the
+/// links already sent keep working.
+#[test]
+fn clear_link_tokens_of_an_older_database_are_hashed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("p.db");
+    let p = Provider::open(&state).unwrap();
+    let opts = IssueOptions { online_base_url: Some("https://bank.example".into()), ..Default::default() };
+    let issued = p.issue(&opts, now()).unwrap();
+    let token = issued.link.clone().unwrap().rsplit_once("token=").unwrap().1.to_string();
+    drop(p);
+    let db = rusqlite::Connection::open(&state).unwrap();
+    db.execute("UPDATE tokens SET activation_token = ?1 WHERE serial = ?2", rusqlite::params![token, issued.serial]).unwrap();
+    db.execute("DELETE FROM meta WHERE name = 'link_tokens'", []).unwrap();
+    drop(db);
+    let p = Provider::open(&state).unwrap();
+    assert_eq!(p.link_activation(&token, now()).unwrap().serial, issued.serial);
+    let stored: String = rusqlite::Connection::open(&state).unwrap().query_row("SELECT activation_token FROM tokens", [], |r| r.get(0)).unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored.len(), 64);
+}
+
 /// A state database written before secrets were sealed (plain seed and activation code, no key
 /// recorded) is sealed on its first open and keeps working.
 #[test]

@@ -412,6 +412,38 @@ fn long_non_ascii_pin_nfc() {
 }
 
 #[test]
+fn a_backup_cannot_bring_in_a_rogue_provider_address_or_clock_offset() {
+    // The attack (issue 28, finding 9): a backup whose identity carried transaction_url
+    // `http://evil.example:8080` or `http://evil\@127.0.0.1:1`, or a one-year time offset,
+    // imported as an online identity. Every way in now runs `Identity::validate`.
+    let (dir, path, ks) = setup();
+    let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();
+    let bad = |name: &str, url: Option<&str>, offset: i64| {
+        let mut i = sample(name, name.as_bytes());
+        i.seed = Secret::new(format!("{name}-seed-0123456789").into_bytes());
+        i.transaction_url = url.map(str::to_string);
+        i.time_offset_s = offset;
+        i
+    };
+    let items = vec![
+        bad("plain-http", Some("http://evil.example:8080"), 0),
+        bad("user-info", Some("http://evil\\@127.0.0.1:1"), 0),
+        bad("a-year-off", Some("https://bank.example"), 365 * 86_400),
+        bad("good", Some("https://bank.example"), 30),
+    ];
+    let file = backup::encrypt(&items, "backup password 1", KdfParams::MINIMUM).unwrap();
+    std::fs::write(dir.path().join("b.stb"), &file).unwrap();
+    let decrypted = backup::decrypt(&file, "backup password 1").unwrap();
+    let report = v.import(decrypted.into_iter().map(|i| (i.name.clone(), Ok(i))).collect()).unwrap();
+    assert_eq!(report.imported, vec!["good".to_string()]);
+    assert_eq!(report.skipped.len(), 3, "{:?}", report.skipped);
+    // Adding one directly is refused the same way.
+    assert!(v.add(bad("direct", Some("http://evil.example:8080"), 0)).is_err());
+    assert!(v.add(bad("direct", None, -400 * 86_400)).is_err());
+    assert_eq!(v.identities().len(), 1);
+}
+
+#[test]
 fn a_thousand_identities() {
     let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), None, FAST).unwrap();

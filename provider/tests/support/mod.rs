@@ -57,6 +57,17 @@ impl TestDb {
 impl TestDb {
     /// What a copy of the database holds: the SQLite file and its log as bytes, or on PostgreSQL
     /// every token row as text and its stored secrets as bytes.
+    /// The first column of every row `sql` selects, as text (SQLite or PostgreSQL).
+    pub fn query_strings(&self, sql: &str) -> Vec<String> {
+        if postgres_server().is_none() {
+            let db = rusqlite::Connection::open(&self.database).unwrap();
+            let mut statement = db.prepare(sql).unwrap();
+            return statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        }
+        let mut client = postgres::Client::connect(&self.database, postgres::NoTls).unwrap();
+        client.query(sql, &[]).unwrap().iter().map(|r| r.get(0)).collect()
+    }
+
     pub fn stored_bytes(&self) -> Vec<u8> {
         if postgres_server().is_none() {
             let mut bytes = std::fs::read(&self.database).unwrap();
