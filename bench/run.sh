@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib, zxing-cpp, wrk). Installs the
-# peers when missing. The provider's load-and-kill run fails the script when a transaction is lost or doubled. Usage: bench/run.sh [--check]   (--check: exit non-zero when a threshold is missed)
+# peers when missing. The provider's load-and-kill run fails the script when a transaction is lost or doubled.
+# Usage: bench/run.sh [--check] [--quick]
+#   --check: exit non-zero when a threshold is missed
+#   --quick: the load-and-kill run for 15 s with 2 kills (CI; the full run is 60 s with 5 kills)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+load_args=(--seconds 60 --connections 64 --kills 5 --wrk)
+args=()
+for a in "$@"; do
+  if [ "$a" = --quick ]; then load_args=(--seconds 15 --connections 64 --kills 2 --wrk); else args+=("$a"); fi
+done
+set -- "${args[@]+"${args[@]}"}"
 missing=""
 command -v oathtool >/dev/null || missing="$missing oathtool"
 command -v argon2 >/dev/null || missing="$missing argon2"
@@ -20,5 +29,6 @@ synth=target/bench/synth
 rm -rf "$synth" && target/release/examples/synth "$synth" --count 60 --seed 1 >/dev/null
 python3 bench/scan.py target/release/softtoken fixtures/qr-photos "$synth" "$@"
 
-# The provider under load and SIGKILLs (loopback only, bounded: wrk 2 x 10 s, then 60 s with 5 kills).
-target/release/examples/load target/release/softtoken-provider --seconds 60 --connections 64 --kills 5 --wrk
+# The provider under load and SIGKILLs (loopback only, bounded: wrk 2 x 10 s, then 60 s with 5 kills,
+# or 15 s with 2 kills under --quick).
+target/release/examples/load target/release/softtoken-provider "${load_args[@]}"

@@ -17,8 +17,14 @@ language=${1:?kotlin or swift}
 library=${2:?the built libsofttoken_ffi}
 out=${3:?output directory}
 link=${4:-}
+# SOFTTOKEN_BIN_DIR: a directory holding an already built uniffi-bindgen (tests/run.sh passes its
+# workspace build: `cargo run -p uniffi-bindgen` alone resolves other features and builds it again).
 bindgen() {
-  (cd "$root" && cargo run -q -p uniffi-bindgen -- generate --library "$library" --language "$1" --out-dir "$2" --no-format)
+  if [ -n "${SOFTTOKEN_BIN_DIR:-}" ] && [ -x "$SOFTTOKEN_BIN_DIR/uniffi-bindgen" ]; then
+    (cd "$root" && "$SOFTTOKEN_BIN_DIR/uniffi-bindgen" generate --library "$library" --language "$1" --out-dir "$2" --no-format)
+  else
+    (cd "$root" && cargo run -q -p uniffi-bindgen -- generate --library "$library" --language "$1" --out-dir "$2" --no-format)
+  fi
 }
 case "$language" in
   kotlin)

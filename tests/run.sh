@@ -23,37 +23,73 @@ glog=$(mktemp)
 gblog=$(mktemp)
 pg_dir=""
 trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog"; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
+# One timing line per stage (seconds), to see where the run's time goes.
+stage_start=$(date +%s)
+stage() {
+  local now
+  now=$(date +%s)
+  echo "tests-time: $1 $((now - stage_start)) s"
+  stage_start=$now
+}
+# The whole workspace is built once, every target with the features of all members together; every
+# later stage uses these binaries (target/debug, passed as SOFTTOKEN_BIN_DIR) instead of a
+# `cargo build -p …` of its own, which resolves other features and compiles the crates again.
+cargo build --workspace --all-targets 2>&1 | tail -3
+export SOFTTOKEN_BIN_DIR="$PWD/target/debug"
+stage build
 cargo test --workspace --all-targets 2>&1 | tee "$log"
 rust_status=${PIPESTATUS[0]}
+stage rust
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$log")
 failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' "$log")
 pg_status=1
 if pg=$(bash tests/postgres/start.sh); then
   pg_url=${pg%% *}
   pg_dir=${pg#* }
-  # The same provider tests (unit and integration), each on a database of its own on the server.
-  SOFTTOKEN_TEST_POSTGRES="$pg_url" cargo test -p softtoken-provider --lib --tests 2>&1 | tee "$glog"
-  pg_status=${PIPESTATUS[0]}
+  # The same provider tests (unit and integration), each on a database of its own on the server:
+  # the test binaries the workspace run just built, run again (a `cargo test -p` would rebuild them).
+  pg_status=0
+  tests=$(cargo test --workspace --all-targets --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    t = m.get("target", {})
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["package_id"].split("#")[0].endswith("/provider") and (t.get("kind") == ["lib"] or t.get("kind") == ["test"]):
+        print(m["executable"])
+')
+  [ -n "$tests" ] || pg_status=1
+  for t in $tests; do
+    (cd provider && SOFTTOKEN_TEST_POSTGRES="$pg_url" "$t") 2>&1 | tee -a "$glog"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || pg_status=1
+  done
 fi
+stage postgres
 pg_passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$glog")
 pg_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' "$glog")
 bash tests/aegis/run.sh 2>&1 | tee "$alog"
 aegis_status=${PIPESTATUS[0]}
+stage aegis
 bash tests/api/run.sh 2>&1 | tee "$plog"
 api_status=${PIPESTATUS[0]}
-SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/browser/run.sh 2>&1 | tee "$blog"
+stage api
+bash tests/browser/run.sh 2>&1 | tee "$blog"
 browser_status=${PIPESTATUS[0]}
+stage browser
 browser_pg_status=1
 if [ -n "$pg_dir" ]; then
-  SOFTTOKEN_BROWSER_DATABASE="$pg_url" SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/browser/run.sh 2>&1 | tee "$gblog"
+  SOFTTOKEN_BROWSER_DATABASE="$pg_url" bash tests/browser/run.sh 2>&1 | tee "$gblog"
   browser_pg_status=${PIPESTATUS[0]}
 fi
-SOFTTOKEN_BIN_DIR="$PWD/target/debug" bash tests/webpush/run.sh 2>&1 | tee "$wlog"
+stage browser-postgres
+bash tests/webpush/run.sh 2>&1 | tee "$wlog"
 webpush_status=${PIPESTATUS[0]}
+stage webpush
 bash tests/kotlin/run.sh 2>&1 | tee "$klog"
 kotlin_status=${PIPESTATUS[0]}
+stage kotlin
 bash tests/swift/run.sh 2>&1 | tee "$slog"
 swift_status=${PIPESTATUS[0]}
+stage swift
 swift_line=$(grep -E "Test Suite 'All tests' (passed|failed)" -A1 "$slog" | sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' | tail -1)
 echo
 echo "rust: ${passed:-0} passed, ${failed:-0} failed"

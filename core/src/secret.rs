@@ -97,7 +97,7 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 /// Decodes hex (either case, even length, no separators); `None` when malformed.
 pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
     let t = text.as_bytes();
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |c: u8| -> Option<u8> {

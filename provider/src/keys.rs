@@ -11,7 +11,7 @@ const FORMAT: &str = "secrets";
 const SEALED_V1: &str = "sealed-v1";
 
 fn meta(db: &Db, name: &str) -> Result<Option<String>> {
-    Ok(db.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?)
+    db.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()
 }
 
 fn set_meta(db: &Db, name: &str, value: &str) -> Result<()> {

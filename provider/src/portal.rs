@@ -279,7 +279,7 @@ impl Provider {
 
     /// The user whose authenticator has this serial.
     pub fn owner_of_serial(&self, serial: &str) -> Result<Option<String>> {
-        Ok(self.db.query_row("SELECT owner FROM authenticators WHERE serial = ?1", params![serial], |r| r.get(0)).optional()?)
+        self.db.query_row("SELECT owner FROM authenticators WHERE serial = ?1", params![serial], |r| r.get(0)).optional()
     }
 
     /// The logged answers of `user`'s tokens (every token's for `None`), newest first.

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 /// The advisory lock key every PostgreSQL write transaction takes ("softtkn" in ASCII).
-const WRITE_LOCK: i64 = 0x736f_6674_746b_6e;
+const WRITE_LOCK: i64 = 0x0073_6f66_7474_6b6e;
 
 /// Where the state lives: `--database PATH` or `--database postgres://…`.
 #[derive(Clone, PartialEq, Eq)]
@@ -466,6 +466,6 @@ mod tests {
             let tx = db.begin_write().unwrap();
             tx.execute("DELETE FROM t", params![]).unwrap();
         } // dropped: rolled back
-        assert_eq!(db.query_row("SELECT COUNT(*) FROM t", params![], |r| Ok(r.get::<i64>(0)?)).unwrap(), 2);
+        assert_eq!(db.query_row("SELECT COUNT(*) FROM t", params![], |r| r.get::<i64>(0)).unwrap(), 2);
     }
 }

@@ -174,7 +174,7 @@ impl Provider {
 
     /// The serial a transaction was sent to, if the id is known.
     pub fn serial_of_transaction(&self, id: &str) -> Result<Option<String>> {
-        Ok(self.db.query_row("SELECT serial FROM transactions WHERE id = ?1", params![id], |r| r.get(0)).optional()?)
+        self.db.query_row("SELECT serial FROM transactions WHERE id = ?1", params![id], |r| r.get(0)).optional()
     }
 
     /// The serial of the identity whose app made this answer, when its MAC verifies against the

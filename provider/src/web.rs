@@ -367,7 +367,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
         ("POST", ["portal", "authenticators", id, action]) => {
             let id = id_of(id)?;
             let outcome = match *action {
-                "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(|issued| Err(issued)),
+                "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(Err),
                 "complete" => provider
                     .complete_authenticator(user, id, field("registration_code").trim(), now)
                     .map(|serial| Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
@@ -633,14 +633,11 @@ fn test_page(
     now: u64,
 ) -> Result<WebReply> {
     let (serial, digits) = active_serial(provider, &session.user, id, now)?;
-    let verified = match otp {
-        None => None,
-        Some(code) => Some(match provider.verify(&serial, code.trim(), now, 1) {
+    let verified = otp.map(|code| match provider.verify(&serial, code.trim(), now, 1) {
             Ok(v) if v.valid => (true, format!("Code accepted (clock drift {} steps).", v.drift_steps.unwrap_or(0))),
             Ok(_) => (false, "Wrong code.".to_string()),
             Err(e) => (false, message_of(&e)),
-        }),
-    };
+        });
     let status = if error.is_some() { 409 } else { 200 };
     let page = TestPage { title: "Test sign-in", user: Some(&session.user), csrf: &session.csrf, notice: None, error, id, serial, digits, verified, pushed };
     Ok(WebReply::html(status, render(&page)?))

@@ -67,6 +67,18 @@ fn contained(f: impl FnOnce() -> Vec<String>) -> Vec<String> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_default()
 }
 
+/// Finder-pattern candidates rxing's detector sees in a local-threshold matrix (dark-on-light, and
+/// light-on-dark in the flipped matrix): a cheap test of whether a symbol may be present at all.
+pub(crate) fn finder_candidates(mut matrix: BitMatrix) -> (usize, usize) {
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        let dark = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
+        matrix.flip_self();
+        let light = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
+        (dark, light)
+    }));
+    found.unwrap_or((1, 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,16 +110,4 @@ mod tests {
         let img = Gray { width: 64, height: 64, px: Cow::Owned(vec![255; 64 * 64]) };
         assert!(rxing(&img).is_empty() && rqrr(&img).is_empty());
     }
-}
-
-/// Finder-pattern candidates rxing's detector sees in a local-threshold matrix (dark-on-light, and
-/// light-on-dark in the flipped matrix): a cheap test of whether a symbol may be present at all.
-pub(crate) fn finder_candidates(mut matrix: BitMatrix) -> (usize, usize) {
-    let found = catch_unwind(AssertUnwindSafe(|| {
-        let dark = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
-        matrix.flip_self();
-        let light = rxing::qrcode::cpp_port::detector::FindFinderPatterns(&matrix, true, 0).len();
-        (dark, light)
-    }));
-    found.unwrap_or((1, 1))
 }

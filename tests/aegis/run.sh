@@ -8,5 +8,6 @@ cd "$(dirname "$0")/../.."
 source tests/venv.sh
 venv=target/aegis-venv
 python_venv "$venv" "import cryptography" "cryptography==46.0.3"
-cargo build -q -p softtoken-cli
+# tests/run.sh sets SOFTTOKEN_BIN_DIR after building the whole workspace into target/debug once.
+[ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-cli
 "$venv/bin/python" tests/aegis/check_export.py target/debug/softtoken

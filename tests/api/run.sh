@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.."
 source tests/venv.sh
 venv=target/api-venv
 python_venv "$venv" "import schemathesis" "schemathesis==4.32.5"
-cargo build -q -p softtoken-provider
+# tests/run.sh sets SOFTTOKEN_BIN_DIR after building the whole workspace into target/debug once.
+[ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-provider
 work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT

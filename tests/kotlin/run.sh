@@ -23,7 +23,8 @@ fi
 klib=$cache/node_modules/kotlin-compiler/lib
 kotlinc=$cache/node_modules/kotlin-compiler/bin/kotlinc
 
-cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
+# tests/run.sh sets SOFTTOKEN_BIN_DIR after building the whole workspace into target/debug once.
+[ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
 out=target/kotlin
 gen=$out/generated
 rm -rf "$out" && mkdir -p "$out"

@@ -11,8 +11,13 @@
 #     (arm64-v8a, armeabi-v7a, x86_64) with Debian's clang-14 and the targets' C headers. Linking the
 #     final .so needs the NDK's sysroot, which these machines do not have.
 # The iOS targets need Apple's SDK headers (TargetConditionals.h, libc) and are reported as skipped.
+# Usage: bash tests/mobile/check.sh [--ci]
+#   --ci: cross-compile arm64-v8a only (what phones run) and skip the informational full-size build;
+#         every ABI is cross-compiled without it (and by scripts/build-android.sh for a release).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ci=false
+[ "${1:-}" = "--ci" ] && ci=true
 
 # 1. Size. The phone build: no image-file decoding (the platform decodes images to luma and calls
 # scan_luma), no Rust HTTP stack, no test-only key.
@@ -25,9 +30,11 @@ if [ "$size" -gt "$limit" ]; then
   exit 1
 fi
 # The full build, for comparison (scan_image reads PNG, JPEG, WebP, GIF).
-cargo build -q --profile release-mobile -p softtoken-ffi
-full=$(stat -c %s target/release-mobile/libsofttoken_ffi.so)
-awk -v s="$full" 'BEGIN { printf "mobile: full release-mobile libsofttoken_ffi.so (with image files) = %d bytes = %.2f MB\n", s, s / 1e6 }'
+if ! $ci; then
+  cargo build -q --profile release-mobile -p softtoken-ffi
+  full=$(stat -c %s target/release-mobile/libsofttoken_ffi.so)
+  awk -v s="$full" 'BEGIN { printf "mobile: full release-mobile libsofttoken_ffi.so (with image files) = %d bytes = %.2f MB\n", s, s / 1e6 }'
+fi
 
 # 2. 16 KB pages.
 abis="aarch64-linux-android armv7-linux-androideabi x86_64-linux-android"
@@ -68,6 +75,10 @@ for spec in "aarch64-linux-android aarch64-linux-android21 /usr/aarch64-linux-gn
             "armv7-linux-androideabi armv7a-linux-androideabi21 /usr/arm-linux-gnueabi/include" \
             "x86_64-linux-android x86_64-linux-android21 /usr/x86_64-linux-gnu/include"; do
   read -r target clang_target headers <<<"$spec"
+  if $ci && [ "$target" != aarch64-linux-android ]; then
+    echo "mobile: $target not cross-compiled in CI (run tests/mobile/check.sh without --ci, or scripts/build-android.sh)"
+    continue
+  fi
   if ! rustup target list --installed 2>/dev/null | grep -qx "$target" && ! rustup target add "$target" >/dev/null 2>&1; then
     # Not a failure of softtoken's: the machine cannot fetch the target's standard library.
     echo "mobile: $target skipped: rustup cannot add the target on this machine (no access to the Rust toolchain server)"

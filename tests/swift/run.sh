@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(bash tests/swift/chroot.sh)
-cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
+# tests/run.sh sets SOFTTOKEN_BIN_DIR after building the whole workspace into target/debug once.
+[ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
 work=$root/softtoken
 rm -rf "$work" && mkdir -p "$work/lib" "$work/bin"
 cp target/debug/softtoken-provider "$work/bin/"  # the transaction tests run the real provider

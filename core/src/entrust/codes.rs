@@ -235,7 +235,7 @@ impl RegistrationCode {
     pub fn generate(rng: &dyn SecureRandom) -> Result<Self> {
         let mut b = [0u8; 4];
         rng.fill(&mut b).map_err(|_| Error::invalid(Field::RegistrationCode, "the system random generator failed"))?;
-        let upper = (u16::from_be_bytes([b[0], b[1]]) as u32 * (MAX_REGISTRATION_UPPER as u32 + 1) >> 16) as u16;
+        let upper = ((u16::from_be_bytes([b[0], b[1]]) as u32 * (MAX_REGISTRATION_UPPER as u32 + 1)) >> 16) as u16;
         let random = u16::from_be_bytes([b[2], b[3]]);
         b.zeroize();
         Self::from_parts(upper, random)

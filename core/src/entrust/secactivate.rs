@@ -140,7 +140,7 @@ impl SecActivateUri {
         let enc = decode_b64_param("enc", params.get("enc").ok_or_else(|| Error::MalformedUri("missing parameter enc".into()))?)?;
         let mac = decode_b64_param("mac", params.get("mac").ok_or_else(|| Error::MalformedUri("missing parameter mac".into()))?)?;
         let mac: [u8; MAC_LEN] = mac.try_into().map_err(|m: Vec<u8>| Error::MalformedUri(format!("mac has {} bytes, expected {MAC_LEN}", m.len())))?;
-        if enc.len() < SALT_LEN + 16 || (enc.len() - SALT_LEN) % 16 != 0 {
+        if enc.len() < SALT_LEN + 16 || !(enc.len() - SALT_LEN).is_multiple_of(16) {
             return Err(Error::MalformedUri(format!("enc is truncated: {} bytes, expected an 8-byte salt and whole 16-byte cipher blocks", enc.len())));
         }
         let (start, end) = match (action_at, mac_amp_at) {
@@ -163,7 +163,8 @@ impl SecActivateUri {
         let key = hmac::Key::new(hmac::HMAC_SHA256, &keys.hmac);
         let mac_ok = |input: &str| bool::from(hmac::sign(&key, input.as_bytes()).as_ref()[..MAC_LEN].ct_eq(&self.mac));
         // A reader that turned a literal '+' into a space changed the MAC'd text too: try it back.
-        if !mac_ok(&self.mac_input) && !(self.mac_input.contains(' ') && mac_ok(&self.mac_input.replace(' ', "+"))) {
+        let plus_restored = || self.mac_input.contains(' ') && mac_ok(&self.mac_input.replace(' ', "+"));
+        if !(mac_ok(&self.mac_input) || plus_restored()) {
             return Err(Error::WrongPassword);
         }
         let mut buf = Zeroizing::new(self.ciphertext.clone());

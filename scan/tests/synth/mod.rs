@@ -35,7 +35,7 @@ impl Rng {
 }
 
 pub fn payload(rng: &mut Rng, i: usize) -> String {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let serial = format!("{:010}", rng.next() % 10_000_000_000);
         let ac = format!("{:016}", rng.next() % 10_000_000_000_000_000);
         let json = format!(r#"{{"sn":"{serial}","ac":"{ac}","policy":"{{\"allowUnsecured\":\"false\",\"trustedExecution\":\"NOT_ALLOWED\"}}"}}"#);
