@@ -145,8 +145,7 @@ impl Provider {
 
     /// A user by name.
     pub fn user(&self, name: &str) -> Result<Option<User>> {
-        self
-            .db
+        self.db
             .query_row("SELECT name, admin, email FROM users WHERE name = ?1", params![name], |r| {
                 Ok(User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? })
             })
@@ -181,8 +180,7 @@ impl Provider {
 
     /// The live session a cookie names.
     pub fn session(&self, id: &str, now: u64) -> Result<Option<Session>> {
-        self
-            .db
+        self.db
             .query_row(
                 "SELECT u.name, u.admin, u.email, s.csrf FROM sessions s JOIN users u ON u.name = s.\"user\" WHERE s.id_hash = ?1 AND s.expires_at > ?2",
                 params![crate::sha256_hex(id), now as i64],

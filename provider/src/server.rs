@@ -143,6 +143,12 @@ impl RateLimit {
         RateLimit { burst: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
     }
 
+    /// Whether `key` could take a token now (nothing is taken).
+    pub(crate) fn available(&self, key: &str) -> bool {
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        buckets.get(key).is_none_or(|(tokens, at)| tokens + at.elapsed().as_secs_f64() * self.burst / 60.0 >= 1.0)
+    }
+
     /// Takes one token for `key`, or refuses when its bucket is empty.
     pub(crate) fn take(&self, key: &str) -> std::result::Result<(), ()> {
         let now = Instant::now();

@@ -31,10 +31,18 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 const SESSION_COOKIE: &str = "softtoken_session";
 /// The sign-in form's CSRF cookie.
 const LOGIN_COOKIE: &str = "softtoken_login";
+/// The cookie a browser gets once it signed in as a user (it names that user's known browsers).
+const DEVICE_COOKIE: &str = "softtoken_device";
+/// Days a known-browser cookie lasts.
+const DEVICE_COOKIE_DAYS: u64 = 90;
 /// Sign-in attempts per minute from one address.
 pub const LOGINS_PER_ADDRESS: u32 = 20;
-/// Sign-in attempts per minute for one user name.
+/// Sign-in attempts per minute for one user name from one address, and password changes per
+/// minute of one signed-in user.
 pub const LOGINS_PER_USER: u32 = 10;
+/// Failed sign-ins per minute for one user name from all addresses together; browsers that signed
+/// in as that user before are not held back by it.
+pub const FAILED_LOGINS_PER_USER: u32 = 30;
 /// Seconds a test sign-in push stays answerable.
 const TEST_PUSH_LIFETIME_S: u64 = 120;
 
@@ -52,12 +60,35 @@ pub struct Portal {
     pub web_push: Option<crate::webpush::WebPush>,
     per_address: RateLimit,
     per_user: RateLimit,
+    per_name_and_address: RateLimit,
+    failures_per_name: RateLimit,
+    /// Signs the known-browser cookies (per process: after a restart a browser is known again
+    /// from its next successful sign-in).
+    device_key: ring::hmac::Key,
 }
 
 impl Portal {
     /// A portal at `base_url`.
     pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, web_push: Option<crate::webpush::WebPush>) -> Self {
-        Portal { base_url, tls, delivery, mail_from, web_push, per_address: RateLimit::new(LOGINS_PER_ADDRESS), per_user: RateLimit::new(LOGINS_PER_USER) }
+        let rng = ring::rand::SystemRandom::new();
+        let device_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[0; 32]));
+        Portal {
+            base_url,
+            tls,
+            delivery,
+            mail_from,
+            web_push,
+            per_address: RateLimit::new(LOGINS_PER_ADDRESS),
+            per_user: RateLimit::new(LOGINS_PER_USER),
+            per_name_and_address: RateLimit::new(LOGINS_PER_USER),
+            failures_per_name: RateLimit::new(FAILED_LOGINS_PER_USER),
+            device_key,
+        }
+    }
+
+    /// The known-browser cookie's value for a user name.
+    fn device_mark(&self, name: &str) -> String {
+        softtoken_core::secret::hex_encode(ring::hmac::sign(&self.device_key, name.to_lowercase().as_bytes()).as_ref())
     }
 }
 
@@ -494,13 +525,29 @@ fn sign_in(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: 
     if !matches!((expected, fields.get("login_csrf")), (Some(a), Some(b)) if same(a, b)) {
         return login_page(provider, portal, request, Some("The sign-in form is out of date: try again.".into()), 403);
     }
-    if portal.per_address.take(&request.peer.to_string()).and_then(|()| portal.per_user.take(&name.to_lowercase())).is_err() {
+    // Brute force stays bounded without handing anyone a lockout switch: attempts are limited per
+    // address and per (name, address), so guesses from one place hold back only that place;
+    // failures for a name from everywhere together are limited too, but a browser that signed in
+    // as that user before (its known-browser cookie) is never held back by them.
+    let name_key = name.to_lowercase();
+    let address = request.peer.to_string();
+    if portal.per_address.take(&address).and_then(|()| portal.per_name_and_address.take(&format!("{name_key}\n{address}"))).is_err() {
         return login_page(provider, portal, request, Some("Too many sign-in attempts: wait a minute and try again.".into()), 429);
     }
+    let mark = portal.device_mark(name);
+    let known_browser = cookie(request.cookie, DEVICE_COOKIE).is_some_and(|c| same(c, &mark));
+    if !known_browser && !portal.failures_per_name.available(&name_key) {
+        let why = "Too many failed sign-ins for this user name: wait a few minutes, or sign in from a browser you used before.";
+        return login_page(provider, portal, request, Some(why.into()), 429);
+    }
     match provider.sign_in(name, &password, now)? {
-        None => login_page(provider, portal, request, Some("Wrong user name or password.".into()), 401),
+        None => {
+            let _ = portal.failures_per_name.take(&name_key);
+            login_page(provider, portal, request, Some("Wrong user name or password.".into()), 401)
+        }
         Some((_, session)) => Ok(WebReply::redirect("/portal")
             .with_cookie(format!("{SESSION_COOKIE}={}; {}", session.id.as_str(), cookie_attributes(portal, SESSION_LIFETIME_S)))
+            .with_cookie(format!("{DEVICE_COOKIE}={mark}; {}", cookie_attributes(portal, DEVICE_COOKIE_DAYS * 86_400)))
             .with_cookie(format!("{LOGIN_COOKIE}=; {}", cookie_attributes(portal, 0)))),
     }
 }
@@ -634,10 +681,10 @@ fn test_page(
 ) -> Result<WebReply> {
     let (serial, digits) = active_serial(provider, &session.user, id, now)?;
     let verified = otp.map(|code| match provider.verify(&serial, code.trim(), now, 1) {
-            Ok(v) if v.valid => (true, format!("Code accepted (clock drift {} steps).", v.drift_steps.unwrap_or(0))),
-            Ok(_) => (false, "Wrong code.".to_string()),
-            Err(e) => (false, message_of(&e)),
-        });
+        Ok(v) if v.valid => (true, format!("Code accepted (clock drift {} steps).", v.drift_steps.unwrap_or(0))),
+        Ok(_) => (false, "Wrong code.".to_string()),
+        Err(e) => (false, message_of(&e)),
+    });
     let status = if error.is_some() { 409 } else { 200 };
     let page = TestPage { title: "Test sign-in", user: Some(&session.user), csrf: &session.csrf, notice: None, error, id, serial, digits, verified, pushed };
     Ok(WebReply::html(status, render(&page)?))
@@ -662,4 +709,58 @@ fn test_push(provider: &Provider, portal: &Portal, session: &Session, id: i64, p
     let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe();
     let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
     test_page(provider, session, id, None, Some(view), None, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sign-in form posted from `peer`, with `cookies` besides the form's own.
+    fn sign_in_as(provider: &Provider, portal: &Portal, name: &str, password: &str, peer: &str, cookies: &str) -> WebReply {
+        let csrf = "0123456789abcdef0123456789abcdef";
+        let cookie = format!("{LOGIN_COOKIE}={csrf}; {cookies}");
+        let body = format!("name={name}&password={}&login_csrf={csrf}", password.replace(' ', "+"));
+        let request = WebRequest {
+            method: "POST",
+            path: "/portal/login",
+            query: "",
+            cookie: Some(&cookie),
+            origin: None,
+            host: None,
+            fetch_site: None,
+            body: &body,
+            peer: peer.parse().unwrap(),
+        };
+        handle(provider, portal, &request, 100)
+    }
+
+    fn device_cookie(reply: &WebReply) -> String {
+        reply.headers.iter().find_map(|(n, v)| (*n == "set-cookie" && v.starts_with(DEVICE_COOKIE)).then(|| v.split(';').next().unwrap().to_string())).unwrap()
+    }
+
+    #[test]
+    fn wrong_passwords_for_a_name_from_elsewhere_do_not_lock_its_user_out() {
+        // The attack (issue 28, finding 10): ten wrong sign-ins as "ALICE" from another address
+        // made alice's right password get 429, and blocked her password change.
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::test_provider(dir.path());
+        p.add_user("alice", "alice password 1", false, None, 0).unwrap();
+        let portal = Portal::new("http://127.0.0.1:1".into(), false, Delivery::Outbox(dir.path().join("outbox")), "portal@example.com".into(), None);
+        let statuses: Vec<u16> = (0..12).map(|_| sign_in_as(&p, &portal, "ALICE", "wrong password!", "192.0.2.66", "").status).collect();
+        assert_eq!(&statuses[..10], &[401; 10]);
+        assert_eq!(&statuses[10..], &[429, 429], "the guessing address is held back");
+        let first = sign_in_as(&p, &portal, "alice", "alice password 1", "192.0.2.7", "");
+        assert_eq!(first.status, 303, "alice signs in from her own address");
+        let known = device_cookie(&first);
+        // Guesses from many addresses use up the name's failure budget: a new browser waits, but
+        // the browser alice signed in with before is not held back, and brute force stays bounded.
+        for i in 0..FAILED_LOGINS_PER_USER {
+            sign_in_as(&p, &portal, "alice", "wrong password!", &format!("198.51.100.{}", i + 1), "");
+        }
+        assert_eq!(sign_in_as(&p, &portal, "alice", "alice password 1", "203.0.113.9", "").status, 429);
+        assert_eq!(sign_in_as(&p, &portal, "alice", "alice password 1", "203.0.113.9", &known).status, 303);
+        // A cookie made for another name does not pass.
+        let forged = format!("{DEVICE_COOKIE}={}", portal.device_mark("mallory"));
+        assert_eq!(sign_in_as(&p, &portal, "alice", "alice password 1", "203.0.113.10", &forged).status, 429);
+    }
 }
