@@ -82,11 +82,13 @@ fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>,
     if at.abs_diff(now) > MAX_ANSWER_SKEW_S {
         return Err(ProviderError::Stale(MAX_ANSWER_SKEW_S));
     }
-    let (seed, unregistered) = provider.request_seed(serial)?;
-    if !transaction::verify_request_mac(&seed, serial, request, at, mac) {
+    let key = provider.request_seed(serial)?;
+    // The MAC is checked on both paths (the decoy's too), so both take the same time.
+    let authentic = transaction::verify_request_mac(&key.seed, serial, request, at, mac);
+    if !(authentic && key.known) {
         return Err(ProviderError::NotAuthentic);
     }
-    if unregistered {
+    if key.unregistered {
         return Err(ProviderError::Unregistered(serial.into()));
     }
     Ok(())

@@ -144,7 +144,9 @@ impl Provider {
         };
         rename(&path, &retired)?;
         rename(&pending, &path)?;
+        let decoy = self.kek.open(Sealed::Seed, crate::transactions::DECOY_SERIAL, &self.decoy_seed)?;
         self.kek = Kek::load(&path)?;
+        self.decoy_seed = self.kek.seal(Sealed::Seed, crate::transactions::DECOY_SERIAL, &decoy)?;
         Ok(Rotated { rewrapped, kek_id: self.kek.id().to_string(), retired })
     }
 }

@@ -248,6 +248,9 @@ pub struct Provider {
     pub(crate) db: Db,
     pub(crate) rng: ring::rand::SystemRandom,
     pub(crate) kek: sealed::Kek,
+    /// A random seed sealed like a real one: requests naming an unknown serial unseal it and check
+    /// their MAC against it, so they take as long as requests naming a known one.
+    pub(crate) decoy_seed: Vec<u8>,
 }
 
 pub(crate) fn random_digits(rng: &ring::rand::SystemRandom, n: usize) -> Result<Vec<u8>> {
@@ -358,7 +361,11 @@ impl Provider {
         let kek = keys::settle(&db, kek_path)?;
         keys::seal_legacy(&db, &kek)?;
         keys::hash_legacy_link_tokens(&db)?;
-        Ok(Provider { db, rng: ring::rand::SystemRandom::new(), kek })
+        let rng = ring::rand::SystemRandom::new();
+        let mut decoy = zeroize::Zeroizing::new([0u8; 32]);
+        ring::rand::SecureRandom::fill(&rng, &mut decoy[..]).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+        let decoy_seed = kek.seal(sealed::Sealed::Seed, transactions::DECOY_SERIAL, &decoy[..])?;
+        Ok(Provider { db, rng, kek, decoy_seed })
     }
 
     /// A connection to the state database with its schema made or brought up to date.

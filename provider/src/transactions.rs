@@ -66,6 +66,19 @@ pub struct Event {
     pub at: u64,
 }
 
+/// The serial the decoy seed is sealed under (not a valid serial: no token can have it).
+pub(crate) const DECOY_SERIAL: &str = "decoy";
+
+/// What an identity request's MAC is checked with ([`Provider::request_seed`]).
+pub struct RequestKey {
+    /// The identity's seed (or the decoy's).
+    pub seed: Zeroizing<Vec<u8>>,
+    /// The identity was unregistered by its app.
+    pub unregistered: bool,
+    /// False for the decoy: no MAC is accepted, whatever it checks against.
+    pub known: bool,
+}
+
 struct Row {
     tx: Transaction,
     number: Option<u8>,
@@ -185,14 +198,19 @@ impl Provider {
         transaction::verify_answer_mac(&r.seed, &r.tx, answer, mac).then_some(r.tx.serial)
     }
 
-    /// The seed of a completed identity, unregistered or not (the server checks request MACs
-    /// with it before saying anything about the identity's state).
-    pub fn request_seed(&self, serial: &str) -> Result<(Zeroizing<Vec<u8>>, bool)> {
+    /// The key an identity request's MAC is checked with: the seed of a completed identity,
+    /// unregistered or not (the server checks request MACs before saying anything about the
+    /// identity's state). For a serial that is unknown or not completed it is a decoy, unsealed
+    /// the same way, that no MAC is accepted with: both paths do the same work, so the time of a
+    /// `bad_mac` does not tell which serials exist.
+    pub fn request_seed(&self, serial: &str) -> Result<RequestKey> {
         let row: Option<(Option<Vec<u8>>, Option<i64>)> =
             self.db.query_row("SELECT seed, unregistered_at FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         match row {
-            Some((Some(seed), unregistered)) => Ok((self.kek.open(Sealed::Seed, serial, &seed)?, unregistered.is_some())),
-            _ => Err(ProviderError::NotAuthentic),
+            Some((Some(seed), unregistered)) => {
+                Ok(RequestKey { seed: self.kek.open(Sealed::Seed, serial, &seed)?, unregistered: unregistered.is_some(), known: true })
+            }
+            _ => Ok(RequestKey { seed: self.kek.open(Sealed::Seed, DECOY_SERIAL, &self.decoy_seed)?, unregistered: false, known: false }),
         }
     }
 
