@@ -374,8 +374,14 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         // The body limit is applied while reading (a 413 with a JSON refusal), not by axum's layer.
         let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(pool);
         let admission = Admission { limits, open: Arc::new(Mutex::new((0, HashMap::new()))) };
+        // HTTP/1.1 only: its header timeout also ends idle keep-alive connections, while hyper has
+        // no idle timeout for HTTP/2 (a connection that made one request could stay open in
+        // silence for ever, and enough of them fill the connection limit). The apps, ureq and
+        // browsers all speak HTTP/1.1; over TLS, ALPN offers only `http/1.1` (below).
         let harden = |mut server: axum_server::Server<SocketAddr, Admission>| {
-            server.http_builder().http1().header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD.max(8192));
+            let builder = server.http_builder();
+            *builder = builder.clone().http1_only();
+            builder.http1().header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD.max(8192));
             server.first_request_timeout(HEADER_TIMEOUT)
         };
         let announce = |scheme: &str| {
@@ -395,6 +401,11 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
                 let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key)
                     .await
                     .map_err(|e| ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display())))?;
+                // Only HTTP/1.1 is served (see `harden`): a client asking for h2 alone is refused
+                // in the handshake instead of being left on a connection nothing times out.
+                let mut only_http1 = (*config.get_inner()).clone();
+                only_http1.alpn_protocols = vec![b"http/1.1".to_vec()];
+                config.reload_from_config(Arc::new(only_http1));
                 announce("https");
                 let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
                 let server = server.map(|admission| axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(admission));

@@ -266,6 +266,44 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
     }
 }
 
+#[test]
+fn silent_http2_and_idle_keep_alive_connections_are_closed() {
+    // The attack (issue 28, finding 4): over h2c (and TLS with ALPN h2) a connection that made one
+    // request stayed open for ever in silence: timeouts were set for HTTP/1 only, and 8 addresses
+    // x 128 silent HTTP/2 connections filled the 1 024-connection limit. The server now speaks
+    // HTTP/1.1 only, whose header timeout also ends idle keep-alive connections.
+    let db = TestDb::new();
+    let server = Server::start(&db);
+    let started = Instant::now();
+    // HTTP/2 with prior knowledge: the connection preface and an empty SETTINGS frame, then silence.
+    let mut h2c = connect_from(&server, "127.0.0.9");
+    h2c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").unwrap();
+    assert!(answered_then_closed(&mut h2c), "a silent HTTP/2 connection is closed");
+    // HTTP/1.1 keep-alive: one request answered, then silence.
+    let mut idle = connect_from(&server, "127.0.0.9");
+    idle.write_all(b"GET /v1/time HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = [0u8; 12];
+    idle.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    assert!(answered_then_closed(&mut idle), "an idle keep-alive connection is closed");
+    assert!(started.elapsed() < Duration::from_secs(40));
+}
+
+/// Whether the server closed `stream` within 15 s, after whatever it still sent (an answer, an
+/// error page).
+fn answered_then_closed(stream: &mut TcpStream) -> bool {
+    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => return matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe),
+        }
+    }
+}
+
 /// Slowloris: connections from one address that send a request a byte at a time. Each is cut off
 /// after the header timeout, connections past the per-address limit are closed at once, and a
 /// client from another address is served all along. (Before: no header timeout and no connection
