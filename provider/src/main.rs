@@ -28,6 +28,11 @@ struct Cli {
     /// The contact put in VAPID tokens for push services' operators (mailto: or https:).
     #[arg(long, global = true, value_name = "URI")]
     vapid_subject: Option<String>,
+    /// Also deliver Web Push wake-ups to push services on loopback addresses (tests, a
+    /// distributor on this host). Private, link-local and other non-public addresses are always
+    /// refused.
+    #[arg(long, global = true)]
+    web_push_allow_loopback: bool,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -396,7 +401,11 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
 /// The Web Push set-up the flags give.
 fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::webpush::WebPush, ProviderError> {
     let path = cli.vapid_key.clone().unwrap_or_else(|| beside(cli, kek, ".vapid.pem"));
-    Ok(softtoken_provider::webpush::WebPush { key: softtoken_provider::webpush::VapidKey::load_or_create(&path)?, subject: cli.vapid_subject.clone() })
+    Ok(softtoken_provider::webpush::WebPush {
+        key: softtoken_provider::webpush::VapidKey::load_or_create(&path)?,
+        subject: cli.vapid_subject.clone(),
+        allow_loopback: cli.web_push_allow_loopback,
+    })
 }
 
 /// A file kept beside the state: the SQLite file's path (or, on PostgreSQL, the key file's) with

@@ -706,7 +706,7 @@ fn test_push(provider: &Provider, portal: &Portal, session: &Session, id: i64, p
         }
         Err(e) => return Err(e),
     };
-    let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe();
+    let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe_for_user();
     let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
     test_page(provider, session, id, None, Some(view), None, now)
 }

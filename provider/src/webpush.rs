@@ -235,6 +235,75 @@ pub struct WebPush {
     pub key: VapidKey,
     /// `sub` claim: a `mailto:` or `https:` contact for the push service's operator.
     pub subject: Option<String>,
+    /// Deliver to push services on loopback addresses too (the operator's explicit choice, for
+    /// tests and a distributor on this host); every other non-public address is refused anyway.
+    pub allow_loopback: bool,
+}
+
+/// Whether a wake-up may be sent to `ip`: a public unicast address, or a loopback one when the
+/// operator allows it. Push endpoints come from apps (any portal user can register one), so
+/// without this the provider would POST into its own network and report what answered.
+pub fn deliverable(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            if v4.is_loopback() {
+                return allow_loopback;
+            }
+            !(v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return deliverable(IpAddr::V4(v4), allow_loopback);
+            }
+            if v6.is_loopback() {
+                return allow_loopback;
+            }
+            let first = v6.segments()[0];
+            !(v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b)
+                || v6.segments()[..6] == [0, 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+/// Resolves a push endpoint's host once and keeps it only when every address is deliverable; the
+/// connection goes to the addresses checked here (no second lookup a rebinding name could answer
+/// differently).
+#[derive(Debug)]
+struct PublicAddresses {
+    allow_loopback: bool,
+}
+
+impl ureq::unversioned::resolver::Resolver for PublicAddresses {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let found = ureq::unversioned::resolver::DefaultResolver::default().resolve(uri, config, timeout)?;
+        if found.iter().any(|a| !deliverable(a.ip(), self.allow_loopback)) {
+            return Err(ureq::Error::Other("the push endpoint is not at a public address".into()));
+        }
+        Ok(found)
+    }
 }
 
 /// What happened to a transaction's wake-up.
@@ -251,7 +320,16 @@ pub enum WakeUp {
 }
 
 impl WakeUp {
-    /// One line for a person (the portal, the CLI).
+    /// Says what happened, for the portal's users: whether a wake-up went out, never what a push
+    /// service (or whatever an endpoint named) answered, so the portal is no probe of networks.
+    pub fn describe_for_user(&self) -> String {
+        match self {
+            WakeUp::Sent(_) => "a wake-up was sent to the app".into(),
+            _ => "no wake-up could be sent: the app sees the request when it next fetches".into(),
+        }
+    }
+
+    /// One line for the operator (the CLI): what the push service answered.
     pub fn describe(&self) -> String {
         match self {
             WakeUp::NoToken => "the app registered no push token: it sees the request when it next fetches".into(),
@@ -282,21 +360,21 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
         at INTEGER NOT NULL
     );";
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+fn agent(allow_loopback: bool) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .timeout_global(Some(Duration::from_secs(DELIVERY_TIMEOUT_S)))
         .user_agent(concat!("softtoken-provider/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+        .build();
+    ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), PublicAddresses { allow_loopback })
 }
 
 /// POSTs an encrypted wake-up to `sub`'s endpoint; the push service's status.
 fn deliver(web_push: &WebPush, sub: &Subscription, body: &[u8], now: u64) -> std::result::Result<u16, String> {
     let authorization = web_push.key.authorization(&sub.endpoint, web_push.subject.as_deref(), now).map_err(|e| e.to_string())?;
-    let reply = agent()
+    let reply = agent(web_push.allow_loopback)
         .post(&sub.endpoint)
         .header("TTL", TTL_S.to_string())
         .header("Urgency", "high")
@@ -369,6 +447,68 @@ mod tests {
             assert!(Subscription::from_push_token(&token(endpoint, key, auth)).unwrap().is_err(), "{endpoint}");
         }
         assert!(Subscription::from_push_token("{not json").unwrap().is_err());
+    }
+
+    #[test]
+    fn a_push_endpoint_on_this_host_or_a_private_network_is_never_contacted() {
+        // The attack (issue 28, finding 6): a portal user registered a push endpoint
+        // `http://127.0.0.1:PORT/anything` and clicked Test sign-in; the provider POSTed there and
+        // the page reported what answered ("answered 418", "connection refused"): a port scan
+        // from the provider's host. Now only public addresses are contacted (loopback only when
+        // the operator allows it), the connection goes to the address checked, and the portal
+        // says only whether a wake-up went out.
+        use std::net::IpAddr;
+        for refused in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+            "64:ff9b::a00:1",
+        ] {
+            assert!(!deliverable(refused.parse::<IpAddr>().unwrap(), false), "{refused}");
+        }
+        for allowed in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "2a00:1450::1"] {
+            assert!(deliverable(allowed.parse::<IpAddr>().unwrap(), false), "{allowed}");
+        }
+        assert!(deliverable("127.0.0.1".parse().unwrap(), true) && deliverable("::1".parse().unwrap(), true));
+        assert!(!deliverable("10.1.2.3".parse().unwrap(), true), "only loopback is opened by the option");
+        // A real delivery to a listener on this host: refused before connecting, and what the
+        // portal shows names no status or error.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let web_push = WebPush { key: VapidKey::load_or_create(&dir.path().join("v.pem")).unwrap(), subject: None, allow_loopback: false };
+        let point = [[4u8].as_slice(), &[7u8; 64]].concat();
+        for endpoint in [format!("http://127.0.0.1:{port}/anything"), format!("http://localhost:{port}/anything")] {
+            let sub = Subscription::from_push_token(&token(&endpoint, &point, &[1; 16])).unwrap().unwrap();
+            let refused = deliver(&web_push, &sub, b"x", 1_000).unwrap_err();
+            assert!(refused.contains("public address"), "{refused}");
+        }
+        assert!(matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "nothing connected to the listener");
+        let shown = WakeUp::Failed("the push service at 127.0.0.1:22 answered 418".into()).describe_for_user();
+        assert!(!shown.contains("418") && !shown.contains("127.0.0.1"), "{shown}");
+        // The operator's option opens loopback: the same endpoint is contacted.
+        let web_push = WebPush { allow_loopback: true, ..web_push };
+        let sub = Subscription::from_push_token(&token(&format!("http://127.0.0.1:{port}/anything"), &point, &[1; 16])).unwrap().unwrap();
+        listener.set_nonblocking(false).unwrap();
+        let reached = std::thread::spawn(move || listener.accept().is_ok());
+        let _ = deliver(&web_push, &sub, b"x", 1_000);
+        assert!(reached.join().unwrap(), "with the option, the loopback push service is reached");
     }
 
     #[test]

@@ -34,7 +34,9 @@ def run(name, *args):
 
 
 def provider(*args):
-    return run("softtoken-provider", "--state", state, *args)
+    # The push service here is on loopback: the operator's option lets wake-ups reach it (without
+    # it only public addresses are contacted).
+    return run("softtoken-provider", "--state", state, "--web-push-allow-loopback", *args)
 
 
 received = []
