@@ -11,13 +11,18 @@ use support::TestDb;
 
 const NOW: u64 = 1_800_000_000;
 
-/// Issues and completes one activation; returns (serial, the app's seed).
-fn activate(p: &Provider) -> (String, Vec<u8>) {
+/// The app's side of an activation: the registration code it shows and the identity it stores.
+fn scan(issued: &softtoken_provider::Issued) -> (String, softtoken_core::identity::Identity) {
     let rng = SystemRandom::new();
-    let issued = p.issue(&IssueOptions::default(), NOW - 100).unwrap();
     let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
     let rc = pending.registration_code.to_string();
-    let identity = pending.into_identity(None, None, NOW, &rng).unwrap();
+    (rc, pending.into_identity(None, None, NOW, &rng).unwrap())
+}
+
+/// Issues and completes one activation; returns (serial, the app's seed).
+fn activate(p: &Provider) -> (String, Vec<u8>) {
+    let issued = p.issue(&IssueOptions::default(), NOW - 100).unwrap();
+    let (rc, identity) = scan(&issued);
     p.complete(&issued.serial, &rc, NOW - 50).unwrap();
     (issued.serial.clone(), identity.seed.expose().to_vec())
 }
@@ -196,10 +201,7 @@ fn a_token_deleted_in_the_portal_or_removed_from_its_app_no_longer_verifies() {
     // Deleted in the portal.
     let user = p.add_user("alice", "correct horse battery", false, None, NOW - 200).unwrap();
     let (id, issued) = p.add_authenticator(&user, None, NOW - 100).unwrap();
-    let rng = SystemRandom::new();
-    let pending = PendingActivation::from_uri(&issued.uri, &issued.password, None, &rng).unwrap();
-    let rc = pending.registration_code.to_string();
-    let identity = pending.into_identity(None, None, NOW, &rng).unwrap();
+    let (rc, identity) = scan(&issued);
     p.complete_authenticator(&user, id, &rc, NOW - 50).unwrap();
     let code = code_of(identity.seed.expose(), identity.digits);
     assert!(p.verify(&issued.serial, &code, NOW, 1).unwrap().valid);
