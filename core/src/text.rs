@@ -18,11 +18,52 @@
 
 use std::borrow::Cow;
 
+/// Every Unicode format character (Cf) and the line and paragraph separators (Zl, Zp), as
+/// inclusive ranges in order (Unicode 18). A table of 21 ranges rather than a general-category
+/// crate: the whole category table would cost the phone library about 50 kB, and a test checks
+/// this one against that crate's.
+const FORMAT_AND_SEPARATORS: [(u32, u32); 21] = [
+    (0x00ad, 0x00ad),
+    (0x0600, 0x0605),
+    (0x061c, 0x061c),
+    (0x06dd, 0x06dd),
+    (0x070f, 0x070f),
+    (0x0890, 0x0891),
+    (0x08e2, 0x08e2),
+    (0x180e, 0x180e),
+    (0x200b, 0x200f),
+    (0x2028, 0x202e),
+    (0x2060, 0x2064),
+    (0x2066, 0x206f),
+    (0xfeff, 0xfeff),
+    (0xfff9, 0xfffb),
+    (0x110bd, 0x110bd),
+    (0x110cd, 0x110cd),
+    (0x13430, 0x1343f),
+    (0x1bca0, 0x1bca3),
+    (0x1d173, 0x1d17a),
+    (0xe0001, 0xe0001),
+    (0xe0020, 0xe007f),
+];
+
 /// True for a character that can move the cursor, forge a line, reorder displayed text or hide
 /// itself: a Unicode control (Cc), format character (Cf), or line or paragraph separator (Zl, Zp).
 pub fn is_hazard(c: char) -> bool {
-    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
-    matches!(c.general_category(), G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator)
+    if c.is_control() {
+        return true;
+    }
+    let cp = c as u32;
+    FORMAT_AND_SEPARATORS
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// For terminals: every hazardous character as a visible `\u{…}` escape (and `\` as `\\`).
@@ -65,6 +106,15 @@ mod tests {
         assert_eq!(escape("a\\u{1b}"), "a\\\\u{1b}", "an escape typed by the website is not mistaken for one of ours");
         assert_eq!(escape("line\nforged"), "line\\u{a}forged");
         assert_eq!(neutralise("\u{85}\u{9b}31m"), "\u{fffd}\u{fffd}31m", "C1 controls (NEL, CSI)");
+    }
+
+    #[test]
+    fn the_hazard_table_is_every_control_format_and_separator_character() {
+        use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let expected = matches!(c.general_category(), G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator);
+            assert_eq!(is_hazard(c), expected, "U+{:04X} ({:?})", c as u32, c.general_category());
+        }
     }
 
     #[test]

@@ -232,6 +232,7 @@ pub fn respond(
     let mut fetched = match identity {
         Some(key) => {
             let identity = step(access, false, |v| v.find(key).cloned())?;
+            base_of(&identity)?;
             let mut fetched = Fetched::default();
             fetch_for(access, transport, clock, &identity, &mut fetched);
             fetched
