@@ -26,7 +26,7 @@ ci=false
 cargo build -q --profile release-mobile -p softtoken-ffi --no-default-features
 size=$(stat -c %s target/release-mobile/libsofttoken_ffi.so)
 limit=2550000
-awk -v s="$size" -v l="$limit" 'BEGIN { printf "mobile: stripped release-mobile libsofttoken_ffi.so without image files (host x86_64) = %d bytes = %.2f MB (limit %.1f MB: %s)\n", s, s / 1e6, l / 1e6, (s <= l ? "met" : "EXCEEDED") }'
+awk -v s="$size" -v l="$limit" 'BEGIN { printf "mobile: stripped release-mobile libsofttoken_ffi.so without image files (host x86_64) = %d bytes = %.2f MB (limit %.2f MB: %s)\n", s, s / 1e6, l / 1e6, (s <= l ? "met" : "EXCEEDED") }'
 if [ "$size" -gt "$limit" ]; then
   echo "mobile: the phone library is over its 2.55 MB limit" >&2
   exit 1
