@@ -34,6 +34,10 @@ const IDLE_CONNECTIONS: usize = 8;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a client has to send a request's body once its headers are in.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a connection may stay open without a byte read or written, whatever its protocol (hyper
+/// times out HTTP/1 heads, but an HTTP/2 connection that made one request could otherwise stay
+/// open in silence for ever, and enough of them fill the connection limit).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest request head (request line and headers).
 const MAX_HEAD: usize = 16 * 1024;
 
@@ -184,6 +188,14 @@ struct Admitted {
     stream: tokio::net::TcpStream,
     peer: IpAddr,
     open: Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>,
+    /// Ends the connection [`IDLE_TIMEOUT`] after its last byte either way.
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Admitted {
+    fn touch(&mut self) {
+        self.idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+    }
 }
 
 impl Drop for Admitted {
@@ -215,19 +227,33 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
         open.0 += 1;
         *open.1.entry(peer).or_insert(0) += 1;
         drop(open);
-        std::future::ready(Ok((Admitted { stream, peer, open: self.open.clone() }, service)))
+        let idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
+        std::future::ready(Ok((Admitted { stream, peer, open: self.open.clone(), idle }, service)))
     }
 }
 
 impl tokio::io::AsyncRead for Admitted {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        match Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(read) => {
+                self.touch();
+                Poll::Ready(read)
+            }
+            Poll::Pending if std::future::Future::poll(self.idle.as_mut(), cx).is_ready() => {
+                Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle connection closed")))
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
 impl tokio::io::AsyncWrite for Admitted {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let written = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if written.is_ready() {
+            self.touch();
+        }
+        written
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_flush(cx)
@@ -374,13 +400,11 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         // The body limit is applied while reading (a 413 with a JSON refusal), not by axum's layer.
         let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(pool);
         let admission = Admission { limits, open: Arc::new(Mutex::new((0, HashMap::new()))) };
-        // HTTP/1.1 only: its header timeout also ends idle keep-alive connections, while hyper has
-        // no idle timeout for HTTP/2 (a connection that made one request could stay open in
-        // silence for ever, and enough of them fill the connection limit). The apps, ureq and
-        // browsers all speak HTTP/1.1; over TLS, ALPN offers only `http/1.1` (below).
+        // HTTP/1's header timeout also ends idle keep-alive connections; every connection, HTTP/2
+        // included (hyper has no idle timeout for it), is also closed after IDLE_TIMEOUT without a
+        // byte either way (`Admitted`).
         let harden = |mut server: axum_server::Server<SocketAddr, Admission>| {
             let builder = server.http_builder();
-            *builder = builder.clone().http1_only();
             builder.http1().header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD.max(8192));
             server.first_request_timeout(HEADER_TIMEOUT)
         };
@@ -401,11 +425,6 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
                 let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key)
                     .await
                     .map_err(|e| ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display())))?;
-                // Only HTTP/1.1 is served (see `harden`): a client asking for h2 alone is refused
-                // in the handshake instead of being left on a connection nothing times out.
-                let mut only_http1 = (*config.get_inner()).clone();
-                only_http1.alpn_protocols = vec![b"http/1.1".to_vec()];
-                config.reload_from_config(Arc::new(only_http1));
                 announce("https");
                 let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
                 let server = server.map(|admission| axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(admission));
