@@ -36,7 +36,7 @@ fuzz_target!(|r: Req| {
         6 => format!("/v1/transactions/{}", r.url),
         _ => r.url.to_string(),
     };
-    let request = softtoken_provider::api::Request { method, url: &path, authorization: r.authorization, body: r.body };
-    let (status, _) = softtoken_provider::api::route(&provider, &request, 1_700_000_000);
+    let request = softtoken_provider::protocol::Request { method, url: &path, authorization: r.authorization, body: r.body };
+    let (status, _) = softtoken_provider::protocol::route(&provider, &request, 1_700_000_000);
     assert!(status < 500, "{status} for {request:?}");
 });

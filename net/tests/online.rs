@@ -1,4 +1,4 @@
-//! The app's online flows against the real provider logic (`softtoken_provider::server::route`, the
+//! The app's online flows against the real provider logic (`softtoken_provider::protocol::route`, the
 //! function the HTTP server calls for every request), driven in process so the provider's clock can
 //! be set apart from the app's: drift correction, stale retries, expiry, tampering on the way, and
 //! failed activations. The same flows over real loopback HTTP are in cli/tests and the Kotlin and
@@ -11,7 +11,7 @@ use softtoken_core::vault::KdfParams;
 use softtoken_core::vault::{MemoryKeyStore, Vault, VaultOptions};
 use softtoken_net::Error;
 use softtoken_net::{HttpRequest, HttpResponse, Method, TransactionTransport};
-use softtoken_provider::transactions::PushOptions;
+use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,8 +67,8 @@ impl TransactionTransport for InProcess {
         let now = self.now();
         assert!(!path.contains("mac="), "MACs never travel in URLs: {path}");
         let authorization = r.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.as_str());
-        let request = softtoken_provider::server::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
-        let (status, mut body) = softtoken_provider::server::route(&self.provider.lock().unwrap(), &request, now);
+        let request = softtoken_provider::protocol::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
+        let (status, mut body) = softtoken_provider::protocol::route(&self.provider.lock().unwrap(), &request, now);
         if r.method == Method::Post && path.starts_with("/v1/activation/") && self.lose_completion.load(Ordering::SeqCst) {
             return Err("connection reset".into());
         }
@@ -377,15 +377,18 @@ fn identity_requests_do_not_tell_an_unknown_serial_from_a_bad_mac() {
     let auth = format!("Softtoken-MAC at={now}, mac=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let ask = |serial: &str| {
         let url = format!("/v1/identities/{serial}/transactions");
-        let (status, body) =
-            softtoken_provider::server::route(&p, &softtoken_provider::server::Request { method: "GET", url: &url, authorization: Some(&auth), body: "" }, now);
+        let (status, body) = softtoken_provider::protocol::route(
+            &p,
+            &softtoken_provider::protocol::Request { method: "GET", url: &url, authorization: Some(&auth), body: "" },
+            now,
+        );
         (status, body["error"].clone(), body["message"].as_str().unwrap_or_default().replace(serial, "S"))
     };
     assert_eq!(ask(&serial), ask("99999-99999"));
     assert_eq!(ask(&serial).0, 401);
-    let (status, body) = softtoken_provider::server::route(
+    let (status, body) = softtoken_provider::protocol::route(
         &p,
-        &softtoken_provider::server::Request {
+        &softtoken_provider::protocol::Request {
             method: "GET",
             url: &format!("/v1/identities/{serial}/transactions?at={now}&mac=x"),
             authorization: None,

@@ -15,7 +15,7 @@ use ring::rand::SystemRandom;
 use serde_json::{json, Value};
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::transaction::{self, Answer, Response, Transaction};
-use softtoken_provider::transactions::PushOptions;
+use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,8 +3,8 @@
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::server::Limits;
-use softtoken_provider::transactions::PushOptions;
 use softtoken_provider::{Database, IssueOptions, Provider, ProviderError, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
 use std::io::Write;
 use std::path::PathBuf;
@@ -108,7 +108,7 @@ enum Command {
         #[arg(long = "detail", value_name = "KEY=VALUE")]
         details: Vec<String>,
         /// Seconds until it expires.
-        #[arg(long, default_value_t = softtoken_provider::transactions::DEFAULT_TRANSACTION_LIFETIME_S)]
+        #[arg(long, default_value_t = softtoken_provider::protocol::transactions::DEFAULT_TRANSACTION_LIFETIME_S)]
         lifetime: u64,
         /// The website shows a two-digit number the user must type in the app.
         #[arg(long)]
@@ -214,11 +214,11 @@ fn new_password() -> Result<zeroize::Zeroizing<String>, ProviderError> {
     let read = |prompt: &str| {
         rpassword::prompt_password(prompt)
             .map(zeroize::Zeroizing::new)
-            .map_err(|e| ProviderError::Usage(format!("cannot read the password: {e} (or set SOFTTOKEN_PROVIDER_PASSWORD)")))
+            .map_err(|e| ProviderError::Invalid(format!("cannot read the password: {e} (or set SOFTTOKEN_PROVIDER_PASSWORD)")))
     };
     let first = read("New password: ")?;
     if *read("Again: ")? != *first {
-        return Err(ProviderError::Usage("the two passwords differ".into()));
+        return Err(ProviderError::Invalid("the two passwords differ".into()));
     }
     Ok(first)
 }
@@ -231,7 +231,7 @@ fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), Provid
     let mut out = std::io::stdout().lock();
     let r = if json { writeln!(out, "{value}") } else { write!(out, "{text}") };
     match r {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ProviderError::Usage(format!("cannot write output: {e}"))),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(ProviderError::Fault(format!("cannot write output: {e}"))),
         _ => Ok(()),
     }
 }
@@ -241,7 +241,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         (Some(kek), _) => kek.clone(),
         (None, Database::Sqlite(path)) => softtoken_provider::sealed::default_kek_path(path),
         (None, Database::Postgres(_)) => {
-            return Err(ProviderError::Usage("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into()))
+            return Err(ProviderError::Invalid("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into()))
         }
     };
     let mut p = Provider::open_database(&cli.database, &kek)?;
@@ -260,7 +260,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 // The QR code is a secret (with its password it activates the token): written
                 // 0600, atomically, never through a link planted at the path.
                 let png = softtoken_core::qr::png(&issued.uri, 6)?;
-                softtoken_core::vault::write_atomic(path, &png, false).map_err(|e| ProviderError::Usage(format!("cannot write {}: {e}", path.display())))?;
+                softtoken_core::vault::write_atomic(path, &png, false).map_err(|e| ProviderError::Invalid(format!("cannot write {}: {e}", path.display())))?;
             }
             let mut text = format!(
                 "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
@@ -291,7 +291,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .map(|d| {
                     d.split_once('=')
                         .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .ok_or_else(|| ProviderError::Usage(format!("--detail {d:?}: expected KEY=VALUE")))
+                        .ok_or_else(|| ProviderError::Invalid(format!("--detail {d:?}: expected KEY=VALUE")))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
@@ -339,8 +339,8 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 answers_per_identity: *answers_per_identity,
             };
             let delivery = match smtp {
-                Some(url) => softtoken_provider::mail::Delivery::smtp(url)?,
-                None => softtoken_provider::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(cli, &kek, ".outbox"))),
+                Some(url) => softtoken_provider::portal::mail::Delivery::smtp(url)?,
+                None => softtoken_provider::portal::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(cli, &kek, ".outbox"))),
             };
             let portal = softtoken_provider::server::PortalOptions {
                 public_url: public_url.clone(),
@@ -399,10 +399,10 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
 }
 
 /// The Web Push set-up the flags give.
-fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::webpush::WebPush, ProviderError> {
+fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::push::webpush::WebPush, ProviderError> {
     let path = cli.vapid_key.clone().unwrap_or_else(|| beside(cli, kek, ".vapid.pem"));
-    Ok(softtoken_provider::webpush::WebPush {
-        key: softtoken_provider::webpush::VapidKey::load_or_create(&path)?,
+    Ok(softtoken_provider::push::webpush::WebPush {
+        key: softtoken_provider::push::webpush::VapidKey::load_or_create(&path)?,
         subject: cli.vapid_subject.clone(),
         allow_loopback: cli.web_push_allow_loopback,
     })

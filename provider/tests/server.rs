@@ -6,7 +6,7 @@ use ring::rand::SystemRandom;
 use serde_json::Value;
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::transaction::{self, Answer, Response};
-use softtoken_provider::transactions::PushOptions;
+use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

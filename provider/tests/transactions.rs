@@ -4,7 +4,7 @@
 use ring::rand::SystemRandom;
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::transaction::{self, Answer, Response, Transaction};
-use softtoken_provider::transactions::{PushOptions, State, MAX_PENDING, MAX_WRONG_CODES};
+use softtoken_provider::protocol::transactions::{PushOptions, State, MAX_PENDING, MAX_WRONG_CODES};
 use softtoken_provider::{IssueOptions, Provider, ProviderError};
 mod support;
 use support::TestDb;
@@ -44,6 +44,10 @@ fn answer(seed: &[u8], tx: &Transaction, response: Response, number: u8) -> (Ans
     let mac = transaction::answer_mac(seed, tx, &a).unwrap();
     (a, mac)
 }
+
+/// The timing test and the eight-thread race do not run together: on a two-core machine the race
+/// slows every request of the timing test, and the gap it measures grows with the load.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn each_answer_and_what_is_logged() {
@@ -216,7 +220,8 @@ fn the_time_of_a_bad_mac_does_not_tell_whether_a_serial_exists() {
     // slower (median) than an unknown one, both `401 bad_mac`, so serials could be enumerated.
     // Now an unknown serial unseals a decoy seed and checks the MAC against it. The requests are
     // interleaved (so load on the machine hits both alike) and their medians compared.
-    use softtoken_provider::api::{route, Request};
+    use softtoken_provider::protocol::{route, Request};
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     if support::postgres_server().is_some() {
         // The work compared (unsealing a seed and checking a MAC) is the same on either database;
         // over a PostgreSQL connection each request's round trip (~450 µs, varying by tens of µs)
@@ -251,16 +256,19 @@ fn the_time_of_a_bad_mac_does_not_tell_whether_a_serial_exists() {
     };
     let (known_ns, unknown_ns) = (median(&mut a), median(&mut b));
     // The old difference was the whole unseal + HMAC: ~12 µs in a release build, ~16 µs of a
-    // ~29 µs request in this test build (measured with the decoy taken out). What is left is
-    // reading the row's columns (~4 µs here, well under 1 µs in release).
+    // ~29 µs request in this test build (55 %, measured with the decoy taken out). What is left is
+    // reading the row's columns: ~4 µs of ~31 µs here (13–16 %), well under 1 µs in release. The
+    // bound is relative: when other tests load the machine every request takes longer (~53 µs,
+    // and the gap ~8 µs), which an absolute bound mistook for a leak.
     let gap = (known_ns - unknown_ns).abs();
-    assert!(gap < 8_000.0 && gap < known_ns / 3.0, "known {known_ns:.0} ns, unknown {unknown_ns:.0} ns");
+    assert!(gap < known_ns / 4.0, "known {known_ns:.0} ns, unknown {unknown_ns:.0} ns");
 }
 
 /// 1 000 transactions answered from 8 threads, each with its own connection, every answer sent
 /// twice: each is approved exactly once and logged exactly once.
 #[test]
 fn a_thousand_concurrent_answers_none_lost_or_doubled() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     let db = std::sync::Arc::new(TestDb::new());
     let p = db.open();
     let mut work = Vec::new();

@@ -15,7 +15,7 @@ use softtoken_app::{Authenticator, HttpRequest, HttpResponse, Response, Transact
 use softtoken_core::clock::{Clock, SystemClock};
 use softtoken_core::entrust::Policy;
 use softtoken_core::vault::VaultOptions;
-use softtoken_provider::transactions::PushOptions;
+use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -31,9 +31,9 @@ impl TransactionTransport for InProcess {
     fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
         let path = r.url.strip_prefix(DEMO_BASE).ok_or("the demo's provider has another address")?;
         let authorization = r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.as_str());
-        let request = softtoken_provider::api::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
+        let request = softtoken_provider::protocol::Request { method: r.method.as_str(), url: path, authorization, body: r.body.as_deref().unwrap_or("") };
         let now = SystemClock.unix_time();
-        let (status, mut body) = softtoken_provider::api::route(&self.0.lock().unwrap_or_else(|e| e.into_inner()), &request, now);
+        let (status, mut body) = softtoken_provider::protocol::route(&self.0.lock().unwrap_or_else(|e| e.into_inner()), &request, now);
         body["server_time"] = now.into();
         Ok(HttpResponse { status, body: body.to_string() })
     }

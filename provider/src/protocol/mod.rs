@@ -2,6 +2,9 @@
 //! provider time. The HTTP server (`server`, feature "server") calls it for every request; tests and
 //! the demo call it directly (the demo plays the company's side in process, without a socket).
 
+pub mod activation;
+pub mod transactions;
+
 use crate::{Provider, ProviderError, Result};
 use serde_json::{json, Value};
 use softtoken_core::protocol::{
@@ -26,23 +29,26 @@ fn refusal_of(e: &ProviderError) -> Refusal {
         ProviderError::WrongNumber => Refusal::WrongNumber,
         ProviderError::TooManyPending(_) => Refusal::TooManyPending,
         ProviderError::Core(_)
-        | ProviderError::Usage(_)
+        | ProviderError::Invalid(_)
+        | ProviderError::Refused(_)
         | ProviderError::NotCompleted(_)
         | ProviderError::NotOffline(_)
         | ProviderError::Forbidden
         | ProviderError::WrongPassword => Refusal::BadRequest,
-        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => Refusal::Internal,
+        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) | ProviderError::Fault(_) => {
+            Refusal::Internal
+        }
     }
 }
 
 /// A reply body as JSON (the protocol's structs always serialise).
 fn reply(body: impl serde::Serialize) -> Result<Value> {
-    serde_json::to_value(body).map_err(|e| ProviderError::Usage(format!("reply: {e}")))
+    serde_json::to_value(body).map_err(|e| ProviderError::Fault(format!("reply: {e}")))
 }
 
 /// A request body as `T`, or a `bad_request` that names the expected shape.
 fn body_of<T: serde::de::DeserializeOwned>(body: &str, shape: &str) -> Result<T> {
-    serde_json::from_str(body).map_err(|e| ProviderError::Usage(format!("body: {shape} expected ({e})")))
+    serde_json::from_str(body).map_err(|e| ProviderError::Invalid(format!("body: {shape} expected ({e})")))
 }
 
 /// One HTTP request as [`route`] sees it.
@@ -67,8 +73,8 @@ fn tx_body(tx: &Transaction) -> Result<Box<serde_json::value::RawValue>> {
         expires_at: tx.expires_at,
         number_match: tx.number_match,
     })
-    .map_err(|e| ProviderError::Usage(format!("reply: {e}")))?;
-    serde_json::value::RawValue::from_string(body).map_err(|e| ProviderError::Usage(format!("reply: {e}")))
+    .map_err(|e| ProviderError::Fault(format!("reply: {e}")))?;
+    serde_json::value::RawValue::from_string(body).map_err(|e| ProviderError::Fault(format!("reply: {e}")))
 }
 
 /// Checks an app's request MAC made with the identity's fetch key (`docs/protocol.md` §5). An
@@ -167,7 +173,7 @@ mod tests {
     /// (METHOD, path) of every operation in docs/openapi.yaml (its layout: paths at two spaces of
     /// indent, methods at four).
     fn openapi_operations() -> BTreeSet<(String, String)> {
-        let yaml = include_str!("../../docs/openapi.yaml");
+        let yaml = include_str!("../../../docs/openapi.yaml");
         let mut ops = BTreeSet::new();
         let mut path = None;
         for line in yaml.lines() {
@@ -186,7 +192,7 @@ mod tests {
 
     /// (METHOD, path) of every row of the endpoint table in docs/protocol.md §5.
     fn protocol_operations() -> BTreeSet<(String, String)> {
-        include_str!("../../docs/protocol.md")
+        include_str!("../../../docs/protocol.md")
             .lines()
             .filter_map(|l| l.strip_prefix("| `"))
             .filter_map(|l| l.split_once('`').map(|(op, _)| op))

@@ -5,9 +5,9 @@
 //! serialised by the database and no answer is lost or counted twice. The HTTP server of the
 //! protocol (§5) is not built yet; these are the rules it will apply.
 
+use crate::database::{params, Db, OptionalRow};
 use crate::sealed::Sealed;
-use crate::store::{params, Db, OptionalRow};
-use crate::{random_digits, random_hex, random_in, Provider, ProviderError, Result};
+use crate::{random, Provider, ProviderError, Result};
 use softtoken_core::transaction::{self, Answer, Response, Transaction, MAX_ANSWER_SKEW_S};
 use zeroize::Zeroizing;
 
@@ -93,12 +93,12 @@ impl Provider {
     /// Creates a transaction for a completed identity.
     pub fn push(&self, serial: &str, opts: &PushOptions, now: u64) -> Result<Pushed> {
         if opts.summary.trim().is_empty() {
-            return Err(ProviderError::Usage("a transaction needs a summary".into()));
+            return Err(ProviderError::Invalid("a transaction needs a summary".into()));
         }
         if opts.lifetime_s == 0 {
-            return Err(ProviderError::Usage("the lifetime must be at least 1 s".into()));
+            return Err(ProviderError::Invalid("the lifetime must be at least 1 s".into()));
         }
-        let db = crate::begin_write(&self.db)?;
+        let db = crate::database::begin_write(&self.db)?;
         let token: Option<(Option<i64>, Option<i64>, Option<String>)> = db
             .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -115,9 +115,9 @@ impl Provider {
         if pending >= MAX_PENDING {
             return Err(ProviderError::TooManyPending(pending));
         }
-        let id = if opts.offline { random_digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect() } else { random_hex(&self.rng, 16)? };
+        let id = if opts.offline { random::digits(&self.rng, 10)?.iter().map(|d| char::from(b'0' + d)).collect() } else { random::hex(&self.rng, 16)? };
         // Uniform over 10..=99 (the old first-digit draw made 10–19 twice as likely).
-        let number = if opts.number_match { Some(random_in(&self.rng, 10..=99)?) } else { None };
+        let number = if opts.number_match { Some(random::uniform(&self.rng, 10..=99)?) } else { None };
         let details = serde_json::to_string(&opts.details).expect("pairs of strings serialise");
         db.execute(
             // `seq` numbers pushes in order (one writer at a time: the write lock is held).
@@ -154,7 +154,7 @@ impl Provider {
             .ok_or_else(|| ProviderError::UnknownTransaction(id.into()))?;
         let (serial, summary, details, created_at, expires_at, number, state, wrong_codes, seed, offline) = row;
         let seed = kek.open(Sealed::Seed, &serial, &seed)?;
-        let details: Vec<(String, String)> = serde_json::from_str(&details).map_err(|e| ProviderError::Usage(format!("stored details: {e}")))?;
+        let details: Vec<(String, String)> = serde_json::from_str(&details).map_err(|e| ProviderError::Fault(format!("stored details: {e}")))?;
         let tx = Transaction {
             id: id.into(),
             serial,
@@ -233,11 +233,11 @@ impl Provider {
 
     /// Opens the write transaction in which transaction `id` is answered: refuses one already
     /// answered, and records and refuses one past its expiry (the first answer is final).
-    fn begin_answer(&self, id: &str, now: u64) -> Result<(crate::store::Tx<'_>, Row)> {
+    fn begin_answer(&self, id: &str, now: u64) -> Result<(crate::database::Tx<'_>, Row)> {
         // Looked up before the write lock: requests for unknown ids (a flood of guesses) never
         // queue behind, or block, the real answers.
         Self::row(&self.db, &self.kek, id)?;
-        let db = crate::begin_write(&self.db)?;
+        let db = crate::database::begin_write(&self.db)?;
         let r = Self::row(&db, &self.kek, id)?;
         if r.state != State::Pending {
             return Err(if r.state == State::Expired { ProviderError::TransactionExpired(id.into()) } else { ProviderError::AlreadyAnswered(id.into()) });

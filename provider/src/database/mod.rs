@@ -10,11 +10,12 @@
 //! read-check-write of an answer runs alone across every process sharing the database, as it
 //! does across the connections of one SQLite file.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
+#[cfg(feature = "postgres")]
+mod postgresql;
+pub(crate) mod schema;
 
-/// The advisory lock key every PostgreSQL write transaction takes ("softtkn" in ASCII).
-const WRITE_LOCK: i64 = 0x0073_6f66_7474_6b6e;
+use crate::{ProviderError, Result as ProviderResult};
+use std::path::{Path, PathBuf};
 
 /// Where the state lives: `--database PATH` or `--database postgres://…`.
 #[derive(Clone, PartialEq, Eq)]
@@ -54,8 +55,12 @@ pub enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed.
+    #[cfg(feature = "postgres")]
     #[error("{0}")]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] ::postgres::Error),
+    /// This build has no PostgreSQL client (the "postgres" feature is off).
+    #[error("this build of the provider has no PostgreSQL support (built without the \"postgres\" feature)")]
+    NoPostgres,
     /// A statement that must return a row returned none.
     #[error("no such row")]
     NoRow,
@@ -187,7 +192,7 @@ impl Value {
 /// Binds values to a statement: `params![serial, now]`.
 macro_rules! params {
     ($($p:expr),* $(,)?) => {
-        &[$(&$p as &dyn $crate::store::ToValue),*] as &[&dyn $crate::store::ToValue]
+        &[$(&$p as &dyn $crate::database::ToValue),*] as &[&dyn $crate::database::ToValue]
     };
 }
 pub(crate) use params;
@@ -221,7 +226,8 @@ impl<T> OptionalRow<T> for crate::Result<T> {
 /// A connection to the state database.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<postgres::Client>),
+    #[cfg(feature = "postgres")]
+    Postgres(postgresql::Client),
 }
 
 impl rusqlite::ToSql for Value {
@@ -234,27 +240,6 @@ impl rusqlite::ToSql for Value {
             Value::Blob(b) => ValueRef::Blob(b),
         }))
     }
-}
-
-impl postgres::types::ToSql for Value {
-    fn to_sql(&self, ty: &postgres::types::Type, out: &mut bytes::BytesMut) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use postgres::types::Type;
-        match self {
-            Value::Null => Ok(postgres::types::IsNull::Yes),
-            Value::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
-            Value::Int(i) if *ty == Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
-            Value::Int(i) if *ty == Type::BOOL => (*i != 0).to_sql(ty, out),
-            Value::Int(i) => i.to_sql(ty, out),
-            Value::Text(s) => s.to_sql(ty, out),
-            Value::Blob(b) => b.to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_: &postgres::types::Type) -> bool {
-        true
-    }
-
-    postgres::types::to_sql_checked!();
 }
 
 fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Row> {
@@ -273,67 +258,44 @@ fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> rusqlite::Result<Row> 
         .map(Row)
 }
 
-fn postgres_row(row: &postgres::Row) -> Result<Row, DbError> {
-    use postgres::types::Type;
-    let mut values = Vec::with_capacity(row.len());
-    for (i, column) in row.columns().iter().enumerate() {
-        let ty = column.type_();
-        let v = if *ty == Type::INT8 {
-            row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
-        } else if *ty == Type::INT4 {
-            row.try_get::<_, Option<i32>>(i)?.map(|n| Value::Int(n.into()))
-        } else if *ty == Type::INT2 {
-            row.try_get::<_, Option<i16>>(i)?.map(|n| Value::Int(n.into()))
-        } else if *ty == Type::BOOL {
-            row.try_get::<_, Option<bool>>(i)?.map(|b| Value::Int(b.into()))
-        } else if *ty == Type::BYTEA {
-            row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
-        } else if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::NAME || *ty == Type::BPCHAR {
-            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
-        } else {
-            return Err(DbError::Type { column: i, why: format!("unsupported PostgreSQL type {ty}") });
-        };
-        values.push(v.unwrap_or(Value::Null));
-    }
-    Ok(Row(values))
-}
-
-/// `?N` placeholders as PostgreSQL's `$N` (the provider's statements hold no `?` in literals).
-fn postgres_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('$');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The schema's SQLite types as PostgreSQL's.
-fn postgres_schema(sql: &str) -> String {
-    sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace("INTEGER", "BIGINT").replace("BLOB", "BYTEA")
-}
-
 fn values(params: &[&dyn ToValue]) -> Vec<Value> {
     params.iter().map(|p| p.to_value()).collect()
 }
 
 impl Db {
+    /// Opens the SQLite file at `path` (WAL, synchronous writes) with its schema made or brought
+    /// up to date.
+    pub(crate) fn open_sqlite(path: &Path) -> ProviderResult<Db> {
+        let db = rusqlite::Connection::open(path)?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            db.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        db.pragma_update(None, "synchronous", "FULL")?;
+        schema::add_missing_columns(&db)?;
+        let db = Db::Sqlite(db);
+        schema::create(&db)?;
+        Ok(db)
+    }
+
     /// Connects to a PostgreSQL server (plain TCP or a Unix socket: the connection is not
     /// encrypted, so the server is expected on this host or a private network).
     pub(crate) fn connect_postgres(url: &str) -> Result<Db, DbError> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-        client.batch_execute("SET client_min_messages = warning")?;
-        Ok(Db::Postgres(RefCell::new(client)))
+        #[cfg(feature = "postgres")]
+        return Ok(Db::Postgres(postgresql::Client::connect(url)?));
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = url;
+            Err(DbError::NoPostgres)
+        }
     }
 
     /// The SQLite connection, for what only SQLite has (pragmas).
     pub(crate) fn sqlite(&self) -> Option<&rusqlite::Connection> {
         match self {
             Db::Sqlite(c) => Some(c),
+            #[cfg(feature = "postgres")]
             Db::Postgres(_) => None,
         }
     }
@@ -342,7 +304,8 @@ impl Db {
     pub(crate) fn execute_schema(&self, sql: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Db::Postgres(c) => Ok(c.borrow_mut().batch_execute(&postgres_schema(sql))?),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.execute_schema(sql),
         }
     }
 
@@ -351,10 +314,8 @@ impl Db {
         let values = values(params);
         match self {
             Db::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values.iter()))?),
-            Db::Postgres(c) => {
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-                Ok(c.borrow_mut().execute(postgres_sql(sql).as_str(), &refs)? as usize)
-            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.execute(sql, &values),
         }
     }
 
@@ -368,10 +329,8 @@ impl Db {
                 let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| sqlite_row(r, columns))?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             }
-            Db::Postgres(c) => {
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-                c.borrow_mut().query(postgres_sql(sql).as_str(), &refs)?.iter().map(postgres_row).collect()
-            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.query(sql, &values),
         }
     }
 
@@ -391,7 +350,8 @@ impl Db {
     pub(crate) fn begin_write(&self) -> Result<Tx<'_>, DbError> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Db::Postgres(c) => c.borrow_mut().batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))?,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.begin_write()?,
         }
         Ok(Tx { db: self, open: true })
     }
@@ -399,9 +359,33 @@ impl Db {
     fn end(&self, statement: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(statement)?),
-            Db::Postgres(c) => Ok(c.borrow_mut().batch_execute(statement)?),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.batch(statement),
         }
     }
+}
+
+/// Whether SQLite refused for a lock another connection holds ("database is locked").
+fn is_busy(e: &ProviderError) -> bool {
+    matches!(e, ProviderError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _))) if f.code == rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Runs `step` again when SQLite refuses it as busy. The busy timeout waits out another writer,
+/// but in a few WAL cases SQLite refuses at once (another connection recovering the log after a
+/// crash, or closing the last connection): `step` must have written nothing when it is refused.
+pub(crate) fn retry_busy<T>(mut step: impl FnMut() -> ProviderResult<T>) -> ProviderResult<T> {
+    for pause_ms in [5, 25, 100, 400, 1600] {
+        match step() {
+            Err(e) if is_busy(&e) => std::thread::sleep(std::time::Duration::from_millis(pause_ms)),
+            done => return done,
+        }
+    }
+    step()
+}
+
+/// Begins a write transaction: writers queue here, never mid-transaction (see [`Db::begin_write`]).
+pub(crate) fn begin_write(db: &Db) -> ProviderResult<Tx<'_>> {
+    retry_busy(|| Ok(db.begin_write()?))
 }
 
 /// An open write transaction; statements run through it as through the connection.
@@ -440,9 +424,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_and_types_for_postgres() {
-        assert_eq!(postgres_sql("SELECT a FROM t WHERE b = ?1 AND c = ?12"), "SELECT a FROM t WHERE b = $1 AND c = $12");
-        assert_eq!(postgres_schema("id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER, s BLOB"), "id BIGSERIAL PRIMARY KEY, n BIGINT, s BYTEA");
+    fn a_database_is_a_postgres_url_or_a_sqlite_path() {
         assert_eq!(Database::parse("postgres://u:secret@h/db"), Database::Postgres("postgres://u:secret@h/db".into()));
         assert!(!format!("{:?}", Database::parse("postgresql://u:secret@h/db")).contains("secret"));
         assert_eq!(Database::parse("state.db"), Database::Sqlite("state.db".into()));

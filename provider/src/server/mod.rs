@@ -7,7 +7,8 @@
 //! a small pool; the WAL database's `BEGIN IMMEDIATE` transactions serialise the answers. [`route`]
 //! is the protocol without the socket, so tests can drive it with another clock.
 
-pub use crate::api::{route, Request};
+use crate::limits::RateLimit;
+pub use crate::protocol::{route, Request};
 use crate::{Provider, ProviderError, Result};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runtime worker threads (requests themselves run on tokio's blocking pool).
 const WORKERS: usize = 4;
@@ -75,7 +76,7 @@ impl Default for Limits {
 
 /// Connections to the state database, reused across requests.
 struct Pool {
-    portal: crate::web::Portal,
+    portal: crate::portal::Portal,
     database: crate::Database,
     kek: PathBuf,
     idle: Mutex<Vec<Provider>>,
@@ -130,53 +131,6 @@ impl Pool {
             route(provider, request, now())
         });
         reply.unwrap_or_else(|e| (500, json!({"error": "internal", "message": e.to_string()})))
-    }
-}
-
-/// Token buckets by key: each key may take `burst` at once and gets `burst` back per minute.
-pub(crate) struct RateLimit {
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
-}
-
-/// Keys kept before full buckets are dropped (a flood of distinct keys cannot grow the map).
-const MAX_BUCKETS: usize = 100_000;
-
-impl RateLimit {
-    pub(crate) fn new(per_minute: u32) -> Self {
-        RateLimit { burst: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
-    }
-
-    /// A bucket's tokens at `now`: what it held at `at`, refilled at `burst` a minute, at most `burst`.
-    fn refilled(&self, tokens: f64, at: Instant, now: Instant) -> f64 {
-        (tokens + now.duration_since(at).as_secs_f64() * self.burst / 60.0).min(self.burst)
-    }
-
-    /// Whether `key` could take a token now (nothing is taken).
-    pub(crate) fn available(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        buckets.get(key).is_none_or(|&(tokens, at)| self.refilled(tokens, at, now) >= 1.0)
-    }
-
-    /// Takes one token for `key`, or refuses when its bucket is empty.
-    pub(crate) fn take(&self, key: &str) -> std::result::Result<(), ()> {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
-            buckets.retain(|_, (tokens, at)| self.refilled(*tokens, *at, now) < self.burst);
-            if buckets.len() >= MAX_BUCKETS {
-                return Err(());
-            }
-        }
-        let (tokens, at) = buckets.entry(key.to_string()).or_insert((self.burst, now));
-        *tokens = self.refilled(*tokens, *at, now);
-        *at = now;
-        if *tokens < 1.0 {
-            return Err(());
-        }
-        *tokens -= 1.0;
-        Ok(())
     }
 }
 
@@ -275,11 +229,11 @@ pub struct PortalOptions {
     /// The address browsers and phones reach this server at (default: the listening address).
     pub public_url: Option<String>,
     /// Where activation e-mails go.
-    pub delivery: crate::mail::Delivery,
+    pub delivery: crate::portal::mail::Delivery,
     /// The e-mails' sender.
     pub mail_from: String,
     /// How the test sign-in's pushes wake a phone registered with a Web Push subscription.
-    pub web_push: Option<crate::webpush::WebPush>,
+    pub web_push: Option<crate::push::webpush::WebPush>,
 }
 
 /// Reads a body of at most [`MAX_BODY`] within [`BODY_TIMEOUT`]; the refusal names the limit broken.
@@ -291,7 +245,7 @@ async fn read_body(body: Body) -> std::result::Result<axum::body::Bytes, (Refusa
     }
 }
 
-/// A portal request: read off the HTTP request, answered by [`crate::web::handle`].
+/// A portal request: read off the HTTP request, answered by [`crate::portal::handle`].
 async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri, headers: axum::http::HeaderMap, body: Body) -> Reply {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (cookie, origin, host, fetch_site) =
@@ -303,7 +257,7 @@ async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri,
         }
     };
     let reply = tokio::task::spawn_blocking(move || {
-        let request = crate::web::WebRequest {
+        let request = crate::portal::WebRequest {
             method: method.as_str(),
             path: uri.path(),
             query: uri.query().unwrap_or(""),
@@ -314,7 +268,7 @@ async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri,
             body: &body,
             peer: peer.ip(),
         };
-        pool.with_provider(|provider| crate::web::handle(provider, &pool.portal, &request, now()))
+        pool.with_provider(|provider| crate::portal::handle(provider, &pool.portal, &request, now()))
     })
     .await;
     match reply {
@@ -344,11 +298,11 @@ async fn handle(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Reply {
-    if crate::web::is_portal_path(uri.path()) {
+    if crate::portal::is_portal_path(uri.path()) {
         return portal(pool, peer, method, uri, headers, body).await;
     }
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
-    let allowed = crate::api::allowed_methods(uri.path());
+    let allowed = crate::protocol::allowed_methods(uri.path());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = match read_body(body).await {
         Err((refusal, message)) => Err(refused(refusal, &message)),
@@ -377,14 +331,14 @@ async fn handle(
 /// Serves until the process ends; prints `listening on http(s)://HOST:PORT` first. Without `tls`
 /// only loopback addresses are accepted.
 pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&TlsFiles>, limits: Limits, portal: PortalOptions) -> Result<()> {
-    let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Usage(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
+    let addr: SocketAddr = listen.parse().map_err(|_| ProviderError::Invalid(format!("--listen {listen:?}: expected HOST:PORT, e.g. 127.0.0.1:8443")))?;
     if tls.is_none() && !addr.ip().is_loopback() {
-        return Err(ProviderError::Usage(format!(
+        return Err(ProviderError::Invalid(format!(
             "--listen {addr}: plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key to serve HTTPS"
         )));
     }
     Provider::open_database(database, kek)?; // create the schema (and check the key) before requests arrive
-    let io = |what: &str, e: std::io::Error| ProviderError::Usage(format!("{what}: {e}"));
+    let io = |what: &str, e: std::io::Error| ProviderError::Invalid(format!("{what}: {e}"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).enable_all().build().map_err(|e| io("cannot start the server", e))?;
     runtime.block_on(async {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| io(&format!("cannot listen on {addr}"), e))?;
@@ -394,7 +348,7 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         let base_url = portal.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
         softtoken_core::link::check_base_url(&base_url)?;
         let pool = Arc::new(Pool {
-            portal: crate::web::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
+            portal: crate::portal::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
             database: database.clone(),
             kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),
@@ -428,7 +382,7 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.key)
                     .await
-                    .map_err(|e| ProviderError::Usage(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display())))?;
+                    .map_err(|e| ProviderError::Invalid(format!("TLS certificate {} / key {}: {e}", files.certificate.display(), files.key.display())))?;
                 announce("https");
                 let server = harden(axum_server::from_tcp(listener).map_err(|e| io("listener", e))?.acceptor(admission));
                 let server = server.map(|admission| axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(admission));

@@ -9,9 +9,12 @@
 //! new key to `<kek>.new`, re-wraps every secret in one transaction, then renames the files; an
 //! interrupted rotation is finished by the next open.
 
+pub(crate) mod rotation;
+
 use crate::{ProviderError, Result};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::{SecureRandom, SystemRandom};
+pub use rotation::Rotated;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -66,34 +69,22 @@ pub fn default_kek_path(state: &Path) -> PathBuf {
     with_suffix(state, ".kek")
 }
 
-fn io(path: &Path, e: std::io::Error) -> ProviderError {
-    ProviderError::Usage(format!("key file {}: {e}", path.display()))
-}
-
 impl Kek {
     /// Reads the key at `path`, creating a random one (0600) if the file does not exist. A key
     /// file that group or others can read, or that is not 32 bytes, is refused.
     pub fn load_or_create(path: &Path) -> Result<Kek> {
         if !path.exists() {
             let mut key = Zeroizing::new([0u8; 32]);
-            SystemRandom::new().fill(&mut key[..]).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
-            write_key(path, &key[..])?;
+            SystemRandom::new().fill(&mut key[..]).map_err(|_| ProviderError::random())?;
+            crate::files::create_new("key file", path, &key[..])?;
         }
         Self::load(path)
     }
 
     /// Reads the key at `path`.
     pub fn load(path: &Path) -> Result<Kek> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path).map_err(|e| io(path, e))?.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(ProviderError::Usage(format!("key file {} can be read by other users (mode {:o}): chmod 600 it", path.display(), mode & 0o777)));
-            }
-        }
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| io(path, e))?);
-        let key: [u8; 32] = bytes[..].try_into().map_err(|_| ProviderError::Usage(format!("key file {} is not a 32-byte key", path.display())))?;
+        let bytes = crate::files::read("key file", path)?;
+        let key: [u8; 32] = bytes[..].try_into().map_err(|_| ProviderError::Invalid(format!("key file {} is not a 32-byte key", path.display())))?;
         let key = Zeroizing::new(key);
         let digest = ring::digest::digest(&ring::digest::SHA256, &[b"softtoken-provider-kek-id-v1".as_slice(), &key[..]].concat());
         let id = softtoken_core::secret::hex_encode(&digest.as_ref()[..8]);
@@ -127,7 +118,7 @@ impl Kek {
     /// Seals `plain` as `what` of `serial`: `STK1 ‖ nonce ‖ ciphertext ‖ tag`.
     pub fn seal(&self, what: Sealed, serial: &str, plain: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; 12];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+        SystemRandom::new().fill(&mut nonce).map_err(|_| ProviderError::random())?;
         let mut out = Vec::with_capacity(MAGIC.len() + 12 + plain.len() + 16);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&nonce);
@@ -135,7 +126,7 @@ impl Kek {
         let tag = self
             .aead()
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(Self::aad(what, serial)), &mut out[MAGIC.len() + 12..])
-            .map_err(|_| ProviderError::Usage("sealing failed".into()))?;
+            .map_err(|_| ProviderError::Fault("sealing failed".into()))?;
         out.extend_from_slice(tag.as_ref());
         softtoken_core::secret::scrub_stack();
         Ok(out)
@@ -155,18 +146,10 @@ impl Kek {
     }
 }
 
-/// Writes a key file 0600 (created new, synced).
-pub(crate) fn write_key(path: &Path, key: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path).map_err(|e| io(path, e))?;
-    f.write_all(key).and_then(|()| f.sync_all()).map_err(|e| io(path, e))
+/// The SHA-256 of `text` in lower-case hex: how bearer secrets that the provider only compares
+/// (session ids, activation link tokens) are stored, so a copy of the database holds none.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    softtoken_core::secret::hex_encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 #[cfg(test)]

@@ -7,20 +7,26 @@
 //! one small script for the countdown and the push answer, and a content security policy that
 //! allows nothing else. Every POST needs the session's CSRF token (the sign-in form a token of its
 //! own cookie) and is refused when the browser says it came from another site. Like
-//! [`crate::api::route`] this is the portal without the socket: [`handle`] answers one request.
+//! [`crate::protocol::route`] this is the portal without the socket: [`handle`] answers one request.
 
-use crate::accounts::{Session, User, SESSION_LIFETIME_S};
-use crate::mail::Delivery;
-use crate::portal::{Authenticator, AuthenticatorState, TokenSettings};
+pub mod accounts;
+pub mod html;
+pub mod mail;
+pub mod user_tokens;
+
+use crate::limits::RateLimit;
+use crate::protocol::transactions::PushOptions;
 use crate::sealed::Sealed;
-use crate::server::RateLimit;
-use crate::transactions::PushOptions;
-use crate::{random_hex, web_time, Provider, ProviderError, Result};
+use crate::{random, Fault, Provider, ProviderError, Result};
+use accounts::{Session, User, SESSION_LIFETIME_S};
 use askama::Template;
 use base64::Engine;
+use html::time as web_time;
+use mail::Delivery;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
+pub use user_tokens::{TokenSettings, UserToken, UserTokenState};
 use zeroize::Zeroizing;
 
 /// The policy every portal page is served with: its own script, style and images (and the QR
@@ -57,7 +63,7 @@ pub struct Portal {
     /// The e-mails' sender.
     pub mail_from: String,
     /// How pushes wake phones registered with a Web Push subscription.
-    pub web_push: Option<crate::webpush::WebPush>,
+    pub web_push: Option<crate::push::webpush::WebPush>,
     per_address: RateLimit,
     per_user: RateLimit,
     per_name_and_address: RateLimit,
@@ -69,7 +75,7 @@ pub struct Portal {
 
 impl Portal {
     /// A portal at `base_url`.
-    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, web_push: Option<crate::webpush::WebPush>) -> Self {
+    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, web_push: Option<crate::push::webpush::WebPush>) -> Self {
         let rng = ring::rand::SystemRandom::new();
         let device_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[0; 32]));
         Portal {
@@ -187,26 +193,26 @@ struct Row {
     can_test: bool,
 }
 
-impl From<&Authenticator> for Row {
-    fn from(a: &Authenticator) -> Self {
+impl From<&UserToken> for Row {
+    fn from(a: &UserToken) -> Self {
         Row {
             id: a.id,
             owner: a.owner.clone(),
             serial: a.serial.clone().unwrap_or_else(|| "—".into()),
             state: a.state.as_str(),
             state_word: match a.state {
-                AuthenticatorState::Assigned => "assigned",
-                AuthenticatorState::Waiting => "waiting",
-                AuthenticatorState::Expired => "expired",
-                AuthenticatorState::Active => "active",
-                AuthenticatorState::Removed => "removed",
+                UserTokenState::Assigned => "assigned",
+                UserTokenState::Waiting => "waiting",
+                UserTokenState::Expired => "expired",
+                UserTokenState::Active => "active",
+                UserTokenState::Removed => "removed",
             },
             expires: a.expires_at.map(web_time),
             assigned_by: a.assigned_by.clone(),
             digits: a.digits,
-            can_activate: matches!(a.state, AuthenticatorState::Assigned | AuthenticatorState::Expired | AuthenticatorState::Waiting),
-            can_complete: a.state == AuthenticatorState::Waiting,
-            can_test: a.state == AuthenticatorState::Active,
+            can_activate: matches!(a.state, UserTokenState::Assigned | UserTokenState::Expired | UserTokenState::Waiting),
+            can_complete: a.state == UserTokenState::Waiting,
+            can_test: a.state == UserTokenState::Active,
         }
     }
 }
@@ -260,15 +266,16 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 fn render(t: &impl Template) -> Result<String> {
-    t.render().map_err(|e| ProviderError::Usage(format!("page: {e}")))
+    t.render().map_err(|e| ProviderError::Fault(format!("page: {e}")))
 }
 
 /// What a person is told for an error (internal ones are not detailed).
 fn message_of(e: &ProviderError) -> String {
     match e {
         ProviderError::Expired => "This activation expired before it was completed: pick Activate for a new QR code and password.".into(),
-        ProviderError::Core(c) => format!("{}.", c.to_string().trim_end_matches('.')),
-        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } => "Something went wrong on the server; try again.".into(),
+        // A mail failure says what to fix (the relay refused, the outbox is not writable).
+        ProviderError::Mail(_) => format!("{}.", e.to_string().trim_end_matches('.')),
+        e if e.fault() == Fault::Server => "Something went wrong on the server; try again.".into(),
         other => format!("{}.", other.to_string().trim_end_matches('.')),
     }
 }
@@ -277,7 +284,7 @@ fn status_of(e: &ProviderError) -> u16 {
     match e {
         ProviderError::UnknownAuthenticator(_) | ProviderError::UnknownTransaction(_) => 404,
         ProviderError::Forbidden => 403,
-        ProviderError::Db(_) | ProviderError::SealBroken { .. } | ProviderError::KekMismatch { .. } | ProviderError::Mail(_) => 500,
+        e if e.fault() == Fault::Server => 500,
         _ => 400,
     }
 }
@@ -286,7 +293,7 @@ fn status_of(e: &ProviderError) -> u16 {
 pub fn handle(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> WebReply {
     let mut reply = match dispatch(provider, portal, request, now) {
         Ok(reply) => reply,
-        Err(e) => WebReply::html(status_of(&e), format!("<!doctype html><title>Error</title><p>{}</p>", crate::web_escape(&message_of(&e)))),
+        Err(e) => WebReply::html(status_of(&e), format!("<!doctype html><title>Error</title><p>{}</p>", crate::portal::html::escape(&message_of(&e)))),
     };
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
@@ -333,7 +340,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 status: 200,
                 content_type: "text/css; charset=utf-8",
                 headers: Vec::new(),
-                body: include_bytes!("../static/portal.css").to_vec(),
+                body: include_bytes!("../../static/portal.css").to_vec(),
             })
         }
         ("GET", ["portal", "static", "portal.js"]) => {
@@ -341,7 +348,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 status: 200,
                 content_type: "text/javascript; charset=utf-8",
                 headers: Vec::new(),
-                body: include_bytes!("../static/portal.js").to_vec(),
+                body: include_bytes!("../../static/portal.js").to_vec(),
             })
         }
         ("GET", ["portal", "login"]) => return login_page(provider, portal, request, None, 200),
@@ -402,7 +409,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
                 "complete" => provider
                     .complete_authenticator(user, id, field("registration_code").trim(), now)
                     .map(|serial| Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
-                "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("Authenticator {id} deleted."))),
+                "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("UserToken {id} deleted."))),
                 "email" => send_email(provider, portal, user, id, field("sealed"), now).map(Ok),
                 "verify" => return test_page(provider, &session, id, Some(field("otp")), None, None, now),
                 "push" => return test_push(provider, portal, &session, id, request.peer, now),
@@ -447,9 +454,9 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
         ("POST", ["portal", "account", "password"]) => {
             let (new, repeat) = (Zeroizing::new(field("new").to_string()), Zeroizing::new(field("repeat").to_string()));
             let changed = if portal.per_user.take(&user.name.to_lowercase()).is_err() {
-                Err(ProviderError::Usage("too many attempts: wait a minute and try again".into()))
+                Err(ProviderError::Refused("too many attempts: wait a minute and try again".into()))
             } else if new != repeat {
-                Err(ProviderError::Usage("the two new passwords differ".into()))
+                Err(ProviderError::Invalid("the two new passwords differ".into()))
             } else {
                 provider.change_password(&user.name, &Zeroizing::new(field("current").to_string()), &new, session_id.unwrap_or_default())
             };
@@ -488,7 +495,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
 
 fn parse_settings(fields: &HashMap<String, String>) -> Result<TokenSettings> {
     let number = |name: &str, what: &str| -> Result<u64> {
-        fields.get(name).and_then(|v| v.trim().parse().ok()).ok_or_else(|| ProviderError::Usage(format!("{what} must be a number")))
+        fields.get(name).and_then(|v| v.trim().parse().ok()).ok_or_else(|| ProviderError::Invalid(format!("{what} must be a number")))
     };
     let policy = fields.get("policy").map(|p| p.trim()).filter(|p| !p.is_empty()).map(str::to_string);
     let limit = |name: &str, what: &str, default: u32| -> Result<u32> {
@@ -502,8 +509,8 @@ fn parse_settings(fields: &HashMap<String, String>) -> Result<TokenSettings> {
         lifetime_s: number("lifetime", "the activation lifetime")?,
         password_length: number("password_length", "the password length")?.min(1024) as usize,
         policy,
-        max_per_user: limit("max_per_user", "the authenticators per user", crate::portal::DEFAULT_MAX_PER_USER)?,
-        adds_per_hour: limit("adds_per_hour", "the authenticators added per hour", crate::portal::DEFAULT_ADDS_PER_HOUR)?,
+        max_per_user: limit("max_per_user", "the authenticators per user", user_tokens::DEFAULT_MAX_PER_USER)?,
+        adds_per_hour: limit("adds_per_hour", "the authenticators added per hour", user_tokens::DEFAULT_ADDS_PER_HOUR)?,
     })
 }
 
@@ -511,7 +518,7 @@ fn login_page(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, er
     // The sign-in form's token is the one of its cookie (a new one when there is none).
     let token = match cookie(request.cookie, LOGIN_COOKIE).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
         Some(t) => t.to_string(),
-        None => random_hex(&provider.rng, 16)?,
+        None => random::hex(&provider.rng, 16)?,
     };
     let page = render(&LoginPage { title: "Sign in", user: None, csrf: &token, notice: None, error })?;
     Ok(WebReply::html(status, page).with_cookie(format!("{LOGIN_COOKIE}={token}; {}", cookie_attributes(portal, 3600))))
@@ -593,8 +600,14 @@ fn admin_page(provider: &Provider, session: &Session, notice: Option<String>, er
 }
 
 fn account_page(session: &Session, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
-    let page =
-        AccountPage { title: "My account", user: Some(&session.user), csrf: &session.csrf, notice, error, min_chars: crate::accounts::MIN_PASSWORD_CHARS };
+    let page = AccountPage {
+        title: "My account",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice,
+        error,
+        min_chars: crate::portal::accounts::MIN_PASSWORD_CHARS,
+    };
     Ok(WebReply::html(status, render(&page)?))
 }
 
@@ -613,7 +626,7 @@ fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issue
         expires_at: issued.expires_at,
         link: issued.link.clone(),
     };
-    let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Usage(e.to_string()))?);
+    let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Fault(e.to_string()))?);
     let sealed = provider.kek().seal(Sealed::Mail, &mail_aad(&session.user, id), &json)?;
     let lifetime = issued.expires_at.saturating_sub(now);
     let page = DialogPage {
@@ -639,13 +652,13 @@ fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issue
 
 /// *Send Email*: the activation the dialog showed, to the user's address.
 fn send_email(provider: &Provider, portal: &Portal, user: &User, id: i64, sealed: &str, now: u64) -> Result<String> {
-    let to = user.email.as_deref().ok_or_else(|| ProviderError::Usage("your account has no e-mail address: ask an administrator to add one".into()))?;
-    let broken = || ProviderError::Usage("this activation can no longer be e-mailed: pick Activate for a new one".into());
+    let to = user.email.as_deref().ok_or_else(|| ProviderError::Refused("your account has no e-mail address: ask an administrator to add one".into()))?;
+    let broken = || ProviderError::Refused("this activation can no longer be e-mailed: pick Activate for a new one".into());
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).map_err(|_| broken())?;
     let plain = provider.kek().open(Sealed::Mail, &mail_aad(user, id), &bytes).map_err(|_| broken())?;
     let blob: MailBlob = serde_json::from_slice(&plain).map_err(|_| broken())?;
     let a = provider.authenticator(user, id, now)?;
-    if a.serial.as_deref() != Some(blob.serial.as_str()) || a.state != AuthenticatorState::Waiting {
+    if a.serial.as_deref() != Some(blob.serial.as_str()) || a.state != UserTokenState::Waiting {
         return Err(broken());
     }
     let issued = crate::Issued {
@@ -656,17 +669,17 @@ fn send_email(provider: &Provider, portal: &Portal, user: &User, id: i64, sealed
         expires_at: blob.expires_at,
         link: blob.link.clone(),
     };
-    let message = crate::mail::activation_message(&portal.mail_from, to, &issued)?;
+    let message = crate::portal::mail::activation_message(&portal.mail_from, to, &issued)?;
     let name = format!("{}-{}-{}", now, user.name, blob.serial);
-    crate::mail::deliver(&portal.delivery, &message, &name)?;
+    crate::portal::mail::deliver(&portal.delivery, &message, &name)?;
     Ok(format!("The activation e-mail for {} was sent to {to}.", blob.serial))
 }
 
 fn active_serial(provider: &Provider, user: &User, id: i64, now: u64) -> Result<(String, u8)> {
     let a = provider.authenticator(user, id, now)?;
     match (a.state, a.serial, a.digits) {
-        (AuthenticatorState::Active, Some(serial), Some(digits)) => Ok((serial, digits)),
-        (state, _, _) => Err(ProviderError::Usage(format!("authenticator {id} is {}: complete its activation first", state.as_str()))),
+        (UserTokenState::Active, Some(serial), Some(digits)) => Ok((serial, digits)),
+        (state, _, _) => Err(ProviderError::Refused(format!("authenticator {id} is {}: complete its activation first", state.as_str()))),
     }
 }
 

@@ -5,8 +5,8 @@
 //! user's cookie: the database keeps its SHA-256, so a copied database opens no session. Each
 //! session has its own CSRF token, which every form of the portal sends back.
 
-use crate::store::{params, OptionalRow};
-use crate::{random_hex, Provider, ProviderError, Result};
+use crate::database::{params, OptionalRow};
+use crate::{random, Provider, ProviderError, Result};
 use zeroize::Zeroizing;
 
 /// Argon2id memory in KiB for new passwords (OWASP's 19 MiB, 2 passes, 1 lane).
@@ -58,34 +58,19 @@ impl std::fmt::Debug for NewSession {
     }
 }
 
-pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY,
-        password TEXT NOT NULL,
-        admin INTEGER NOT NULL,
-        email TEXT,
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS sessions (
-        id_hash TEXT PRIMARY KEY,
-        \"user\" TEXT NOT NULL REFERENCES users(name),
-        csrf TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-    );";
-
 fn argon2id(password: &str, salt: &[u8], m_kib: u32, passes: u32, lanes: u32) -> Result<Zeroizing<[u8; 32]>> {
-    let params = argon2::Params::new(m_kib, passes, lanes, Some(32)).map_err(|e| ProviderError::Usage(format!("Argon2 parameters: {e}")))?;
+    let params = argon2::Params::new(m_kib, passes, lanes, Some(32)).map_err(|e| ProviderError::Fault(format!("Argon2 parameters: {e}")))?;
     let mut out = Zeroizing::new([0u8; 32]);
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_into(password.as_bytes(), salt, &mut out[..])
-        .map_err(|e| ProviderError::Usage(format!("Argon2: {e}")))?;
+        .map_err(|e| ProviderError::Fault(format!("Argon2: {e}")))?;
     Ok(out)
 }
 
 /// A new password's stored form.
 pub fn hash_password(rng: &ring::rand::SystemRandom, password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
-    ring::rand::SecureRandom::fill(rng, &mut salt).map_err(|_| ProviderError::Usage("system random generator failed".into()))?;
+    ring::rand::SecureRandom::fill(rng, &mut salt).map_err(|_| ProviderError::random())?;
     let hash = argon2id(password, &salt, ARGON2_KIB, ARGON2_PASSES, 1)?;
     let hex = softtoken_core::secret::hex_encode;
     Ok(format!("argon2id$v=19$m={ARGON2_KIB},t={ARGON2_PASSES},p=1${}${}", hex(&salt), hex(&hash[..])))
@@ -113,7 +98,7 @@ pub fn check_user_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(ProviderError::Usage(format!("user name {name:?}: 1 to {MAX_NAME_CHARS} letters, digits, '.', '_', '-' or '@'")))
+        Err(ProviderError::Invalid(format!("user name {name:?}: 1 to {MAX_NAME_CHARS} letters, digits, '.', '_', '-' or '@'")))
     }
 }
 
@@ -122,14 +107,14 @@ impl Provider {
     pub fn add_user(&self, name: &str, password: &str, admin: bool, email: Option<&str>, now: u64) -> Result<User> {
         check_user_name(name)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(ProviderError::Usage(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
+            return Err(ProviderError::Invalid(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
         }
         if let Some(e) = email {
             let ok = e.len() <= 254
                 && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
                 && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c));
             if !ok {
-                return Err(ProviderError::Usage(format!("e-mail address {e:?} is not valid")));
+                return Err(ProviderError::Invalid(format!("e-mail address {e:?} is not valid")));
             }
         }
         let hash = hash_password(&self.rng, password)?;
@@ -138,7 +123,7 @@ impl Provider {
             params![name, hash, admin, email, now as i64],
         )?;
         if added == 0 {
-            return Err(ProviderError::Usage(format!("user {name} exists already")));
+            return Err(ProviderError::Refused(format!("user {name} exists already")));
         }
         Ok(User { name: name.into(), admin, email: email.map(str::to_string) })
     }
@@ -168,12 +153,12 @@ impl Provider {
         const DUMMY: &str = "argon2id$v=19$m=19456,t=2,p=1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
         let ok = verify_password(row.as_ref().map_or(DUMMY, |r| r.0.as_str()), password);
         let Some((_, admin, email)) = row.filter(|_| ok) else { return Ok(None) };
-        let id = Zeroizing::new(random_hex(&self.rng, 32)?);
-        let csrf = random_hex(&self.rng, 16)?;
+        let id = Zeroizing::new(random::hex(&self.rng, 32)?);
+        let csrf = random::hex(&self.rng, 16)?;
         self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now as i64])?;
         self.db.execute(
             "INSERT INTO sessions (id_hash, \"user\", csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![crate::sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
+            params![crate::sealed::sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
         )?;
         Ok(Some((User { name: name.into(), admin, email }, NewSession { id, csrf })))
     }
@@ -183,7 +168,7 @@ impl Provider {
         self.db
             .query_row(
                 "SELECT u.name, u.admin, u.email, s.csrf FROM sessions s JOIN users u ON u.name = s.\"user\" WHERE s.id_hash = ?1 AND s.expires_at > ?2",
-                params![crate::sha256_hex(id), now as i64],
+                params![crate::sealed::sha256_hex(id), now as i64],
                 |r| Ok(Session { user: User { name: r.get(0)?, admin: r.get(1)?, email: r.get(2)? }, csrf: r.get(3)? }),
             )
             .optional()
@@ -203,19 +188,19 @@ impl Provider {
     /// theirs ends.
     pub fn reset_password(&self, name: &str, new: &str) -> Result<()> {
         if self.user(name)?.is_none() {
-            return Err(ProviderError::Usage(format!("there is no user {name}")));
+            return Err(ProviderError::Refused(format!("there is no user {name}")));
         }
         self.set_password(name, new, None)
     }
 
     fn set_password(&self, name: &str, new: &str, keep: Option<&str>) -> Result<()> {
         if new.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(ProviderError::Usage(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
+            return Err(ProviderError::Invalid(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
         }
         let hash = hash_password(&self.rng, new)?;
-        let tx = crate::begin_write(&self.db)?;
+        let tx = crate::database::begin_write(&self.db)?;
         tx.execute("UPDATE users SET password = ?1 WHERE name = ?2", params![hash, name])?;
-        let keep = keep.map(crate::sha256_hex).unwrap_or_default();
+        let keep = keep.map(crate::sealed::sha256_hex).unwrap_or_default();
         tx.execute("DELETE FROM sessions WHERE \"user\" = ?1 AND id_hash <> ?2", params![name, keep])?;
         tx.commit()?;
         Ok(())
@@ -223,7 +208,7 @@ impl Provider {
 
     /// Ends a session.
     pub fn sign_out(&self, id: &str) -> Result<()> {
-        self.db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![crate::sha256_hex(id)])?;
+        self.db.execute("DELETE FROM sessions WHERE id_hash = ?1", params![crate::sealed::sha256_hex(id)])?;
         Ok(())
     }
 }

@@ -2,8 +2,8 @@
 //! (`docs/protocol.md` §5–§7): the single-use link token, the registration code posted by the app,
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
-use crate::store::{params, OptionalRow};
-use crate::{random_hex, Provider, ProviderError, Result};
+use crate::database::{params, OptionalRow};
+use crate::{random, Provider, ProviderError, Result};
 use softtoken_core::link::{check_base_url, OnlineActivationLink};
 use softtoken_core::transaction::check_push_token;
 
@@ -20,40 +20,10 @@ pub struct LinkActivation {
     pub digits: u8,
 }
 
-/// Adds the columns added since (online activation, offline transactions, push order) to a state
-/// file made by an earlier build.
-pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
-    let tables: [(&str, &[(&str, &str)]); 2] = [
-        ("tokens", &[("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")]),
-        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")]),
-    ];
-    for (table, wanted) in tables {
-        let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
-        let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        if columns.is_empty() {
-            continue; // a new file: CREATE TABLE makes them
-        }
-        for (name, kind) in wanted {
-            if !columns.iter().any(|c| c == name) {
-                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind}"))?;
-                if *name == "seq" {
-                    // Numbered in the order they were made, as rowid kept it.
-                    db.execute_batch("UPDATE transactions SET seq = rowid")?;
-                }
-                if *name == "offline" {
-                    // Offline transactions made before the column have 10-digit ids.
-                    db.execute_batch("UPDATE transactions SET offline = 1 WHERE length(id) = 10")?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 impl Provider {
     /// A fresh link to `base` with a random 128-bit token.
     pub(crate) fn new_link(&self, base: &str) -> Result<OnlineActivationLink> {
-        Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random_hex(&self.rng, 16)? })
+        Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random::hex(&self.rng, 16)? })
     }
 
     /// The activation behind a link token, while it is neither used nor expired.
@@ -62,7 +32,7 @@ impl Provider {
             .db
             .query_row(
                 "SELECT serial, activation_code, policy, digits, expires_at FROM tokens WHERE activation_token = ?1 AND completed_at IS NULL",
-                params![crate::sha256_hex(token)],
+                params![crate::sealed::sha256_hex(token)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
@@ -105,7 +75,7 @@ impl Provider {
     /// The app removed the identity: forget its push token, cancel its pending transactions and
     /// refuse new ones. Returns how many pending transactions were cancelled.
     pub fn unregister(&self, serial: &str, now: u64) -> Result<usize> {
-        let db = crate::begin_write(&self.db)?;
+        let db = crate::database::begin_write(&self.db)?;
         let changed =
             db.execute("UPDATE tokens SET push_token = NULL, unregistered_at = ?1 WHERE serial = ?2 AND unregistered_at IS NULL", params![now as i64, serial])?;
         if changed == 0 {

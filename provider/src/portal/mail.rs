@@ -27,7 +27,7 @@ pub enum Delivery {
 impl Delivery {
     /// Parses `--smtp smtp://HOST[:PORT]` (loopback hosts only).
     pub fn smtp(url: &str) -> Result<Delivery> {
-        let bad = |why: &str| ProviderError::Usage(format!("--smtp {url:?}: {why}"));
+        let bad = |why: &str| ProviderError::Invalid(format!("--smtp {url:?}: {why}"));
         let rest = url.strip_prefix("smtp://").ok_or_else(|| bad("expected smtp://HOST[:PORT] (plain SMTP to a relay on this host)"))?;
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
@@ -69,7 +69,7 @@ struct ActivationHtml<'a> {
 pub fn activation_message(from: &str, to: &str, issued: &Issued) -> Result<lettre::Message> {
     let mailbox = |a: &str, what: &str| a.parse::<Mailbox>().map_err(|e| ProviderError::Mail(format!("{what} address {a:?}: {e}")));
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
-    let expires = crate::web_time(issued.expires_at);
+    let expires = super::html::time(issued.expires_at);
     let fields = |t: &dyn askama::DynTemplate| t.dyn_render().map_err(|e| ProviderError::Mail(format!("message: {e}")));
     let (password, serial, link) = (issued.password.as_str(), issued.serial.as_str(), issued.link.as_deref());
     let text = fields(&ActivationText { password, serial, expires: &expires, link })?;
@@ -100,18 +100,10 @@ pub fn deliver(delivery: &Delivery, message: &lettre::Message, name: &str) -> Re
 
 /// Writes `bytes` as `DIR/NAME.eml`: a temporary file (0600) synced, then renamed.
 fn write_outbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<String> {
-    use std::io::Write;
     let io = |e: std::io::Error| ProviderError::Mail(format!("outbox {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     let path = dir.join(format!("{name}.eml"));
-    let temp = dir.join(format!(".{name}.eml.tmp"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&temp).map_err(io)?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)?;
-    std::fs::rename(&temp, &path).map_err(io)?;
+    crate::files::replace("outbox message", &path, bytes).map_err(|e| ProviderError::Mail(e.to_string()))?;
     Ok(path.display().to_string())
 }
 

@@ -1,7 +1,7 @@
 //! Which key seals a state database's secrets, legacy databases sealed on open, and rotation.
 
+use crate::database::{params, Db, OptionalRow};
 use crate::sealed::{with_suffix, Kek, Sealed};
-use crate::store::{params, Db, OptionalRow};
 use crate::{Provider, ProviderError, Result};
 use std::path::{Path, PathBuf};
 
@@ -37,12 +37,12 @@ pub(crate) fn settle(db: &Db, kek_path: &Path) -> Result<Kek> {
     if pending.exists() && Kek::load(&pending)?.id() == recorded {
         // The database already uses the new key: finish the renames.
         if let Ok(old) = Kek::load(kek_path) {
-            std::fs::rename(kek_path, retired_path(kek_path, old.id())).map_err(|e| ProviderError::Usage(format!("finishing a key rotation: {e}")))?;
+            std::fs::rename(kek_path, retired_path(kek_path, old.id())).map_err(|e| ProviderError::Fault(format!("finishing a key rotation: {e}")))?;
         }
-        std::fs::rename(&pending, kek_path).map_err(|e| ProviderError::Usage(format!("finishing a key rotation: {e}")))?;
+        std::fs::rename(&pending, kek_path).map_err(|e| ProviderError::Fault(format!("finishing a key rotation: {e}")))?;
     }
     if !kek_path.exists() {
-        return Err(ProviderError::Usage(format!(
+        return Err(ProviderError::Invalid(format!(
             "the state's secrets are sealed by key {recorded}, and its key file {} is missing: give --kek-file the key that sealed them",
             kek_path.display()
         )));
@@ -60,7 +60,7 @@ pub(crate) fn seal_legacy(db: &Db, kek: &Kek) -> Result<()> {
     if meta(db, FORMAT)?.as_deref() == Some(SEALED_V1) {
         return Ok(());
     }
-    let tx = crate::begin_write(db)?;
+    let tx = crate::database::begin_write(db)?;
     if meta(&tx, FORMAT)?.as_deref() != Some(SEALED_V1) {
         let rows: Vec<(String, String, Option<Vec<u8>>)> =
             tx.query_map("SELECT serial, activation_code, seed FROM tokens", params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -91,12 +91,12 @@ pub(crate) fn hash_legacy_link_tokens(db: &Db) -> Result<()> {
     if meta(db, LINK_TOKENS)?.as_deref() == Some(HASHED) {
         return Ok(());
     }
-    let tx = crate::begin_write(db)?;
+    let tx = crate::database::begin_write(db)?;
     if meta(&tx, LINK_TOKENS)?.as_deref() != Some(HASHED) {
         let rows: Vec<(String, String)> =
             tx.query_map("SELECT serial, activation_token FROM tokens WHERE activation_token IS NOT NULL", params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
         for (serial, token) in rows.into_iter().filter(|(_, t)| t.len() == 32) {
-            tx.execute("UPDATE tokens SET activation_token = ?1 WHERE serial = ?2", params![crate::sha256_hex(&token), serial])?;
+            tx.execute("UPDATE tokens SET activation_token = ?1 WHERE serial = ?2", params![crate::sealed::sha256_hex(&token), serial])?;
         }
         set_meta(&tx, LINK_TOKENS, HASHED)?;
     }
@@ -123,7 +123,7 @@ impl Provider {
         let path = self.kek.path().to_path_buf();
         let pending = pending_path(&path);
         let new = Kek::create_new(&pending)?;
-        let tx = crate::begin_write(&self.db)?;
+        let tx = crate::database::begin_write(&self.db)?;
         let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> =
             tx.query_map("SELECT serial, activation_code, seed FROM tokens", params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let mut rewrapped = 0;
@@ -140,13 +140,13 @@ impl Provider {
         tx.commit()?;
         let retired = retired_path(&path, self.kek.id());
         let rename = |from: &Path, to: &Path| {
-            std::fs::rename(from, to).map_err(|e| ProviderError::Usage(format!("key rotation: {} → {}: {e}", from.display(), to.display())))
+            std::fs::rename(from, to).map_err(|e| ProviderError::Fault(format!("key rotation: {} → {}: {e}", from.display(), to.display())))
         };
         rename(&path, &retired)?;
         rename(&pending, &path)?;
-        let decoy = self.kek.open(Sealed::Seed, crate::transactions::DECOY_SERIAL, &self.decoy_seed)?;
+        let decoy = self.kek.open(Sealed::Seed, crate::protocol::transactions::DECOY_SERIAL, &self.decoy_seed)?;
         self.kek = Kek::load(&path)?;
-        self.decoy_seed = self.kek.seal(Sealed::Seed, crate::transactions::DECOY_SERIAL, &decoy)?;
+        self.decoy_seed = self.kek.seal(Sealed::Seed, crate::protocol::transactions::DECOY_SERIAL, &decoy)?;
         Ok(Rotated { rewrapped, kek_id: self.kek.id().to_string(), retired })
     }
 }

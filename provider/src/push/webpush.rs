@@ -4,7 +4,7 @@
 //! `aes128gcm` and signed with the provider's VAPID key (RFC 8292). One attempt per transaction:
 //! the outcome is recorded and reported, never retried.
 
-use crate::store::params;
+use crate::database::params;
 use crate::{Provider, ProviderError, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -60,7 +60,7 @@ struct KeysJson {
 }
 
 fn bad(why: &str) -> ProviderError {
-    ProviderError::Usage(format!("the Web Push subscription {why}"))
+    ProviderError::Invalid(format!("the Web Push subscription {why}"))
 }
 
 /// `https://host:port/…` → `host:port` (what errors and records show of an endpoint).
@@ -126,9 +126,9 @@ fn check_endpoint(endpoint: &str) -> Result<()> {
 
 /// Encrypts `plaintext` for `sub` as one RFC 8291 `aes128gcm` record (RFC 8188 header included).
 pub fn encrypt(sub: &Subscription, plaintext: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>> {
-    let failed = || ProviderError::Usage("Web Push encryption failed".into());
+    let failed = || ProviderError::Fault("Web Push encryption failed".into());
     if plaintext.len() + 1 + 16 > RECORD_SIZE as usize {
-        return Err(ProviderError::Usage("the wake-up does not fit one record".into()));
+        return Err(ProviderError::Fault("the wake-up does not fit one record".into()));
     }
     let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, rng).map_err(|_| failed())?;
     let as_public = ephemeral.compute_public_key().map_err(|_| failed())?;
@@ -181,22 +181,15 @@ impl VapidKey {
         let rng = SystemRandom::new();
         if !path.exists() {
             let pkcs8 =
-                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| ProviderError::Usage("cannot make a VAPID key".into()))?;
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| ProviderError::Fault("cannot make a VAPID key".into()))?;
             let body = STANDARD.encode(pkcs8.as_ref());
             let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
             let pem = Zeroizing::new(format!("-----BEGIN {PEM_LABEL}-----\n{}\n-----END {PEM_LABEL}-----\n", lines.join("\n")));
-            crate::sealed::write_key(path, pem.as_bytes())?;
+            crate::files::create_new("VAPID key", path, pem.as_bytes())?;
         }
-        let refuse = |why: String| ProviderError::Usage(format!("VAPID key {}: {why}", path.display()));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(refuse(format!("can be read by other users (mode {:o}): chmod 600 it", mode & 0o777)));
-            }
-        }
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
+        let refuse = |why: String| ProviderError::Invalid(format!("VAPID key {}: {why}", path.display()));
+        let bytes = crate::files::read("VAPID key", path)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| refuse("not text (a PEM file)".into()))?;
         let begin = format!("-----BEGIN {PEM_LABEL}-----");
         let end = format!("-----END {PEM_LABEL}-----");
         let inner =
@@ -223,7 +216,7 @@ impl VapidKey {
             claims["sub"] = s.into();
         }
         let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let signature = self.pair.sign(&SystemRandom::new(), signing_input.as_bytes()).map_err(|_| ProviderError::Usage("VAPID signing failed".into()))?;
+        let signature = self.pair.sign(&SystemRandom::new(), signing_input.as_bytes()).map_err(|_| ProviderError::Fault("VAPID signing failed".into()))?;
         Ok(format!("vapid t={signing_input}.{}, k={}", URL_SAFE_NO_PAD.encode(signature.as_ref()), self.public_key()))
     }
 }
@@ -351,14 +344,6 @@ impl WakeUp {
         }
     }
 }
-
-pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
-        transaction_id TEXT NOT NULL,
-        serial TEXT NOT NULL,
-        endpoint_host TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        at INTEGER NOT NULL
-    );";
 
 fn agent(allow_loopback: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()

@@ -6,19 +6,10 @@
 //! *active* once the registration code was typed into Complete, and *removed* when the app
 //! unregistered it. Activate on an assigned or expired one issues a new QR code and password.
 
-use crate::accounts::User;
-use crate::store::{params, OptionalRow};
+use super::accounts::User;
+use crate::database::{params, OptionalRow};
 use crate::{IssueOptions, Issued, Provider, ProviderError, Result, DEFAULT_LIFETIME_S, DEFAULT_POLICY, DEFAULT_REGISTRATION_URL};
 use serde::{Deserialize, Serialize};
-
-pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS authenticators (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        owner TEXT NOT NULL REFERENCES users(name),
-        serial TEXT REFERENCES tokens(serial),
-        created_at INTEGER NOT NULL,
-        assigned_by TEXT
-    );
-    CREATE INDEX IF NOT EXISTS authenticators_by_owner ON authenticators(owner);";
 
 /// Longest activation lifetime an administrator may set (a day).
 pub const MAX_LIFETIME_S: u64 = 86_400;
@@ -72,19 +63,19 @@ impl TokenSettings {
     /// Refuses settings no activation could be issued with.
     pub fn check(&self) -> Result<()> {
         if self.digits != 6 && self.digits != 8 {
-            return Err(ProviderError::Usage("codes have 6 or 8 digits".into()));
+            return Err(ProviderError::Invalid("codes have 6 or 8 digits".into()));
         }
         if !(60..=MAX_LIFETIME_S).contains(&self.lifetime_s) {
-            return Err(ProviderError::Usage(format!("the activation lifetime must be 60 to {MAX_LIFETIME_S} seconds")));
+            return Err(ProviderError::Invalid(format!("the activation lifetime must be 60 to {MAX_LIFETIME_S} seconds")));
         }
         if !(4..=16).contains(&self.password_length) {
-            return Err(ProviderError::Usage("the activation password must have 4 to 16 digits".into()));
+            return Err(ProviderError::Invalid("the activation password must have 4 to 16 digits".into()));
         }
         if let Some(p) = &self.policy {
             softtoken_core::entrust::Policy::parse(Some(p))?;
         }
         if !(1..=1000).contains(&self.max_per_user) || !(1..=1000).contains(&self.adds_per_hour) {
-            return Err(ProviderError::Usage("the authenticators per user and per hour must be 1 to 1000".into()));
+            return Err(ProviderError::Invalid("the authenticators per user and per hour must be 1 to 1000".into()));
         }
         Ok(())
     }
@@ -92,7 +83,7 @@ impl TokenSettings {
 
 /// Where an authenticator is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthenticatorState {
+pub enum UserTokenState {
     /// Assigned by an administrator; no activation issued yet.
     Assigned,
     /// An activation was issued and can still be completed.
@@ -105,22 +96,22 @@ pub enum AuthenticatorState {
     Removed,
 }
 
-impl AuthenticatorState {
+impl UserTokenState {
     /// The word shown in the portal.
     pub fn as_str(self) -> &'static str {
         match self {
-            AuthenticatorState::Assigned => "assigned",
-            AuthenticatorState::Waiting => "waiting for activation",
-            AuthenticatorState::Expired => "expired",
-            AuthenticatorState::Active => "active",
-            AuthenticatorState::Removed => "removed by the app",
+            UserTokenState::Assigned => "assigned",
+            UserTokenState::Waiting => "waiting for activation",
+            UserTokenState::Expired => "expired",
+            UserTokenState::Active => "active",
+            UserTokenState::Removed => "removed by the app",
         }
     }
 }
 
 /// One authenticator as the portal lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticator {
+pub struct UserToken {
     /// Its number in the portal.
     pub id: i64,
     /// Whose.
@@ -128,7 +119,7 @@ pub struct Authenticator {
     /// The serial of its latest activation.
     pub serial: Option<String>,
     /// Where it is.
-    pub state: AuthenticatorState,
+    pub state: UserTokenState,
     /// Until when the waiting activation can be completed.
     pub expires_at: Option<u64>,
     /// When it was added or assigned.
@@ -149,14 +140,14 @@ impl Provider {
     /// Sets the token settings for activations issued from now on.
     pub fn set_token_settings(&self, settings: &TokenSettings) -> Result<()> {
         settings.check()?;
-        let json = serde_json::to_string(settings).map_err(|e| ProviderError::Usage(e.to_string()))?;
+        let json = serde_json::to_string(settings).map_err(|e| ProviderError::Fault(e.to_string()))?;
         self.db
             .execute("INSERT INTO meta (name, value) VALUES ('token_settings', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value", params![json])?;
         Ok(())
     }
 
     /// A user's authenticators (every one for `None`), newest first, with their states at `now`.
-    pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<Authenticator>> {
+    pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<UserToken>> {
         self.db.query_map(
             "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits
              FROM authenticators a LEFT JOIN tokens t ON t.serial = a.serial
@@ -165,18 +156,18 @@ impl Provider {
             |r| {
                 let (expires_at, completed_at, unregistered_at): (Option<i64>, Option<i64>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
                 let state = match (r.get::<Option<String>>(2)?, completed_at, unregistered_at) {
-                    (None, _, _) => AuthenticatorState::Assigned,
-                    (Some(_), _, Some(_)) => AuthenticatorState::Removed,
-                    (Some(_), Some(_), None) => AuthenticatorState::Active,
-                    (Some(_), None, None) if expires_at.is_some_and(|e| now < e as u64) => AuthenticatorState::Waiting,
-                    (Some(_), None, None) => AuthenticatorState::Expired,
+                    (None, _, _) => UserTokenState::Assigned,
+                    (Some(_), _, Some(_)) => UserTokenState::Removed,
+                    (Some(_), Some(_), None) => UserTokenState::Active,
+                    (Some(_), None, None) if expires_at.is_some_and(|e| now < e as u64) => UserTokenState::Waiting,
+                    (Some(_), None, None) => UserTokenState::Expired,
                 };
-                Ok(Authenticator {
+                Ok(UserToken {
                     id: r.get(0)?,
                     owner: r.get(1)?,
                     serial: r.get(2)?,
                     state,
-                    expires_at: expires_at.map(|e| e as u64).filter(|_| state == AuthenticatorState::Waiting),
+                    expires_at: expires_at.map(|e| e as u64).filter(|_| state == UserTokenState::Waiting),
                     created_at: r.get::<i64>(3)? as u64,
                     assigned_by: r.get(4)?,
                     digits: r.get(8)?,
@@ -186,7 +177,7 @@ impl Provider {
     }
 
     /// One authenticator of `user` (any user's for an administrator).
-    pub fn authenticator(&self, user: &User, id: i64, now: u64) -> Result<Authenticator> {
+    pub fn authenticator(&self, user: &User, id: i64, now: u64) -> Result<UserToken> {
         let owner = if user.admin { None } else { Some(user.name.as_str()) };
         self.authenticators(owner, now)?.into_iter().find(|a| a.id == id).ok_or(ProviderError::UnknownAuthenticator(id))
     }
@@ -197,7 +188,7 @@ impl Provider {
             return Err(ProviderError::Forbidden);
         }
         if self.user(owner)?.is_none() {
-            return Err(ProviderError::Usage(format!("there is no user {owner}")));
+            return Err(ProviderError::Refused(format!("there is no user {owner}")));
         }
         self.db.query_row(
             "INSERT INTO authenticators (owner, created_at, assigned_by) VALUES (?1, ?2, ?3) RETURNING id",
@@ -213,7 +204,7 @@ impl Provider {
         let s = self.token_settings()?;
         let held: i64 = self.db.query_row("SELECT COUNT(*) FROM authenticators WHERE owner = ?1", params![user.name], |r| r.get(0))?;
         if held >= i64::from(s.max_per_user) {
-            return Err(ProviderError::Usage(format!("you have {held} authenticators, the most allowed here: delete one before adding another")));
+            return Err(ProviderError::Refused(format!("you have {held} authenticators, the most allowed here: delete one before adding another")));
         }
         let recent: i64 = self.db.query_row(
             "SELECT COUNT(*) FROM authenticators WHERE owner = ?1 AND assigned_by IS NULL AND created_at > ?2",
@@ -221,7 +212,7 @@ impl Provider {
             |r| r.get(0),
         )?;
         if recent >= i64::from(s.adds_per_hour) {
-            return Err(ProviderError::Usage(format!("{recent} authenticators were added in the last hour, the most allowed: try again later")));
+            return Err(ProviderError::Refused(format!("{recent} authenticators were added in the last hour, the most allowed: try again later")));
         }
         let id =
             self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
@@ -232,8 +223,8 @@ impl Provider {
     /// earlier activation can no longer be completed).
     pub fn activate(&self, user: &User, id: i64, online_base_url: Option<&str>, now: u64) -> Result<Issued> {
         let a = self.authenticator(user, id, now)?;
-        if matches!(a.state, AuthenticatorState::Active | AuthenticatorState::Removed) {
-            return Err(ProviderError::Usage(format!("authenticator {id} is {}: add a new one instead", a.state.as_str())));
+        if matches!(a.state, UserTokenState::Active | UserTokenState::Removed) {
+            return Err(ProviderError::Refused(format!("authenticator {id} is {}: add a new one instead", a.state.as_str())));
         }
         let s = self.token_settings()?;
         let opts = IssueOptions {
@@ -257,9 +248,9 @@ impl Provider {
     pub fn complete_authenticator(&self, user: &User, id: i64, registration_code: &str, now: u64) -> Result<String> {
         let a = self.authenticator(user, id, now)?;
         match (a.state, a.serial) {
-            (AuthenticatorState::Waiting, Some(serial)) => self.complete(&serial, registration_code, now).map(|()| serial),
-            (AuthenticatorState::Expired, _) => Err(ProviderError::Expired),
-            (state, _) => Err(ProviderError::Usage(format!("authenticator {id} is {}: nothing to complete", state.as_str()))),
+            (UserTokenState::Waiting, Some(serial)) => self.complete(&serial, registration_code, now).map(|()| serial),
+            (UserTokenState::Expired, _) => Err(ProviderError::Expired),
+            (state, _) => Err(ProviderError::Refused(format!("authenticator {id} is {}: nothing to complete", state.as_str()))),
         }
     }
 
@@ -283,7 +274,7 @@ impl Provider {
     }
 
     /// The logged answers of `user`'s tokens (every token's for `None`), newest first.
-    pub fn log_of(&self, owner: Option<&str>) -> Result<Vec<(crate::transactions::Event, String, String)>> {
+    pub fn log_of(&self, owner: Option<&str>) -> Result<Vec<(crate::protocol::transactions::Event, String, String)>> {
         self.db.query_map(
             "SELECT e.transaction_id, e.serial, e.response, e.at, COALESCE(a.owner, ''), COALESCE(t.summary, '')
              FROM events e LEFT JOIN authenticators a ON a.serial = e.serial LEFT JOIN transactions t ON t.id = e.transaction_id
@@ -291,7 +282,7 @@ impl Provider {
             params![owner],
             |r| {
                 Ok((
-                    crate::transactions::Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<i64>(3)? as u64 },
+                    crate::protocol::transactions::Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<i64>(3)? as u64 },
                     r.get(4)?,
                     r.get(5)?,
                 ))
@@ -313,11 +304,11 @@ mod tests {
         let bob = p.add_user("bob", "bob's password", false, None, 0).unwrap();
         assert!(matches!(p.assign(&alice, "bob", 0), Err(ProviderError::Forbidden)));
         let id = p.assign(&admin, "alice", 100).unwrap();
-        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, AuthenticatorState::Assigned);
+        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, UserTokenState::Assigned);
         assert!(matches!(p.authenticator(&bob, id, 100), Err(ProviderError::UnknownAuthenticator(_))), "bob cannot see alice's token");
         let first = p.activate(&alice, id, None, 100).unwrap();
-        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, AuthenticatorState::Waiting);
-        assert_eq!(p.authenticator(&alice, id, 100 + DEFAULT_LIFETIME_S).unwrap().state, AuthenticatorState::Expired);
+        assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, UserTokenState::Waiting);
+        assert_eq!(p.authenticator(&alice, id, 100 + DEFAULT_LIFETIME_S).unwrap().state, UserTokenState::Expired);
         // Activate again: the first activation can no longer be completed.
         let second = p.activate(&alice, id, None, 200).unwrap();
         let rng = ring::rand::SystemRandom::new();
@@ -326,7 +317,7 @@ mod tests {
         let new = softtoken_core::activation::PendingActivation::from_uri(&second.uri, &second.password, None, &rng).unwrap();
         assert!(matches!(p.complete_authenticator(&alice, id, "12211-49353", 201), Err(ProviderError::Core(_))), "a bad check digit is refused");
         p.complete_authenticator(&alice, id, &new.registration_code.to_string(), 201).unwrap();
-        assert_eq!(p.authenticator(&alice, id, 201).unwrap().state, AuthenticatorState::Active);
+        assert_eq!(p.authenticator(&alice, id, 201).unwrap().state, UserTokenState::Active);
         assert!(p.activate(&alice, id, None, 202).is_err(), "an active token is not activated again");
         p.delete_authenticator(&alice, id, 203).unwrap();
         assert!(p.authenticators(Some("alice"), 203).unwrap().is_empty());

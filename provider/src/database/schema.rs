@@ -1,0 +1,121 @@
+//! Every table of the provider's state, in one place, for SQLite and PostgreSQL alike (the
+//! statements are written in the SQL both accept; [`super::Db::execute_schema`] adapts the few
+//! words that differ). Tables are made when missing; columns added since the first release are
+//! added to older SQLite files by [`add_missing_columns`].
+
+use super::Db;
+use crate::Result;
+
+/// Makes the tables that do not exist yet (the same schema on SQLite and PostgreSQL).
+pub(crate) fn create(db: &Db) -> Result<()> {
+    db.execute_schema(
+        "CREATE TABLE IF NOT EXISTS tokens (
+            serial TEXT PRIMARY KEY,
+            activation_code BLOB NOT NULL,
+            policy TEXT,
+            digits INTEGER NOT NULL,
+            period INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            registration_code TEXT,
+            seed BLOB,
+            completed_at INTEGER,
+            activation_token TEXT,
+            push_token TEXT,
+            unregistered_at INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS tokens_by_activation_token ON tokens(activation_token);
+        CREATE TABLE IF NOT EXISTS transactions (
+            id TEXT PRIMARY KEY,
+            serial TEXT NOT NULL REFERENCES tokens(serial),
+            summary TEXT NOT NULL,
+            details TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            number INTEGER,
+            state TEXT NOT NULL,
+            wrong_codes INTEGER NOT NULL DEFAULT 0,
+            offline INTEGER NOT NULL DEFAULT 0,
+            seq INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS transactions_by_seq ON transactions(seq);
+        CREATE INDEX IF NOT EXISTS transactions_by_serial ON transactions(serial, state);
+        CREATE TABLE IF NOT EXISTS events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            transaction_id TEXT NOT NULL,
+            serial TEXT NOT NULL,
+            response TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    )?;
+    db.execute_schema(ACCOUNTS)?;
+    db.execute_schema(AUTHENTICATORS)?;
+    db.execute_schema(WAKE_UPS)?;
+    Ok(())
+}
+
+/// The portal's accounts and their sessions.
+const ACCOUNTS: &str = "CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        password TEXT NOT NULL,
+        admin INTEGER NOT NULL,
+        email TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY,
+        \"user\" TEXT NOT NULL REFERENCES users(name),
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );";
+
+/// The authenticators users add in the portal.
+const AUTHENTICATORS: &str = "CREATE TABLE IF NOT EXISTS authenticators (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL REFERENCES users(name),
+        serial TEXT REFERENCES tokens(serial),
+        created_at INTEGER NOT NULL,
+        assigned_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS authenticators_by_owner ON authenticators(owner);";
+
+/// Web Push wake-ups sent, and what came of them.
+const WAKE_UPS: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
+        transaction_id TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        endpoint_host TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );";
+
+/// Adds the columns added since (online activation, offline transactions, push order) to a state
+/// file made by an earlier build.
+pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
+    let tables: [(&str, &[(&str, &str)]); 2] = [
+        ("tokens", &[("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")]),
+        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")]),
+    ];
+    for (table, wanted) in tables {
+        let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+        let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        if columns.is_empty() {
+            continue; // a new file: CREATE TABLE makes them
+        }
+        for (name, kind) in wanted {
+            if !columns.iter().any(|c| c == name) {
+                db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind}"))?;
+                if *name == "seq" {
+                    // Numbered in the order they were made, as rowid kept it.
+                    db.execute_batch("UPDATE transactions SET seq = rowid")?;
+                }
+                if *name == "offline" {
+                    // Offline transactions made before the column have 10-digit ids.
+                    db.execute_batch("UPDATE transactions SET offline = 1 WHERE length(id) = 10")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
