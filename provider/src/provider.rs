@@ -3,7 +3,7 @@
 //! ([`crate::protocol`]), the portal ([`crate::portal`]) — each as `impl Provider` over this.
 
 use crate::database::{self, Database, Db};
-use crate::{files, protocol, random, sealed, Result};
+use crate::{files, random, sealed, Result};
 use std::path::Path;
 
 /// The provider over its state database (SQLite or PostgreSQL).
@@ -54,7 +54,7 @@ impl Provider {
         let rng = ring::rand::SystemRandom::new();
         let mut decoy = zeroize::Zeroizing::new([0u8; 32]);
         random::fill(&rng, &mut decoy[..])?;
-        let decoy_seed = kek.seal(sealed::Sealed::Seed, protocol::transactions::DECOY_SERIAL, &decoy[..])?;
+        let decoy_seed = kek.seal(sealed::Sealed::Seed, sealed::DECOY_SERIAL, &decoy[..])?;
         Ok(Provider { db, rng, kek, decoy_seed })
     }
 

@@ -6,6 +6,7 @@
 use crate::database::{params, OptionalRow};
 use crate::{random, sealed, Provider, ProviderError, Result};
 use softtoken_core::entrust::{self, ActivationCode, RegistrationCode, SerialNumber};
+use softtoken_core::link::{check_base_url, OnlineActivationLink};
 use softtoken_core::otp::{Algorithm, Totp};
 use softtoken_core::Secret;
 use zeroize::Zeroizing;
@@ -130,7 +131,12 @@ impl Provider {
         random::fill(&self.rng, &mut salt)?;
         let uri = entrust::encrypt_uri(entrust::secactivate::DEFAULT_SCHEME, &json, &password, salt)?;
         let expires_at = now.saturating_add(opts.lifetime_s);
-        let link = opts.online_base_url.as_deref().map(|base| self.new_link(base)).transpose()?;
+        // The online activation link (docs/protocol.md §6): a random 128-bit token, stored hashed.
+        let link = opts
+            .online_base_url
+            .as_deref()
+            .map(|base| -> Result<OnlineActivationLink> { Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random::hex(&self.rng, 16)? }) })
+            .transpose()?;
         self.db.execute(
             "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7)",
             params![

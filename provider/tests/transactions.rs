@@ -45,6 +45,26 @@ fn answer(seed: &[u8], tx: &Transaction, response: Response, number: u8) -> (Ans
     (a, mac)
 }
 
+#[test]
+fn a_server_fault_answers_500_internal_never_400() {
+    // Issue 31: a fault of the server's own (here a stored row it cannot read; also the random
+    // generator or a reply that does not serialise) answered 400 `bad_request`, as if the app had
+    // sent something wrong, with the fault's details in the message.
+    use softtoken_provider::protocol::{route, Request};
+    let db = TestDb::new();
+    let p = db.open();
+    let (serial, seed) = activate(&p);
+    push(&p, &serial, false);
+    db.execute("UPDATE transactions SET details = 'not json'");
+    let auth = format!("Softtoken-MAC at={NOW}, mac={}", transaction::fetch_mac(&seed, &serial, NOW));
+    let url = format!("/v1/identities/{serial}/transactions");
+    let (status, body) = route(&p, &Request { method: "GET", url: &url, authorization: Some(&auth), body: "" }, NOW);
+    assert_eq!((status, body["error"].as_str()), (500, Some("internal")), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(!message.contains("details") && !message.contains("json"), "the fault's details stay on the server: {message}");
+    assert_eq!(p.pending(&serial, NOW).unwrap_err().fault(), softtoken_provider::Fault::Server);
+}
+
 /// The timing test and the eight-thread race do not run together: on a two-core machine the race
 /// slows every request of the timing test, and the gap it measures grows with the load.
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());

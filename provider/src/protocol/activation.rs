@@ -3,8 +3,7 @@
 //! the push token that wakes it, and unregistering when the app removes the identity.
 
 use crate::database::{params, OptionalRow};
-use crate::{random, Provider, ProviderError, Result};
-use softtoken_core::link::{check_base_url, OnlineActivationLink};
+use crate::{Provider, ProviderError, Result};
 use softtoken_core::transaction::check_push_token;
 
 /// What `GET /v1/activation/{token}` returns: the numbers a manual activation would type.
@@ -21,11 +20,6 @@ pub struct LinkActivation {
 }
 
 impl Provider {
-    /// A fresh link to `base` with a random 128-bit token.
-    pub(crate) fn new_link(&self, base: &str) -> Result<OnlineActivationLink> {
-        Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random::hex(&self.rng, 16)? })
-    }
-
     /// The activation behind a link token, while it is neither used nor expired.
     pub fn link_activation(&self, token: &str, now: u64) -> Result<LinkActivation> {
         let row: Option<(String, Vec<u8>, Option<String>, u8, i64)> = self

@@ -100,69 +100,179 @@ fn authenticate(provider: &Provider, serial: &str, request: IdentityRequest<'_>,
     Ok(())
 }
 
+/// A request's endpoint, parsed once from its method and path: the server's limits and the
+/// handlers both read this value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `GET /v1/time`.
+    Time,
+    /// `GET /v1/activation/{token}`.
+    Activation(&'a str),
+    /// `POST /v1/activation/{token}`.
+    CompleteActivation(&'a str),
+    /// `GET /v1/identities/{serial}/transactions`.
+    Pending(&'a str),
+    /// `DELETE /v1/identities/{serial}`.
+    Unregister(&'a str),
+    /// `POST /v1/identities/{serial}/push-token`.
+    PushToken(&'a str),
+    /// `POST /v1/transactions/{id}/answer`.
+    Answer(&'a str),
+    /// `GET /v1/transactions/{id}`.
+    Status(&'a str),
+    /// A known path with another method: the methods it answers (the `Allow` header).
+    MethodNotAllowed(&'static str),
+    /// No such endpoint.
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    /// The endpoint of `method` on `url` (path and query; the query is not read).
+    pub fn parse(method: &str, url: &'a str) -> Route<'a> {
+        let path = url.split_once('?').map_or(url, |(p, _)| p);
+        let parts: Vec<&'a str> = path.trim_matches('/').split('/').collect();
+        match (method, parts.as_slice()) {
+            ("GET", ["v1", "time"]) => Route::Time,
+            ("GET", ["v1", "activation", token]) => Route::Activation(token),
+            ("POST", ["v1", "activation", token]) => Route::CompleteActivation(token),
+            ("GET", ["v1", "identities", serial, "transactions"]) => Route::Pending(serial),
+            ("DELETE", ["v1", "identities", serial]) => Route::Unregister(serial),
+            ("POST", ["v1", "identities", serial, "push-token"]) => Route::PushToken(serial),
+            ("POST", ["v1", "transactions", id, "answer"]) => Route::Answer(id),
+            ("GET", ["v1", "transactions", id]) => Route::Status(id),
+            (_, parts) => match parts {
+                ["v1", "time"] | ["v1", "identities", _, "transactions"] | ["v1", "transactions", _] => Route::MethodNotAllowed("GET"),
+                ["v1", "activation", _] => Route::MethodNotAllowed("GET, POST"),
+                ["v1", "identities", _] => Route::MethodNotAllowed("DELETE"),
+                ["v1", "identities", _, "push-token"] | ["v1", "transactions", _, "answer"] => Route::MethodNotAllowed("POST"),
+                _ => Route::NotFound,
+            },
+        }
+    }
+}
+
 /// The methods an endpoint of the protocol answers, for a path (`None`: no such endpoint). A known
 /// path with another method is a 405 `method_not_allowed` with these in its `Allow` header.
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    Some(match parts.as_slice() {
-        ["v1", "time"] | ["v1", "identities", _, "transactions"] | ["v1", "transactions", _] => "GET",
-        ["v1", "activation", _] => "GET, POST",
-        ["v1", "identities", _] => "DELETE",
-        ["v1", "identities", _, "push-token"] | ["v1", "transactions", _, "answer"] => "POST",
-        _ => return None,
-    })
+    match Route::parse("", path) {
+        Route::MethodNotAllowed(allowed) => Some(allowed),
+        _ => None,
+    }
+}
+
+/// What a request that changes state would spend, asked before it runs: the server's rate
+/// limits answer (`docs/protocol.md` §5, "Limits"); [`route`] admits everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge<'a> {
+    /// An answer. `identity` is the serial whose seed its MAC verified with (`None`: not
+    /// authentic, so no identity's budget may be spent on it), with the response it carries.
+    Answer {
+        /// The identity that made the answer, when its MAC verifies.
+        identity: Option<&'a str>,
+        /// Confirm, Cancel or Suspicious.
+        response: TxResponse,
+    },
+    /// A registration code posted for an activation link.
+    Completion {
+        /// The link's token.
+        token: &'a str,
+    },
+}
+
+/// Admits or refuses a [`Charge`] (the server's limits; tests and the demo admit all).
+pub trait Admit {
+    /// Whether the request may run now.
+    fn admit(&self, charge: Charge<'_>) -> bool;
+}
+
+/// Admits everything.
+pub struct Unlimited;
+
+impl Admit for Unlimited {
+    fn admit(&self, _: Charge<'_>) -> bool {
+        true
+    }
+}
+
+fn rate_limited() -> (u16, Value) {
+    let refusal = Refusal::RateLimited;
+    (refusal.status(), json!(RefusalReply { error: refusal, message: "too many answers: wait a minute and try again".into() }))
 }
 
 /// Answers one request of the protocol at provider time `now`: (HTTP status, JSON body without
-/// `server_time`). The server calls it for every request; tests call it directly with another clock.
+/// `server_time`). Tests and the demo call it directly with another clock; the server calls
+/// [`route_admitted`] with its limits.
 pub fn route(provider: &Provider, request: &Request<'_>, now: u64) -> (u16, Value) {
-    let Request { method, url, authorization, body } = *request;
-    let path = url.split_once('?').map_or(url, |(p, _)| p);
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    route_admitted(provider, Route::parse(request.method, request.url), request, now, &Unlimited)
+}
+
+/// [`route`] for an endpoint already parsed, asking `limits` before the requests that change
+/// state. An answer is charged to its identity only once its MAC verifies (anyone who knows a
+/// transaction id could otherwise spend the identity's budget and block the user's own answer).
+pub fn route_admitted(provider: &Provider, endpoint: Route<'_>, request: &Request<'_>, now: u64, limits: &dyn Admit) -> (u16, Value) {
+    let Request { authorization, body, .. } = *request;
     let auth = authorization.and_then(transaction::parse_authorization);
     let (at, mac) = (auth.map(|(at, _)| at), auth.map(|(_, mac)| mac));
-    let result: Result<Value> = match (method, parts.as_slice()) {
-        ("GET", ["v1", "time"]) => Ok(json!({})),
-        ("GET", ["v1", "activation", token]) => provider.link_activation(token, now).and_then(|a| {
+    let result: Result<Value> = match endpoint {
+        Route::Time => Ok(json!({})),
+        Route::Activation(token) => provider.link_activation(token, now).and_then(|a| {
             reply(ActivationReply { serial: a.serial, activation_code: a.activation_code.to_string(), policy: a.policy, digits: Some(a.digits) })
         }),
-        ("POST", ["v1", "activation", token]) => body_of::<CompleteActivation>(body, "{\"registration_code\",\"push_token\"}").and_then(|c| {
-            let serial = provider.complete_link(token, &c.registration_code, c.push_token.as_deref(), now)?;
-            reply(Completed { serial, completed: true })
-        }),
-        ("GET", ["v1", "identities", serial, "transactions"]) => authenticate(provider, serial, IdentityRequest::Fetch, at, mac, now)
+        Route::CompleteActivation(token) => {
+            if !limits.admit(Charge::Completion { token }) {
+                return rate_limited();
+            }
+            body_of::<CompleteActivation>(body, "{\"registration_code\",\"push_token\"}").and_then(|c| {
+                let serial = provider.complete_link(token, &c.registration_code, c.push_token.as_deref(), now)?;
+                reply(Completed { serial, completed: true })
+            })
+        }
+        Route::Pending(serial) => authenticate(provider, serial, IdentityRequest::Fetch, at, mac, now)
             .and_then(|()| provider.pending(serial, now))
             .and_then(|list| reply(PendingReply { transactions: list.iter().map(tx_body).collect::<Result<_>>()? })),
-        ("DELETE", ["v1", "identities", serial]) => authenticate(provider, serial, IdentityRequest::Unregister, at, mac, now)
+        Route::Unregister(serial) => authenticate(provider, serial, IdentityRequest::Unregister, at, mac, now)
             .and_then(|()| provider.unregister(serial, now))
             .and_then(|cancelled| reply(UnregisterReply { unregistered: true, cancelled })),
-        ("POST", ["v1", "identities", serial, "push-token"]) => body_of::<PushTokenRequest>(body, "{\"push_token\",\"at\",\"mac\"}").and_then(|p| {
+        Route::PushToken(serial) => body_of::<PushTokenRequest>(body, "{\"push_token\",\"at\",\"mac\"}").and_then(|p| {
             authenticate(provider, serial, IdentityRequest::PushToken(&p.push_token), Some(p.at), Some(&p.mac), now)?;
             provider.set_push_token(serial, &p.push_token)?;
             reply(PushTokenReply { registered: true })
         }),
-        ("POST", ["v1", "transactions", id, "answer"]) => body_of::<AnswerRequest>(body, "{\"response\",\"answered_at\",\"number\",\"mac\"}").and_then(|a| {
-            let response = TxResponse::parse(&a.response)?;
-            let state = provider.answer(id, &Answer { response, answered_at: a.answered_at, number: a.number }, &a.mac, now)?;
-            reply(StateReply { state })
-        }),
-        ("GET", ["v1", "transactions", id]) => provider.status(id, now).and_then(|state| reply(StateReply { state })),
-        _ => {
-            let (refusal, message) = match allowed_methods(path) {
-                Some(allowed) => (Refusal::MethodNotAllowed, format!("this endpoint answers {allowed}")),
-                None => (Refusal::NotFound, "no such endpoint".to_string()),
-            };
-            return (refusal.status(), json!(RefusalReply { error: refusal, message }));
+        Route::Answer(id) => {
+            match body_of::<AnswerRequest>(body, "{\"response\",\"answered_at\",\"number\",\"mac\"}").and_then(|a| Ok((TxResponse::parse(&a.response)?, a))) {
+                Err(e) => Err(e),
+                Ok((response, a)) => {
+                    let answer = Answer { response, answered_at: a.answered_at, number: a.number };
+                    let identity = provider.authentic_answerer(id, &answer, &a.mac);
+                    if !limits.admit(Charge::Answer { identity: identity.as_deref(), response }) {
+                        return rate_limited();
+                    }
+                    provider.answer(id, &answer, &a.mac, now).and_then(|state| reply(StateReply { state }))
+                }
+            }
+        }
+        Route::Status(id) => provider.status(id, now).and_then(|state| reply(StateReply { state })),
+        Route::MethodNotAllowed(allowed) => {
+            let refusal = Refusal::MethodNotAllowed;
+            return (refusal.status(), json!(RefusalReply { error: refusal, message: format!("this endpoint answers {allowed}") }));
+        }
+        Route::NotFound => {
+            let refusal = Refusal::NotFound;
+            return (refusal.status(), json!(RefusalReply { error: refusal, message: "no such endpoint".into() }));
         }
     };
     match result {
         Ok(value) => (200, value),
-        Err(e) => {
-            let refusal = refusal_of(&e);
-            (refusal.status(), json!(RefusalReply { error: refusal, message: e.to_string() }))
-        }
+        Err(e) => refusal_reply(&e),
     }
+}
+
+/// The protocol's reply for an error: its refusal word and status; a server fault says only that
+/// (its details are the operator's, not the caller's).
+pub fn refusal_reply(e: &ProviderError) -> (u16, Value) {
+    let refusal = refusal_of(e);
+    let message = if e.fault() == crate::Fault::Server { "the provider failed to answer; try again".to_string() } else { e.to_string() };
+    (refusal.status(), json!(RefusalReply { error: refusal, message }))
 }
 
 #[cfg(test)]

@@ -66,9 +66,6 @@ pub struct Event {
     pub at: u64,
 }
 
-/// The serial the decoy seed is sealed under (not a valid serial: no token can have it).
-pub(crate) const DECOY_SERIAL: &str = "decoy";
-
 /// What an identity request's MAC is checked with ([`Provider::request_seed`]).
 pub struct RequestKey {
     /// The identity's seed (or the decoy's).
@@ -210,7 +207,7 @@ impl Provider {
             Some((Some(seed), unregistered)) => {
                 Ok(RequestKey { seed: self.kek.open(Sealed::Seed, serial, &seed)?, unregistered: unregistered.is_some(), known: true })
             }
-            _ => Ok(RequestKey { seed: self.kek.open(Sealed::Seed, DECOY_SERIAL, &self.decoy_seed)?, unregistered: false, known: false }),
+            _ => Ok(RequestKey { seed: self.kek.open(Sealed::Seed, crate::sealed::DECOY_SERIAL, &self.decoy_seed)?, unregistered: false, known: false }),
         }
     }
 

@@ -15,6 +15,9 @@ use crate::{ProviderError, Result};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::rand::{SecureRandom, SystemRandom};
 pub use rotation::Rotated;
+
+/// The serial the decoy seed is sealed under (not a valid serial: no token can have it).
+pub(crate) const DECOY_SERIAL: &str = "decoy";
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 

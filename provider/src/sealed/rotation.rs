@@ -144,9 +144,9 @@ impl Provider {
         };
         rename(&path, &retired)?;
         rename(&pending, &path)?;
-        let decoy = self.kek.open(Sealed::Seed, crate::protocol::transactions::DECOY_SERIAL, &self.decoy_seed)?;
+        let decoy = self.kek.open(Sealed::Seed, super::DECOY_SERIAL, &self.decoy_seed)?;
         self.kek = Kek::load(&path)?;
-        self.decoy_seed = self.kek.seal(Sealed::Seed, crate::protocol::transactions::DECOY_SERIAL, &decoy)?;
+        self.decoy_seed = self.kek.seal(Sealed::Seed, super::DECOY_SERIAL, &decoy)?;
         Ok(Rotated { rewrapped, kek_id: self.kek.id().to_string(), retired })
     }
 }

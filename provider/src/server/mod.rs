@@ -8,14 +8,14 @@
 //! is the protocol without the socket, so tests can drive it with another clock.
 
 use crate::limits::RateLimit;
-pub use crate::protocol::{route, Request};
+use crate::protocol::{refusal_reply, route_admitted, Admit, Charge, Request, Route};
 use crate::{Provider, ProviderError, Result};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, Method as HttpMethod, StatusCode, Uri};
 use serde_json::{json, Value};
-use softtoken_core::protocol::{AnswerRequest, Refusal, RefusalReply};
-use softtoken_core::transaction::{Answer, Response};
+use softtoken_core::protocol::{Refusal, RefusalReply};
+use softtoken_core::transaction::Response;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -96,41 +96,35 @@ impl Pool {
         Ok(out)
     }
 
-    /// Routes one request from `peer`, after the rate limits of answers and completions: the
-    /// limited requests are the ones that change state and check a MAC or a registration code.
-    /// An answer is charged to its identity only once its MAC verifies (anyone who knows a
-    /// transaction id could otherwise spend the identity's budget and block the user's own
-    /// answer); an unauthenticated one spends only its address's budget. Suspicious and Cancel
-    /// with a valid MAC are never refused by a limit: they only ever stop a sign-in.
-    fn route(&self, request: &Request<'_>, peer: IpAddr) -> (u16, Value) {
-        let reply = self.with_provider(|provider| {
-            let path = request.url.split_once('?').map_or(request.url, |(p, _)| p);
-            let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-            let address = peer.to_string();
-            let limited = match (request.method, parts.as_slice()) {
-                ("POST", ["v1", "transactions", id, "answer"]) => {
-                    let answer = serde_json::from_str::<AnswerRequest>(request.body).ok().and_then(|a| {
-                        let response = Response::parse(&a.response).ok()?;
-                        provider
-                            .authentic_answerer(id, &Answer { response, answered_at: a.answered_at, number: a.number }, &a.mac)
-                            .map(|serial| (serial, response))
-                    });
-                    match answer {
-                        Some((_, Response::Cancel | Response::Suspicious)) => Ok(()),
-                        Some((serial, _)) => self.per_address.take(&address).and_then(|()| self.per_identity.take(&format!("serial:{serial}"))),
-                        None => self.per_address.take(&address),
-                    }
-                }
-                ("POST", ["v1", "activation", token]) => self.per_address.take(&address).and_then(|()| self.per_identity.take(&format!("activation:{token}"))),
-                _ => Ok(()),
-            };
-            if let Err(()) = limited {
-                let refusal = Refusal::RateLimited;
-                return (refusal.status(), json!(RefusalReply { error: refusal, message: "too many answers: wait a minute and try again".into() }));
+    /// Routes one request from `peer` under the rate limits of answers and completions (see
+    /// [`Limited`]).
+    fn route(&self, endpoint: Route<'_>, request: &Request<'_>, peer: IpAddr) -> (u16, Value) {
+        let limits = Limited { pool: self, address: peer.to_string() };
+        let reply = self.with_provider(|provider| route_admitted(provider, endpoint, request, now(), &limits));
+        reply.unwrap_or_else(|e| refusal_reply(&e))
+    }
+}
+
+/// The limited requests are the ones that change state and check a MAC or a registration code.
+/// An authentic answer spends its address's and its identity's budget; an unauthenticated one only
+/// its address's; Suspicious and Cancel with a valid MAC are never refused by a limit: they only
+/// ever stop a sign-in.
+struct Limited<'a> {
+    pool: &'a Pool,
+    address: String,
+}
+
+impl Admit for Limited<'_> {
+    fn admit(&self, charge: Charge<'_>) -> bool {
+        let (per_address, per_identity) = (&self.pool.per_address, &self.pool.per_identity);
+        match charge {
+            Charge::Answer { identity: Some(_), response: Response::Cancel | Response::Suspicious } => true,
+            Charge::Answer { identity: Some(serial), response: Response::Confirm } => {
+                per_address.take(&self.address).and_then(|()| per_identity.take(&format!("serial:{serial}"))).is_ok()
             }
-            route(provider, request, now())
-        });
-        reply.unwrap_or_else(|e| (500, json!({"error": "internal", "message": e.to_string()})))
+            Charge::Answer { identity: None, .. } => per_address.take(&self.address).is_ok(),
+            Charge::Completion { token } => per_address.take(&self.address).and_then(|()| per_identity.take(&format!("activation:{token}"))).is_ok(),
+        }
     }
 }
 
@@ -302,25 +296,36 @@ async fn handle(
         return portal(pool, peer, method, uri, headers, body).await;
     }
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
-    let allowed = crate::protocol::allowed_methods(uri.path());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = match read_body(body).await {
         Err((refusal, message)) => Err(refused(refusal, &message)),
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| refused(Refusal::BadRequest, "the body is not UTF-8")),
     };
+    let mut allow = None;
     let (status, mut value) = match body {
         Err(reply) => reply,
         Ok(text) => tokio::task::spawn_blocking(move || {
-            pool.route(&Request { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text }, peer.ip())
+            let request = Request { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text };
+            let endpoint = Route::parse(request.method, request.url);
+            let allowed = match endpoint {
+                Route::MethodNotAllowed(allowed) => Some(allowed),
+                _ => None,
+            };
+            let (status, value) = pool.route(endpoint, &request, peer.ip());
+            (status, value, allowed)
         })
         .await
+        .map(|(status, value, allowed)| {
+            allow = allowed;
+            (status, value)
+        })
         .unwrap_or_else(|_| refused(Refusal::Internal, "the request handler failed")),
     };
     value["server_time"] = json!(now());
     let mut headers = axum::http::HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     if status == 405 {
-        headers.insert(header::ALLOW, header::HeaderValue::from_static(allowed.unwrap_or("GET")));
+        headers.insert(header::ALLOW, header::HeaderValue::from_static(allow.unwrap_or("GET")));
     }
     if status == 429 {
         headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));

@@ -55,8 +55,6 @@ impl TestDb {
 }
 
 impl TestDb {
-    /// What a copy of the database holds: the SQLite file and its log as bytes, or on PostgreSQL
-    /// every token row as text and its stored secrets as bytes.
     /// The first column of every row `sql` selects, as text (SQLite or PostgreSQL).
     pub fn query_strings(&self, sql: &str) -> Vec<String> {
         if postgres_server().is_none() {
@@ -68,6 +66,18 @@ impl TestDb {
         client.query(sql, &[]).unwrap().iter().map(|r| r.get(0)).collect()
     }
 
+    /// Runs one statement on the database behind the provider's back (a damaged row).
+    #[allow(dead_code)]
+    pub fn execute(&self, sql: &str) {
+        if postgres_server().is_none() {
+            rusqlite::Connection::open(&self.database).unwrap().execute_batch(sql).unwrap();
+            return;
+        }
+        postgres::Client::connect(&self.database, postgres::NoTls).unwrap().batch_execute(sql).unwrap();
+    }
+
+    /// What a copy of the database holds: the SQLite file and its log as bytes, or on PostgreSQL
+    /// every token row as text and its stored secrets as bytes.
     pub fn stored_bytes(&self) -> Vec<u8> {
         if postgres_server().is_none() {
             let mut bytes = std::fs::read(&self.database).unwrap();
