@@ -23,12 +23,14 @@
 #![deny(missing_docs)]
 
 mod activation;
+mod error;
 mod identities;
 mod online;
 mod protection;
 mod transfer;
 
 pub use activation::MovedToken;
+pub use error::ErrorKind;
 pub use online::{Activated, Fetched, PendingTransaction, PushRegistration, PushTokenReport, Removed};
 pub use softtoken_core::protocol::{Refusal, TransactionState};
 pub use softtoken_core::transaction::Response;

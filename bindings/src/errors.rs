@@ -1,7 +1,7 @@
-//! The FFI's error: the decisions a UI acts on, and the one place every core, online and scanning
-//! error is mapped to them (unit-tested below).
+//! The FFI's error: the façade's [`ErrorKind`] mirrored one to one (the decisions a UI acts on),
+//! and the scanner's errors, which do not pass through the façade.
 
-use crate::shown;
+use softtoken_app::ErrorKind;
 use softtoken_core::protocol::Refusal;
 use softtoken_core::Error as CoreError;
 use softtoken_net::Error as OnlineError;
@@ -92,53 +92,37 @@ pub enum SofttokenError {
     },
 }
 
-impl From<CoreError> for SofttokenError {
-    /// The one boundary between the core's rich errors and the decisions a UI takes. Every detail
-    /// text is neutralised (control and bidi characters replaced): it may quote a name or a
-    /// provider's words.
-    fn from(e: CoreError) -> Self {
-        let message = softtoken_core::text::neutralise(&e.to_string()).into_owned();
-        let invalid = |field: &str, reason: String| SofttokenError::InvalidCode { field: field.into(), reason };
-        match e {
-            CoreError::WrongPassword | CoreError::WrongBackupPassword | CoreError::WrongExportPassword { .. } => SofttokenError::WrongPassword,
-            CoreError::ExportPasswordNeeded { .. } => invalid("password", message),
-            CoreError::MalformedExport { .. } | CoreError::UnknownImportFormat(_) => invalid("file", message),
-            CoreError::WrongPin { attempts_left } => SofttokenError::WrongPin { attempts_left },
-            CoreError::Locked { retry_after_s } => SofttokenError::Locked { retry_after_s },
-            // Ask for the PIN (again): never unlocked, locked by the user or idle, a PIN that was
-            // not given, or a PIN changed by another process.
-            CoreError::VaultLocked | CoreError::PinRequired | CoreError::ChangedElsewhere => SofttokenError::Locked { retry_after_s: 0 },
-            CoreError::LockedPermanently => SofttokenError::LockedPermanently,
-            CoreError::Invalid { field, reason } => invalid(&field.to_string(), softtoken_core::text::neutralise(&reason).into_owned()),
-            CoreError::MalformedUri(_) => invalid("uri", message),
-            CoreError::MalformedPayload(_) => invalid("activation payload", message),
-            CoreError::NoMatch | CoreError::Ambiguous { .. } | CoreError::ResyncFailed { .. } => invalid("OTP", message),
-            CoreError::NotFound(_) | CoreError::Duplicate { .. } | CoreError::NameTaken(_) | CoreError::AmbiguousName(_) => invalid("identity", message),
-            CoreError::PinLength { .. } => invalid("PIN", message),
-            CoreError::BackupPasswordTooShort { .. } => invalid("backup password", message),
-            CoreError::NotABackup => invalid("backup", message),
-            CoreError::TooLarge { .. } => invalid("input", message),
-            CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => SofttokenError::CorruptData { detail: message },
-            CoreError::KeyUnavailable(_) | CoreError::WrongKeyStore { .. } => SofttokenError::KeyUnavailable { detail: message },
-            CoreError::AuthenticationCancelled => SofttokenError::Cancelled,
-            CoreError::Platform(_) | CoreError::Crypto(_) | CoreError::Encoding(_) => SofttokenError::Platform { detail: message },
-            CoreError::Storage(_)
-            | CoreError::NoVault(_)
-            | CoreError::VaultExists(_)
-            | CoreError::VaultIntact
-            | CoreError::NoPreviousVersion
-            | CoreError::ConcurrentChange => SofttokenError::Storage { detail: message },
-            CoreError::PolicyViolation(_) => SofttokenError::PolicyViolation { detail: message },
-            CoreError::UnsupportedVersion(_)
-            | CoreError::UnsupportedFormat { .. }
-            | CoreError::KdfParameters { .. }
-            | CoreError::KdfTooCostly { .. }
-            | CoreError::UnsupportedExport { .. }
-            | CoreError::BiometricNotEnabled
-            | CoreError::NotHotp(_)
-            | CoreError::HotpNeedsRequest(_)
-            | CoreError::CounterExhausted => SofttokenError::Unsupported { detail: message },
+impl From<ErrorKind> for SofttokenError {
+    /// The façade's classification, mirrored one to one: the FFI decides nothing of its own.
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::WrongPassword => SofttokenError::WrongPassword,
+            ErrorKind::WrongPin { attempts_left } => SofttokenError::WrongPin { attempts_left },
+            ErrorKind::Locked { retry_after_s } => SofttokenError::Locked { retry_after_s },
+            ErrorKind::LockedPermanently => SofttokenError::LockedPermanently,
+            ErrorKind::Invalid { field, reason } => SofttokenError::InvalidCode { field, reason },
+            ErrorKind::Corrupt { detail } => SofttokenError::CorruptData { detail },
+            ErrorKind::KeyUnavailable { detail } => SofttokenError::KeyUnavailable { detail },
+            ErrorKind::Storage { detail } => SofttokenError::Storage { detail },
+            ErrorKind::Policy { detail } => SofttokenError::PolicyViolation { detail },
+            ErrorKind::Unsupported { detail } => SofttokenError::Unsupported { detail },
+            ErrorKind::Cancelled => SofttokenError::Cancelled,
+            ErrorKind::Network { detail } => SofttokenError::Network { detail },
+            ErrorKind::Refused { refusal, detail } => SofttokenError::Refused { refusal: refusal.into(), detail },
+            ErrorKind::Platform { detail } => SofttokenError::Platform { detail },
         }
+    }
+}
+
+impl From<CoreError> for SofttokenError {
+    fn from(e: CoreError) -> Self {
+        ErrorKind::from(&e).into()
+    }
+}
+
+impl From<OnlineError> for SofttokenError {
+    fn from(e: OnlineError) -> Self {
+        ErrorKind::from(&e).into()
     }
 }
 
@@ -188,25 +172,9 @@ impl From<Refusal> for ProviderRefusal {
             Refusal::TooManyPending => ProviderRefusal::TooManyPending,
             Refusal::RateLimited => ProviderRefusal::RateLimited,
             Refusal::Internal => ProviderRefusal::Internal,
-            _ => ProviderRefusal::Unknown,
-        }
-    }
-}
-
-impl From<OnlineError> for SofttokenError {
-    /// The online side's errors: the vault's own through [`From<CoreError>`], the provider's
-    /// refusal typed, everything about reaching it as `Network`.
-    fn from(e: OnlineError) -> Self {
-        let detail = shown(&e.to_string());
-        match e {
-            OnlineError::Core(core) => core.into(),
-            OnlineError::Refused { refusal, message } => SofttokenError::Refused { refusal: refusal.into(), detail: shown(&message) },
-            OnlineError::Unreachable(_) | OnlineError::NotProtocol(_) | OnlineError::NotFoundWhileUnreachable { .. } => SofttokenError::Network { detail },
-            OnlineError::ProviderClockOff { .. } => SofttokenError::InvalidCode { field: "provider clock".into(), reason: detail },
-            OnlineError::NotOnline(_) => SofttokenError::Unsupported { detail },
-            OnlineError::AmbiguousTransaction { .. } => SofttokenError::InvalidCode { field: "identity".into(), reason: detail },
-            OnlineError::HalfActivated { .. } => SofttokenError::Storage { detail },
-            _ => SofttokenError::Network { detail },
+            // Words of a request this app should not have sent.
+            Refusal::MethodNotAllowed | Refusal::TooLarge => ProviderRefusal::BadRequest,
+            Refusal::Unknown => ProviderRefusal::Unknown,
         }
     }
 }
@@ -228,63 +196,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_core_error_maps_to_the_decision_a_ui_takes() {
-        use softtoken_core::error::PolicyRule;
-        let cases: Vec<(CoreError, &str)> = vec![
-            (CoreError::WrongPin { attempts_left: 2 }, "WrongPin"),
-            (CoreError::PinRequired, "Locked"),
-            (CoreError::ChangedElsewhere, "Locked"),
-            (CoreError::VaultLocked, "Locked"),
-            (CoreError::LockedPermanently, "LockedPermanently"),
-            (CoreError::WrongBackupPassword, "WrongPassword"),
-            (CoreError::WrongExportPassword { format: "Aegis" }, "WrongPassword"),
-            (CoreError::ExportPasswordNeeded { format: "2FAS" }, "InvalidCode"),
-            (CoreError::MalformedExport { format: "2FAS", reason: "x".into() }, "InvalidCode"),
-            (CoreError::KdfTooCostly { kdf: "scrypt", found: "x".into(), limit: "y".into() }, "Unsupported"),
-            (CoreError::RolledBack { found: 1, newest: 2 }, "CorruptData"),
-            (CoreError::CorruptBackup, "CorruptData"),
-            (CoreError::WrongKeyStore { recorded: "file".into(), given: "memory".into() }, "KeyUnavailable"),
-            (CoreError::TooLarge { what: "QR codes", found: 9, limit: 1 }, "InvalidCode"),
-            (CoreError::KdfParameters { m_kib: 1, t: 1, p: 1, reason: "x" }, "Unsupported"),
-            (CoreError::HotpNeedsRequest("h".into()), "Unsupported"),
-            (CoreError::PolicyViolation(PolicyRule::PinRequired { identity: "a".into() }), "PolicyViolation"),
-            (CoreError::VaultIntact, "Storage"),
-            (CoreError::AuthenticationCancelled, "Cancelled"),
+    fn the_ffi_error_mirrors_the_facades_classification() {
+        let kinds = vec![
+            (ErrorKind::WrongPassword, "WrongPassword"),
+            (ErrorKind::WrongPin { attempts_left: 2 }, "WrongPin { attempts_left: 2 }"),
+            (ErrorKind::Locked { retry_after_s: 30 }, "Locked { retry_after_s: 30 }"),
+            (ErrorKind::LockedPermanently, "LockedPermanently"),
+            (ErrorKind::Invalid { field: "f".into(), reason: "r".into() }, "InvalidCode { field: \"f\", reason: \"r\" }"),
+            (ErrorKind::Corrupt { detail: "d".into() }, "CorruptData { detail: \"d\" }"),
+            (ErrorKind::KeyUnavailable { detail: "d".into() }, "KeyUnavailable { detail: \"d\" }"),
+            (ErrorKind::Storage { detail: "d".into() }, "Storage { detail: \"d\" }"),
+            (ErrorKind::Policy { detail: "d".into() }, "PolicyViolation { detail: \"d\" }"),
+            (ErrorKind::Unsupported { detail: "d".into() }, "Unsupported { detail: \"d\" }"),
+            (ErrorKind::Cancelled, "Cancelled"),
+            (ErrorKind::Network { detail: "d".into() }, "Network { detail: \"d\" }"),
+            (ErrorKind::Refused { refusal: Refusal::WrongNumber, detail: "d".into() }, "Refused { refusal: WrongNumber, detail: \"d\" }"),
+            (ErrorKind::Refused { refusal: Refusal::TooLarge, detail: "d".into() }, "Refused { refusal: BadRequest, detail: \"d\" }"),
+            (ErrorKind::Platform { detail: "d".into() }, "Platform { detail: \"d\" }"),
         ];
-        for (core, want) in cases {
-            let ffi = SofttokenError::from(core.clone());
-            let got = format!("{ffi:?}");
-            assert!(got.starts_with(want), "{core:?} → {got}");
+        for (kind, want) in kinds {
+            assert_eq!(format!("{:?}", SofttokenError::from(kind.clone())), want, "{kind:?}");
         }
-        let online: Vec<(OnlineError, &str)> = vec![
-            (OnlineError::Unreachable("radio off".into()), "Network"),
-            (OnlineError::NotProtocol("HTTP 502".into()), "Network"),
-            (OnlineError::Refused { refusal: Refusal::Expired, message: "x".into() }, "Refused { refusal: Expired"),
-            (OnlineError::Refused { refusal: Refusal::WrongNumber, message: "x".into() }, "Refused { refusal: WrongNumber"),
-            (OnlineError::Core(CoreError::VaultLocked), "Locked"),
-            (OnlineError::ProviderClockOff { offset_s: 90_000, limit_s: 86_400 }, "InvalidCode"),
-            (OnlineError::NotOnline("a".into()), "Unsupported"),
-            (OnlineError::AmbiguousTransaction { id: "t".into(), identities: vec!["a".into(), "b".into()] }, "InvalidCode"),
-            (
-                OnlineError::HalfActivated {
-                    error: Box::new(OnlineError::Unreachable("x".into())),
-                    undo: Box::new(OnlineError::Core(CoreError::Storage("y".into()))),
-                    name: "n".into(),
-                },
-                "Storage",
-            ),
-        ];
-        for (e, want) in online {
-            let got = format!("{:?}", SofttokenError::from(e.clone()));
-            assert!(got.starts_with(want), "{e:?} → {got}");
-        }
-        match SofttokenError::from(OnlineError::Refused { refusal: Refusal::NotFound, message: "evil\u{202e}".into() }) {
-            SofttokenError::Refused { detail, .. } => assert!(!detail.chars().any(softtoken_core::text::is_hazard), "{detail:?}"),
-            other => panic!("{other:?}"),
-        }
-        match SofttokenError::from(CoreError::NotFound("evil\u{1b}[2K\u{202e}".into())) {
-            SofttokenError::InvalidCode { reason, .. } => assert!(!reason.chars().any(softtoken_core::text::is_hazard), "{reason:?}"),
-            other => panic!("{other:?}"),
-        }
+        // And the whole way from a core error: a wrong export password is a wrong password.
+        assert!(matches!(SofttokenError::from(CoreError::WrongExportPassword { format: "Aegis" }), SofttokenError::WrongPassword));
     }
 }

@@ -1,6 +1,7 @@
 //! Printing results and errors: exactly one JSON object with `--json`, plain text otherwise.
 
 use serde_json::Value;
+use softtoken_app::ErrorKind;
 use softtoken_core::Error as CoreError;
 use std::io::Write;
 
@@ -34,14 +35,29 @@ impl Failure {
     }
 }
 
+/// The exit code of the façade's classification.
+pub fn exit_code(kind: &ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::WrongPassword | ErrorKind::WrongPin { .. } => exit::WRONG_SECRET,
+        // 0 s: the vault wants its PIN (not given, or changed elsewhere), which is not a lockout.
+        ErrorKind::Locked { retry_after_s: 0 } => exit::ERROR,
+        ErrorKind::Locked { .. } | ErrorKind::LockedPermanently => exit::LOCKED,
+        ErrorKind::Corrupt { .. } => exit::CORRUPT,
+        ErrorKind::Invalid { .. }
+        | ErrorKind::KeyUnavailable { .. }
+        | ErrorKind::Storage { .. }
+        | ErrorKind::Policy { .. }
+        | ErrorKind::Unsupported { .. }
+        | ErrorKind::Cancelled
+        | ErrorKind::Network { .. }
+        | ErrorKind::Refused { .. }
+        | ErrorKind::Platform { .. } => exit::ERROR,
+    }
+}
+
 impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
-        let code = match e {
-            CoreError::WrongPassword | CoreError::WrongBackupPassword | CoreError::WrongPin { .. } => exit::WRONG_SECRET,
-            CoreError::Locked { .. } | CoreError::LockedPermanently => exit::LOCKED,
-            CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => exit::CORRUPT,
-            _ => exit::ERROR,
-        };
+        let code = exit_code(&ErrorKind::from(&e));
         // The core says what is wrong; which command helps is the CLI's to add.
         let advice = match &e {
             CoreError::CorruptVault { previous_available: true } => ": `softtoken restore-previous` brings it back",
@@ -70,14 +86,14 @@ impl From<softtoken_net::Error> for Failure {
         };
         match e {
             OnlineError::Core(core) => core.into(),
-            other => Failure::new(format!("{other}{advice}")),
+            other => Failure { code: exit_code(&ErrorKind::from(&other)), message: format!("{other}{advice}") },
         }
     }
 }
 
 impl From<softtoken_core::vault::keystore::KeyStoreError> for Failure {
     fn from(e: softtoken_core::vault::keystore::KeyStoreError) -> Self {
-        Failure::new(format!("device key store: {e}"))
+        Failure { code: exit_code(&ErrorKind::from(&e)), message: format!("device key store: {e}") }
     }
 }
 
@@ -120,4 +136,21 @@ pub fn emit(json: bool, value: &Value, text: &str) -> CmdResult {
 /// A warning on stderr (never on stdout, so JSON stays one object).
 pub fn warn(message: &str) {
     let _ = writeln!(std::io::stderr(), "softtoken: warning: {}", softtoken_core::text::escape(message));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_export_password_is_a_wrong_secret_like_every_other_password() {
+        // Issue 31: it was exit 1 here, exit 4 when an import read it, and WrongPassword in the FFI.
+        let wrong = CoreError::WrongExportPassword { format: "Aegis" };
+        assert_eq!(ErrorKind::from(&wrong), ErrorKind::WrongPassword);
+        assert_eq!(Failure::from(wrong).code, exit::WRONG_SECRET);
+        assert_eq!(Failure::from(CoreError::WrongBackupPassword).code, exit::WRONG_SECRET);
+        assert_eq!(Failure::from(CoreError::Locked { retry_after_s: 30 }).code, exit::LOCKED);
+        assert_eq!(Failure::from(CoreError::VaultLocked).code, exit::ERROR);
+        assert_eq!(Failure::from(CoreError::CorruptBackup).code, exit::CORRUPT);
+    }
 }

@@ -63,7 +63,6 @@ impl std::fmt::Display for TransactionState {
 /// [`Refusal::Unknown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", from = "String")]
-#[non_exhaustive]
 pub enum Refusal {
     /// 400: the request is malformed.
     BadRequest,

@@ -6,9 +6,9 @@ use softtoken_core::protocol::Refusal;
 /// Result with the online [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything an online flow can report.
+/// Everything an online flow can report. Not `non_exhaustive`: the façade classifies every case
+/// (`softtoken_app::ErrorKind`) without a catch-all, so a new case cannot go unclassified.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Error {
     /// A vault or protocol rule of the core (locked vault, unknown identity, a bad MAC input, …).
     #[error(transparent)]

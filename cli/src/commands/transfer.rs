@@ -6,7 +6,7 @@ use super::vault::{unlock_with_pin, Ctx};
 use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
-use softtoken_app::ImportBatch;
+use softtoken_app::{ErrorKind, ImportBatch};
 use softtoken_core::import::Format;
 use softtoken_core::vault::write_atomic;
 use softtoken_core::vault::KdfParams;
@@ -45,8 +45,8 @@ pub fn import(ctx: &Ctx, inputs: &[String], format: Option<&str>) -> CmdResult {
         }
         match read {
             Ok(_) => {}
-            Err(e @ (CoreError::WrongExportPassword { .. } | CoreError::WrongBackupPassword)) => {
-                return Err(Failure { code: exit::WRONG_SECRET, message: format!("{input}: {e}; nothing was imported") });
+            Err(e) if ErrorKind::from(&e) == ErrorKind::WrongPassword => {
+                return Err(Failure { code: crate::output::exit_code(&ErrorKind::WrongPassword), message: format!("{input}: {e}; nothing was imported") });
             }
             Err(e) => batch.add_unreadable(input.clone(), e.to_string()),
         }
