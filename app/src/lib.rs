@@ -25,19 +25,22 @@
 mod activation;
 mod error;
 mod identities;
+mod links;
 mod online;
 mod protection;
 mod transfer;
 
 pub use activation::MovedToken;
 pub use error::ErrorKind;
+pub use links::{preview_link, LinkPreview, TokenKind};
 pub use online::{Activated, Fetched, PendingTransaction, PushRegistration, PushTokenReport, Removed};
 pub use softtoken_core::protocol::{Refusal, TransactionState};
 pub use softtoken_core::transaction::Response;
 pub use softtoken_core::Error;
+pub use softtoken_net::Activity;
 pub use softtoken_net::Error as OnlineError;
 pub use softtoken_net::{HttpRequest, HttpResponse, Method, TransactionTransport};
-pub use transfer::{ImportBatch, ImportPreview, MigrationExport};
+pub use transfer::{FilePreview, ImportBatch, ImportPreview, MigrationExport};
 
 use softtoken_core::clock::Clock;
 use softtoken_core::vault::{DeviceKeyStore, LockedVault, Vault, VaultOptions};
@@ -47,15 +50,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Default idle time before the vault locks itself.
 pub const DEFAULT_AUTO_LOCK_S: u64 = 300;
-
-/// Whether a call is the user's action (it restarts the idle timer) or a read (it does not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activity {
-    /// A user action: unlocking, adding, renaming, answering, … restarts the idle timer.
-    Action,
-    /// A read: listing, showing TOTP codes; the idle lock still applies.
-    Read,
-}
 
 /// A code as the apps show it.
 #[derive(Debug, Clone, PartialEq, Eq)]

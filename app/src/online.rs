@@ -32,8 +32,8 @@ pub struct PushTokenReport {
 }
 
 impl VaultAccess for Authenticator {
-    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> softtoken_core::Result<()>) -> softtoken_core::Result<()> {
-        self.with(if action { Activity::Action } else { Activity::Read }, step)
+    fn with_vault(&self, activity: Activity, step: &mut dyn FnMut(&mut Vault) -> softtoken_core::Result<()>) -> softtoken_core::Result<()> {
+        self.with(activity, step)
     }
 }
 

@@ -89,6 +89,19 @@ pub struct ImportPreview<'a> {
     pub notices: &'a [(String, String)],
 }
 
+/// What a file holds, read and decrypted before anything is stored ([`Authenticator::preview_import`]).
+#[derive(Debug)]
+pub struct FilePreview {
+    /// The format it was read as.
+    pub format: Format,
+    /// Identities that will be stored (duplicates of the vault's are found at import).
+    pub tokens: Vec<Identity>,
+    /// Items that cannot be stored (label, why).
+    pub skipped: Vec<(String, String)>,
+    /// What the tokens carry that softtoken does not keep (label, what).
+    pub notices: Vec<(String, String)>,
+}
+
 /// Google Authenticator migration QR codes' contents, and the tokens its format cannot express.
 #[derive(Debug)]
 pub struct MigrationExport {
@@ -133,6 +146,15 @@ impl Authenticator {
         let mut batch = ImportBatch::new();
         batch.add_bytes(bytes, format, password, self.now())?;
         self.import(batch)
+    }
+
+    /// Reads a file of any format softtoken imports and says what it holds, without touching the
+    /// vault (it need not be unlocked): what `import_file` would then store.
+    pub fn preview_import(&self, bytes: &[u8], format: Option<Format>, password: Option<&str>) -> Result<FilePreview> {
+        let mut batch = ImportBatch::new();
+        let (format, _) = batch.add_bytes(bytes, format, password, self.now())?;
+        let p = batch.preview();
+        Ok(FilePreview { format, tokens: p.tokens.into_iter().cloned().collect(), skipped: p.skipped, notices: p.notices.to_vec() })
     }
 
     /// Every identity as an Aegis export (plain, or encrypted with `password`), readable by Aegis

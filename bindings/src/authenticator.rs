@@ -359,18 +359,13 @@ impl Authenticator {
     /// andOTP, FreeOTP+, Proton, LastPass, Steam, otpauth text, softtoken backups) and shows what
     /// it holds; the vault is not touched. An encrypted one needs `password`.
     pub async fn preview_import(&self, bytes: Vec<u8>, password: Option<String>) -> R<ImportPreview> {
-        self.run(move |a| {
-            let mut batch = softtoken_app::ImportBatch::new();
-            let (format, _) = batch.add_bytes(&bytes, None, password.as_deref(), a.now())?;
-            let p = batch.preview();
-            Ok::<_, softtoken_core::Error>(ImportPreview {
-                format: format.name().into(),
-                tokens: p.tokens.into_iter().map(IdentityInfo::from).collect(),
-                skipped: items(p.skipped),
-                notices: items(p.notices.to_vec()),
-            })
+        let p = self.run(move |a| a.preview_import(&bytes, None, password.as_deref())).await?;
+        Ok(ImportPreview {
+            format: p.format.name().into(),
+            tokens: p.tokens.iter().map(IdentityInfo::from).collect(),
+            skipped: items(p.skipped),
+            notices: items(p.notices),
         })
-        .await
     }
 
     /// Imports an export of any format `preview_import` reads (a softtoken backup too): all of it

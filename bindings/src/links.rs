@@ -39,28 +39,24 @@ pub enum LinkPreview {
     },
 }
 
+impl From<softtoken_app::LinkPreview> for LinkPreview {
+    fn from(p: softtoken_app::LinkPreview) -> Self {
+        use softtoken_app::LinkPreview as P;
+        match p {
+            P::Activation { scheme } => LinkPreview::Activation { scheme: shown(&scheme) },
+            P::Token { issuer, account, kind, digits } => {
+                LinkPreview::Token { issuer: issuer.as_deref().map(shown), account: shown(&account), kind: kind.as_str().into(), digits }
+            }
+            P::OnlineActivation { provider, base_url } => LinkPreview::OnlineActivation { provider, base_url },
+            P::GoogleExport { names, batch_index, batch_size } => {
+                LinkPreview::GoogleExport { names: names.iter().map(|n| shown(n)).collect(), batch_index, batch_size }
+            }
+        }
+    }
+}
+
 /// Recognises a deep link (what the phone's link handler receives) and previews it.
 #[uniffi::export]
 pub fn handle_link(link: String) -> Result<LinkPreview, SofttokenError> {
-    use softtoken_core::link::{classify, Link};
-    use softtoken_core::uri::OtpKind;
-    Ok(match classify(&link)? {
-        Link::SecActivate(u) => LinkPreview::Activation { scheme: shown(&u.scheme) },
-        Link::Otpauth(u) => LinkPreview::Token {
-            issuer: u.issuer.as_deref().map(shown),
-            account: shown(&u.account),
-            kind: match u.kind {
-                OtpKind::Totp { .. } => "totp".into(),
-                OtpKind::Hotp { .. } => "hotp".into(),
-                OtpKind::Steam => "steam".into(),
-            },
-            digits: u.digits,
-        },
-        Link::OnlineActivation(l) => {
-            LinkPreview::OnlineActivation { provider: softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default(), base_url: l.base_url }
-        }
-        Link::Migration(p) => {
-            LinkPreview::GoogleExport { names: p.items.iter().map(|(l, _)| shown(l)).collect(), batch_index: p.batch_index, batch_size: p.batch_size }
-        }
-    })
+    Ok(softtoken_app::preview_link(&link)?.into())
 }

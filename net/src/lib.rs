@@ -19,5 +19,7 @@ pub mod online;
 pub mod transport;
 
 pub use error::{Error, Result};
-pub use online::{activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Fetched, PendingTransaction, Removed, VaultAccess};
+pub use online::{
+    activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Activity, Fetched, PendingTransaction, Removed, VaultAccess,
+};
 pub use transport::{HttpRequest, HttpResponse, Method, NoTransport, TransactionTransport};

@@ -25,25 +25,35 @@ const OFFSET_TOLERANCE_S: i64 = 2;
 /// one is reported ([`Error::ProviderClockOff`]) instead of applied.
 pub const MAX_OFFSET_S: i64 = softtoken_core::identity::MAX_TIME_OFFSET_S;
 
+/// Whether a call is the user's action (it restarts the idle timer) or a read (it does not). The
+/// façade applies it (`softtoken_app::Authenticator`); online flows say which each step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// A user action: unlocking, adding, renaming, answering, … restarts the idle timer.
+    Action,
+    /// A read: listing, showing TOTP codes, a step the app takes by itself; the idle lock still
+    /// applies.
+    Read,
+}
+
 /// Short access to the unlocked vault: each call takes whatever guards the vault, runs `step`
-/// (which does no I/O) and releases it. `action` tells whether the step is a user action (it
-/// restarts the idle timer) or a read.
+/// (which does no I/O) and releases it.
 pub trait VaultAccess {
-    /// Runs `step` on the unlocked vault.
-    fn with_vault(&self, action: bool, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()>;
+    /// Runs `step` on the unlocked vault, as `activity`.
+    fn with_vault(&self, activity: Activity, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()>;
 }
 
 impl VaultAccess for std::sync::Mutex<Vault> {
-    fn with_vault(&self, _action: bool, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()> {
+    fn with_vault(&self, _activity: Activity, step: &mut dyn FnMut(&mut Vault) -> CoreResult<()>) -> CoreResult<()> {
         step(&mut self.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
 /// Runs one step through `access` and returns its value.
-fn step<T>(access: &dyn VaultAccess, action: bool, f: impl FnOnce(&mut Vault) -> CoreResult<T>) -> Result<T> {
+fn step<T>(access: &dyn VaultAccess, activity: Activity, f: impl FnOnce(&mut Vault) -> CoreResult<T>) -> Result<T> {
     let mut f = Some(f);
     let mut out = None;
-    access.with_vault(action, &mut |v| {
+    access.with_vault(activity, &mut |v| {
         if let Some(f) = f.take() {
             out = Some(f(v)?);
         }
@@ -119,7 +129,7 @@ fn new_offset(clock: &dyn Clock, server_time: Option<u64>, current: i64) -> Resu
 /// Keeps the identity's offset in step with the provider's clock; returns the offset in force.
 fn record_offset(access: &dyn VaultAccess, id: &str, current: i64, clock: &dyn Clock, server_time: Option<u64>) -> Result<i64> {
     match new_offset(clock, server_time, current)? {
-        Some(measured) => step(access, false, |v| v.set_time_offset(id, measured)).map(|()| measured),
+        Some(measured) => step(access, Activity::Read, |v| v.set_time_offset(id, measured)).map(|()| measured),
         None => Ok(current),
     }
 }
@@ -164,10 +174,10 @@ pub fn activate_link(
     identity.transaction_url = Some(link.base_url.clone());
     identity.push_token = push_token.map(str::to_string);
     identity.time_offset_s = new_offset(clock, fetched.server_time, 0)?.unwrap_or(0);
-    let stored = step(access, true, |v| v.add(identity).cloned())?;
+    let stored = step(access, Activity::Action, |v| v.add(identity).cloned())?;
     match client.complete_activation(&link.token, &registration_code, push_token).result {
         Ok(()) => Ok(Activated { identity: stored, registration_code }),
-        Err(e) => match step(access, false, |v| v.remove(&stored.id)) {
+        Err(e) => match step(access, Activity::Read, |v| v.remove(&stored.id)) {
             Ok(_) => Err(e),
             Err(undo) => Err(Error::HalfActivated { error: Box::new(e), undo: Box::new(undo), name: stored.name }),
         },
@@ -201,7 +211,7 @@ fn fetch_for(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clo
 /// unlocked). A provider that cannot be asked, or an item that is not a transaction, is reported
 /// in [`Fetched::failures`]; the rest is still fetched.
 pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock) -> Result<Fetched> {
-    let online: Vec<Identity> = step(access, false, |v| Ok(v.identities().iter().filter(|i| i.is_online()).cloned().collect()))?;
+    let online: Vec<Identity> = step(access, Activity::Read, |v| Ok(v.identities().iter().filter(|i| i.is_online()).cloned().collect()))?;
     let mut fetched = Fetched::default();
     for identity in &online {
         fetch_for(access, transport, clock, identity, &mut fetched);
@@ -231,7 +241,7 @@ pub fn respond(
 ) -> Result<TransactionState> {
     let mut fetched = match identity {
         Some(key) => {
-            let identity = step(access, false, |v| v.find(key).cloned())?;
+            let identity = step(access, Activity::Read, |v| v.find(key).cloned())?;
             base_of(&identity)?;
             let mut fetched = Fetched::default();
             fetch_for(access, transport, clock, &identity, &mut fetched);
@@ -257,7 +267,7 @@ pub fn respond(
         }
     };
     let pending = fetched.transactions.swap_remove(index);
-    let identity = step(access, true, |v| v.find(&pending.identity_id).cloned())?;
+    let identity = step(access, Activity::Action, |v| v.find(&pending.identity_id).cloned())?;
     let tx = pending.transaction;
     let number = if response == Response::Confirm { number.unwrap_or(0) } else { 0 };
     transaction::check_answer_number(&tx, response, number)?;
@@ -275,7 +285,7 @@ pub fn respond(
 /// transactions are cancelled there and its push token forgotten). The identity is removed even
 /// when the provider cannot be reached; [`Removed::unregistered`] says so.
 pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, name_or_id: &str) -> Result<Removed> {
-    let identity = step(access, true, |v| v.find(name_or_id).cloned())?;
+    let identity = step(access, Activity::Action, |v| v.find(name_or_id).cloned())?;
     let unregistered = match identity.transaction_url.as_deref() {
         None => None,
         Some(base) => {
@@ -292,7 +302,7 @@ pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTran
             })
         }
     };
-    let removed = step(access, true, |v| v.remove(&identity.id))?;
+    let removed = step(access, Activity::Action, |v| v.remove(&identity.id))?;
     Ok(Removed { id: removed.id.clone(), name: removed.name.clone(), unregistered })
 }
 
@@ -306,7 +316,7 @@ pub fn register_push_token(
 ) -> Result<Vec<(String, Result<()>)>> {
     transaction::check_push_token(token)?;
     let stale: Vec<Identity> =
-        step(access, true, |v| Ok(v.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect()))?;
+        step(access, Activity::Action, |v| Ok(v.identities().iter().filter(|i| i.is_online() && i.push_token.as_deref() != Some(token)).cloned().collect()))?;
     let mut report = Vec::new();
     for identity in &stale {
         let result = base_of(identity).and_then(|base| {
@@ -317,7 +327,7 @@ pub fn register_push_token(
                 client.push_token(serial, token, at, &transaction::request_mac(seed, serial, IdentityRequest::PushToken(token), at))
             })
         });
-        let result = result.and_then(|()| step(access, false, |v| v.set_push_token(&identity.id, Some(token.to_string()))));
+        let result = result.and_then(|()| step(access, Activity::Read, |v| v.set_push_token(&identity.id, Some(token.to_string()))));
         report.push((identity.name.clone(), result));
     }
     Ok(report)

@@ -111,7 +111,7 @@ pub fn run(json: bool) -> CmdResult {
         "   provider: {}   serial number: {}   policy: {}",
         shown(pending.provider.as_deref().unwrap_or("(unknown)")),
         pending.serial,
-        policy.entries.iter().map(|(k, v)| format!("{}={}", shown(k), shown(v))).collect::<Vec<_>>().join(", ")
+        shown(&policy.describe())
     ));
 
     out.say(format!("3. The app creates a PIN-protected vault (PIN {DEMO_PIN}) and stores the token."));

@@ -5,10 +5,9 @@ use crate::output::{emit, shown, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
-use softtoken_app::ImportBatch;
+use softtoken_app::{preview_link, ImportBatch, LinkPreview};
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::entrust::Policy;
-use softtoken_core::link::{classify, Link};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Arguments of `open`.
@@ -46,8 +45,8 @@ enum Item {
 /// Runs `open`.
 pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
     let app = super::vault::open(ctx)?;
-    let (mut value, preview, item): (Value, String, Item) = match classify(&a.link)? {
-        Link::SecActivate(_) => {
+    let (mut value, preview, item): (Value, String, Item) = match preview_link(&a.link)? {
+        LinkPreview::Activation { .. } => {
             let password = secrets::activation_password(a.password.as_deref())?;
             let pending = app.begin_qr_activation(&a.link, &password, None)?;
             let policy = Policy::parse(pending.policy.as_deref())?;
@@ -62,35 +61,33 @@ pub fn open(ctx: &Ctx, a: &OpenArgs) -> CmdResult {
                 "Entrust activation\n  provider:          {}\n  serial number:     {}\n  policy:            {}\n  registration code: {}\n",
                 shown(pending.provider.as_deref().unwrap_or("(unknown)")),
                 pending.serial,
-                policy.entries.iter().map(|(k, v)| format!("{}={}", shown(k), shown(v))).collect::<Vec<_>>().join(", "),
+                shown(&policy.describe()),
                 pending.registration_code
             );
             (value, preview, Item::Activation(pending))
         }
-        Link::Otpauth(u) => {
-            let value = json!({"kind": "otpauth", "issuer": u.issuer, "account": u.account, "digits": u.digits});
-            let preview = format!("Token {} ({})\n", shown(&u.account), shown(u.issuer.as_deref().unwrap_or("no issuer")));
+        LinkPreview::Token { issuer, account, digits, .. } => {
+            let value = json!({"kind": "otpauth", "issuer": issuer, "account": account, "digits": digits});
+            let preview = format!("Token {} ({})\n", shown(&account), shown(issuer.as_deref().unwrap_or("no issuer")));
             let mut batch = ImportBatch::new();
             batch.add_uri_text(&a.link, app.now());
             (value, preview, Item::Batch(batch))
         }
-        Link::OnlineActivation(l) => {
-            let host = softtoken_core::activation::provider_from_url(&l.base_url).unwrap_or_default();
+        LinkPreview::OnlineActivation { provider: host, base_url } => {
             if !ctx.json {
-                print!("{}", crate::output::terminal_safe(&format!("Online activation\n  provider: {host} ({})\n", l.base_url)));
+                print!("{}", crate::output::terminal_safe(&format!("Online activation\n  provider: {host} ({base_url})\n")));
             }
             if !confirmed(a, ctx.json) {
                 return emit(ctx.json, &json!({"kind": "online-activation", "provider": host, "stored": []}), "Nothing stored (confirm with --yes).\n");
             }
             return super::online::activate_link(ctx, &super::online::ActivateLinkArgs::new(a.link.clone()));
         }
-        Link::Migration(part) => {
-            let names: Vec<String> = part.items.iter().map(|(l, _)| l.clone()).collect();
-            let value = json!({"kind": "otpauth-migration", "items": names, "batch_index": part.batch_index, "batch_size": part.batch_size});
+        LinkPreview::GoogleExport { names, batch_index, batch_size } => {
+            let value = json!({"kind": "otpauth-migration", "items": names, "batch_index": batch_index, "batch_size": batch_size});
             let preview = format!(
                 "Google Authenticator export (QR code {} of {}): {}\n",
-                part.batch_index + 1,
-                part.batch_size,
+                batch_index + 1,
+                batch_size,
                 names.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ")
             );
             let mut batch = ImportBatch::new();

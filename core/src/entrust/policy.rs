@@ -28,6 +28,12 @@ fn flag(v: &serde_json::Value) -> Option<bool> {
 }
 
 impl Policy {
+    /// The entries as one line for people, `key=value` joined by `, ` (empty: no policy). Raw
+    /// text from the payload: a display neutralises it.
+    pub fn describe(&self) -> String {
+        self.entries.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+
     /// Reads a verbatim policy string; `None` gives the empty policy.
     pub fn parse(text: Option<&str>) -> Result<Self> {
         let Some(text) = text else { return Ok(Policy::default()) };
