@@ -149,10 +149,10 @@ impl From<&OnlineError> for ErrorKind {
     }
 }
 
-impl From<&softtoken_core::vault::keystore::KeyStoreError> for ErrorKind {
+impl From<&softtoken_core::vault::key_store::KeyStoreError> for ErrorKind {
     /// A device key store's failure met outside the vault (the CLI's desktop stores).
-    fn from(e: &softtoken_core::vault::keystore::KeyStoreError) -> Self {
-        use softtoken_core::vault::keystore::KeyStoreError;
+    fn from(e: &softtoken_core::vault::key_store::KeyStoreError) -> Self {
+        use softtoken_core::vault::key_store::KeyStoreError;
         let detail = shown(&format!("device key store: {e}"));
         match e {
             KeyStoreError::KeyMissing(_) | KeyStoreError::Rejected => ErrorKind::KeyUnavailable { detail },

@@ -1,7 +1,7 @@
 //! The app's key store, seen from Rust: the foreign `DeviceKeyStore` trait (Android Keystore,
 //! iOS Keychain), its errors, and `SoftwareKey` for test doubles.
 
-use softtoken_core::vault::keystore as core_ks;
+use softtoken_core::vault::key_store as core_ks;
 use std::sync::Arc;
 
 /// How a foreign key store failed.
@@ -91,7 +91,7 @@ mod software {
     /// label as associated data (the core's software sealing). The key is random and never leaves Rust.
     #[derive(uniffi::Object)]
     pub struct SoftwareKey {
-        key: softtoken_core::vault::keystore::SoftwareKeyBytes,
+        key: softtoken_core::vault::key_store::SoftwareKeyBytes,
     }
 
     #[uniffi::export]
@@ -99,7 +99,7 @@ mod software {
         /// A fresh random key.
         #[uniffi::constructor]
         pub fn new() -> Result<Arc<Self>, KeyStoreError> {
-            let key = softtoken_core::vault::keystore::SoftwareKeyBytes::random().map_err(|e| KeyStoreError::Failed { detail: e.to_string() })?;
+            let key = softtoken_core::vault::key_store::SoftwareKeyBytes::random().map_err(|e| KeyStoreError::Failed { detail: e.to_string() })?;
             Ok(Arc::new(SoftwareKey { key }))
         }
 

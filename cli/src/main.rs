@@ -4,7 +4,7 @@
 //! go to stderr with a non-zero exit code (1 error, 2 usage, 4 wrong password), nothing panics.
 
 mod commands;
-mod keystores;
+mod key_stores;
 mod output;
 mod secrets;
 

@@ -91,8 +91,8 @@ impl From<softtoken_net::Error> for Failure {
     }
 }
 
-impl From<softtoken_core::vault::keystore::KeyStoreError> for Failure {
-    fn from(e: softtoken_core::vault::keystore::KeyStoreError) -> Self {
+impl From<softtoken_core::vault::key_store::KeyStoreError> for Failure {
+    fn from(e: softtoken_core::vault::key_store::KeyStoreError) -> Self {
         Failure { code: exit_code(&ErrorKind::from(&e)), message: format!("device key store: {e}") }
     }
 }

@@ -93,7 +93,7 @@ pub struct Identity {
 /// A new random identity id.
 pub fn new_id(rng: &dyn ring::rand::SecureRandom) -> Result<String> {
     let mut b = [0u8; 8];
-    rng.fill(&mut b).map_err(|_| Error::Platform("the system random generator failed".into()))?;
+    crate::secret::fill_random(rng, &mut b)?;
     Ok(hex_encode(&b))
 }
 

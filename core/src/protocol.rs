@@ -98,27 +98,29 @@ pub enum Refusal {
 
 impl From<String> for Refusal {
     fn from(word: String) -> Self {
-        const ALL: [Refusal; 14] = [
-            Refusal::BadRequest,
-            Refusal::BadMac,
-            Refusal::Stale,
-            Refusal::WrongNumber,
-            Refusal::NotFound,
-            Refusal::MethodNotAllowed,
-            Refusal::AlreadyAnswered,
-            Refusal::AlreadyCompleted,
-            Refusal::Expired,
-            Refusal::Unregistered,
-            Refusal::TooLarge,
-            Refusal::TooManyPending,
-            Refusal::RateLimited,
-            Refusal::Internal,
-        ];
-        ALL.into_iter().find(|r| r.as_str() == word).unwrap_or(Refusal::Unknown)
+        Refusal::KNOWN.into_iter().find(|r| r.as_str() == word).unwrap_or(Refusal::Unknown)
     }
 }
 
 impl Refusal {
+    /// Every word of this version of the protocol (all but [`Refusal::Unknown`]).
+    pub const KNOWN: [Refusal; 14] = [
+        Refusal::BadRequest,
+        Refusal::BadMac,
+        Refusal::Stale,
+        Refusal::WrongNumber,
+        Refusal::NotFound,
+        Refusal::MethodNotAllowed,
+        Refusal::AlreadyAnswered,
+        Refusal::AlreadyCompleted,
+        Refusal::Expired,
+        Refusal::Unregistered,
+        Refusal::TooLarge,
+        Refusal::TooManyPending,
+        Refusal::RateLimited,
+        Refusal::Internal,
+    ];
+
     /// The protocol's word for it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -236,6 +238,33 @@ pub struct TransactionBody {
     pub number_match: bool,
 }
 
+impl TransactionBody {
+    /// The body a provider lists for `tx` (the serial is the path's, not the body's).
+    pub fn of(tx: &crate::transaction::Transaction) -> Self {
+        TransactionBody {
+            id: tx.id.clone(),
+            summary: tx.summary.clone(),
+            details: tx.details.clone(),
+            created_at: tx.created_at,
+            expires_at: tx.expires_at,
+            number_match: tx.number_match,
+        }
+    }
+
+    /// The transaction this body describes, listed for the identity `serial` (not yet validated).
+    pub fn into_transaction(self, serial: &str) -> crate::transaction::Transaction {
+        crate::transaction::Transaction {
+            id: self.id,
+            serial: serial.to_string(),
+            summary: self.summary,
+            details: self.details,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            number_match: self.number_match,
+        }
+    }
+}
+
 /// `GET /v1/identities/{serial}/transactions` → the pending list. Items stay raw so that one
 /// malformed item is reported on its own instead of failing the list.
 #[derive(Debug, Serialize, Deserialize)]
@@ -298,22 +327,7 @@ mod tests {
 
     #[test]
     fn words_round_trip_and_unknown_words_are_kept_apart() {
-        for r in [
-            Refusal::BadRequest,
-            Refusal::BadMac,
-            Refusal::Stale,
-            Refusal::WrongNumber,
-            Refusal::NotFound,
-            Refusal::MethodNotAllowed,
-            Refusal::AlreadyAnswered,
-            Refusal::AlreadyCompleted,
-            Refusal::Expired,
-            Refusal::Unregistered,
-            Refusal::TooLarge,
-            Refusal::TooManyPending,
-            Refusal::RateLimited,
-            Refusal::Internal,
-        ] {
+        for r in Refusal::KNOWN {
             let json = serde_json::to_string(&r).unwrap();
             assert_eq!(json, format!("\"{}\"", r.as_str()));
             assert_eq!(serde_json::from_str::<Refusal>(&json).unwrap(), r);

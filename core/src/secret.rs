@@ -7,6 +7,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// it runs after.
 const SCRUB_BYTES: usize = 16 * 1024;
 
+/// Fills `buf` from `rng` (the system generator, or a test's). Its failure is the platform's
+/// (`Error::Platform`), whatever the bytes were for: never reported as bad input.
+pub fn fill_random(rng: &dyn ring::rand::SecureRandom, buf: &mut [u8]) -> crate::Result<()> {
+    rng.fill(buf).map_err(|_| crate::Error::Platform("the system random generator failed".into()))
+}
+
 /// Overwrites the stack below the caller's frame with zeros. Call it after code that handled key
 /// material in frames of its own (libraries copy keys into stack buffers, e.g. HMAC's padded key
 /// block, and leave them there when they return): the dead frames lie below the caller's.

@@ -156,15 +156,7 @@ fn authorization(at: u64, mac: &str) -> (String, String) {
 /// A transaction from its JSON (`docs/protocol.md` §5); it must belong to `serial`.
 fn transaction_of(t: &str, serial: &str) -> Result<Transaction> {
     let t: TransactionBody = serde_json::from_str(t).map_err(|e| bad_reply(&format!("a pending item is not a transaction ({e})")))?;
-    let tx = Transaction {
-        id: t.id,
-        serial: serial.to_string(),
-        summary: t.summary,
-        details: t.details,
-        created_at: t.created_at,
-        expires_at: t.expires_at,
-        number_match: t.number_match,
-    };
+    let tx = t.into_transaction(serial);
     tx.validate()?;
     Ok(tx)
 }

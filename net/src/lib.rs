@@ -13,13 +13,13 @@
 
 pub mod client;
 pub mod error;
+pub mod flows;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod online;
 pub mod transport;
 
 pub use error::{Error, Result};
-pub use online::{
+pub use flows::{
     activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Activity, Fetched, PendingTransaction, Removed, VaultAccess,
 };
 pub use transport::{HttpRequest, HttpResponse, Method, NoTransport, TransactionTransport};

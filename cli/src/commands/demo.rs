@@ -8,7 +8,7 @@
 //! server runs for every request), so the demo opens no socket. It all lives in a temporary
 //! directory that is removed at the end.
 
-use crate::keystores::{FileKeyStore, SoftwareStore};
+use crate::key_stores::{FileKeyStore, SoftwareStore};
 use crate::output::{emit, shown, CmdResult, Failure};
 use serde_json::json;
 use softtoken_app::{Authenticator, HttpRequest, HttpResponse, Response, TransactionTransport};

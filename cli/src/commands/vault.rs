@@ -1,7 +1,7 @@
 //! Vault commands: init, info, change-pin, add, list, code, rename, remove, export, import,
 //! restore-previous, time-offset.
 
-use crate::keystores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
+use crate::key_stores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
 use crate::output::{emit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;

@@ -234,7 +234,7 @@ impl RegistrationCode {
     /// A fresh code: device random and upper part from the OS CSPRNG.
     pub fn generate(rng: &dyn SecureRandom) -> Result<Self> {
         let mut b = [0u8; 4];
-        rng.fill(&mut b).map_err(|_| Error::invalid(Field::RegistrationCode, "the system random generator failed"))?;
+        crate::secret::fill_random(rng, &mut b)?;
         let upper = ((u16::from_be_bytes([b[0], b[1]]) as u32 * (MAX_REGISTRATION_UPPER as u32 + 1)) >> 16) as u16;
         let random = u16::from_be_bytes([b[2], b[3]]);
         b.zeroize();

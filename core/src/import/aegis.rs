@@ -130,7 +130,7 @@ fn entry(e: &Value, name: &str, issuer: &str) -> Result<OtpAuth> {
 /// A random UUID (version 4), as Aegis gives every entry and slot.
 fn uuid(rng: &dyn SecureRandom) -> Result<String> {
     let mut b = [0u8; 16];
-    rng.fill(&mut b).map_err(|_| Error::Platform("the system random generator failed".into()))?;
+    crate::secret::fill_random(rng, &mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex_encode(&b);
@@ -139,7 +139,7 @@ fn uuid(rng: &dyn SecureRandom) -> Result<String> {
 
 fn random<const N: usize>(rng: &dyn SecureRandom) -> Result<Zeroizing<[u8; N]>> {
     let mut b = Zeroizing::new([0u8; N]);
-    rng.fill(&mut b[..]).map_err(|_| Error::Platform("the system random generator failed".into()))?;
+    crate::secret::fill_random(rng, &mut b[..])?;
     Ok(b)
 }
 

@@ -11,7 +11,7 @@
 //! either copy moved since the load). So parallel guesses are each counted; none is evaluated
 //! past the limit.
 
-use super::keystore::{DeviceKeyStore, KeyStoreError};
+use super::key_store::{DeviceKeyStore, KeyStoreError};
 use super::store::{self, VaultLock};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
@@ -173,10 +173,10 @@ impl<'a> AttemptCounter<'a> {
 mod tests {
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, PathBuf, super::super::keystore::MemoryKeyStore) {
+    fn setup() -> (tempfile::TempDir, PathBuf, super::super::key_store::MemoryKeyStore) {
         let dir = tempfile::tempdir().unwrap();
         let vault = dir.path().join("v");
-        (dir, vault, super::super::keystore::MemoryKeyStore::new())
+        (dir, vault, super::super::key_store::MemoryKeyStore::new())
     }
 
     #[test]

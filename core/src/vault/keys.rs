@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
@@ -67,7 +67,7 @@ impl KdfParams {
 /// Fills a buffer from the OS CSPRNG.
 pub fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     let mut b = Zeroizing::new([0u8; N]);
-    SystemRandom::new().fill(&mut b[..]).map_err(|_| Error::Platform("the system random generator failed".into()))?;
+    crate::secret::fill_random(&SystemRandom::new(), &mut b[..])?;
     Ok(b)
 }
 

@@ -65,15 +65,7 @@ pub struct Request<'a> {
 }
 
 fn tx_body(tx: &Transaction) -> Result<Box<serde_json::value::RawValue>> {
-    let body = serde_json::to_string(&TransactionBody {
-        id: tx.id.clone(),
-        summary: tx.summary.clone(),
-        details: tx.details.clone(),
-        created_at: tx.created_at,
-        expires_at: tx.expires_at,
-        number_match: tx.number_match,
-    })
-    .map_err(|e| ProviderError::Fault(format!("reply: {e}")))?;
+    let body = serde_json::to_string(&TransactionBody::of(tx)).map_err(|e| ProviderError::Fault(format!("reply: {e}")))?;
     serde_json::value::RawValue::from_string(body).map_err(|e| ProviderError::Fault(format!("reply: {e}")))
 }
 

@@ -1,9 +1,10 @@
 //! Push transactions on the provider's side (`docs/protocol.md` §3, §4, §7): create, answer (with
 //! the first answer final), offline confirmation codes, expiry, the pending limit and the event log.
 //!
-//! Every state change runs in one `BEGIN IMMEDIATE` SQLite transaction, so concurrent answers are
-//! serialised by the database and no answer is lost or counted twice. The HTTP server of the
-//! protocol (§5) is not built yet; these are the rules it will apply.
+//! Every state change runs in one write transaction (SQLite's `BEGIN IMMEDIATE`, or PostgreSQL's
+//! advisory lock: [`crate::database`]), so concurrent answers — from one server or several sharing
+//! a database — are serialised and no answer is lost or counted twice. [`crate::protocol::route`]
+//! applies these rules to the apps' requests; the portal and the CLI call them directly.
 
 use crate::database::{params, Db, OptionalRow};
 use crate::sealed::Sealed;

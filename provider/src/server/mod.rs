@@ -3,9 +3,11 @@
 //!
 //! axum on a small tokio runtime, served by axum-server so the same code serves plain HTTP or TLS
 //! (rustls with ring, from a PEM certificate and key). Plain HTTP is refused on anything but a
-//! loopback address. Each request runs [`route`] on a blocking thread with a SQLite connection from
-//! a small pool; the WAL database's `BEGIN IMMEDIATE` transactions serialise the answers. [`route`]
-//! is the protocol without the socket, so tests can drive it with another clock.
+//! loopback address. Each request's endpoint is parsed once ([`Route`]); it runs
+//! [`route_admitted`] on a blocking thread with a database connection (SQLite or PostgreSQL) from a
+//! small pool, under the server's rate limits; the database's write transactions serialise the
+//! answers. `protocol::route` is the protocol without the socket, so tests can drive it with
+//! another clock. Paths under `/portal` go to the portal ([`crate::portal::handle`]).
 
 use crate::limits::RateLimit;
 use crate::protocol::{refusal_reply, route_admitted, Admit, Charge, Request, Route};
@@ -28,7 +30,7 @@ use std::time::Duration;
 const WORKERS: usize = 4;
 /// Largest request body accepted (a larger one is a 413 `too_large`).
 const MAX_BODY: usize = 16 * 1024;
-/// Idle SQLite connections kept for the next requests.
+/// Idle database connections kept for the next requests.
 const IDLE_CONNECTIONS: usize = 8;
 /// Time a client has to send a request's headers, and how long an idle keep-alive connection is
 /// kept: a client sending a byte a second is cut off instead of holding its connection.

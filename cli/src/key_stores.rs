@@ -6,7 +6,7 @@
 //! A file-backed store cannot stop an attacker who can write the key directory from rolling back
 //! the wrong-PIN counter; the phone stores (Android Keystore, iOS Keychain) can.
 
-use softtoken_core::vault::keystore::{software_open, software_seal, DeviceKeyStore, KeyStoreError};
+use softtoken_core::vault::key_store::{software_open, software_seal, DeviceKeyStore, KeyStoreError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,15 +21,14 @@ pub const KEYRING_TIMEOUT: Duration = Duration::from_secs(10);
 const SERVICE: &str = "softtoken";
 
 fn random_key() -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
-    use ring::rand::SecureRandom;
     let mut k = Zeroizing::new([0u8; 32]);
-    ring::rand::SystemRandom::new().fill(&mut k[..]).map_err(|_| KeyStoreError::Failed("random generator failed".into()))?;
+    softtoken_core::secret::fill_random(&ring::rand::SystemRandom::new(), &mut k[..]).map_err(|e| KeyStoreError::Failed(e.to_string()))?;
     Ok(k)
 }
 
 /// A store whose device key is 32 bytes held in software: sealing is the same AES-256-GCM for
 /// every such store; only where the key and the records live differs.
-pub trait SoftwareKey: Send + Sync {
+pub trait DesktopKey: Send + Sync {
     /// The recorded kind.
     fn kind(&self) -> &'static str;
     /// The device key.
@@ -43,7 +42,7 @@ pub trait SoftwareKey: Send + Sync {
 /// A [`DeviceKeyStore`] over any software-held key.
 pub struct SoftwareStore<K>(pub K);
 
-impl<K: SoftwareKey> DeviceKeyStore for SoftwareStore<K> {
+impl<K: DesktopKey> DeviceKeyStore for SoftwareStore<K> {
     fn kind(&self) -> String {
         self.0.kind().into()
     }
@@ -87,7 +86,7 @@ impl FileKeyStore {
     }
 }
 
-impl SoftwareKey for FileKeyStore {
+impl DesktopKey for FileKeyStore {
     fn kind(&self) -> &'static str {
         FILE_KIND
     }
@@ -207,7 +206,7 @@ impl KeyringKeyStore {
     }
 }
 
-impl SoftwareKey for KeyringKeyStore {
+impl DesktopKey for KeyringKeyStore {
     fn kind(&self) -> &'static str {
         KEYRING_KIND
     }
