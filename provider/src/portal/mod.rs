@@ -331,165 +331,222 @@ fn check_origin(portal: &Portal, request: &WebRequest<'_>) -> std::result::Resul
     Ok(())
 }
 
-fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> Result<WebReply> {
-    let parts: Vec<&str> = request.path.trim_matches('/').split('/').collect();
-    match (request.method, parts.as_slice()) {
-        ("GET", [""]) => return Ok(WebReply::redirect("/portal")),
-        ("GET", ["portal", "static", "portal.css"]) => {
-            return Ok(WebReply {
-                status: 200,
-                content_type: "text/css; charset=utf-8",
-                headers: Vec::new(),
-                body: include_bytes!("../../static/portal.css").to_vec(),
-            })
-        }
-        ("GET", ["portal", "static", "portal.js"]) => {
-            return Ok(WebReply {
-                status: 200,
-                content_type: "text/javascript; charset=utf-8",
-                headers: Vec::new(),
-                body: include_bytes!("../../static/portal.js").to_vec(),
-            })
-        }
-        ("GET", ["portal", "login"]) => return login_page(provider, portal, request, None, 200),
-        ("POST", ["portal", "login"]) => {
-            if let Err(reply) = check_origin(portal, request) {
-                return Ok(reply);
-            }
-            return sign_in(provider, portal, request, now);
-        }
-        _ => {}
+fn not_found() -> WebReply {
+    WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())
+}
+
+/// The pages anyone may fetch: the portal's root, its script and style, the sign-in form.
+fn public(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, parts: &[&str], now: u64) -> Option<Result<WebReply>> {
+    let asset = |content_type: &'static str, body: &[u8]| Some(Ok(WebReply { status: 200, content_type, headers: Vec::new(), body: body.to_vec() }));
+    match (request.method, parts) {
+        ("GET", [""]) => Some(Ok(WebReply::redirect("/portal"))),
+        ("GET", ["portal", "static", "portal.css"]) => asset("text/css; charset=utf-8", include_bytes!("../../static/portal.css")),
+        ("GET", ["portal", "static", "portal.js"]) => asset("text/javascript; charset=utf-8", include_bytes!("../../static/portal.js")),
+        ("GET", ["portal", "login"]) => Some(login_page(provider, portal, request, None, 200)),
+        ("POST", ["portal", "login"]) => Some(match check_origin(portal, request) {
+            Err(reply) => Ok(reply),
+            Ok(()) => sign_in(provider, portal, request, now),
+        }),
+        _ => None,
     }
+}
+
+/// A request of a signed-in person: their session, and the form's fields once its origin and
+/// CSRF token were checked.
+struct SignedIn<'a> {
+    session: Session,
+    session_id: &'a str,
+    fields: HashMap<String, String>,
+}
+
+impl SignedIn<'_> {
+    fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// The session of `request`, or the reply that sends its sender to sign in (or refuses its form).
+fn signed_in<'a>(
+    provider: &Provider,
+    portal: &Portal,
+    request: &WebRequest<'a>,
+    parts: &[&str],
+    now: u64,
+) -> Result<std::result::Result<SignedIn<'a>, WebReply>> {
     let session_id = cookie(request.cookie, SESSION_COOKIE);
     let session = match session_id {
         Some(id) => provider.session(id, now)?,
         None => None,
     };
-    let Some(session) = session else {
-        return Ok(if request.method == "GET" && parts.first() == Some(&"portal") && parts.get(1) != Some(&"transactions") {
+    let (Some(session), Some(session_id)) = (session, session_id) else {
+        return Ok(Err(if request.method == "GET" && parts.first() == Some(&"portal") && parts.get(1) != Some(&"transactions") {
             WebReply::redirect("/portal/login")
         } else {
             WebReply::html(401, "<!doctype html><title>Sign in</title><p>Your session ended: <a href=\"/portal/login\">sign in</a> again.</p>".into())
-        });
+        }));
     };
-    let fields = if request.method == "POST" {
+    let mut fields = HashMap::new();
+    if request.method == "POST" {
         if let Err(reply) = check_origin(portal, request) {
-            return Ok(reply);
+            return Ok(Err(reply));
         }
-        let fields = form(request.body);
+        fields = form(request.body);
         if !fields.get("csrf").is_some_and(|t| same(t, &session.csrf)) {
-            return Ok(WebReply::html(
+            return Ok(Err(WebReply::html(
                 403,
                 "<!doctype html><title>Refused</title><p>This form is out of date or not from this portal: reload the page and try again.</p>".into(),
-            ));
+            )));
         }
-        fields
-    } else {
-        HashMap::new()
+    }
+    Ok(Ok(SignedIn { session, session_id, fields }))
+}
+
+/// Routes one portal request: the public pages, else the signed-in person's.
+fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now: u64) -> Result<WebReply> {
+    let parts: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    if let Some(reply) = public(provider, portal, request, &parts, now) {
+        return reply;
+    }
+    let me = match signed_in(provider, portal, request, &parts, now)? {
+        Ok(me) => me,
+        Err(reply) => return Ok(reply),
     };
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
-    let user = &session.user;
+    let (session, user) = (&me.session, &me.session.user);
     let id_of = |s: &str| s.parse::<i64>().map_err(|_| ProviderError::UnknownAuthenticator(-1));
     match (request.method, parts.as_slice()) {
-        ("GET", ["portal"]) => authenticators_page(provider, &session, request.query.split('&').any(|q| q == "all=1"), None, None, 200, now),
+        ("GET", ["portal"]) => authenticators_page(provider, session, request.query.split('&').any(|q| q == "all=1"), None, None, 200, now),
         ("POST", ["portal", "logout"]) => {
-            if let Some(id) = session_id {
-                provider.sign_out(id)?;
-            }
+            provider.sign_out(me.session_id)?;
             Ok(WebReply::redirect("/portal/login").with_cookie(format!("{SESSION_COOKIE}=; {}", cookie_attributes(portal, 0))))
         }
         ("POST", ["portal", "authenticators"]) => {
             let (id, issued) = provider.add_authenticator(user, Some(&portal.base_url), now)?;
-            dialog(provider, &session, id, &issued, now)
+            dialog(provider, session, id, &issued, now)
         }
-        ("POST", ["portal", "authenticators", id, action]) => {
-            let id = id_of(id)?;
-            let outcome = match *action {
-                "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(Err),
-                "complete" => provider
-                    .complete_authenticator(user, id, field("registration_code").trim(), now)
-                    .map(|serial| Ok(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
-                "delete" => provider.delete_authenticator(user, id, now).map(|()| Ok(format!("UserToken {id} deleted."))),
-                "email" => send_email(provider, portal, user, id, field("sealed"), now).map(Ok),
-                "verify" => return test_page(provider, &session, id, Some(field("otp")), None, None, now),
-                "push" => return test_push(provider, portal, &session, id, request.peer, now),
-                _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
-            };
-            match outcome {
-                Ok(Err(issued)) => dialog(provider, &session, id, &issued, now),
-                Ok(Ok(notice)) => authenticators_page(provider, &session, false, Some(notice), None, 200, now),
-                Err(e) if status_of(&e) == 500 && !matches!(e, ProviderError::Mail(_)) => Err(e),
-                Err(e) => authenticators_page(provider, &session, false, None, Some(message_of(&e)), status_of(&e), now),
-            }
+        ("POST", ["portal", "authenticators", id, action]) => authenticator_action(provider, portal, request, &me, id_of(id)?, action, now),
+        ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, session, id_of(id)?, None, None, None, now),
+        ("GET", ["portal", "transactions", id]) => transaction_state(provider, user, id, now),
+        ("GET", ["portal", "log"]) => log_page(provider, session),
+        ("GET", ["portal", "account"]) => account_page(session, None, None, 200),
+        ("POST", ["portal", "account", "password"]) => change_password(provider, portal, &me),
+        ("GET", ["portal", "admin"]) => admin_page(provider, session, None, None, 200),
+        ("POST", ["portal", "admin", action]) => admin_action(provider, &me, action, now),
+        _ => Ok(not_found()),
+    }
+}
+
+/// What an action on an authenticator leads to.
+enum Outcome {
+    /// The Activate Token dialog for a fresh activation.
+    Dialog(crate::Issued),
+    /// The authenticators page with a notice.
+    Notice(String),
+}
+
+/// Activate, Complete, Delete, Send Email, and the test sign-ins of one authenticator.
+fn authenticator_action(
+    provider: &Provider,
+    portal: &Portal,
+    request: &WebRequest<'_>,
+    me: &SignedIn<'_>,
+    id: i64,
+    action: &str,
+    now: u64,
+) -> Result<WebReply> {
+    let (session, user) = (&me.session, &me.session.user);
+    let outcome = match action {
+        "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(Outcome::Dialog),
+        "complete" => provider
+            .complete_authenticator(user, id, me.field("registration_code").trim(), now)
+            .map(|serial| Outcome::Notice(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
+        "delete" => provider.delete_authenticator(user, id, now).map(|()| Outcome::Notice(format!("Authenticator {id} deleted."))),
+        "email" => send_email(provider, portal, user, id, me.field("sealed"), now).map(Outcome::Notice),
+        "verify" => return test_page(provider, session, id, Some(me.field("otp")), None, None, now),
+        "push" => return test_push(provider, portal, session, id, request.peer, now),
+        _ => return Ok(not_found()),
+    };
+    match outcome {
+        Ok(Outcome::Dialog(issued)) => dialog(provider, session, id, &issued, now),
+        Ok(Outcome::Notice(notice)) => authenticators_page(provider, session, false, Some(notice), None, 200, now),
+        // A mail failure is shown on the page: it says what to fix.
+        Err(e) if e.fault() == Fault::Server && !matches!(e, ProviderError::Mail(_)) => Err(e),
+        Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+    }
+}
+
+/// The state of a transaction the person may see (their own; an administrator's: any), as JSON for
+/// the test page's script.
+fn transaction_state(provider: &Provider, user: &User, id: &str, now: u64) -> Result<WebReply> {
+    let owned = provider.serial_of_transaction(id)?.and_then(|serial| provider.owner_of_serial(&serial).ok().flatten());
+    let state = match owned {
+        Some(owner) if user.admin || owner == user.name => Some(provider.status(id, now)?),
+        _ => None,
+    };
+    let (status, body) = match state {
+        Some(s) => (200, serde_json::json!({"state": s.as_str()})),
+        None => (404, serde_json::json!({"error": "not_found"})),
+    };
+    Ok(WebReply { status, content_type: "application/json", headers: Vec::new(), body: body.to_string().into_bytes() })
+}
+
+/// The log of answers: the person's own, or everyone's for an administrator.
+fn log_page(provider: &Provider, session: &Session) -> Result<WebReply> {
+    let user = &session.user;
+    let owner = if user.admin { None } else { Some(user.name.as_str()) };
+    let rows = provider
+        .log_of(owner)?
+        .into_iter()
+        .map(|(e, owner, summary)| LogRow {
+            at: web_time(e.at),
+            owner,
+            serial: e.serial,
+            summary: softtoken_core::text::neutralise(&summary).into_owned(),
+            response: e.response,
+        })
+        .collect();
+    Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
+}
+
+/// Changes the signed-in person's password (limited per user; their other sessions end).
+fn change_password(provider: &Provider, portal: &Portal, me: &SignedIn<'_>) -> Result<WebReply> {
+    let user = &me.session.user;
+    let (new, repeat) = (Zeroizing::new(me.field("new").to_string()), Zeroizing::new(me.field("repeat").to_string()));
+    let changed = if portal.per_user.take(&user.name.to_lowercase()).is_err() {
+        Err(ProviderError::Refused("too many attempts: wait a minute and try again".into()))
+    } else if new != repeat {
+        Err(ProviderError::Invalid("the two new passwords differ".into()))
+    } else {
+        provider.change_password(&user.name, &Zeroizing::new(me.field("current").to_string()), &new, me.session_id)
+    };
+    match changed {
+        Ok(()) => account_page(&me.session, Some("Password changed; your other sessions have ended.".into()), None, 200),
+        Err(e) if e.fault() == Fault::Server => Err(e),
+        Err(e) => account_page(&me.session, None, Some(message_of(&e)), status_of(&e)),
+    }
+}
+
+/// Administration: assign a soft token, add a user, save the token settings.
+fn admin_action(provider: &Provider, me: &SignedIn<'_>, action: &str, now: u64) -> Result<WebReply> {
+    let user = &me.session.user;
+    if !user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let done = match action {
+        "assign" => provider
+            .assign(user, me.field("user"), now)
+            .map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", me.field("user"))),
+        "users" => {
+            let email = Some(me.field("email").trim()).filter(|e| !e.is_empty());
+            let password = Zeroizing::new(me.field("password").to_string());
+            provider.add_user(me.field("name").trim(), &password, me.field("admin") == "1", email, now).map(|u| format!("User {} added.", u.name))
         }
-        ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, &session, id_of(id)?, None, None, None, now),
-        ("GET", ["portal", "transactions", id]) => {
-            let owned = provider.serial_of_transaction(id)?.and_then(|serial| provider.owner_of_serial(&serial).ok().flatten());
-            let state = match owned {
-                Some(owner) if user.admin || owner == user.name => Some(provider.status(id, now)?),
-                _ => None,
-            };
-            let (status, body) = match state {
-                Some(s) => (200, serde_json::json!({"state": s.as_str()})),
-                None => (404, serde_json::json!({"error": "not_found"})),
-            };
-            Ok(WebReply { status, content_type: "application/json", headers: Vec::new(), body: body.to_string().into_bytes() })
-        }
-        ("GET", ["portal", "log"]) => {
-            let owner = if user.admin { None } else { Some(user.name.as_str()) };
-            let rows = provider
-                .log_of(owner)?
-                .into_iter()
-                .map(|(e, owner, summary)| LogRow {
-                    at: web_time(e.at),
-                    owner,
-                    serial: e.serial,
-                    summary: softtoken_core::text::neutralise(&summary).into_owned(),
-                    response: e.response,
-                })
-                .collect();
-            Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
-        }
-        ("GET", ["portal", "account"]) => account_page(&session, None, None, 200),
-        ("POST", ["portal", "account", "password"]) => {
-            let (new, repeat) = (Zeroizing::new(field("new").to_string()), Zeroizing::new(field("repeat").to_string()));
-            let changed = if portal.per_user.take(&user.name.to_lowercase()).is_err() {
-                Err(ProviderError::Refused("too many attempts: wait a minute and try again".into()))
-            } else if new != repeat {
-                Err(ProviderError::Invalid("the two new passwords differ".into()))
-            } else {
-                provider.change_password(&user.name, &Zeroizing::new(field("current").to_string()), &new, session_id.unwrap_or_default())
-            };
-            match changed {
-                Ok(()) => account_page(&session, Some("Password changed; your other sessions have ended.".into()), None, 200),
-                Err(e) if status_of(&e) == 500 => Err(e),
-                Err(e) => account_page(&session, None, Some(message_of(&e)), status_of(&e)),
-            }
-        }
-        ("GET", ["portal", "admin"]) => admin_page(provider, &session, None, None, 200),
-        ("POST", ["portal", "admin", action]) => {
-            if !user.admin {
-                return Err(ProviderError::Forbidden);
-            }
-            let done = match *action {
-                "assign" => provider
-                    .assign(user, field("user"), now)
-                    .map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", field("user"))),
-                "users" => {
-                    let email = Some(field("email").trim()).filter(|e| !e.is_empty());
-                    let password = Zeroizing::new(field("password").to_string());
-                    provider.add_user(field("name").trim(), &password, field("admin") == "1", email, now).map(|u| format!("User {} added.", u.name))
-                }
-                "settings" => parse_settings(&fields).and_then(|s| provider.set_token_settings(&s)).map(|()| "Token settings saved.".to_string()),
-                _ => return Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
-            };
-            match done {
-                Ok(notice) => admin_page(provider, &session, Some(notice), None, 200),
-                Err(e) if status_of(&e) == 500 => Err(e),
-                Err(e) => admin_page(provider, &session, None, Some(message_of(&e)), status_of(&e)),
-            }
-        }
-        _ => Ok(WebReply::html(404, "<!doctype html><title>Not found</title><p>No such page.</p>".into())),
+        "settings" => parse_settings(&me.fields).and_then(|s| provider.set_token_settings(&s)).map(|()| "Token settings saved.".to_string()),
+        _ => return Ok(not_found()),
+    };
+    match done {
+        Ok(notice) => admin_page(provider, &me.session, Some(notice), None, 200),
+        Err(e) if e.fault() == Fault::Server => Err(e),
+        Err(e) => admin_page(provider, &me.session, None, Some(message_of(&e)), status_of(&e)),
     }
 }
 
