@@ -82,6 +82,23 @@ impl Authenticator {
         })
     }
 
+    /// Puts an unlocked vault in use ([`Authenticator::install`]) and, when a push token arrived
+    /// while it was locked, registers that token on a thread of its own: the unlock returns
+    /// without waiting for the network. What the phone shells call after an unlock.
+    pub fn install_and_register_kept(self: &Arc<Self>, unlocked: crate::Unlocked) -> Result<()> {
+        self.install(unlocked)?;
+        if guard(&self.state).kept_push_token.is_some() {
+            let me = Arc::clone(self);
+            std::thread::spawn(move || me.register_kept_push_token().ok());
+        }
+        Ok(())
+    }
+
+    /// Whether a push token that arrived while the vault was locked still waits to be registered.
+    pub fn has_kept_push_token(&self) -> bool {
+        guard(&self.state).kept_push_token.is_some()
+    }
+
     /// Registers the push token kept while the vault was locked, if any (call it after an unlock).
     /// A token no provider could take yet is kept for the next time.
     pub fn register_kept_push_token(&self) -> Result<Option<PushTokenReport>> {

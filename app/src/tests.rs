@@ -206,6 +206,27 @@ fn a_push_token_that_arrives_while_locked_is_kept_for_the_next_unlock() {
 }
 
 #[test]
+fn an_unlock_registers_the_kept_push_token_by_itself_without_waiting_for_it() {
+    // Issue 31: the phone shells' FFI decided to register the kept token after an unlock; the
+    // façade does it now, on a thread of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = with_clock(&dir, 5);
+    let a = Arc::new(a);
+    a.create(None, options()).unwrap();
+    a.lock();
+    assert!(a.register_push_token("fcm:kept").unwrap().kept_until_unlock);
+    assert!(a.has_kept_push_token());
+    let unlocked = a.unlocking(None).unwrap();
+    a.install_and_register_kept(unlocked).unwrap();
+    assert!(a.is_unlocked());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while a.has_kept_push_token() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(!a.has_kept_push_token(), "registered (no online identity takes it here) and forgotten");
+}
+
+#[test]
 fn the_code_ticker_wakes_at_the_period_edge_and_ends_when_the_vault_locks() {
     let dir = tempfile::tempdir().unwrap();
     let (a, clock) = with_clock(&dir, 1_000_020);

@@ -179,15 +179,6 @@ impl Drop for CancelOnDrop {
     }
 }
 
-impl Authenticator {
-    /// A push token kept while the vault was locked is registered on its own thread after an
-    /// unlock, so the unlock returns without waiting for the network.
-    fn register_kept_push_token_in_background(&self) {
-        let app = self.app.clone();
-        drop(crate::background::spawn(move || app.register_kept_push_token().ok()));
-    }
-}
-
 #[uniffi::export]
 impl Authenticator {
     /// A vault at `path` sealed by `key_store` (the file need not exist yet).
@@ -218,8 +209,7 @@ impl Authenticator {
     /// coroutine or task is cancelled, the result is dropped and the vault stays locked.
     pub async fn unlock(&self, pin: Option<String>) -> R<()> {
         let unlocked = self.run(move |a| a.unlocking(pin.as_deref())).await?;
-        self.app.install(unlocked)?;
-        self.register_kept_push_token_in_background();
+        self.app.install_and_register_kept(unlocked)?;
         Ok(())
     }
 
@@ -227,8 +217,7 @@ impl Authenticator {
     /// vault waiting or locked for good).
     pub async fn unlock_biometric(&self) -> R<()> {
         let unlocked = self.run(|a| a.unlocking_biometric()).await?;
-        self.app.install(unlocked)?;
-        self.register_kept_push_token_in_background();
+        self.app.install_and_register_kept(unlocked)?;
         Ok(())
     }
 

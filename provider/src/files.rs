@@ -1,8 +1,10 @@
 //! Files that hold secrets — the state file, key files, the VAPID key, mailed activations: made
-//! 0600 and new (never through a symbolic link or over another file), and refused when group or
-//! others can read them. One place, so every such file gets the same care.
+//! 0600 and new (never through a symbolic link or over another file) by the core's
+//! `create_private` and `write_atomic`, the same the vault uses, and refused when group or others
+//! can read them.
 
 use crate::{ProviderError, Result};
+use softtoken_core::vault::create_private;
 use std::io::Write;
 use std::path::Path;
 
@@ -10,28 +12,16 @@ fn io(what: &str, path: &Path, e: std::io::Error) -> ProviderError {
     ProviderError::Invalid(format!("{what} {}: {e}", path.display()))
 }
 
-fn options() -> std::fs::OpenOptions {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NOFOLLOW: with create_new (O_EXCL) a link at the path fails already; kept for clarity.
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options
-}
-
 /// Writes `bytes` to a new file at `path` (0600, synced). `what` names the file in errors.
 pub(crate) fn create_new(what: &str, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = options().open(path).map_err(|e| io(what, path, e))?;
+    let mut file = create_private(path).map_err(|e| io(what, path, e))?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(what, path, e))
 }
 
 /// Creates an empty file at `path` (0600) unless one exists; an existing one must not be
 /// readable by group or others.
 pub(crate) fn ensure(what: &str, path: &Path) -> Result<()> {
-    match options().open(path) {
+    match create_private(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => check_mode(what, path),
         Err(e) => Err(io(what, path, e)),
@@ -61,14 +51,11 @@ pub(crate) fn read(what: &str, path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>
     std::fs::read(path).map(zeroize::Zeroizing::new).map_err(|e| io(what, path, e))
 }
 
-/// Writes `bytes` as `path` through a new 0600 temporary file beside it, synced, then renamed.
+/// Writes `bytes` as `path` through a new 0600 temporary file beside it (an unpredictable name),
+/// synced, then renamed: the vault's own atomic write.
 #[cfg(feature = "server")]
 pub(crate) fn replace(what: &str, path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.tmp"));
-    let _ = std::fs::remove_file(&temp);
-    create_new(what, &temp, bytes)?;
-    std::fs::rename(&temp, path).map_err(|e| io(what, path, e))
+    softtoken_core::vault::write_atomic(path, bytes, false).map_err(|e| ProviderError::Invalid(format!("{what}: {e}")))
 }
 
 #[cfg(all(test, unix))]

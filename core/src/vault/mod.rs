@@ -41,7 +41,7 @@ pub use key_store::{DeviceKeyStore, KeyStoreError, MemoryKeyStore};
 pub use keys::KdfParams;
 pub use slots::{biometric_label, check_pin, MAX_PIN_CHARS, MIN_PIN_CHARS};
 use slots::{make_slot, pin_attempt};
-pub use store::write_atomic;
+pub use store::{create_private, write_atomic};
 
 /// Choices made when a vault is created.
 #[derive(Debug, Clone, Copy)]
