@@ -7,7 +7,7 @@
 # Needs cargo-fuzz (installed from crates.io when missing); a stable toolchain works through
 # RUSTC_BOOTSTRAP=1. Sanitizers are off (-s none): the code is safe Rust, and the properties
 # checked are panics, allocation and time.
-# Usage: bash fuzz/run.sh [SECONDS] [TARGET...]
+# Usage: bash fuzz/run.sh [SECONDS] [TARGET...]   or   bash fuzz/run.sh --build-only
 set -uo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-10}
@@ -24,6 +24,7 @@ if ! command -v c++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
 fi
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q --locked cargo-fuzz >/dev/null
 cargo fuzz build -s none >/dev/null 2>&1 || cargo fuzz build -s none || exit 1
+[ "$seconds" = --build-only ] && exit 0
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
 work=$(mktemp -d)

@@ -148,6 +148,12 @@ enum Command {
         /// Answers per minute for one identity (and completions per minute for one activation).
         #[arg(long, default_value_t = Limits::default().answers_per_identity)]
         answers_per_identity: u32,
+        /// Seconds a client has to send a request's headers, and then its body.
+        #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().header_timeout_s, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds after its last byte either way that a connection is closed (HTTP/2 included).
+        #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().idle_timeout_s, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_timeout: u64,
         /// The address browsers and phones reach this server at, for online activation links
         /// (default: the listening address).
         #[arg(long, value_name = "URL")]
@@ -326,6 +332,8 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             max_connections_per_address,
             answers_per_address,
             answers_per_identity,
+            header_timeout,
+            idle_timeout,
             public_url,
             smtp,
             outbox,
@@ -337,6 +345,8 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 connections_per_address: *max_connections_per_address,
                 answers_per_address: *answers_per_address,
                 answers_per_identity: *answers_per_identity,
+                header_timeout_s: *header_timeout,
+                idle_timeout_s: *idle_timeout,
             };
             let delivery = match smtp {
                 Some(url) => softtoken_provider::portal::mail::Delivery::smtp(url)?,

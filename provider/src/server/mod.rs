@@ -32,12 +32,11 @@ const WORKERS: usize = 4;
 const MAX_BODY: usize = 16 * 1024;
 /// Idle database connections kept for the next requests.
 const IDLE_CONNECTIONS: usize = 8;
-/// Time a client has to send a request's headers, and how long an idle keep-alive connection is
-/// kept: a client sending a byte a second is cut off instead of holding its connection.
+/// The default time a client has to send a request's headers (and then its body), and how long an
+/// idle keep-alive connection is kept: a client sending a byte a second is cut off instead of
+/// holding its connection ([`Limits::header_timeout_s`]).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time a client has to send a request's body once its headers are in.
-const BODY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time a connection may stay open without a byte read or written, whatever its protocol (hyper
+/// The default time a connection may stay open without a byte read or written, whatever its protocol (hyper
 /// times out HTTP/1 heads, but an HTTP/2 connection that made one request could otherwise stay
 /// open in silence for ever, and enough of them fill the connection limit).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -68,11 +67,23 @@ pub struct Limits {
     pub answers_per_address: u32,
     /// Answers per minute for one identity, and completions per minute for one activation.
     pub answers_per_identity: u32,
+    /// Seconds a client has to send a request's headers, and then its body (also how long an
+    /// HTTP/1 keep-alive connection may wait for its next request).
+    pub header_timeout_s: u64,
+    /// Seconds after its last byte either way that any connection, HTTP/2 included, is closed.
+    pub idle_timeout_s: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { connections: 1024, connections_per_address: 128, answers_per_address: 600, answers_per_identity: 60 }
+        Limits {
+            connections: 1024,
+            connections_per_address: 128,
+            answers_per_address: 600,
+            answers_per_identity: 60,
+            header_timeout_s: HEADER_TIMEOUT.as_secs(),
+            idle_timeout_s: IDLE_TIMEOUT.as_secs(),
+        }
     }
 }
 
@@ -84,6 +95,8 @@ struct Pool {
     idle: Mutex<Vec<Provider>>,
     per_address: RateLimit,
     per_identity: RateLimit,
+    /// Time a request's body may take to arrive.
+    body_timeout: Duration,
 }
 
 impl Pool {
@@ -142,13 +155,14 @@ struct Admitted {
     stream: tokio::net::TcpStream,
     peer: IpAddr,
     open: Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>,
-    /// Ends the connection [`IDLE_TIMEOUT`] after its last byte either way.
+    /// Ends the connection `idle_after` after its last byte either way.
     idle: Pin<Box<tokio::time::Sleep>>,
+    idle_after: Duration,
 }
 
 impl Admitted {
     fn touch(&mut self) {
-        self.idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+        self.idle.as_mut().reset(tokio::time::Instant::now() + self.idle_after);
     }
 }
 
@@ -181,8 +195,9 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
         open.0 += 1;
         *open.1.entry(peer).or_insert(0) += 1;
         drop(open);
-        let idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
-        std::future::ready(Ok((Admitted { stream, peer, open: self.open.clone(), idle }, service)))
+        let idle_after = Duration::from_secs(self.limits.idle_timeout_s.max(1));
+        let idle = Box::pin(tokio::time::sleep(idle_after));
+        std::future::ready(Ok((Admitted { stream, peer, open: self.open.clone(), idle, idle_after }, service)))
     }
 }
 
@@ -232,9 +247,9 @@ pub struct PortalOptions {
     pub web_push: Option<crate::push::webpush::WebPush>,
 }
 
-/// Reads a body of at most [`MAX_BODY`] within [`BODY_TIMEOUT`]; the refusal names the limit broken.
-async fn read_body(body: Body) -> std::result::Result<axum::body::Bytes, (Refusal, String)> {
-    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+/// Reads a body of at most [`MAX_BODY`] within `within`; the refusal names the limit broken.
+async fn read_body(body: Body, within: Duration) -> std::result::Result<axum::body::Bytes, (Refusal, String)> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, MAX_BODY)).await {
         Err(_) => Err((Refusal::BadRequest, "the body did not arrive in time".into())),
         Ok(Err(_)) => Err((Refusal::TooLarge, format!("the body is larger than {} KiB", MAX_BODY / 1024))),
         Ok(Ok(bytes)) => Ok(bytes),
@@ -246,7 +261,7 @@ async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri,
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (cookie, origin, host, fetch_site) =
         (text(header::COOKIE), text(header::ORIGIN), text(header::HOST), text(header::HeaderName::from_static("sec-fetch-site")));
-    let body = match read_body(body).await {
+    let body = match read_body(body, pool.body_timeout).await {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err((refusal, message)) => {
             return (StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST), axum::http::HeaderMap::new(), message.into_bytes())
@@ -299,7 +314,7 @@ async fn handle(
     }
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = match read_body(body).await {
+    let body = match read_body(body, pool.body_timeout).await {
         Err((refusal, message)) => Err(refused(refusal, &message)),
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| refused(Refusal::BadRequest, "the body is not UTF-8")),
     };
@@ -361,17 +376,19 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
             idle: Mutex::new(Vec::new()),
             per_address: RateLimit::new(limits.answers_per_address),
             per_identity: RateLimit::new(limits.answers_per_identity),
+            body_timeout: Duration::from_secs(limits.header_timeout_s.max(1)),
         });
+        let header_timeout = Duration::from_secs(limits.header_timeout_s.max(1));
         // The body limit is applied while reading (a 413 with a JSON refusal), not by axum's layer.
         let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(pool);
         let admission = Admission { limits, open: Arc::new(Mutex::new((0, HashMap::new()))) };
         // HTTP/1's header timeout also ends idle keep-alive connections; every connection, HTTP/2
-        // included (hyper has no idle timeout for it), is also closed after IDLE_TIMEOUT without a
+        // included (hyper has no idle timeout for it), is also closed after the idle timeout without a
         // byte either way (`Admitted`).
         let harden = |mut server: axum_server::Server<SocketAddr, Admission>| {
             let builder = server.http_builder();
-            builder.http1().header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD.max(8192));
-            server.first_request_timeout(HEADER_TIMEOUT)
+            builder.http1().header_read_timeout(header_timeout).max_buf_size(MAX_HEAD.max(8192));
+            server.first_request_timeout(header_timeout)
         };
         let announce = |scheme: &str| {
             use std::io::Write;
