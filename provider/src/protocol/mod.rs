@@ -259,11 +259,16 @@ pub fn route_admitted(provider: &Provider, endpoint: Route<'_>, request: &Reques
     }
 }
 
-/// The protocol's reply for an error: its refusal word and status; a server fault says only that
-/// (its details are the operator's, not the caller's).
+/// The protocol's reply for an error: its refusal word and status. A server fault says only that
+/// to the caller; its details go to the provider's standard error, the operator's log.
 pub fn refusal_reply(e: &ProviderError) -> (u16, Value) {
     let refusal = refusal_of(e);
-    let message = if e.fault() == crate::Fault::Server { "the provider failed to answer; try again".to_string() } else { e.to_string() };
+    let message = if e.fault() == crate::Fault::Server {
+        eprintln!("softtoken-provider: internal error: {}", softtoken_core::text::escape(&e.to_string()));
+        "the provider failed to answer; try again".to_string()
+    } else {
+        e.to_string()
+    };
     (refusal.status(), json!(RefusalReply { error: refusal, message }))
 }
 
