@@ -32,7 +32,7 @@ mod transfer;
 
 pub use activation::MovedToken;
 pub use error::ErrorKind;
-pub use links::{preview_link, LinkPreview, TokenKind};
+pub use links::{preview_link, LinkPreview};
 pub use online::{Activated, Fetched, PendingTransaction, PushRegistration, PushTokenReport, Removed};
 pub use softtoken_core::protocol::{Refusal, TransactionState};
 pub use softtoken_core::transaction::Response;

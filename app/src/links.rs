@@ -2,31 +2,10 @@
 //! before anything is stored. Both shells show this preview; the texts in it come from the link
 //! and are raw (each shell neutralises them for its display).
 
+use softtoken_core::identity::IdentityKind;
 use softtoken_core::link::{classify, Link};
 use softtoken_core::uri::OtpKind;
 use softtoken_core::Result;
-
-/// An otpauth token's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// Time-based.
-    Totp,
-    /// Counter-based.
-    Hotp,
-    /// Steam Guard.
-    Steam,
-}
-
-impl TokenKind {
-    /// `totp`, `hotp` or `steam`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Totp => "totp",
-            TokenKind::Hotp => "hotp",
-            TokenKind::Steam => "steam",
-        }
-    }
-}
 
 /// What a deep link holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +21,8 @@ pub enum LinkPreview {
         issuer: Option<String>,
         /// Account.
         account: String,
-        /// Its kind.
-        kind: TokenKind,
+        /// Its kind: `Totp`, `Hotp` or `Steam`.
+        kind: IdentityKind,
         /// Code length.
         digits: u8,
     },
@@ -73,9 +52,9 @@ pub fn preview_link(link: &str) -> Result<LinkPreview> {
             issuer: u.issuer.clone(),
             account: u.account.clone(),
             kind: match u.kind {
-                OtpKind::Totp { .. } => TokenKind::Totp,
-                OtpKind::Hotp { .. } => TokenKind::Hotp,
-                OtpKind::Steam => TokenKind::Steam,
+                OtpKind::Totp { .. } => IdentityKind::Totp,
+                OtpKind::Hotp { .. } => IdentityKind::Hotp,
+                OtpKind::Steam => IdentityKind::Steam,
             },
             digits: u.digits,
         },

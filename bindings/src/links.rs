@@ -45,7 +45,7 @@ impl From<softtoken_app::LinkPreview> for LinkPreview {
         match p {
             P::Activation { scheme } => LinkPreview::Activation { scheme: shown(&scheme) },
             P::Token { issuer, account, kind, digits } => {
-                LinkPreview::Token { issuer: issuer.as_deref().map(shown), account: shown(&account), kind: kind.as_str().into(), digits }
+                LinkPreview::Token { issuer: issuer.as_deref().map(shown), account: shown(&account), kind: kind.name().into(), digits }
             }
             P::OnlineActivation { provider, base_url } => LinkPreview::OnlineActivation { provider, base_url },
             P::GoogleExport { names, batch_index, batch_size } => {
