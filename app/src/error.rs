@@ -102,6 +102,8 @@ impl From<&CoreError> for ErrorKind {
             CoreError::Invalid { field, reason } => invalid(&field.to_string(), shown(reason)),
             CoreError::MalformedUri(_) => invalid("uri", message),
             CoreError::MalformedPayload(_) => invalid("activation payload", message),
+            CoreError::PushProtocol(_) => invalid("push", message),
+            CoreError::ForgedChallenge { .. } => invalid("transaction", message),
             CoreError::NoMatch | CoreError::Ambiguous { .. } | CoreError::ResyncFailed { .. } => invalid("OTP", message),
             CoreError::NotFound(_) | CoreError::Duplicate { .. } | CoreError::NameTaken(_) | CoreError::AmbiguousName(_) => invalid("identity", message),
             CoreError::PinLength { .. } => invalid("PIN", message),
@@ -127,6 +129,7 @@ impl From<&CoreError> for ErrorKind {
             | CoreError::BiometricNotEnabled
             | CoreError::NotHotp(_)
             | CoreError::HotpNeedsRequest(_)
+            | CoreError::NoCodes(_)
             | CoreError::CounterExhausted => ErrorKind::Unsupported { detail: message },
         }
     }

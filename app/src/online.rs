@@ -4,13 +4,12 @@
 //! apply), never holding a lock while a provider answers.
 
 use crate::{guard, Activity, Authenticator};
-use softtoken_core::protocol::TransactionState;
 use softtoken_core::transaction::Response;
 use softtoken_core::vault::Vault;
 use softtoken_net::{Result, TransactionTransport, VaultAccess};
 use std::sync::Arc;
 
-pub use softtoken_net::{Activated, Fetched, PendingTransaction, Removed};
+pub use softtoken_net::{Activated, Answered, Fetched, PendingTransaction, PushEnrolled, Removed};
 
 /// The push token's registration at one identity's provider.
 #[derive(Debug)]
@@ -59,10 +58,20 @@ impl Authenticator {
     }
 
     /// Answers the transaction `transaction_id` of `identity` (a name or id; `None` asks every
-    /// online identity and refuses an id that more than one lists); `number` is the one the
-    /// website shows, for Confirm only. Returns the new state: approved, cancelled or denied.
-    pub fn respond(&self, identity: Option<&str>, transaction_id: &str, response: Response, number: Option<u8>) -> Result<TransactionState> {
-        softtoken_net::respond(self, self.transport().as_ref(), self.clock.as_ref(), identity, transaction_id, response, number)
+    /// online identity and refuses an id that more than one lists); `picked` is what the
+    /// website shows (a softtoken provider's two-digit number, a privacyIDEA presence value), for
+    /// Confirm only. Returns the new state (approved, cancelled or denied) and, for a privacyIDEA
+    /// code-to-phone request, the code to type into the login page.
+    pub fn respond(&self, identity: Option<&str>, transaction_id: &str, response: Response, picked: Option<&str>) -> Result<Answered> {
+        softtoken_net::respond(self, self.transport().as_ref(), self.clock.as_ref(), identity, transaction_id, response, picked)
+    }
+
+    /// Enrolls a privacyIDEA or eduMFA push token from its link (`otpauth://pipush/…`,
+    /// `pia://pipush/…`, `edumfa-push://edumfa/…`): the phone key is made here, the server's key
+    /// kept, one poll proves both, then the identity is stored. `allow_unverified_tls` accepts a
+    /// link's `sslverify=0` for a server off this machine (refused otherwise).
+    pub fn enroll_push(&self, link: &str, name: Option<&str>, allow_unverified_tls: bool) -> Result<PushEnrolled> {
+        softtoken_net::privacyidea::enroll(self, self.transport().as_ref(), self.clock.as_ref(), link, name, allow_unverified_tls)
     }
 
     /// Registers a new push token with the provider of every online identity that lacks it. A

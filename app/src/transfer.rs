@@ -172,11 +172,13 @@ impl Authenticator {
     pub fn export_otpauth(&self, pin: Option<&str>) -> Result<(Zeroizing<String>, usize)> {
         self.confirmed(pin, |v| {
             let mut text = Zeroizing::new(String::new());
-            for i in v.identities() {
+            // Push tokens have no otpauth form (the encrypted backup carries them).
+            let with_codes: Vec<_> = v.identities().iter().filter(|i| i.has_codes()).collect();
+            for i in &with_codes {
                 text.push_str(&i.to_otpauth().to_uri());
                 text.push('\n');
             }
-            Ok((text, v.identities().len()))
+            Ok((text, with_codes.len()))
         })
     }
 
@@ -188,6 +190,10 @@ impl Authenticator {
             let mut tokens: Vec<OtpAuth> = Vec::new();
             let mut skipped = Vec::new();
             for i in v.identities() {
+                if !i.has_codes() {
+                    skipped.push((i.name.clone(), "a push token is bound to its server and has no codes (the encrypted backup carries it)".to_string()));
+                    continue;
+                }
                 let t = i.to_otpauth();
                 match migration::unsupported_reason(&t) {
                     Some(r) => skipped.push((i.name.clone(), r)),

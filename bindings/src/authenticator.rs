@@ -283,7 +283,7 @@ impl Authenticator {
     /// Adds an otpauth:// URI.
     #[uniffi::method(default(name = None))]
     pub async fn add_otpauth(&self, uri: String, name: Option<String>) -> R<IdentityInfo> {
-        Ok((&self.run(move |a| a.add_otpauth(&uri, name.as_deref())).await?).into())
+        Ok((&self.run(move |a| a.add_otpauth(&uri, name.as_deref())).await?.identity).into())
     }
 
     /// Moves a token activated in the official app (registration code, or codes it showed).

@@ -74,6 +74,10 @@ struct ForeignTransport(Arc<dyn TransactionTransport>);
 
 impl softtoken_net::TransactionTransport for ForeignTransport {
     fn send(&self, r: &softtoken_net::HttpRequest) -> Result<softtoken_net::HttpResponse, String> {
+        if !r.tls_verify {
+            // Platform stacks are not asked to skip certificate checks.
+            return Err("this token's server asked not to check its TLS certificate; the phone's HTTP stack always checks it".into());
+        }
         let request = HttpRequest {
             method: r.method.as_str().into(),
             url: r.url.clone(),
@@ -285,8 +289,9 @@ impl Authenticator {
     /// Returns the new state: approved, cancelled or denied.
     #[uniffi::method(default(number = None))]
     pub async fn respond(&self, identity_id: String, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
-        let state = self.run(move |a| a.respond(Some(&identity_id), &transaction_id, response.into(), number)).await?;
-        Ok(state.into())
+        let picked = number.map(|n| format!("{n:02}"));
+        let answered = self.run(move |a| a.respond(Some(&identity_id), &transaction_id, response.into(), picked.as_deref())).await?;
+        Ok(answered.state.into())
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.

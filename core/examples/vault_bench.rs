@@ -33,6 +33,7 @@ fn main() {
                 time_offset_s: 0,
                 transaction_url: None,
                 push_token: None,
+                push_link: None,
                 seed: Secret::new((0..16).map(|k| (i as u8).wrapping_mul(31).wrapping_add(k)).chain(i.to_be_bytes()).collect()),
             };
             (id.name.clone(), Ok(id))

@@ -157,6 +157,7 @@ pub fn entrust_identity(
         time_offset_s: 0,
         transaction_url: None,
         push_token: None,
+        push_link: None,
         seed,
     };
     id.validate()?;
@@ -225,6 +226,7 @@ pub fn otpauth_identity(u: &OtpAuth, name: Option<&str>, now: u64, rng: &dyn Sec
         time_offset_s: 0,
         transaction_url: None,
         push_token: None,
+        push_link: None,
         seed: u.secret.clone(),
     };
     id.validate()?;

@@ -231,6 +231,9 @@ pub enum Error {
     /// A TOTP-only operation (reading a code without advancing anything) on an HOTP token.
     #[error("{0:?} is an HOTP token: its next code is an explicit request that advances the counter")]
     HotpNeedsRequest(String),
+    /// A code was asked of a push token, which has none.
+    #[error("{0:?} is a push token: it answers sign-in requests and shows no codes")]
+    NoCodes(String),
     /// The HOTP counter reached its end.
     #[error("HOTP counter exhausted")]
     CounterExhausted,
@@ -323,6 +326,16 @@ pub enum Error {
     /// Encoding data failed (never expected; reported rather than panicking).
     #[error("cannot encode: {0}")]
     Encoding(String),
+    /// A push server (privacyIDEA, eduMFA) sent what its protocol does not allow, or a push
+    /// link or challenge is malformed: the message says what.
+    #[error("push: {0}")]
+    PushProtocol(String),
+    /// A push challenge whose server signature does not verify: shown to nobody, answered never.
+    #[error("a sign-in request from {serial} is not signed by its server's key: it was refused (altered on the way, or not from the server)")]
+    ForgedChallenge {
+        /// The token it claimed to be for.
+        serial: String,
+    },
     /// No identity has that name or id.
     #[error("no identity named {0:?}")]
     NotFound(String),

@@ -22,16 +22,20 @@ pub enum IdentityKind {
     Hotp,
     /// A Steam Guard token (five characters, HMAC-SHA1, 30 s). Added within vault format 1.
     Steam,
+    /// A privacyIDEA or eduMFA push token: no codes, only sign-in requests, answered with the
+    /// phone's RSA key (the identity's secret). Added within vault format 2.
+    Push,
 }
 
 impl IdentityKind {
-    /// `entrust`, `totp`, `hotp` or `steam`.
+    /// `entrust`, `totp`, `hotp`, `steam` or `push`.
     pub fn name(self) -> &'static str {
         match self {
             IdentityKind::Entrust => "entrust",
             IdentityKind::Totp => "totp",
             IdentityKind::Hotp => "hotp",
             IdentityKind::Steam => "steam",
+            IdentityKind::Push => "push",
         }
     }
 }
@@ -86,7 +90,12 @@ pub struct Identity {
     /// The push token (FCM/APNs) last registered at that provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_token: Option<String>,
-    /// The secret seed (zeroized on drop, redacted in Debug).
+    /// A privacyIDEA or eduMFA push token's server: serial, URL and public key. Added within
+    /// vault format 2: absent from older files, omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_link: Option<crate::privacyidea::PushLink>,
+    /// The secret (zeroized on drop, redacted in Debug): the OTP seed, or a push token's private
+    /// RSA key (PKCS#8 DER).
     pub seed: Secret,
 }
 
@@ -106,6 +115,9 @@ impl Identity {
 
     /// The 8-digit offline confirmation code for transaction `id` (`docs/protocol.md` §4).
     pub fn confirmation_code(&self, transaction_id: &str) -> Result<String> {
+        if !self.has_codes() {
+            return Err(Error::NoCodes(self.name.clone()));
+        }
         crate::transaction::confirmation_code(self.seed.expose(), self.transaction_serial(), transaction_id)
     }
 
@@ -114,8 +126,16 @@ impl Identity {
         self.transaction_url.is_some()
     }
 
+    /// Whether the identity shows codes (every kind but a push token).
+    pub fn has_codes(&self) -> bool {
+        self.kind != IdentityKind::Push
+    }
+
     /// Checks the OTP parameters and the name.
     pub fn validate(&self) -> Result<()> {
+        if self.kind == IdentityKind::Push || self.push_link.is_some() {
+            return self.validate_push();
+        }
         otp::check_secret(&self.seed)?;
         // The online parts: whatever way the identity arrives (activation, link, backup, any
         // import format), its provider address passes the same check as an activation link's,
@@ -144,6 +164,22 @@ impl Identity {
         check_name(&self.name)
     }
 
+    /// A push token: its link, its key's size, its server's key and address.
+    fn validate_push(&self) -> Result<()> {
+        let (IdentityKind::Push, Some(link)) = (self.kind, &self.push_link) else {
+            return Err(Error::PushProtocol("a push token needs its server link, and only a push token has one".into()));
+        };
+        if self.seed.is_empty() || self.seed.len() > crate::privacyidea::keys::MAX_PHONE_KEY_DER {
+            return Err(Error::invalid(Field::Secret, "a push token's key is empty or too long"));
+        }
+        crate::link::check_base_url(&link.url)?;
+        crate::privacyidea::ServerKey::parse(&link.server_key)?;
+        if link.serial.is_empty() || link.serial.len() > 64 || !link.serial.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            return Err(Error::invalid(Field::SerialNumber, "a push token's serial is not 1 to 64 letters, digits, '-', '_' or '.'"));
+        }
+        check_name(&self.name)
+    }
+
     /// True when the identity's policy demands an app PIN.
     pub fn requires_pin(&self) -> bool {
         // A policy that cannot be read fails closed.
@@ -159,6 +195,7 @@ impl Identity {
     pub fn code_at(&self, unix_time: u64) -> Result<TimedCode> {
         let code = match self.kind {
             IdentityKind::Hotp => Err(Error::HotpNeedsRequest(self.name.clone())),
+            IdentityKind::Push => Err(Error::NoCodes(self.name.clone())),
             IdentityKind::Steam => Totp::steam(self.seed.clone()).map(|t| t.with_offset(self.time_offset_s).code_at(unix_time)),
             _ => Totp::new(self.seed.clone(), self.algorithm, self.digits, self.period).map(|t| t.with_offset(self.time_offset_s).code_at(unix_time)),
         };
@@ -172,7 +209,8 @@ impl Identity {
         self.code_at(clock.unix_time())
     }
 
-    /// The token as an `otpauth://` URI's content, for moving it to another authenticator.
+    /// The token as an `otpauth://` URI's content, for moving it to another authenticator
+    /// (exports leave out push tokens first: [`Identity::has_codes`]).
     pub fn to_otpauth(&self) -> crate::uri::OtpAuth {
         use crate::uri::{OtpAuth, OtpKind};
         let kind = match self.kind {

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod import;
 pub mod link;
 pub mod otp;
+pub mod privacyidea;
 pub mod protocol;
 #[cfg(feature = "render")]
 pub mod qr;

@@ -71,7 +71,7 @@ impl<'a> ProviderClient<'a> {
             Ok(b) => b,
             Err(e) => return Reply { result: Err(e), server_time: None },
         };
-        let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body };
+        let request = HttpRequest { method, url: format!("{}{path}", self.base), headers, body, tls_verify: true };
         let response = match self.transport.send(&request) {
             Ok(r) => r,
             Err(e) => return Reply { result: Err(Error::Unreachable(e)), server_time: None },

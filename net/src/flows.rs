@@ -14,7 +14,7 @@ use softtoken_core::activation::PendingActivation;
 use softtoken_core::clock::Clock;
 use softtoken_core::identity::Identity;
 use softtoken_core::link::OnlineActivationLink;
-use softtoken_core::protocol::{Refusal, TransactionState};
+use softtoken_core::protocol::Refusal;
 use softtoken_core::transaction::{self, Answer, IdentityRequest, Response, Transaction};
 use softtoken_core::vault::Vault;
 use softtoken_core::Result as CoreResult;
@@ -50,7 +50,7 @@ impl VaultAccess for std::sync::Mutex<Vault> {
 }
 
 /// Runs one step through `access` and returns its value.
-fn step<T>(access: &dyn VaultAccess, activity: Activity, f: impl FnOnce(&mut Vault) -> CoreResult<T>) -> Result<T> {
+pub(crate) fn step<T>(access: &dyn VaultAccess, activity: Activity, f: impl FnOnce(&mut Vault) -> CoreResult<T>) -> Result<T> {
     let mut f = Some(f);
     let mut out = None;
     access.with_vault(activity, &mut |v| {
@@ -70,8 +70,12 @@ pub struct PendingTransaction {
     /// The identity's name.
     pub identity_name: String,
     /// The transaction as the provider sent it (verbatim: show it through
-    /// `softtoken_core::text`).
+    /// `softtoken_core::text`). A privacyIDEA sign-in request has the server's nonce as its id,
+    /// the question as its summary and the title as its one detail.
     pub transaction: Transaction,
+    /// The values to pick from (privacyIDEA's presence check: the login page shows one of them);
+    /// empty when there is nothing to pick.
+    pub choices: Vec<String>,
 }
 
 /// What a fetch found.
@@ -102,6 +106,9 @@ pub struct Removed {
     pub name: String,
     /// `None` for an offline identity; else whether its provider forgot it (and why not).
     pub unregistered: Option<Result<()>>,
+    /// What stays at a server that has no way for the app to unregister (privacyIDEA, eduMFA):
+    /// the token, for its administrator to delete.
+    pub left_at_server: Option<String>,
 }
 
 fn base_of(identity: &Identity) -> Result<&str> {
@@ -196,9 +203,12 @@ fn fetch_for(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clo
         Ok(items) => {
             for item in items {
                 match item {
-                    Ok(transaction) => {
-                        into.transactions.push(PendingTransaction { identity_id: identity.id.clone(), identity_name: identity.name.clone(), transaction })
-                    }
+                    Ok(transaction) => into.transactions.push(PendingTransaction {
+                        identity_id: identity.id.clone(),
+                        identity_name: identity.name.clone(),
+                        transaction,
+                        choices: Vec::new(),
+                    }),
                     Err(e) => into.failures.push((identity.name.clone(), e)),
                 }
             }
@@ -207,14 +217,25 @@ fn fetch_for(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clo
     }
 }
 
-/// Fetches the pending transactions of every online identity (a read: it does not keep the vault
-/// unlocked). A provider that cannot be asked, or an item that is not a transaction, is reported
-/// in [`Fetched::failures`]; the rest is still fetched.
+/// The pending transactions of one identity: its provider's, or its push server's challenges.
+fn fetch_any(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock, identity: &Identity, into: &mut Fetched) {
+    if identity.push_link.is_some() {
+        crate::privacyidea::fetch_for(transport, clock, identity, into);
+    } else {
+        fetch_for(access, transport, clock, identity, into);
+    }
+}
+
+/// Fetches the pending transactions of every online identity and the sign-in requests of every
+/// push token, in one list (a read: it does not keep the vault unlocked). A provider that cannot
+/// be asked, or an item that is not a transaction, is reported in [`Fetched::failures`]; the
+/// rest is still fetched.
 pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransport, clock: &dyn Clock) -> Result<Fetched> {
-    let online: Vec<Identity> = step(access, Activity::Read, |v| Ok(v.identities().iter().filter(|i| i.is_online()).cloned().collect()))?;
+    let online: Vec<Identity> =
+        step(access, Activity::Read, |v| Ok(v.identities().iter().filter(|i| i.is_online() || i.push_link.is_some()).cloned().collect()))?;
     let mut fetched = Fetched::default();
     for identity in &online {
-        fetch_for(access, transport, clock, identity, &mut fetched);
+        fetch_any(access, transport, clock, identity, &mut fetched);
     }
     // Oldest first by the provider's time; ties (and equal ids at two providers) stay apart by
     // identity, which is part of every item's key.
@@ -229,7 +250,8 @@ pub fn fetch_pending(access: &dyn VaultAccess, transport: &dyn TransactionTransp
 /// one identity is refused as ambiguous, with the choices. `number` is the two-digit number the
 /// website shows; only Confirm carries it (Cancel and Suspicious need none). The transaction is
 /// fetched again, so the MAC covers exactly what the provider stored, and what is signed is the
-/// item the user chose.
+/// item the user chose. For a push token's sign-in request `picked` is the value the login
+/// page shows (when the request asks for one), and the reply may carry a code to type there.
 pub fn respond(
     access: &dyn VaultAccess,
     transport: &dyn TransactionTransport,
@@ -237,14 +259,16 @@ pub fn respond(
     identity: Option<&str>,
     transaction_id: &str,
     response: Response,
-    number: Option<u8>,
-) -> Result<TransactionState> {
+    picked: Option<&str>,
+) -> Result<crate::privacyidea::Answered> {
     let mut fetched = match identity {
         Some(key) => {
             let identity = step(access, Activity::Read, |v| v.find(key).cloned())?;
-            base_of(&identity)?;
+            if identity.push_link.is_none() {
+                base_of(&identity)?;
+            }
             let mut fetched = Fetched::default();
-            fetch_for(access, transport, clock, &identity, &mut fetched);
+            fetch_any(access, transport, clock, &identity, &mut fetched);
             fetched
         }
         None => fetch_pending(access, transport, clock)?,
@@ -268,17 +292,29 @@ pub fn respond(
     };
     let pending = fetched.transactions.swap_remove(index);
     let identity = step(access, Activity::Action, |v| v.find(&pending.identity_id).cloned())?;
+    if identity.push_link.is_some() {
+        return crate::privacyidea::respond(transport, clock, &identity, transaction_id, response, picked);
+    }
     let tx = pending.transaction;
-    let number = if response == Response::Confirm { number.unwrap_or(0) } else { 0 };
+    let number = match (response, picked.map(str::trim)) {
+        (Response::Confirm, Some(p)) => p.parse::<u8>().map_err(|_| {
+            softtoken_core::Error::invalid(
+                softtoken_core::Field::Transaction,
+                format!("{:?} is not the two-digit number the website shows", softtoken_core::text::neutralise(p)),
+            )
+        })?,
+        _ => 0,
+    };
     transaction::check_answer_number(&tx, response, number)?;
     let client = ProviderClient::new(base_of(&identity)?, transport);
-    with_clock(access, &identity, clock, |at| {
+    let state = with_clock(access, &identity, clock, |at| {
         let answer = Answer { response, answered_at: at, number };
         match transaction::answer_mac(identity.seed.expose(), &tx, &answer) {
             Ok(mac) => client.answer(&tx.id, &answer, &mac),
             Err(e) => Reply { result: Err(e.into()), server_time: None },
         }
-    })
+    })?;
+    Ok(crate::privacyidea::Answered { state, display_code: None })
 }
 
 /// Removes an identity; an online one is unregistered at its provider first (its pending
@@ -302,8 +338,17 @@ pub fn remove_identity(access: &dyn VaultAccess, transport: &dyn TransactionTran
             })
         }
     };
+    // privacyIDEA has no request for a phone to unregister its token.
+    let left_at_server = identity.push_link.as_ref().map(|l| {
+        format!(
+            "token {} stays enrolled at {} ({}): ask its administrator to delete it",
+            l.serial,
+            l.server.name(),
+            softtoken_core::privacyidea::enrollment::host_of(&l.url)
+        )
+    });
     let removed = step(access, Activity::Action, |v| v.remove(&identity.id))?;
-    Ok(Removed { id: removed.id.clone(), name: removed.name.clone(), unregistered })
+    Ok(Removed { id: removed.id.clone(), name: removed.name.clone(), unregistered, left_at_server })
 }
 
 /// Registers a new push token (FCM/APNs, or a Web Push subscription) at the provider of every

@@ -13,6 +13,9 @@ const MAX_BODY: u64 = 1024 * 1024;
 /// ureq behind the [`TransactionTransport`] trait.
 pub struct HttpTransport {
     agent: ureq::Agent,
+    /// The same without certificate checks, for the requests that ask for it (a privacyIDEA
+    /// token the user enrolled with `sslverify=0` accepted).
+    unverified: ureq::Agent,
 }
 
 impl HttpTransport {
@@ -38,6 +41,11 @@ impl HttpTransport {
     }
 
     fn with_tls(tls: TlsConfig) -> Self {
+        let unverified = TlsConfig::builder().disable_verification(true).build();
+        HttpTransport { agent: Self::agent(tls), unverified: Self::agent(unverified) }
+    }
+
+    fn agent(tls: TlsConfig) -> ureq::Agent {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // A redirect would carry the request (and its MAC header) to another host: never follow.
@@ -47,7 +55,7 @@ impl HttpTransport {
             .tls_config(tls)
             .user_agent(concat!("softtoken/", env!("CARGO_PKG_VERSION")))
             .build();
-        HttpTransport { agent: config.into() }
+        config.into()
     }
 }
 
@@ -59,6 +67,7 @@ impl Default for HttpTransport {
 
 impl TransactionTransport for HttpTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+        let agent = if request.tls_verify { &self.agent } else { &self.unverified };
         let with_headers = |mut b: ureq::RequestBuilder<ureq::typestate::WithoutBody>| {
             for (k, v) in &request.headers {
                 b = b.header(k.as_str(), v.as_str());
@@ -66,10 +75,10 @@ impl TransactionTransport for HttpTransport {
             b
         };
         let result = match (request.method, &request.body) {
-            (Method::Get, _) => with_headers(self.agent.get(&request.url)).call(),
-            (Method::Delete, _) => with_headers(self.agent.delete(&request.url)).call(),
+            (Method::Get, _) => with_headers(agent.get(&request.url)).call(),
+            (Method::Delete, _) => with_headers(agent.delete(&request.url)).call(),
             (Method::Post, body) => {
-                let mut b = self.agent.post(&request.url).content_type("application/json");
+                let mut b = agent.post(&request.url).content_type("application/json");
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
@@ -115,6 +124,7 @@ mod tests {
                 url: format!("http://{addr}/v1/identities/1/transactions"),
                 headers: vec![("Authorization".into(), "Softtoken-MAC at=1, mac=x".into())],
                 body: None,
+                tls_verify: true,
             })
             .unwrap();
         assert_eq!(r.status, 302, "returned as it came, not followed");

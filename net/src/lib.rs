@@ -16,10 +16,12 @@ pub mod error;
 pub mod flows;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod privacyidea;
 pub mod transport;
 
 pub use error::{Error, Result};
 pub use flows::{
     activate_link, fetch_pending, register_push_token, remove_identity, respond, Activated, Activity, Fetched, PendingTransaction, Removed, VaultAccess,
 };
+pub use privacyidea::{Answered, PushEnrolled};
 pub use transport::{HttpRequest, HttpResponse, Method, NoTransport, TransactionTransport};

@@ -34,6 +34,9 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// A JSON body (POST only), sent as `application/json`.
     pub body: Option<String>,
+    /// False only for a privacyIDEA token whose enrollment asked not to check the server's TLS
+    /// certificate and whose user accepted that (`docs/privacyidea.md`); true everywhere else.
+    pub tls_verify: bool,
 }
 
 impl std::fmt::Debug for HttpRequest {

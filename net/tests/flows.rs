@@ -155,7 +155,7 @@ fn a_rogue_provider_listing_another_providers_transaction_id_cannot_get_it_answe
     assert_eq!(listed.transactions.len(), 2, "{:?}", listed.failures);
     assert!(listed.transactions.iter().all(|p| p.transaction.id == t));
     // The id alone names two items: refused, with both identities named, and nothing sent.
-    let e = softtoken_net::respond(&v, &net, &SystemClock, None, &t, Response::Confirm, Some(number)).unwrap_err();
+    let e = softtoken_net::respond(&v, &net, &SystemClock, None, &t, Response::Confirm, Some(format!("{number:02}").as_str())).unwrap_err();
     match &e {
         Error::AmbiguousTransaction { id, identities } => {
             assert_eq!(id, &t);
@@ -167,11 +167,11 @@ fn a_rogue_provider_listing_another_providers_transaction_id_cannot_get_it_answe
     assert_eq!(bank.provider.lock().unwrap().status(&t, bank.now()).unwrap().as_str(), "pending");
     // The user confirms the coupon, named by its identity: only M is answered (and M's copy is
     // not the bank's, so the bank's sign-in stays pending and unapproved).
-    let _ = softtoken_net::respond(&v, &net, &SystemClock, Some("coupons"), &t, Response::Confirm, Some(number));
+    let _ = softtoken_net::respond(&v, &net, &SystemClock, Some("coupons"), &t, Response::Confirm, Some(format!("{number:02}").as_str()));
     assert_eq!(bank.provider.lock().unwrap().status(&t, bank.now()).unwrap().as_str(), "pending");
     assert!(bank.provider.lock().unwrap().log().unwrap().is_empty(), "the bank logged no answer");
     // The reverse: a Suspicious meant for the bank reaches the bank, never M.
-    assert_eq!(softtoken_net::respond(&v, &net, &SystemClock, Some("bank"), &t, Response::Suspicious, None).unwrap(), TransactionState::Denied);
+    assert_eq!(softtoken_net::respond(&v, &net, &SystemClock, Some("bank"), &t, Response::Suspicious, None).unwrap().state, TransactionState::Denied);
     assert_eq!(bank.provider.lock().unwrap().log().unwrap()[0].response, "suspicious");
 }
 
@@ -195,7 +195,7 @@ fn a_device_clock_ten_minutes_off_is_corrected() {
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions[0].transaction.id, tx);
     assert!((598..=602).contains(&v.lock().unwrap().find(&done.identity.id).unwrap().time_offset_s));
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap().state, TransactionState::Approved);
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn one_offline_transaction_does_not_block_push_approvals() {
     let fetched = softtoken_net::fetch_pending(&v, server.as_ref(), &SystemClock).unwrap();
     assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
     assert_eq!(fetched.transactions.len(), 1, "offline transactions are not listed");
-    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap(), TransactionState::Approved);
+    assert_eq!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &tx, Response::Confirm, None).unwrap().state, TransactionState::Approved);
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     let opts = PushOptions { summary: "Sign in".into(), details: vec![], lifetime_s: 120, number_match: true, offline: false };
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert_eq!(
-        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, None).unwrap(),
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, None).unwrap().state,
         TransactionState::Denied
     );
     let log = server.provider.lock().unwrap().log().unwrap();
@@ -332,7 +332,7 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     // A number typed anyway is not sent with Suspicious (it could only be a guess).
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert_eq!(
-        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, Some(42)).unwrap(),
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Suspicious, Some("42")).unwrap().state,
         TransactionState::Denied
     );
     assert_eq!(server.provider.lock().unwrap().log().unwrap()[1].response, "suspicious");
@@ -340,7 +340,7 @@ fn suspicious_on_a_number_matching_push_needs_no_number_and_is_logged() {
     let pushed = server.provider.lock().unwrap().push(&serial, &opts, server.now()).unwrap();
     assert!(softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Confirm, None).is_err());
     assert_eq!(
-        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Cancel, None).unwrap(),
+        softtoken_net::respond(&v, server.as_ref(), &SystemClock, None, &pushed.transaction_id, Response::Cancel, None).unwrap().state,
         TransactionState::Cancelled
     );
 }

@@ -186,9 +186,9 @@ pub fn run(json: bool) -> CmdResult {
             shown(&tx.transaction.summary),
             if number_match { " (number matching: the website shows a number the user never sees)" } else { "" }
         ));
-        let number = if response == Response::Confirm { pushed.number } else { None };
+        let number = if response == Response::Confirm { pushed.number.map(|n| format!("{n:02}")) } else { None };
         let identity = tx.identity_id.clone();
-        let state = app.respond(Some(&identity), &pushed.transaction_id, response, number)?;
+        let state = app.respond(Some(&identity), &pushed.transaction_id, response, number.as_deref())?.state;
         out.say(format!("    state at the provider: {state}"));
         answers.insert(word.into(), json!({"transaction_id": pushed.transaction_id, "state": state}));
     }

@@ -19,7 +19,7 @@ fn online(ctx: &Ctx) -> Result<Authenticator, Failure> {
     Ok(app)
 }
 
-fn transport() -> Result<HttpTransport, Failure> {
+pub(crate) fn transport() -> Result<HttpTransport, Failure> {
     match std::env::var_os("SOFTTOKEN_CA_CERT").filter(|v| !v.is_empty()) {
         None => Ok(HttpTransport::new()),
         Some(path) => {
@@ -82,7 +82,12 @@ pub fn transactions(ctx: &Ctx) -> CmdResult {
                 t.id,
                 shown(&p.identity_name),
                 shown(&t.summary),
-                if t.number_match { "  [type the number the website shows]" } else { "" }
+                match (t.number_match, p.choices.is_empty()) {
+                    (false, _) => String::new(),
+                    (true, true) => "  [type the number the website shows]".into(),
+                    (true, false) =>
+                        format!("  [pick what the login page shows: {}]", p.choices.iter().map(|c| shown(c).into_owned()).collect::<Vec<_>>().join(" ")),
+                }
             );
             for (k, val) in &t.details {
                 text += &format!("    {}: {}\n", shown(k), shown(val));
@@ -91,6 +96,7 @@ pub fn transactions(ctx: &Ctx) -> CmdResult {
                 "id": t.id, "identity": p.identity_name, "identity_id": p.identity_id, "summary": t.summary,
                 "details": t.details.iter().map(|(k, val)| json!([k, val])).collect::<Vec<_>>(),
                 "created_at": t.created_at, "expires_at": t.expires_at, "number_match": t.number_match,
+                "choices": (!p.choices.is_empty()).then_some(&p.choices),
             })
         })
         .collect();
@@ -113,9 +119,10 @@ pub struct RespondArgs {
     /// logged for the administrator).
     #[arg(value_parser = ["confirm", "cancel", "suspicious"])]
     response: String,
-    /// The two-digit number the website shows, when the transaction asks for one.
+    /// What the website shows, when the transaction asks for it: a softtoken provider's
+    /// two-digit number, or the value privacyIDEA's login page shows (a digit or a letter).
     #[arg(long)]
-    number: Option<u8>,
+    number: Option<String>,
     /// The identity (name or id) the transaction is listed under; needed when two identities
     /// list the same id (each provider picks its own ids).
     #[arg(long)]
@@ -125,8 +132,13 @@ pub struct RespondArgs {
 /// Runs `respond`.
 pub fn respond(ctx: &Ctx, a: &RespondArgs) -> CmdResult {
     let response = Response::parse(&a.response)?;
-    let state = online(ctx)?.respond(a.identity.as_deref(), &a.id, response, a.number)?;
-    emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state}), &format!("{}: {state}\n", a.id))
+    let answered = online(ctx)?.respond(a.identity.as_deref(), &a.id, response, a.number.as_deref())?;
+    let state = answered.state;
+    let mut text = format!("{}: {state}\n", a.id);
+    if let Some(code) = &answered.display_code {
+        text += &format!("Type this code into the login page: {code}\n");
+    }
+    emit(ctx.json, &json!({"id": a.id, "response": a.response, "state": state, "display_code": answered.display_code}), &text)
 }
 
 /// Runs `register-push-token`.
@@ -171,5 +183,12 @@ pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
             (json!(false), json!(e.to_string()))
         }
     };
-    emit(ctx.json, &json!({"id": gone.id, "name": gone.name, "removed": true, "unregistered": unregistered, "unregister_error": error}), &text)
+    if let Some(left) = &gone.left_at_server {
+        text += &format!("Note: {}.\n", shown(left));
+    }
+    emit(
+        ctx.json,
+        &json!({"id": gone.id, "name": gone.name, "removed": true, "unregistered": unregistered, "unregister_error": error, "left_at_server": gone.left_at_server}),
+        &text,
+    )
 }

@@ -182,7 +182,9 @@ pub fn change_pin(ctx: &Ctx, a: &ChangePinArgs) -> CmdResult {
 /// Arguments of `add`.
 #[derive(Args)]
 pub struct AddArgs {
-    /// A secactivate URI (activation QR code) or an otpauth:// URI.
+    /// A secactivate URI (activation QR code), an otpauth:// URI (privacyIDEA's two-step ones
+    /// too), or a privacyIDEA / eduMFA push enrollment link (otpauth://pipush/…, pia://pipush/…,
+    /// edumfa-push://edumfa/…).
     #[arg(long, conflicts_with_all = ["serial", "activation_code", "qr"])]
     uri: Option<String>,
     /// An image file (PNG, JPEG, WebP, GIF) of the activation or otpauth QR code.
@@ -216,6 +218,10 @@ pub struct AddArgs {
     /// http to a loopback host.
     #[arg(long, value_name = "URL")]
     transaction_url: Option<String>,
+    /// Accept a push enrollment link's `sslverify=0` for a server off this machine: its TLS
+    /// certificate is then not checked (only if its administrator confirms it has no valid one).
+    #[arg(long)]
+    allow_unverified_tls: bool,
     #[command(flatten)]
     digits: crate::DigitsArg,
 }
@@ -225,6 +231,8 @@ pub struct AddArgs {
 struct Adding {
     item: Item,
     registration_code: Option<String>,
+    /// A two-step token's part for the user to type into privacyIDEA.
+    client_part: Option<String>,
     preview: String,
 }
 
@@ -233,6 +241,8 @@ enum Item {
     Activation(softtoken_core::activation::PendingActivation),
     /// An identity ready to store (otpauth, a moved token).
     Ready(Identity),
+    /// A privacyIDEA / eduMFA push enrollment link, enrolled once the vault is open.
+    Push(String),
 }
 
 fn describe_policy(policy: Option<&str>) -> String {
@@ -267,14 +277,30 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
                 pending.serial,
                 describe_policy(pending.policy.as_deref())
             );
-            return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), preview });
+            return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), client_part: None, preview });
+        }
+        if softtoken_core::privacyidea::enrollment::is_push_link(uri) {
+            let e = softtoken_core::privacyidea::PushEnrollment::parse(uri)?;
+            e.tls_verify(a.allow_unverified_tls)?;
+            if !e.sslverify {
+                warn(&format!(
+                    "the enrollment link says sslverify=0: {}'s TLS certificate is not checked",
+                    softtoken_core::privacyidea::enrollment::host_of(&e.url)
+                ));
+            }
+            let preview = format!("{} push token {} at {}\n", e.server.name(), shown(&e.serial), shown(&e.url));
+            return Ok(Adding { item: Item::Push(uri.clone()), registration_code: None, client_part: None, preview });
         }
         if digits.is_some() {
             return Err(Failure { code: 2, message: "--digits applies to Entrust tokens; an otpauth URI carries its own".into() });
         }
-        let identity = app.prepare_otpauth(uri, a.name.as_deref(), a.provider.as_deref())?;
-        let preview = format!("Token:    {}\nProvider: {}\n", shown(&identity.name), shown(identity.provider.as_deref().unwrap_or("(none)")));
-        return Ok(Adding { item: Item::Ready(identity), registration_code: None, preview });
+        let token = app.prepare_otpauth(uri, a.name.as_deref(), a.provider.as_deref())?;
+        let identity = token.identity;
+        let mut preview = format!("Token:    {}\nProvider: {}\n", shown(&identity.name), shown(identity.provider.as_deref().unwrap_or("(none)")));
+        if let Some(part) = &token.client_part {
+            preview += &format!("Two-step enrollment: type {part} into privacyIDEA to finish it there\n");
+        }
+        return Ok(Adding { item: Item::Ready(identity), registration_code: None, client_part: token.client_part, preview });
     }
     let (Some(serial), Some(ac)) = (&a.serial, &a.activation_code) else {
         return Err(Failure { code: 2, message: "add needs --uri, or --serial with --activation-code".into() });
@@ -286,7 +312,7 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
         let pending = app.begin_manual_activation(serial, ac, digits)?;
         let rc = pending.registration_code.to_string();
         let preview = format!("Serial number:     {}\nRegistration code: {rc}   <- type this into your company's portal\n", pending.serial);
-        return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), preview });
+        return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), client_part: None, preview });
     }
     // Moving a token already activated in the official app.
     let otps = a.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
@@ -296,7 +322,7 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
     let rc = a.registration_code.as_deref().map(RegistrationCode::parse).transpose()?.map(|rc| rc.to_string());
     let serial = identity.serial.clone().unwrap_or_default();
     let preview = format!("Serial number: {serial}\nMoved from the official app (keep using its registration)\n");
-    Ok(Adding { item: Item::Ready(identity), registration_code: rc, preview })
+    Ok(Adding { item: Item::Ready(identity), registration_code: rc, client_part: None, preview })
 }
 
 /// Runs `add`.
@@ -306,15 +332,27 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
     if let Some(url) = &a.transaction_url {
         adding.item = match adding.item {
             Item::Activation(pending) => Item::Activation(pending.with_transaction_url(url)?),
-            Item::Ready(_) => return Err(Failure { code: 2, message: "--transaction-url applies to an Entrust activation (QR code or serial number)".into() }),
+            Item::Ready(_) | Item::Push(_) => {
+                return Err(Failure { code: 2, message: "--transaction-url applies to an Entrust activation (QR code or serial number)".into() })
+            }
         };
     }
     ask_and_unlock(&app, ctx)?;
+    let mut waiting = None;
     let stored = match adding.item {
         Item::Activation(pending) => app.commit_activation(pending, a.name.as_deref(), a.provider.as_deref())?,
         Item::Ready(identity) => app.add(identity)?,
+        Item::Push(link) => {
+            app.set_transport(std::sync::Arc::new(super::online::transport()?));
+            let enrolled = app.enroll_push(&link, a.name.as_deref(), a.allow_unverified_tls)?;
+            waiting = Some(enrolled.waiting);
+            enrolled.identity
+        }
     };
-    let value = json!({"id": stored.id, "name": stored.name, "serial": stored.serial, "registration_code": adding.registration_code});
+    let value = json!({
+        "id": stored.id, "name": stored.name, "serial": stored.serial, "type": stored.kind.name(),
+        "registration_code": adding.registration_code, "client_part": adding.client_part, "waiting": waiting,
+    });
     let text = format!("{}Stored as \"{}\" (id {})\n", adding.preview, shown(&stored.name), stored.id);
     emit(ctx.json, &value, &text)
 }
@@ -339,7 +377,7 @@ pub fn list(ctx: &Ctx) -> CmdResult {
 /// Arguments of `code`.
 #[derive(Args)]
 pub struct CodeArgs {
-    /// Name or id (default: every time-based token; HOTP tokens only when named).
+    /// Name or id (default: every time-based token; HOTP tokens only when named; push tokens have none).
     identity: Option<String>,
     /// Unix time to compute codes for (default: now).
     #[arg(long, value_name = "UNIXTIME")]
@@ -383,7 +421,7 @@ pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
     let mut text = String::new();
     let targets: Vec<Identity> = match &a.identity {
         Some(key) => vec![app.identity(key)?],
-        None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp).collect(),
+        None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
     };
     for i in targets {
         // A named HOTP token is the user's explicit request for its next code.

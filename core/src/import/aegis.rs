@@ -146,7 +146,9 @@ fn random<const N: usize>(rng: &dyn SecureRandom) -> Result<Zeroizing<[u8; N]>> 
 /// The Aegis database JSON of `identities` (every kind Aegis holds: Entrust tokens are TOTP-SHA256).
 fn database(identities: &[Identity], rng: &dyn SecureRandom) -> Result<Value> {
     let mut entries = Vec::with_capacity(identities.len());
-    for i in identities {
+    // Push tokens are bound to their server (their key answers only its challenges): Aegis holds
+    // codes only, so they stay out (the encrypted backup carries them).
+    for i in identities.iter().filter(|i| i.has_codes()) {
         let t = i.to_otpauth();
         let (kind, info) = match t.kind {
             OtpKind::Hotp { counter } => {

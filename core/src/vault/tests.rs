@@ -50,6 +50,7 @@ pub(crate) fn sample(name: &str, seed: &[u8]) -> Identity {
         time_offset_s: 0,
         transaction_url: None,
         push_token: None,
+        push_link: None,
         seed: Secret::from_slice(seed),
     }
 }
