@@ -6,9 +6,11 @@
 # (tests/api/run.sh), the portal in headless Chromium (tests/browser/run.sh) and Web Push wake-ups
 # decrypted by an independent receiver (tests/webpush/run.sh). The provider's tests and the browser
 # checks run a second time with the state on PostgreSQL (a throwaway server from
-# tests/postgres/start.sh). Ends with one summary line each: `rust: …`, `postgres: …`,
-# `aegis-reader: …`, `api: …`, `browser: …`, `browser-postgres: …`, `webpush: …`, `kotlin: …`,
-# `swift: N passed, M failed`.
+# tests/postgres/start.sh). The CLI against a real privacyIDEA and a real eduMFA from PyPI
+# (tests/privacyidea/run.sh) runs in the background beside the stages after PostgreSQL (it mostly
+# waits on its servers). Ends with one summary line each: `rust: …`, `postgres: …`,
+# `aegis-reader: …`, `api: …`, `browser: …`, `browser-postgres: …`, `webpush: …`, `privacyidea: …`,
+# `edumfa: …`, `kotlin: …`, `swift: N passed, M failed`.
 # Usage: bash tests/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +23,11 @@ blog=$(mktemp)
 wlog=$(mktemp)
 glog=$(mktemp)
 gblog=$(mktemp)
+pilog=$(mktemp)
+edulog=$(mktemp)
 pg_dir=""
-trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog"; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
+pi_pid=""
+trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog" "$pilog" "$edulog"; [ -z "$pi_pid" ] || kill "$pi_pid" 2>/dev/null; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
 # One timing line per stage (seconds), to see where the run's time goes.
 stage_start=$(date +%s)
 stage() {
@@ -64,6 +69,14 @@ for line in sys.stdin:
   done
 fi
 stage postgres
+# privacyIDEA, then eduMFA, in the background from here on (after the timing-sensitive stages).
+(
+  bash tests/privacyidea/run.sh >"$pilog" 2>&1
+  echo "status $?" >>"$pilog"
+  bash tests/privacyidea/run.sh edumfa >"$edulog" 2>&1
+  echo "status $?" >>"$edulog"
+) &
+pi_pid=$!
 pg_passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$glog")
 pg_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' "$glog")
 bash tests/aegis/run.sh 2>&1 | tee "$alog"
@@ -90,6 +103,12 @@ stage kotlin
 bash tests/swift/run.sh 2>&1 | tee "$slog"
 swift_status=${PIPESTATUS[0]}
 stage swift
+wait "$pi_pid" || true
+pi_pid=""
+stage privacyidea-wait
+cat "$pilog" "$edulog"
+pi_status=1
+grep -qx "status 0" "$pilog" && grep -qx "status 0" "$edulog" && pi_status=0
 swift_line=$(grep -E "Test Suite 'All tests' (passed|failed)" -A1 "$slog" | sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' | tail -1)
 echo
 echo "rust: ${passed:-0} passed, ${failed:-0} failed"
@@ -99,6 +118,8 @@ grep -E '^api: [0-9]+ passed, [0-9]+ failed$' "$plog" | tail -1 || echo "api: 0 
 grep -E '^browser: [0-9]+ passed, [0-9]+ failed$' "$blog" | tail -1 || echo "browser: 0 passed, 1 failed"
 grep -E '^browser-postgres: [0-9]+ passed, [0-9]+ failed$' "$gblog" | tail -1 || echo "browser-postgres: 0 passed, 1 failed"
 grep -E '^webpush: [0-9]+ passed, [0-9]+ failed$' "$wlog" | tail -1 || echo "webpush: 0 passed, 1 failed"
+grep -E '^privacyidea: [0-9]+ passed, [0-9]+ failed$' "$pilog" | tail -1 || echo "privacyidea: 0 passed, 1 failed"
+grep -E '^edumfa: [0-9]+ passed, [0-9]+ failed$' "$edulog" | tail -1 || echo "edumfa: 0 passed, 1 failed"
 grep -E '^kotlin: [0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || echo "kotlin: 0 passed, 1 failed"
 if [ -n "$swift_line" ]; then
   set -- $swift_line
@@ -106,4 +127,4 @@ if [ -n "$swift_line" ]; then
 else
   echo "swift: 0 passed, 1 failed"
 fi
-[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]
+[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$pi_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]

@@ -32,7 +32,7 @@ PUSH = "edupush" if EDU else "push"
 SERVER = "eduMFA" if EDU else "privacyIDEA"
 SOFTTOKEN = os.path.abspath(sys.argv[1])
 PIN = "482913"
-USERS = ["alice", "bob", "carol", "dave", "erin", "grace", "heidi", "ivan", "judy", "kate", "olga"]
+USERS = ["alice", "bob", "carol", "dave", "erin", "grace", "heidi", "ivan", "judy", "kate", "olga", "pete"]
 
 
 class Softtoken:
@@ -140,33 +140,48 @@ def enroll_push(admin, st, user, name, **extra):
     return d["serial"], uri
 
 
-class Tamperer(http.server.BaseHTTPRequestHandler):
-    """A proxy on the way to privacyIDEA that rewrites the question of every polled challenge."""
+def proxy(tamper):
+    """A proxy on the way to the server, as a started HTTP server. It adds up the time the server
+    takes (`upstream_s`) and, with `tamper`, rewrites the question of every polled challenge."""
 
-    def forward(self, method):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else None
-        headers = {"Content-Type": self.headers["Content-Type"]} if body else {}
-        r = requests.request(method, PI + self.path, data=body, headers=headers, timeout=60)
-        payload = r.content
-        if method == "GET":
-            doc = r.json()
-            for c in doc["result"].get("value") or []:
-                c["question"] = "Login from your own office?"
-            payload = json.dumps(doc).encode()
-        self.send_response(r.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def forward(self, method):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method == "POST" else None
+            headers = {"Content-Type": self.headers["Content-Type"]} if body else {}
+            started = time.perf_counter()
+            r = requests.request(method, PI + self.path, data=body, headers=headers, timeout=60)
+            server.upstream_s += time.perf_counter() - started
+            payload = r.content
+            if method == "GET" and tamper:
+                doc = r.json()
+                for c in doc["result"].get("value") or []:
+                    c["question"] = "Login from your own office?"
+                payload = json.dumps(doc).encode()
+            self.send_response(r.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
-    def do_GET(self):
-        self.forward("GET")
+        def do_GET(self):
+            self.forward("GET")
 
-    def do_POST(self):
-        self.forward("POST")
+        def do_POST(self):
+            self.forward("POST")
 
-    def log_message(self, *args):
-        pass
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.upstream_s = 0.0
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def through(uri, server):
+    """The enrollment link with its URL pointing at `server` (a proxy) instead."""
+    return uri.replace(urllib.parse.quote(PI, safe="/"), urllib.parse.quote(server.url, safe="/"))
 
 
 def main():
@@ -259,13 +274,11 @@ def main():
                 admin.call("POST", "/system/setConfig", json={validity: "120"})
 
         def tampered():
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tamperer)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            server = proxy(tamper=True)
             try:
                 d = admin.init_token(type=PUSH, genkey=1, user="ivan", realm="pirealm", pin="ivan-pin")
-                proxy = f"http://127.0.0.1:{server.server_address[1]}"
-                uri = d["pushurl"]["value"].replace(urllib.parse.quote(PI, safe="/"), urllib.parse.quote(proxy, safe="/"))
-                assert proxy.split(":")[-1] in uri, uri
+                uri = through(d["pushurl"]["value"], server)
+                assert server.url in urllib.parse.unquote(uri), uri
                 st.json("add", "--uri", uri, "--name", "ivan-push")
                 tid, _ = trigger("ivan")
                 time.sleep(0.5)
@@ -273,8 +286,10 @@ def main():
                 assert items == [], items
                 assert any("not signed by its server" in e["error"] for e in errors), errors
                 assert poll_transaction(tid)["detail"]["challenge_status"] == "pending"
+                st.json("remove", "ivan-push")
             finally:
                 server.shutdown()
+                server.server_close()
 
         def pia_scheme_and_label():
             d = admin.init_token(type="push", genkey=1, user="judy", realm="pirealm", pin="judy-pin")
@@ -326,6 +341,31 @@ def main():
                 assert r["result"]["authentication"] == "ACCEPT", r
             return run
 
+        def timed_path():
+            """The whole path timed once: enrollment (key, step 2, first poll), a login's trigger, the
+            list, the Confirm and the server's verdict; the server's share measured by a proxy."""
+            server = proxy(tamper=False)
+            try:
+                d = admin.init_token(type=PUSH, genkey=1, user="pete", realm="pirealm", pin="pete-pin")
+                started = time.perf_counter()
+                st.json("add", "--uri", through(d["pushurl"]["value"], server), "--name", "pete-push")
+                enrolled = time.perf_counter()
+                t0 = time.perf_counter()
+                tid, _ = trigger("pete")
+                trigger_s = time.perf_counter() - t0
+                items = wait_listed(st, "pete-push")
+                out = st.json("respond", items[-1]["id"], "confirm", "--identity", "pete-push")
+                t0 = time.perf_counter()
+                assert out["state"] == "approved" and poll_transaction(tid)["result"]["value"] is True
+                verdict_s = time.perf_counter() - t0
+                total = time.perf_counter() - started
+                at_server = server.upstream_s + trigger_s + verdict_s
+                print(f"bench: {FLAVOUR} enrollment -> sign-in -> Confirm: {total:.2f} s in all (enrollment {enrolled - started:.2f} s), "
+                      f"{at_server:.2f} s of it at the server ({100 * at_server / total:.0f}%; its login check {trigger_s:.2f} s)")
+            finally:
+                server.shutdown()
+                server.server_close()
+
         def remove():
             out = st.json("remove", "kate-push")
             assert f"stays enrolled at {SERVER}" in (out.get("left_at_server") or ""), out
@@ -348,6 +388,7 @@ def main():
         check("HOTP token", otp("hotp", "carol"))
         check("two-step HOTP", two_step("hotp", "dave"))
         check("two-step TOTP", two_step("totp", "erin"))
+        check("the whole path, timed (the server's share measured)", timed_path)
         check("remove says what stays at the server", remove)
 
     passed = sum(1 for _, ok in results if ok)

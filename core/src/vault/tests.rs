@@ -550,3 +550,60 @@ fn opening_while_another_process_saves_is_not_taken_for_a_rollback() {
     saver.join().unwrap();
     assert!(opened > 0);
 }
+
+/// A privacyIDEA push token as enrollment stores it (a 2048-bit test key).
+fn push_identity() -> Identity {
+    use crate::privacyidea::keys::tests::{as_server_key_text, test_key};
+    use crate::privacyidea::{PushLink, Server, ServerKey};
+    let server_key = ServerKey::parse(&as_server_key_text(test_key())).unwrap();
+    let mut i = sample("PIPU0001", b"unused");
+    i.kind = IdentityKind::Push;
+    i.serial = Some("PIPU0001".into());
+    i.push_link = Some(PushLink {
+        server: Server::PrivacyIdea,
+        serial: "PIPU0001".into(),
+        url: "https://pi.example.org/ttype/push".into(),
+        server_key: server_key.to_base64(),
+        tls_verify: true,
+    });
+    i.seed = test_key().pkcs8().clone();
+    i
+}
+
+#[test]
+fn a_push_token_survives_reopening_and_a_backup_and_shows_no_codes() {
+    let (_dir, path, ks) = setup();
+    let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
+    v.add(push_identity()).unwrap();
+    drop(v);
+    let v = Vault::open(&path, ks.clone(), Some("1234"), 0).unwrap();
+    let kept = v.find("PIPU0001").unwrap();
+    assert_eq!(kept.push_link, push_identity().push_link);
+    assert_eq!(kept.seed, push_identity().seed, "the phone key is kept whole");
+    assert!(matches!(kept.code_at(0), Err(Error::NoCodes(_))));
+    assert!(matches!(kept.confirmation_code("1234567890"), Err(Error::NoCodes(_))));
+    let backup = v.export_backup("a long backup password", KdfParams::MINIMUM).unwrap();
+    let restored = backup::decrypt(&backup, "a long backup password").unwrap();
+    assert_eq!(restored.len(), 1);
+    assert_eq!((restored[0].kind, &restored[0].push_link), (IdentityKind::Push, &push_identity().push_link));
+    assert_eq!(restored[0].seed, push_identity().seed);
+    // The same key again is the same token: refused as a duplicate.
+    let mut v = v;
+    assert!(matches!(v.add(push_identity()), Err(Error::Duplicate { .. })));
+}
+
+#[test]
+fn a_push_token_with_a_bad_link_is_refused_from_any_source() {
+    let mut no_link = push_identity();
+    no_link.push_link = None;
+    assert!(no_link.validate().is_err());
+    let mut remote_http = push_identity();
+    remote_http.push_link.as_mut().unwrap().url = "http://pi.example.org/ttype/push".into();
+    assert!(remote_http.validate().unwrap_err().to_string().contains("plain http"));
+    let mut bad_key = push_identity();
+    bad_key.push_link.as_mut().unwrap().server_key = "AAAA".into();
+    assert!(bad_key.validate().is_err());
+    let mut totp_with_link = push_identity();
+    totp_with_link.kind = IdentityKind::Totp;
+    assert!(totp_with_link.validate().is_err(), "only a push token carries a server link");
+}
