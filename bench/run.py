@@ -6,7 +6,7 @@
 3. Vault unlock: `softtoken list` on a PIN vault (Argon2id 64 MiB, t=3, p=4), whole process, best
    of 3, against the reference `argon2` CLI at the same parameters. Threshold: <= 1.3x; peak RSS of
    that process <= 80 MiB. Open (after the KDF) and save of 1 000 identities: <= 20 ms, <= 50 ms.
-2. TOTP generation throughput: softtoken's core (examples/totp_window, the `oathtool -w` equivalent)
+2. TOTP generation throughput: softtoken's core (bench/src/bin/totp_window.rs, the `oathtool -w` equivalent)
    against Debian's `oathtool`, 1,000,000 codes, best of 3. Threshold: >= 2x.
 
 5. privacyIDEA push: making the phone's RSA-4096 key (mean of 3) against `openssl genrsa 4096` (mean of 3,
@@ -21,7 +21,7 @@ import json, os, subprocess, sys, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REL = os.path.join(ROOT, "target", "release")
 SOFTTOKEN = os.path.join(REL, "softtoken")
-WINDOW = os.path.join(REL, "examples", "totp_window")
+WINDOW = os.path.join(REL, "totp_window")
 
 def best_of(n, argv, env=None, stdin=None):
     best, out = None, None
@@ -70,11 +70,11 @@ def vault_bench():
     ours, _ = best_of(3, [SOFTTOKEN, "list"], env=env)
     peer, _ = best_of(3, ["argon2", "somesaltsomesalt", "-id", "-t", "3", "-m", "16", "-p", "4", "-l", "32", "-r"], env=env, stdin=b"482913")
     rss = peak_rss_kib([SOFTTOKEN, "list"], env)
-    io = json.loads(subprocess.run([os.path.join(REL, "examples", "vault_bench")], stdout=subprocess.PIPE, check=True).stdout)
+    io = json.loads(subprocess.run([os.path.join(REL, "vault_bench")], stdout=subprocess.PIPE, check=True).stdout)
     return ours, peer, rss, io
 
 def push_bench(keys=3):
-    ours = json.loads(subprocess.run([os.path.join(REL, "examples", "push_bench"), str(keys)], stdout=subprocess.PIPE, check=True).stdout)
+    ours = json.loads(subprocess.run([os.path.join(REL, "push_bench"), str(keys)], stdout=subprocess.PIPE, check=True).stdout)
     t0 = time.perf_counter()
     for _ in range(keys):
         subprocess.run(["openssl", "genrsa", "-out", os.devnull, "4096"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -100,7 +100,7 @@ def main():
         f"vault unlock (softtoken list, Argon2id 64 MiB t=3 p=4, best of 3): softtoken {ours_t*1000:.0f} ms, argon2 CLI {peer_t*1000:.0f} ms, "
         f"ratio {ours_t / peer_t:.2f}x (threshold 1.3x); peak RSS {rss/1024:.1f} MiB (threshold 80); "
         f"1000 identities: open {io['open_ms']:.1f} ms (threshold 20), save {io['save_ms']:.1f} ms incl. fsync (threshold 50)"))
-    imp = json.loads(subprocess.run([os.path.join(REL, "examples", "import_bench")], stdout=subprocess.PIPE, check=True).stdout)
+    imp = json.loads(subprocess.run([os.path.join(REL, "import_bench")], stdout=subprocess.PIPE, check=True).stdout)
     ratio = imp["import_ms"] / imp["kdf_ms"]
     results.append((ratio <= 1.5,
         f"import of an encrypted Aegis export (1000 tokens, scrypt N=2^15 r=8 p=1, parse + decrypt + one vault save, best of 5): "

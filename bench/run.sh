@@ -20,7 +20,7 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else echo "bench: missing peers:$missing (apt-get install$missing)" >&2; exit 1; fi
 fi
-cargo build --release -q -p softtoken-cli -p softtoken-core -p softtoken-scan -p softtoken-provider --examples --bins
+cargo build --release -q -p softtoken-cli -p softtoken-bench -p softtoken-scan -p softtoken-provider --examples --bins
 python3 bench/run.py "$@"
 
 # QR scanning against zxing-cpp (PyPI) on the vendored photo corpus (fixtures/qr-photos) and a synthetic set (seed 1).

@@ -77,6 +77,9 @@ stage postgres
   echo "status $?" >>"$edulog"
 ) &
 pi_pid=$!
+# And one configured privacyIDEA for the Kotlin and Swift suites, started now to be ready for them.
+source tests/privacyidea/serve.sh
+privacyidea_spawn
 pg_passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i } END { print s + 0 }' "$glog")
 pg_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i } END { print s + 0 }' "$glog")
 bash tests/aegis/run.sh 2>&1 | tee "$alog"
@@ -97,12 +100,16 @@ stage browser-postgres
 bash tests/webpush/run.sh 2>&1 | tee "$wlog"
 webpush_status=${PIPESTATUS[0]}
 stage webpush
+privacyidea_start || true
+export SOFTTOKEN_PRIVACYIDEA=$privacyidea_file
 bash tests/kotlin/run.sh 2>&1 | tee "$klog"
 kotlin_status=${PIPESTATUS[0]}
 stage kotlin
 bash tests/swift/run.sh 2>&1 | tee "$slog"
 swift_status=${PIPESTATUS[0]}
 stage swift
+unset SOFTTOKEN_PRIVACYIDEA
+privacyidea_stop
 wait "$pi_pid" || true
 pi_pid=""
 stage privacyidea-wait

@@ -40,7 +40,7 @@ pub struct IdentityInfo {
     pub name: String,
     /// Identity provider.
     pub provider: Option<String>,
-    /// `entrust`, `totp`, `hotp` or `steam`.
+    /// `entrust`, `totp`, `hotp`, `steam` or `push` (a privacyIDEA / eduMFA push token: no codes).
     pub kind: String,
     /// Entrust serial number.
     pub serial: Option<String>,
@@ -48,8 +48,18 @@ pub struct IdentityInfo {
     pub digits: u8,
     /// Seconds per code.
     pub period: u32,
-    /// Activated online: gets push transactions.
+    /// Gets push transactions (activated online, or a privacyIDEA / eduMFA push token).
     pub online: bool,
+}
+
+/// A token added from an otpauth URI.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct OtpauthToken {
+    /// The stored identity.
+    pub identity: IdentityInfo,
+    /// Two-step enrollment only: the phone's part of the key (base32check) for the user to type
+    /// into privacyIDEA; none for an ordinary URI.
+    pub client_part: Option<String>,
 }
 
 impl From<&softtoken_core::identity::Identity> for IdentityInfo {
@@ -62,7 +72,7 @@ impl From<&softtoken_core::identity::Identity> for IdentityInfo {
             serial: i.serial.clone(),
             digits: i.digits,
             period: i.period,
-            online: i.is_online(),
+            online: i.receives_push(),
         }
     }
 }
@@ -280,10 +290,12 @@ impl Authenticator {
         Ok(self.run(move |a| a.next_hotp(&id)).await?.into())
     }
 
-    /// Adds an otpauth:// URI.
+    /// Adds an otpauth:// URI. A privacyIDEA two-step URI (`2step_salt`…) gets half its key made
+    /// here: show `client_part` to the user, who types it into privacyIDEA to finish there.
     #[uniffi::method(default(name = None))]
-    pub async fn add_otpauth(&self, uri: String, name: Option<String>) -> R<IdentityInfo> {
-        Ok((&self.run(move |a| a.add_otpauth(&uri, name.as_deref())).await?.identity).into())
+    pub async fn add_otpauth(&self, uri: String, name: Option<String>) -> R<OtpauthToken> {
+        let token = self.run(move |a| a.add_otpauth(&uri, name.as_deref())).await?;
+        Ok(OtpauthToken { identity: (&token.identity).into(), client_part: token.client_part })
     }
 
     /// Moves a token activated in the official app (registration code, or codes it showed).

@@ -163,8 +163,20 @@ pub struct TransactionInfo {
     pub created_at: u64,
     /// Unix seconds (provider clock).
     pub expires_at: u64,
-    /// Whether the user must type the number the website shows before confirming.
+    /// Whether the user must type (or pick) what the website shows before confirming.
     pub number_match: bool,
+    /// The values to pick from (privacyIDEA's presence check: the login page shows one); empty
+    /// when the user types a number or picks nothing.
+    pub choices: Vec<String>,
+}
+
+/// What answering a transaction did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TransactionAnswer {
+    /// Approved, cancelled or denied.
+    pub state: TransactionState,
+    /// A code to type into the login page (privacyIDEA's code to the phone), else none.
+    pub display_code: Option<String>,
 }
 
 /// An identity whose provider could not be asked.
@@ -205,6 +217,9 @@ pub struct RemovedIdentity {
     pub unregistered: Option<bool>,
     /// Why the provider could not be told (the identity is removed anyway).
     pub unregister_error: Option<String>,
+    /// What stays at a server the app cannot unregister from (a privacyIDEA / eduMFA push token
+    /// stays enrolled until its administrator deletes it), to tell the user.
+    pub left_at_server: Option<String>,
 }
 
 /// The push token's registration at one identity's provider.
@@ -250,6 +265,7 @@ impl From<softtoken_app::PendingTransaction> for TransactionInfo {
             created_at: t.created_at,
             expires_at: t.expires_at,
             number_match: t.number_match,
+            choices: p.choices.iter().map(|c| shown(c)).collect(),
         }
     }
 }
@@ -284,14 +300,25 @@ impl Authenticator {
 
     /// Answers the transaction `transaction_id` of the identity `identity_id` (both from the same
     /// `TransactionInfo`: ids are chosen by each provider, so an id alone could name another
-    /// provider's sign-in). The vault must be unlocked; `number` is the one the website shows
-    /// when the transaction asks for it, for Confirm only (Cancel and Suspicious need none).
-    /// Returns the new state: approved, cancelled or denied.
+    /// provider's sign-in). The vault must be unlocked; `number` is what the website shows when
+    /// the transaction asks for it (a softtoken provider's two digits, or one of a privacyIDEA
+    /// request's `choices`), for Confirm only (Cancel and Suspicious need none). Returns the new
+    /// state (approved, cancelled or denied) and any code to type into the login page.
     #[uniffi::method(default(number = None))]
-    pub async fn respond(&self, identity_id: String, transaction_id: String, response: TransactionResponse, number: Option<u8>) -> R<TransactionState> {
-        let picked = number.map(|n| format!("{n:02}"));
-        let answered = self.run(move |a| a.respond(Some(&identity_id), &transaction_id, response.into(), picked.as_deref())).await?;
-        Ok(answered.state.into())
+    pub async fn respond(&self, identity_id: String, transaction_id: String, response: TransactionResponse, number: Option<String>) -> R<TransactionAnswer> {
+        let answered = self.run(move |a| a.respond(Some(&identity_id), &transaction_id, response.into(), number.as_deref())).await?;
+        Ok(TransactionAnswer { state: answered.state.into(), display_code: answered.display_code })
+    }
+
+    /// Enrolls a privacyIDEA or eduMFA push token from its link (`otpauth://pipush/…`,
+    /// `pia://pipush/…`, `edumfa-push://edumfa/…`): the phone key is made in Rust and never leaves
+    /// the vault, the server's key is kept, one poll proves both. Its sign-in requests then come
+    /// with `pending_transactions` and are answered with `respond`. A link that turns certificate
+    /// checks off for a remote server is refused (phones never skip them).
+    #[uniffi::method(default(name = None))]
+    pub async fn enroll_push(&self, link: String, name: Option<String>) -> R<IdentityInfo> {
+        let enrolled = self.run(move |a| a.enroll_push(&link, name.as_deref(), false)).await?;
+        Ok((&enrolled.identity).into())
     }
 
     /// The 8-digit offline confirmation code for the transaction id a website shows.
@@ -315,6 +342,6 @@ impl Authenticator {
             Some(Ok(())) => (Some(true), None),
             Some(Err(e)) => (Some(false), Some(shown(&e.to_string()))),
         };
-        Ok(RemovedIdentity { id: gone.id, name: shown(&gone.name), unregistered, unregister_error })
+        Ok(RemovedIdentity { id: gone.id, name: shown(&gone.name), unregistered, unregister_error, left_at_server: gone.left_at_server.as_deref().map(shown) })
     }
 }

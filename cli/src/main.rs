@@ -29,8 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a whole activation against the reference provider in a temporary directory.
-    Demo,
+    /// Run a whole activation against the reference provider in a temporary directory (and, given
+    /// a server, a privacyIDEA push sign-in).
+    Demo(commands::demo::DemoArgs),
     /// Show what an activation (secactivate) or otpauth URI contains; never prints a secret
     /// unless --show-secret is given.
     Decode(commands::decode::DecodeArgs),
@@ -181,7 +182,7 @@ fn main() {
     };
     let ctx = commands::vault::Ctx { json: cli.json, path: commands::vault::vault_path(cli.vault.as_deref()), pin_stdin: cli.pin_stdin };
     let result = match &cli.command {
-        Command::Demo => commands::demo::run(cli.json),
+        Command::Demo(a) => commands::demo::run(cli.json, a),
         Command::Decode(a) => commands::decode::run(cli.json, a),
         Command::Scan(a) => commands::scan::run(cli.json, a),
         Command::Entrust(EntrustCommand::Activate(a)) => commands::entrust::activate(cli.json, a),

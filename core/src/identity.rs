@@ -126,6 +126,12 @@ impl Identity {
         self.transaction_url.is_some()
     }
 
+    /// Whether sign-in requests reach this identity: activated online at a softtoken provider, or
+    /// a privacyIDEA / eduMFA push token.
+    pub fn receives_push(&self) -> bool {
+        self.transaction_url.is_some() || self.push_link.is_some()
+    }
+
     /// Whether the identity shows codes (every kind but a push token).
     pub fn has_codes(&self) -> bool {
         self.kind != IdentityKind::Push

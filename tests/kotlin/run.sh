@@ -39,12 +39,15 @@ echo "kotlin: compiling bindings, the portable shell and the tests"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
   android/src/main/kotlin/org/softtoken/android/CipherSealing.kt \
   android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt android/src/test/kotlin
+source tests/privacyidea/serve.sh
+privacyidea_start
 set +e
-java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -jar "$j/junit-platform-console-standalone.jar" \
+java -Djna.library.path="$root/target/debug" -Dsofttoken.provider="$root/target/debug/softtoken-provider" -Dsofttoken.privacyidea="$privacyidea_file" -jar "$j/junit-platform-console-standalone.jar" \
   -cp "$out/tests.jar:$cp:$klib/kotlin-stdlib.jar" --scan-classpath "$out/tests.jar" --disable-banner --disable-ansi-colors --details=tree \
   > "$out/junit.log" 2>&1
 status=$?
 set -e
+privacyidea_stop
 cat "$out/junit.log"
 passed=$(sed -n 's/.*\[ *\([0-9]*\) tests successful *\].*/\1/p' "$out/junit.log" | head -1)
 failed=$(sed -n 's/.*\[ *\([0-9]*\) tests failed *\].*/\1/p' "$out/junit.log" | head -1)

@@ -8,6 +8,9 @@
 # Usage: bash tests/privacyidea/run.sh [edumfa]            (after `cargo build -p softtoken-cli`)
 #        bash tests/privacyidea/run.sh [edumfa] --install  (only the virtual environment: CI runs
 #                                                           it early, in the background, while it compiles)
+#        bash tests/privacyidea/run.sh --serve FILE        (a configured server for the Kotlin and
+#                                                           Swift tests: writes "URL ADMIN-PASSWORD" to
+#                                                           FILE, serves until stopped)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/venv.sh
@@ -29,6 +32,10 @@ else
   setup=setup
 fi
 [ "${1:-}" = "--install" ] && exit 0
+serve_file=""
+if [ "${1:-}" = "--serve" ]; then
+  serve_file=${2:?--serve needs a file to write the address to}
+fi
 [ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-cli
 bin=${SOFTTOKEN_BIN_DIR:-$PWD/target/debug}/softtoken
 
@@ -74,6 +81,14 @@ except urllib.error.HTTPError:
   fi
   sleep 1
 done
+if [ -n "$serve_file" ]; then
+  FLAVOUR=$flavour PI_URL="http://127.0.0.1:$port" PI_ADMIN_PASSWORD="$admin_password" PI_STATE="$state" \
+    "$venv/bin/python" tests/privacyidea/scenarios.py --configure-only
+  echo "http://127.0.0.1:$port $admin_password" >"$serve_file.tmp"
+  mv "$serve_file.tmp" "$serve_file"
+  wait "$server_pid"
+  exit 0
+fi
 status=0
 FLAVOUR=$flavour PI_URL="http://127.0.0.1:$port" PI_ADMIN_PASSWORD="$admin_password" "$venv/bin/python" tests/privacyidea/scenarios.py "$bin" || status=$?
 if [ "$status" -ne 0 ]; then

@@ -7,6 +7,8 @@ value picked, bad links, TOTP, HOTP and both two-step enrollments, each from the
 (/validate/polltransaction, /validate/check), never from softtoken's own word alone.
 
 Usage: PI_URL=… PI_ADMIN_PASSWORD=… python scenarios.py PATH/TO/softtoken
+       PI_URL=… PI_ADMIN_PASSWORD=… PI_STATE=DIR python scenarios.py --configure-only   (users, realm and
+       policies only, for the Kotlin and Swift tests; the users file stays in DIR)
 Prints `privacyidea: N passed, M failed` (`edumfa: …`). eduMFA has no presence matching, no code to the
 phone, no decline reasons and no pia:// links: those scenarios run against privacyIDEA only.
 """
@@ -31,8 +33,9 @@ EDU = FLAVOUR == "edumfa"
 PUSH = "edupush" if EDU else "push"
 SERVER = "eduMFA" if EDU else "privacyIDEA"
 SOFTTOKEN = os.path.abspath(sys.argv[1])
+CONFIGURE_ONLY = sys.argv[1] == "--configure-only"
 PIN = "482913"
-USERS = ["alice", "bob", "carol", "dave", "erin", "grace", "heidi", "ivan", "judy", "kate", "olga", "pete"]
+USERS = ["alice", "bob", "carol", "dave", "erin", "grace", "heidi", "ivan", "judy", "kate", "olga", "pete", "kotlin", "swift", "demo"]
 
 
 class Softtoken:
@@ -185,6 +188,9 @@ def through(uri, server):
 
 
 def main():
+    if CONFIGURE_ONLY:
+        configure(Admin(), os.environ["PI_STATE"])
+        return
     results = []
 
     def check(name, fn):
@@ -366,6 +372,14 @@ def main():
                 server.shutdown()
                 server.server_close()
 
+        def demo():
+            env = dict(st.env, SOFTTOKEN_PRIVACYIDEA_ADMIN_PASSWORD=os.environ["PI_ADMIN_PASSWORD"])
+            p = subprocess.run([SOFTTOKEN, "demo", "--json", "--privacyidea", PI, "--privacyidea-user", "demo"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+            assert p.returncode == 0, p.stderr
+            out = json.loads(p.stdout)["privacyidea"]
+            assert out["state"] == "approved" and out["challenge_status"] == "accept" and out["login"] == "ACCEPT", out
+
         def remove():
             out = st.json("remove", "kate-push")
             assert f"stays enrolled at {SERVER}" in (out.get("left_at_server") or ""), out
@@ -390,6 +404,8 @@ def main():
         check("two-step TOTP", two_step("totp", "erin"))
         check("the whole path, timed (the server's share measured)", timed_path)
         check("remove says what stays at the server", remove)
+        if not EDU:
+            check("softtoken demo --privacyidea: a sign-in shown end to end", demo)
 
     passed = sum(1 for _, ok in results if ok)
     print(f"{FLAVOUR}: {passed} passed, {len(results) - passed} failed")

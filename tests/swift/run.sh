@@ -15,7 +15,12 @@ cp -r fixtures "$work/fixtures"  # the tests read fixtures/ relative to their ow
 # The generated Swift, header and module map, staged by the same script the iOS build uses.
 bash scripts/generate-bindings.sh swift "$PWD/target/debug/libsofttoken_ffi.so" "$work/pkg" --link
 cp target/debug/libsofttoken_ffi.so "$work/lib/"
+# A configured privacyIDEA on loopback (the chroot shares the network) for the privacyIDEA tests.
+source tests/privacyidea/serve.sh
+privacyidea_start
+read -r pi_url pi_password <"$privacyidea_file"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-trap 'umount "$root/proc" 2>/dev/null || true' EXIT
+trap 'umount "$root/proc" 2>/dev/null || true; privacyidea_stop' EXIT
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/softtoken/lib \
+  SOFTTOKEN_PRIVACYIDEA_URL="$pi_url" SOFTTOKEN_PRIVACYIDEA_PASSWORD="$pi_password" \
   SOFTTOKEN_FFI_SYSTEM_LIBRARY=1 sh -c 'cd /softtoken/pkg && swift test --disable-swift-testing -Xlinker -L/softtoken/lib 2>&1'

@@ -39,15 +39,33 @@ impl TransactionTransport for InProcess {
     }
 }
 
+/// The demo's provider in process, every other address over HTTP (a privacyIDEA server).
+struct Routed {
+    demo: Arc<InProcess>,
+    http: softtoken_net::http::HttpTransport,
+}
+
+impl TransactionTransport for Routed {
+    fn send(&self, r: &HttpRequest) -> Result<HttpResponse, String> {
+        if r.url.starts_with(DEMO_BASE) {
+            self.demo.send(r)
+        } else {
+            self.http.send(r)
+        }
+    }
+}
+
 const DEMO_PIN: &str = "2468";
 
-struct Out {
+/// What the demo prints (and keeps, for the JSON summary's sake).
+pub(crate) struct Out {
     json: bool,
     text: String,
 }
 
 impl Out {
-    fn say(&mut self, line: impl AsRef<str>) {
+    /// Prints a line (unless the output is JSON).
+    pub(crate) fn say(&mut self, line: impl AsRef<str>) {
         if !self.json {
             let mut o = std::io::stdout().lock();
             let _ = writeln!(o, "{}", line.as_ref());
@@ -80,8 +98,20 @@ fn show_code(out: &mut Out, app: &Authenticator, name: &str) -> Result<String, F
     Ok(shown.code)
 }
 
+/// Arguments of `demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Also show a privacyIDEA push sign-in against this server (its administrator's password in
+    /// $SOFTTOKEN_PRIVACYIDEA_ADMIN_PASSWORD; poll-only push policies as in docs/privacyidea.md).
+    #[arg(long, value_name = "URL")]
+    privacyidea: Option<String>,
+    /// The privacyIDEA user (in the server's default realm) the demo enrolls a token for.
+    #[arg(long, value_name = "NAME", default_value = "alice")]
+    privacyidea_user: String,
+}
+
 /// Runs `demo`.
-pub fn run(json: bool) -> CmdResult {
+pub fn run(json: bool, args: &DemoArgs) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("softtoken-demo-").tempdir().map_err(|e| Failure::new(format!("demo: temporary directory: {e}")))?;
     let mut out = Out { json, text: String::new() };
     let provider = Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?;
@@ -159,7 +189,8 @@ pub fn run(json: bool) -> CmdResult {
         .map_err(fail("issue --online"))?;
     let link = online.link.clone().ok_or_else(|| Failure::new("demo: the provider made no link"))?;
     out.say(format!("   {}…   (a bearer secret: it works once)", &link[..link.len().min(60)]));
-    app.set_transport(Arc::new(InProcess(Mutex::new(Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?))));
+    let transport = Arc::new(InProcess(Mutex::new(Provider::open(&dir.path().join("provider.db")).map_err(fail("provider state"))?)));
+    app.set_transport(transport.clone());
     let activated = app.activate_link(&link, None, Some("Demo online"))?;
     out.say(format!(
         "11. The app opened the link, derived the seed and sent registration code {} itself: serial {} is active.",
@@ -214,6 +245,16 @@ pub fn run(json: bool) -> CmdResult {
     let report = app.import_file(export.as_bytes(), None, Some("aegis demo password"))?;
     let steam = show_code(&mut out, &app, "Steam: demo")?;
     out.say(format!("    imported {} tokens; the Steam Guard code is {steam}", report.imported.len()));
+    let privacyidea = match &args.privacyidea {
+        Some(url) => {
+            app.set_transport(Arc::new(Routed { demo: transport.clone(), http: softtoken_net::http::HttpTransport::new() }));
+            Some(super::demo_privacyidea::run(&mut out, &app, 17, url, &args.privacyidea_user)?)
+        }
+        None => {
+            super::demo_privacyidea::how_to_run_one(&mut out, 17);
+            None
+        }
+    };
     let identities = app.identities()?.len();
     out.say(format!("\nDone: {identities} identities in a PIN vault, the Entrust ones verified by the provider; three push answers; an Aegis import. Temporary files removed."));
     let value = json!({
@@ -223,6 +264,7 @@ pub fn run(json: bool) -> CmdResult {
         "push": answers,
         "import": {"format": "aegis", "imported": report.imported.len(), "steam_code": steam},
         "identities": identities,
+        "privacyidea": privacyidea,
     });
     if json {
         emit(true, &value, "")?;

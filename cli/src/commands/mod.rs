@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod demo;
+pub mod demo_privacyidea;
 pub mod entrust;
 pub mod link;
 pub mod online;

@@ -362,7 +362,7 @@ pub fn list(ctx: &Ctx) -> CmdResult {
     let identities = unlock(ctx)?.identities()?;
     let rows: Vec<Value> = identities
         .iter()
-        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.is_online(), "transaction_url": i.transaction_url}))
+        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.receives_push(), "transaction_url": i.transaction_url}))
         .collect();
     let mut text = String::new();
     for i in &identities {

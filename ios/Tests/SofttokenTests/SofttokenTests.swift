@@ -179,7 +179,7 @@ final class SofttokenTests: XCTestCase {
     func testAsyncCallsFromSwiftConcurrency() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: fast)
-        let id = try await s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1").id
+        let id = try await s.addOtpauth(uri: "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1").identity.id
         s.lock()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 { group.addTask { try await s.unlock(pin: "2580") } }
@@ -350,8 +350,8 @@ final class SofttokenTests: XCTestCase {
     func testTheCodeStreamFinishesWhenTheVaultLocksAndNeverAdvancesHotp() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: nil, settings: fast)
-        let totp = try await s.addOtpauth(uri: "otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
-        let hotp = try await s.addOtpauth(uri: "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
+        let totp = try await s.addOtpauth(uri: "otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").identity.id
+        let hotp = try await s.addOtpauth(uri: "otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").identity.id
         XCTAssertThrowsError(try s.code(id: hotp))
         let reader = Task { () -> Int in
             var n = 0

@@ -100,9 +100,9 @@ final class TransactionTests: XCTestCase {
         let pending = try await s.pendingTransactions()
         XCTAssertEqual(pending.transactions.map(\.id), ids)
         XCTAssertEqual(pending.transactions[0].details.map(\.value), ["192.0.2.1"])
-        let confirmed = try await s.respond(identityId: id, transactionId: ids[0], response: .confirm)
-        let cancelled = try await s.respond(identityId: id, transactionId: ids[1], response: .cancel)
-        let denied = try await s.respond(identityId: id, transactionId: ids[2], response: .suspicious)
+        let confirmed = try await s.respond(identityId: id, transactionId: ids[0], response: .confirm).state
+        let cancelled = try await s.respond(identityId: id, transactionId: ids[1], response: .cancel).state
+        let denied = try await s.respond(identityId: id, transactionId: ids[2], response: .suspicious).state
         XCTAssertEqual([confirmed, cancelled, denied], [.approved, .cancelled, .denied])
         let events = try provider.cli("log")["events"] as! [[String: Any]]
         XCTAssertEqual(events.map { $0["transaction_id"] as! String }, [ids[0], ids[2]], "Cancel is not logged")
@@ -118,7 +118,7 @@ final class TransactionTests: XCTestCase {
         let missing = await expectError { try await s.respond(identityId: id, transactionId: tx, response: .confirm) }
         guard case .InvalidCode(let field, _)? = missing else { return XCTFail("\(String(describing: missing))") }
         XCTAssertEqual(field, "transaction")
-        let state = try await s.respond(identityId: id, transactionId: tx, response: .confirm, number: UInt8(number))
+        let state = try await s.respond(identityId: id, transactionId: tx, response: .confirm, number: String(number)).state
         XCTAssertEqual(state, .approved)
         let again = await expectError { try await s.respond(identityId: id, transactionId: tx, response: .suspicious) }
         guard case .Refused(let refusal, _)? = again else { return XCTFail("\(String(describing: again))") }

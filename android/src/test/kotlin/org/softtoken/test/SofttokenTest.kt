@@ -194,7 +194,7 @@ class SofttokenTest {
     @Test fun asyncCallsWorkFromCoroutines(): Unit = runBlocking {
         vault().use { s ->
             withContext(Dispatchers.Default) { s.create("2580", FAST) }
-            val id = s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1").id
+            val id = s.addOtpauth("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=1").identity.id
             s.lock()
             // Several coroutines unlocking at once: all succeed, none blocks the others forever.
             (1..4).map { async(Dispatchers.Default) { s.unlock("2580") } }.awaitAll()
@@ -380,8 +380,8 @@ class SofttokenTest {
     @Test fun theCodeStreamEndsWhenTheVaultLocksAndNeverAdvancesHotp(): Unit = runBlocking {
         vault().use { s ->
             s.create(null, FAST)
-            val totp = s.addOtpauth("otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").id
-            val hotp = s.addOtpauth("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").id
+            val totp = s.addOtpauth("otpauth://totp/t?secret=JBSWY3DPEHPK3PXP").identity.id
+            val hotp = s.addOtpauth("otpauth://hotp/h?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0").identity.id
             assertFailsWith<SofttokenException.Unsupported> { s.code(hotp) }
             val job = async(Dispatchers.Default) { s.codes(totp).toList() }
             delay(100)

@@ -116,9 +116,9 @@ class TransactionTest {
             val first = pending.transactions.first()
             assertEquals("Sign in to Example Bank", first.summary)
             assertEquals(listOf("IP" to "192.0.2.1", "Browser" to "Firefox"), first.details.map { it.key to it.value })
-            assertEquals(TransactionState.APPROVED, s.respond(id, ids[0], TransactionResponse.CONFIRM))
-            assertEquals(TransactionState.CANCELLED, s.respond(id, ids[1], TransactionResponse.CANCEL))
-            assertEquals(TransactionState.DENIED, s.respond(id, ids[2], TransactionResponse.SUSPICIOUS))
+            assertEquals(TransactionState.APPROVED, s.respond(id, ids[0], TransactionResponse.CONFIRM).state)
+            assertEquals(TransactionState.CANCELLED, s.respond(id, ids[1], TransactionResponse.CANCEL).state)
+            assertEquals(TransactionState.DENIED, s.respond(id, ids[2], TransactionResponse.SUSPICIOUS).state)
             for ((tx, state) in ids.zip(listOf("approved", "cancelled", "denied"))) {
                 assertEquals(state, field(provider.cli("status", tx), "state"))
             }
@@ -135,11 +135,11 @@ class TransactionTest {
             val (id, serial) = activated(s)
             val pushed = push(serial, "--number-match")
             val tx = field(pushed, "transaction_id")!!
-            val number = field(pushed, "number")!!.toUByte()
+            val number = field(pushed, "number")!!
             assertTrue(s.pendingTransactions().transactions.single().numberMatch)
             val missing = assertFailsWith<SofttokenException.InvalidCode> { s.respond(id, tx, TransactionResponse.CONFIRM) }
             assertEquals("transaction", missing.field)
-            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM, number))
+            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM, number).state)
             val again = assertFailsWith<SofttokenException.Refused> { s.respond(id, tx, TransactionResponse.SUSPICIOUS) }
             assertEquals(ProviderRefusal.NOT_FOUND, again.refusal)
             assertEquals("approved", field(provider.cli("status", tx), "state"))
@@ -187,7 +187,7 @@ class TransactionTest {
             assertFailsWith<SofttokenException.Locked> { s.respond(id, tx, TransactionResponse.CONFIRM) }
             assertFailsWith<SofttokenException.WrongPin> { s.unlock("1111") }
             s.unlock("2468")
-            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM))
+            assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM).state)
             assertEquals(8, s.confirmationCode(id, "31415-92653").length)
         }
     }
