@@ -3,13 +3,18 @@
 # peers when missing. The provider's load-and-kill run fails the script when a transaction is lost or doubled.
 # Usage: bench/run.sh [--check] [--quick]
 #   --check: exit non-zero when a threshold is missed
-#   --quick: the load-and-kill run for 15 s with 2 kills (CI; the full run is 60 s with 5 kills)
+#   --quick: the load-and-kill run for 15 s with 2 kills (CI; the full run is 60 s with 5 kills), and
+#            the CLI and benchmark programs taken from the test build in target/debug (already built
+#            in CI: its cryptography, scanning, image and key-derivation crates are optimised as in
+#            release, only the glue around them is not), so only the provider is built for release.
+#            The figures in docs/ come from full runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_args=(--seconds 60 --connections 64 --kills 5 --wrk)
 args=()
+quick=false
 for a in "$@"; do
-  if [ "$a" = --quick ]; then load_args=(--seconds 15 --connections 64 --kills 2 --wrk); else args+=("$a"); fi
+  if [ "$a" = --quick ]; then load_args=(--seconds 15 --connections 64 --kills 2 --wrk); quick=true; else args+=("$a"); fi
 done
 set -- "${args[@]+"${args[@]}"}"
 missing=""
@@ -20,14 +25,24 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else echo "bench: missing peers:$missing (apt-get install$missing)" >&2; exit 1; fi
 fi
-cargo build --release -q -p softtoken-cli -p softtoken-bench -p softtoken-scan -p softtoken-provider --examples --bins
+if $quick; then
+  # The whole workspace, as tests/run.sh builds it (a no-op after CI's build stage, which runs this
+  # script with the same variables; a `-p` selection would resolve other features and rebuild).
+  cargo build -q --workspace --all-targets
+  cargo build --release -q -p softtoken-provider --examples --bins
+  export SOFTTOKEN_BENCH_BIN=$PWD/target/debug SOFTTOKEN_BENCH_UNTIMED=1
+else
+  cargo build --release -q -p softtoken-cli -p softtoken-bench -p softtoken-scan -p softtoken-provider --examples --bins
+  export SOFTTOKEN_BENCH_BIN=$PWD/target/release
+fi
+echo "bench: the CLI and benchmark programs from $SOFTTOKEN_BENCH_BIN"
 python3 bench/run.py "$@"
 
 # QR scanning against zxing-cpp (PyPI) on the vendored photo corpus (fixtures/qr-photos) and a synthetic set (seed 1).
 python3 -c "import zxingcpp, PIL" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "zxing-cpp==3.1.1" "pillow==13.0.0"
 synth=target/bench/synth
-rm -rf "$synth" && target/release/examples/synth "$synth" --count 60 --seed 1 >/dev/null
-python3 bench/scan.py target/release/softtoken fixtures/qr-photos "$synth" "$@"
+rm -rf "$synth" && "$SOFTTOKEN_BENCH_BIN/examples/synth" "$synth" --count 60 --seed 1 >/dev/null
+python3 bench/scan.py "$SOFTTOKEN_BENCH_BIN/softtoken" fixtures/qr-photos "$synth" "$@"
 
 # The provider under load and SIGKILLs (loopback only, bounded: wrk 2 x 10 s, then 60 s with 5 kills,
 # or 15 s with 2 kills under --quick).

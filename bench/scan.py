@@ -93,6 +93,9 @@ def score(path, texts):
 def main():
     args = [a for a in sys.argv[1:] if a != "--check"]
     check = "--check" in sys.argv
+    # bench/run.sh --quick runs the test build's CLI: its decoding is optimised, but its checked
+    # arithmetic is on, so its times are not compared with zxing-cpp's (decode rates still are).
+    untimed = os.environ.get("SOFTTOKEN_BENCH_UNTIMED") == "1"
     binary, dirs = args[0], args[1:]
     paths = images(dirs)
     zxing_read(paths[0])  # warm-up
@@ -121,11 +124,15 @@ def main():
         print(f"scan[{name}]: median ms softtoken {s_med:.3f} vs zxing-cpp {z_med:.3f} = {ratio:.2f}x")
         # Thresholds for each set and for the two together. The median of the merged set mixes two
         # populations (small photos, larger synthetic images) and is printed as well.
-        for line, good in [
+        checks = [
             (f"scan[{name}]: decode rate {s_ok} >= zxing-cpp {z_ok}", s_ok >= z_ok),
             (f"scan[{name}]: false positives {s_fp} == 0", s_fp == 0),
-            (f"scan[{name}]: median time {ratio:.2f}x zxing-cpp <= 1.5x", ratio <= 1.5),
-        ]:
+        ]
+        if untimed:
+            print(f"scan[{name}]: median time: not compared (a test build's CLI; bench/run.sh without --quick compares release builds)")
+        else:
+            checks.append((f"scan[{name}]: median time {ratio:.2f}x zxing-cpp <= 1.5x", ratio <= 1.5))
+        for line, good in checks:
             print(f"{line}: {'met' if good else 'MISSED'}")
             met &= good
     dec, pas = Counter(), Counter()

@@ -26,7 +26,7 @@ privacyidea_start() {
   return 1
 }
 privacyidea_stop() {
-  [ -z "$privacyidea_pid" ] || { kill "$privacyidea_pid" 2>/dev/null; wait "$privacyidea_pid" 2>/dev/null; }
+  [ -z "$privacyidea_pid" ] || { kill "$privacyidea_pid" 2>/dev/null; wait "$privacyidea_pid" 2>/dev/null || true; }
   [ -n "${SOFTTOKEN_PRIVACYIDEA:-}" ] || rm -f "$privacyidea_file"
   privacyidea_pid=""
   privacyidea_file=""

@@ -33,13 +33,17 @@ fn call(http: &HttpTransport, method: Method, url: String, admin: Option<&str>, 
 /// server saw; the token is removed from both sides at the end.
 pub fn run(out: &mut Out, app: &Authenticator, step: usize, url: &str, user: &str) -> Result<Value, Failure> {
     let url = url.trim_end_matches('/');
-    let password = std::env::var(ADMIN_PASSWORD_ENV).map_err(|_| Failure::new(format!("demo: --privacyidea needs the administrator's password in {ADMIN_PASSWORD_ENV}")))?;
+    let password = std::env::var(ADMIN_PASSWORD_ENV)
+        .map_err(|_| Failure::new(format!("demo: --privacyidea needs the administrator's password in {ADMIN_PASSWORD_ENV}")))?;
     let http = HttpTransport::new();
     out.say(format!("{step}. privacyIDEA at {url}: its administrator enrolls a push token for {user} (no Firebase: the app polls)."));
     let auth = call(&http, Method::Post, format!("{url}/auth"), None, Some(json!({"username": "admin", "password": password})))?;
     let admin = auth["result"]["value"]["token"].as_str().ok_or_else(|| Failure::new("demo: privacyIDEA sent no admin token"))?.to_string();
-    let init = call(&http, Method::Post, format!("{url}/token/init"), Some(&admin), Some(json!({"type": "push", "genkey": 1, "user": user, "pin": DEMO_TOKEN_PIN})))?;
-    let link = init["detail"]["pushurl"]["value"].as_str().ok_or_else(|| Failure::new("demo: privacyIDEA sent no push enrollment link (is it configured for push?)"))?;
+    let init =
+        call(&http, Method::Post, format!("{url}/token/init"), Some(&admin), Some(json!({"type": "push", "genkey": 1, "user": user, "pin": DEMO_TOKEN_PIN})))?;
+    let link = init["detail"]["pushurl"]["value"]
+        .as_str()
+        .ok_or_else(|| Failure::new("demo: privacyIDEA sent no push enrollment link (is it configured for push?)"))?;
     let serial = init["detail"]["serial"].as_str().unwrap_or_default().to_string();
     out.say(format!("   the QR code's link: {}…", shown(&link[..link.len().min(48)])));
     let identity = app.enroll_push(link, Some("privacyIDEA (demo)"), false)?.identity;
@@ -48,11 +52,8 @@ pub fn run(out: &mut Out, app: &Authenticator, step: usize, url: &str, user: &st
     let transaction_id = login["detail"]["transaction_id"].as_str().ok_or_else(|| Failure::new("demo: the login started no push challenge"))?.to_string();
     out.say(format!("{}. {user} signs in to a website that asks privacyIDEA; the app lists the request:", step + 2));
     let pending = app.pending_transactions()?;
-    let request = pending
-        .transactions
-        .iter()
-        .find(|p| p.identity_id == identity.id)
-        .ok_or_else(|| Failure::new("demo: the sign-in request is not in the app's list"))?;
+    let request =
+        pending.transactions.iter().find(|p| p.identity_id == identity.id).ok_or_else(|| Failure::new("demo: the sign-in request is not in the app's list"))?;
     out.say(format!("    \"{}\" → the user answers Confirm.", shown(&request.transaction.summary)));
     let answered = app.respond(Some(&identity.id), &request.transaction.id, Response::Confirm, None)?;
     let poll = call(&http, Method::Get, format!("{url}/validate/polltransaction?transaction_id={transaction_id}"), None, None)?;
