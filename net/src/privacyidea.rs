@@ -113,20 +113,6 @@ pub fn enroll(
     name: Option<&str>,
     allow_unverified_tls: bool,
 ) -> Result<PushEnrolled> {
-    enroll_with_key_size(access, transport, clock, link, name, allow_unverified_tls, PHONE_KEY_BITS)
-}
-
-/// [`enroll`] with a phone key of `bits` bits (tests use 2048 to save seconds).
-#[doc(hidden)]
-pub fn enroll_with_key_size(
-    access: &dyn VaultAccess,
-    transport: &dyn TransactionTransport,
-    clock: &dyn Clock,
-    link: &str,
-    name: Option<&str>,
-    allow_unverified_tls: bool,
-    bits: usize,
-) -> Result<PushEnrolled> {
     let read_at = clock.unix_time();
     let enrollment = PushEnrollment::parse(link)?;
     let tls_verify = enrollment.tls_verify(allow_unverified_tls)?;
@@ -142,7 +128,7 @@ pub fn enroll_with_key_size(
             None => Ok(()),
         }
     })?;
-    let key = PhoneKey::generate(bits)?;
+    let key = PhoneKey::generate(PHONE_KEY_BITS)?;
     if clock.unix_time() > enrollment.deadline(read_at) {
         return Err(softtoken_core::Error::PushProtocol(format!(
             "the enrollment link was valid for {} minutes and has expired: ask for a new one",

@@ -58,18 +58,8 @@ impl AutoBackup {
 
 /// `YYYYMMDD-HHMMSS` (UTC) of a Unix time, for file names that sort by age.
 fn stamp(unix: u64) -> String {
-    let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    let (year, month, day, h, m, sec) = crate::clock::civil_utc(unix);
+    format!("{year:04}{month:02}{day:02}-{h:02}{m:02}{sec:02}")
 }
 
 /// Writes one backup of `vault` into the directory and removes the oldest beyond `keep`.
