@@ -116,7 +116,7 @@ fn base_of(identity: &Identity) -> Result<&str> {
 }
 
 /// This device's time corrected by the identity's offset.
-fn corrected_now(clock: &dyn Clock, offset_s: i64) -> u64 {
+pub(crate) fn corrected_now(clock: &dyn Clock, offset_s: i64) -> u64 {
     (clock.unix_time() as i64).saturating_add(offset_s).max(0) as u64
 }
 
@@ -264,11 +264,15 @@ pub fn respond(
     let mut fetched = match identity {
         Some(key) => {
             let identity = step(access, Activity::Read, |v| v.find(key).cloned())?;
-            if identity.push_link.is_none() {
-                base_of(&identity)?;
+            if identity.push_link.is_some() {
+                // Answering is the user's action (as below); its server is polled once, inside,
+                // and only a challenge it lists now is answered.
+                let identity = step(access, Activity::Action, |v| v.find(&identity.id).cloned())?;
+                return crate::privacyidea::respond(transport, clock, &identity, transaction_id, response, picked);
             }
+            base_of(&identity)?;
             let mut fetched = Fetched::default();
-            fetch_any(access, transport, clock, &identity, &mut fetched);
+            fetch_for(access, transport, clock, &identity, &mut fetched);
             fetched
         }
         None => fetch_pending(access, transport, clock)?,

@@ -199,7 +199,7 @@ fn poll(transport: &dyn TransactionTransport, clock: &dyn Clock, identity: &Iden
     let link = link_of(identity)?;
     let key = PhoneKey::from_pkcs8(identity.seed.clone())?;
     let server_key = ServerKey::parse(&link.server_key)?;
-    let at = (clock.unix_time() as i64).saturating_add(identity.time_offset_s).max(0) as u64;
+    let at = crate::flows::corrected_now(clock, identity.time_offset_s);
     let timestamp = time::iso8601_utc(at, 0);
     let signature = key.sign(&poll_message(&link.serial, &timestamp))?;
     let enc = |s: &str| percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string();
