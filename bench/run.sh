@@ -4,10 +4,12 @@
 # Usage: bench/run.sh [--check] [--quick]
 #   --check: exit non-zero when a threshold is missed
 #   --quick: the load-and-kill run for 15 s with 2 kills (CI; the full run is 60 s with 5 kills), and
-#            the CLI and benchmark programs taken from the test build in target/debug (already built
-#            in CI: its cryptography, scanning, image and key-derivation crates are optimised as in
-#            release, only the glue around them is not), so only the provider is built for release.
-#            The figures in docs/ come from full runs.
+#            every program taken from the test build in target/debug (already built in CI: its
+#            cryptography, scanning, image and key-derivation crates are optimised as in release;
+#            the glue around them and the provider's HTTP stack are not, so the provider's
+#            requests per second are lower there: the load run checks that nothing is lost or
+#            doubled, its throughput figures come from full runs). Nothing is built for release,
+#            which cost four of CI's minutes. The figures in docs/ come from full runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_args=(--seconds 60 --connections 64 --kills 5 --wrk)
@@ -29,7 +31,6 @@ if $quick; then
   # The whole workspace, as tests/run.sh builds it (a no-op after CI's build stage, which runs this
   # script with the same variables; a `-p` selection would resolve other features and rebuild).
   cargo build -q --workspace --all-targets
-  cargo build --release -q -p softtoken-provider --examples --bins
   export SOFTTOKEN_BENCH_BIN=$PWD/target/debug SOFTTOKEN_BENCH_UNTIMED=1
 else
   cargo build --release -q -p softtoken-cli -p softtoken-bench -p softtoken-scan -p softtoken-provider --examples --bins
@@ -46,4 +47,6 @@ python3 bench/scan.py "$SOFTTOKEN_BENCH_BIN/softtoken" fixtures/qr-photos "$synt
 
 # The provider under load and SIGKILLs (loopback only, bounded: wrk 2 x 10 s, then 60 s with 5 kills,
 # or 15 s with 2 kills under --quick).
-target/release/examples/load target/release/softtoken-provider "${load_args[@]}"
+load_bin=target/release
+$quick && load_bin=target/debug
+"$load_bin/examples/load" "$load_bin/softtoken-provider" "${load_args[@]}"

@@ -10,7 +10,8 @@
 # (tests/privacyidea/run.sh) runs in the background beside the stages after PostgreSQL (it mostly
 # waits on its servers). Ends with one summary line each: `rust: …`, `postgres: …`,
 # `aegis-reader: …`, `api: …`, `browser: …`, `browser-postgres: …`, `webpush: …`, `privacyidea: …`,
-# `edumfa: …`, `kotlin: …`, `swift: N passed, M failed`.
+# `edumfa: …`, `validate: …` (the provider's validate API side by side with that privacyIDEA,
+# tests/validate/compare.py), `kotlin: …`, `swift: N passed, M failed`.
 # Usage: bash tests/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +26,10 @@ glog=$(mktemp)
 gblog=$(mktemp)
 pilog=$(mktemp)
 edulog=$(mktemp)
+vlog=$(mktemp)
 pg_dir=""
 pi_pid=""
-trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog" "$pilog" "$edulog"; [ -z "$pi_pid" ] || kill "$pi_pid" 2>/dev/null; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
+trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog" "$pilog" "$edulog" "$vlog"; [ -z "$pi_pid" ] || kill "$pi_pid" 2>/dev/null; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
 # One timing line per stage (seconds), to see where the run's time goes.
 stage_start=$(date +%s)
 stage() {
@@ -102,6 +104,11 @@ webpush_status=${PIPESTATUS[0]}
 stage webpush
 privacyidea_start || true
 export SOFTTOKEN_PRIVACYIDEA=$privacyidea_file
+# The provider's validate API side by side with that privacyIDEA (the same requests to both).
+read -r pi_url pi_password <"$privacyidea_file" || true
+PI_URL=$pi_url PI_ADMIN_PASSWORD=$pi_password target/privacyidea-venv/bin/python tests/validate/compare.py "$SOFTTOKEN_BIN_DIR/softtoken-provider" "$SOFTTOKEN_BIN_DIR/softtoken" 2>&1 | tee "$vlog"
+validate_status=${PIPESTATUS[0]}
+stage validate
 bash tests/kotlin/run.sh 2>&1 | tee "$klog"
 kotlin_status=${PIPESTATUS[0]}
 stage kotlin
@@ -127,6 +134,7 @@ grep -E '^browser-postgres: [0-9]+ passed, [0-9]+ failed$' "$gblog" | tail -1 ||
 grep -E '^webpush: [0-9]+ passed, [0-9]+ failed$' "$wlog" | tail -1 || echo "webpush: 0 passed, 1 failed"
 grep -E '^privacyidea: [0-9]+ passed, [0-9]+ failed$' "$pilog" | tail -1 || echo "privacyidea: 0 passed, 1 failed"
 grep -E '^edumfa: [0-9]+ passed, [0-9]+ failed$' "$edulog" | tail -1 || echo "edumfa: 0 passed, 1 failed"
+grep -E '^validate: [0-9]+ passed, [0-9]+ failed$' "$vlog" | tail -1 || echo "validate: 0 passed, 1 failed"
 grep -E '^kotlin: [0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || echo "kotlin: 0 passed, 1 failed"
 if [ -n "$swift_line" ]; then
   set -- $swift_line
@@ -134,4 +142,4 @@ if [ -n "$swift_line" ]; then
 else
   echo "swift: 0 passed, 1 failed"
 fi
-[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$pi_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]
+[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$pi_status" -eq 0 ] && [ "$validate_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]

@@ -13,8 +13,9 @@
 //! | [`server`] | HTTP(S), TLS, connection limits and timeouts, rate limits, routing to the two below |
 //! | [`portal`] | pages, accounts and sessions, authenticators, mail |
 //! | [`protocol`] | what the apps speak: online activation, transactions, push tokens |
+//! | [`validate`] | privacyIDEA's validate API for login plugins: checks, challenges, API tokens, audit log |
 //! | [`push`] | wake-ups (Web Push) |
-//! | [`tokens`] | issuing, completing and verifying Entrust-style tokens |
+//! | [`tokens`] | issuing, completing and verifying Entrust-style tokens; standard TOTP/HOTP tokens |
 //! | [`Provider`] | the state database, the sealing key and the random generator, opened together |
 //! | [`sealed`] | secrets at rest: sealed seeds and activation codes, hashed bearer tokens, key rotation |
 //! | [`database`] | SQLite or PostgreSQL behind one API, all schema, busy retries |
@@ -41,6 +42,8 @@ pub mod sealed;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod tokens;
+#[cfg(feature = "server")]
+pub mod validate;
 
 pub use database::Database;
 pub use error::{Fault, ProviderError, Result};

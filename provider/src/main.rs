@@ -71,6 +71,23 @@ enum Command {
         /// This provider's address as the app reaches it (https, or http on loopback), for --online.
         #[arg(long, value_name = "URL", requires = "online")]
         base_url: Option<String>,
+        /// Give the token to this user (listed among their authenticators, checked by the
+        /// validate API for them).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// entrust (an Entrust-style soft token, activated with its QR code and password), or a
+        /// standard totp / hotp token for any authenticator app (an otpauth:// URI; needs --user).
+        #[arg(long, default_value = "entrust", value_parser = ["entrust", "totp", "hotp"], requires_if("totp", "user"), requires_if("hotp", "user"))]
+        kind: String,
+        /// The hash of a totp / hotp token.
+        #[arg(long, default_value = "sha1", value_parser = ["sha1", "sha256", "sha512"])]
+        algorithm: String,
+        /// Seconds per code of a totp token.
+        #[arg(long, default_value_t = 30)]
+        period: u32,
+        /// The issuer an authenticator app shows for a totp / hotp token.
+        #[arg(long, default_value = softtoken_provider::tokens::oath::DEFAULT_ISSUER)]
+        issuer: String,
     },
     /// Complete an activation with the registration code the user typed in.
     Complete {
@@ -178,6 +195,41 @@ enum Command {
     /// Re-wrap every seed and activation code under a new key (the old key file is kept as
     /// `<kek>.retired-ID` for older backups); restart `serve` afterwards.
     RotateKek,
+    /// API tokens for the validate API (`/validate/triggerchallenge`).
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
+    /// The validate API's audit log: every request and decision, oldest first.
+    Audit {
+        /// Only this user's requests.
+        #[arg(long)]
+        user: Option<String>,
+        /// The newest N entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Print JSON lines (one entry per line), for export.
+        #[arg(long, conflicts_with = "json")]
+        jsonl: bool,
+    },
+    /// Show or change the validate API's settings (realm, fail limit, number matching, challenge lifetime).
+    ValidateSettings {
+        /// The realm users are in.
+        #[arg(long)]
+        realm: Option<String>,
+        /// Failed checks in a row before a token is locked.
+        #[arg(long)]
+        max_fail: Option<u32>,
+        /// Push challenges show a number the user enters in the app.
+        #[arg(long, value_name = "true|false")]
+        number_matching: Option<bool>,
+        /// Seconds a challenge stays answerable.
+        #[arg(long, value_name = "SECONDS")]
+        challenge_lifetime: Option<u64>,
+    },
+    /// Unlock a token locked by too many failed checks (its fail counter back to 0).
+    ResetFails {
+        /// Serial number.
+        serial: String,
+    },
     /// Check the confirmation code a user typed for an offline transaction.
     CheckConfirmation {
         /// Transaction id.
@@ -186,6 +238,16 @@ enum Command {
         /// The 8-digit code from the app.
         #[arg(long)]
         code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Make a new API token (shown once; the state keeps its hash).
+    Create {
+        /// What it is for (shown to operators).
+        #[arg(long, default_value = "api token")]
+        label: String,
     },
 }
 
@@ -252,7 +314,25 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
     };
     let mut p = Provider::open_database(&cli.database, &kek)?;
     match &cli.command {
-        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url } => {
+        Command::Issue { kind, user: Some(user), digits, algorithm, period, issuer, qr_png, .. } if kind != "entrust" => {
+            use softtoken_provider::tokens::oath::{OathKind, OathOptions};
+            let opts = OathOptions {
+                kind: OathKind::parse(kind).expect("clap checked"),
+                digits: digits.parse().expect("clap checked"),
+                algorithm: softtoken_core::otp::Algorithm::parse(algorithm)?,
+                period: *period,
+                issuer: issuer.clone(),
+            };
+            let issued = p.issue_oath(user, &opts, now())?;
+            write_qr(qr_png.as_deref(), &issued.uri)?;
+            emit(
+                cli.json,
+                json!({"serial": &issued.serial, "kind": kind, "user": user, "uri": &issued.uri}),
+                format!("serial number:   {}\nuser:            {user}\notpauth URI:     {}\n", issued.serial, issued.uri),
+            )
+        }
+        Command::Issue { kind, .. } if kind != "entrust" => Err(ProviderError::Invalid(format!("--kind {kind} needs --user"))),
+        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url, user, .. } => {
             let opts = IssueOptions {
                 digits: digits.parse().expect("clap checked"),
                 policy: if *no_policy { None } else { Some(policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into())) },
@@ -261,18 +341,21 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 registration_url: Some(registration_url.clone()).filter(|u| !u.is_empty()),
                 online_base_url: base_url.clone(),
             };
-            let issued = p.issue(&opts, now())?;
-            if let Some(path) = qr_png {
-                // The QR code is a secret (with its password it activates the token): written
-                // 0600, atomically, never through a link planted at the path.
-                let png = softtoken_core::qr::png(&issued.uri, 6)?;
-                softtoken_core::vault::write_atomic(path, &png, false).map_err(|e| ProviderError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+            if let Some(user) = user {
+                if p.user(user)?.is_none() {
+                    return Err(ProviderError::Refused(format!("there is no user {user} (softtoken-provider user add {user})")));
+                }
             }
+            let issued = p.issue(&opts, now())?;
+            if let Some(user) = user {
+                p.give_token(user, &issued.serial, now())?;
+            }
+            write_qr(qr_png.as_deref(), &issued.uri)?;
             let mut text = format!(
                 "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
                 issued.serial, issued.activation_code, issued.password, issued.expires_at, issued.uri
             );
-            let mut value = json!({"serial": &issued.serial, "activation_code": &issued.activation_code, "password": &issued.password, "uri": &issued.uri, "expires_at": issued.expires_at});
+            let mut value = json!({"serial": &issued.serial, "activation_code": &issued.activation_code, "password": &issued.password, "uri": &issued.uri, "expires_at": issued.expires_at, "kind": "entrust", "user": user});
             if let Some(link) = &issued.link {
                 text += &format!("activation link: {link}\n");
                 value["link"] = json!(link);
@@ -401,11 +484,87 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 format!("re-wrapped {} secrets under key {}; the old key is kept as {retired} (for older backups of the state)\n", r.rewrapped, r.kek_id),
             )
         }
+        Command::ApiToken(ApiTokenCommand::Create { label }) => {
+            let token = p.create_api_token(label, now())?;
+            emit(
+                cli.json,
+                json!({"token": token.as_str(), "label": label}),
+                format!("{}\n(shown once: send it as the Authorization header of /validate/triggerchallenge)\n", token.as_str()),
+            )
+        }
+        Command::Audit { user, limit, jsonl } => {
+            let entries = p.audit_log(user.as_deref(), *limit)?;
+            let line = |e: &softtoken_provider::validate::audit::Entry| serde_json::to_string(e).map_err(|e| ProviderError::Fault(e.to_string()));
+            if *jsonl {
+                let text = entries.iter().map(|e| line(e).map(|l| l + "\n")).collect::<Result<String, _>>()?;
+                return emit(false, json!({}), text);
+            }
+            let text: String = entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {} {} user={} serial={} {} {}\n",
+                        e.at,
+                        e.address,
+                        e.endpoint,
+                        softtoken_core::text::escape(e.user.as_deref().unwrap_or("-")),
+                        e.serial.as_deref().unwrap_or("-"),
+                        e.decision,
+                        softtoken_core::text::escape(&e.message)
+                    )
+                })
+                .collect();
+            emit(cli.json, json!({"entries": entries}), text)
+        }
+        Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime } => {
+            let mut s = p.validate_settings()?;
+            let changed = realm.is_some() || max_fail.is_some() || number_matching.is_some() || challenge_lifetime.is_some();
+            if let Some(r) = realm {
+                s.realm = r.clone();
+            }
+            if let Some(m) = max_fail {
+                s.max_fail = *m;
+            }
+            if let Some(n) = number_matching {
+                s.number_matching = *n;
+            }
+            if let Some(l) = challenge_lifetime {
+                s.challenge_lifetime_s = *l;
+            }
+            if changed {
+                p.set_validate_settings(&s)?;
+            }
+            let text = format!(
+                "realm:              {}\nfail limit:         {}\nnumber matching:    {}\nchallenge lifetime: {} s\n",
+                s.realm, s.max_fail, s.number_matching, s.challenge_lifetime_s
+            );
+            emit(
+                cli.json,
+                json!({"realm": s.realm, "max_fail": s.max_fail, "number_matching": s.number_matching, "challenge_lifetime_s": s.challenge_lifetime_s}),
+                text,
+            )
+        }
+        Command::ResetFails { serial } => {
+            let before = p.fail_count(serial)?;
+            p.reset_fail_count(serial)?;
+            emit(cli.json, json!({"serial": serial, "fail_count_was": before, "fail_count": 0}), format!("{serial}: fail counter reset (was {before})\n"))
+        }
         Command::CheckConfirmation { id, code } => {
             let state = p.check_confirmation(id, code, now())?;
             emit(cli.json, json!({"state": state.as_str()}), format!("{}\n", state.as_str()))
         }
     }
+}
+
+/// Writes the QR code of `uri` as a PNG at `path`, when asked. The QR code is a secret (with its
+/// password it activates the token; a standard token's holds its secret): written 0600,
+/// atomically, never through a link planted at the path.
+fn write_qr(path: Option<&std::path::Path>, uri: &str) -> Result<(), ProviderError> {
+    if let Some(path) = path {
+        let png = softtoken_core::qr::png(uri, 6)?;
+        softtoken_core::vault::write_atomic(path, &png, false).map_err(|e| ProviderError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// The Web Push set-up the flags give.

@@ -11,6 +11,9 @@ use softtoken_core::otp::{Algorithm, Totp};
 use softtoken_core::Secret;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "server")]
+pub mod oath;
+
 /// The policy put in QR payloads unless told otherwise (the one of the spec's public sample).
 pub const DEFAULT_POLICY: &str = r#"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#;
 /// The registration address put in payloads unless told otherwise.
@@ -138,7 +141,7 @@ impl Provider {
             .map(|base| -> Result<OnlineActivationLink> { Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random::hex(&self.rng, 16)? }) })
             .transpose()?;
         self.db.execute(
-            "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7)",
+            "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token, online) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7, ?8)",
             params![
                 serial.to_string(),
                 self.kek.seal(sealed::Sealed::ActivationCode, &serial.to_string(), ac.dashed().as_bytes())?,
@@ -146,7 +149,8 @@ impl Provider {
                 opts.digits,
                 now as i64,
                 expires_at as i64,
-                link.as_ref().map(|l| sealed::sha256_hex(&l.token))
+                link.as_ref().map(|l| sealed::sha256_hex(&l.token)),
+                link.is_some()
             ],
         )?;
         Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at, link: link.map(|l| l.format()) })

@@ -22,7 +22,13 @@ pub(crate) fn create(db: &Db) -> Result<()> {
             completed_at INTEGER,
             activation_token TEXT,
             push_token TEXT,
-            unregistered_at INTEGER
+            unregistered_at INTEGER,
+            kind TEXT NOT NULL DEFAULT 'entrust',
+            algorithm TEXT,
+            counter INTEGER,
+            last_step INTEGER,
+            fail_count INTEGER NOT NULL DEFAULT 0,
+            online INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS tokens_by_activation_token ON tokens(activation_token);
         CREATE TABLE IF NOT EXISTS transactions (
@@ -52,8 +58,56 @@ pub(crate) fn create(db: &Db) -> Result<()> {
     db.execute_schema(ACCOUNTS)?;
     db.execute_schema(AUTHENTICATORS)?;
     db.execute_schema(WAKE_UPS)?;
+    db.execute_schema(VALIDATE)?;
+    if db.sqlite().is_none() {
+        // A PostgreSQL database made by an earlier build (SQLite files: `add_missing_columns`).
+        db.execute_schema(
+            &TOKEN_COLUMNS_SINCE_VALIDATE.iter().map(|(name, kind)| format!("ALTER TABLE tokens ADD COLUMN IF NOT EXISTS {name} {kind};")).collect::<String>(),
+        )?;
+    }
     Ok(())
 }
+
+/// The columns of `tokens` added with the validate API: the token's kind (`entrust`, `totp`,
+/// `hotp`), its hash algorithm, the next HOTP counter, the last time step accepted (replays are
+/// refused), the failed checks in a row, and whether its app is online (gets push challenges).
+const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 6] = [
+    ("kind", "TEXT NOT NULL DEFAULT 'entrust'"),
+    ("algorithm", "TEXT"),
+    ("counter", "INTEGER"),
+    ("last_step", "INTEGER"),
+    ("fail_count", "INTEGER NOT NULL DEFAULT 0"),
+    ("online", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// The validate API's state: challenges (one transaction id over one or more of a user's tokens;
+/// a push challenge names the transaction the app answers), the operator's API tokens (stored
+/// hashed) and the audit log (append-only).
+const VALIDATE: &str = "CREATE TABLE IF NOT EXISTS challenges (
+        transaction_id TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        user_name TEXT,
+        push_id TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        PRIMARY KEY (transaction_id, serial)
+    );
+    CREATE TABLE IF NOT EXISTS api_tokens (
+        id_hash TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        user_name TEXT,
+        serial TEXT,
+        decision TEXT NOT NULL,
+        message TEXT NOT NULL
+    );";
 
 /// The portal's accounts and their sessions.
 const ACCOUNTS: &str = "CREATE TABLE IF NOT EXISTS users (
@@ -90,13 +144,13 @@ const WAKE_UPS: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
         at INTEGER NOT NULL
     );";
 
-/// Adds the columns added since (online activation, offline transactions, push order) to a state
+/// Adds the columns added since (online activation, offline transactions, push order, the validate
+/// API's token columns) to a state
 /// file made by an earlier build.
 pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
-    let tables: [(&str, &[(&str, &str)]); 2] = [
-        ("tokens", &[("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")]),
-        ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")]),
-    ];
+    let tokens: Vec<(&str, &str)> =
+        [("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")].into_iter().chain(TOKEN_COLUMNS_SINCE_VALIDATE).collect();
+    let tables: [(&str, &[(&str, &str)]); 2] = [("tokens", &tokens), ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")])];
     for (table, wanted) in tables {
         let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
         let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;

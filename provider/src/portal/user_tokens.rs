@@ -268,6 +268,17 @@ impl Provider {
         Ok(())
     }
 
+    /// Gives the token `serial` (just issued by the operator) to `owner`: it becomes one of their
+    /// authenticators, checked by the validate API for them.
+    pub fn give_token(&self, owner: &str, serial: &str, now: u64) -> Result<i64> {
+        if self.user(owner)?.is_none() {
+            return Err(ProviderError::Refused(format!("there is no user {owner}")));
+        }
+        self.db.query_row("INSERT INTO authenticators (owner, serial, created_at) VALUES (?1, ?2, ?3) RETURNING id", params![owner, serial, now as i64], |r| {
+            r.get(0)
+        })
+    }
+
     /// The user whose authenticator has this serial.
     pub fn owner_of_serial(&self, serial: &str) -> Result<Option<String>> {
         self.db.query_row("SELECT owner FROM authenticators WHERE serial = ?1", params![serial], |r| r.get(0)).optional()

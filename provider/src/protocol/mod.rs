@@ -169,6 +169,12 @@ pub enum Charge<'a> {
         /// The link's token.
         token: &'a str,
     },
+    /// A request to the validate API (a code checked, a challenge made or polled), for `user`
+    /// when it names one.
+    Validate {
+        /// The `user` parameter.
+        user: Option<&'a str>,
+    },
 }
 
 /// Admits or refuses a [`Charge`] (the server's limits; tests and the demo admit all).

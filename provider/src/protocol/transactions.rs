@@ -97,16 +97,19 @@ impl Provider {
             return Err(ProviderError::Invalid("the lifetime must be at least 1 s".into()));
         }
         let db = crate::database::begin_write(&self.db)?;
-        let token: Option<(Option<i64>, Option<i64>, Option<String>)> = db
-            .query_row("SELECT completed_at, unregistered_at, push_token FROM tokens WHERE serial = ?1", params![serial], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        let token: Option<(Option<i64>, Option<i64>, Option<String>, String)> = db
+            .query_row("SELECT completed_at, unregistered_at, push_token, kind FROM tokens WHERE serial = ?1", params![serial], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
         let push_token = match token {
             None => return Err(ProviderError::UnknownSerial(serial.into())),
-            Some((None, _, _)) => return Err(ProviderError::NotCompleted(serial.into())),
-            Some((_, Some(_), _)) => return Err(ProviderError::Unregistered(serial.into())),
-            Some((Some(_), None, push_token)) => push_token,
+            Some((_, _, _, kind)) if kind != "entrust" => {
+                return Err(ProviderError::Refused(format!("{serial} is a {kind} token: its app has no transactions (only Entrust-style tokens do)")))
+            }
+            Some((None, _, _, _)) => return Err(ProviderError::NotCompleted(serial.into())),
+            Some((_, Some(_), _, _)) => return Err(ProviderError::Unregistered(serial.into())),
+            Some((Some(_), None, push_token, _)) => push_token,
         };
         db.execute("UPDATE transactions SET state = 'expired' WHERE state = 'pending' AND expires_at < ?1", params![now as i64])?;
         let pending: u32 = db.query_row("SELECT COUNT(*) FROM transactions WHERE serial = ?1 AND state = 'pending'", params![serial], |r| r.get(0))?;

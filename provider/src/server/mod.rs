@@ -139,6 +139,8 @@ impl Admit for Limited<'_> {
             }
             Charge::Answer { identity: None, .. } => per_address.take(&self.address).is_ok(),
             Charge::Completion { token } => per_address.take(&self.address).and_then(|()| per_identity.take(&format!("activation:{token}"))).is_ok(),
+            Charge::Validate { user: None } => per_address.take(&self.address).is_ok(),
+            Charge::Validate { user: Some(user) } => per_address.take(&self.address).and_then(|()| per_identity.take(&format!("user:{user}"))).is_ok(),
         }
     }
 }
@@ -297,6 +299,48 @@ async fn portal(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri,
     }
 }
 
+/// A request to the validate API ([`crate::validate`]), with privacyIDEA's reply shapes.
+async fn validate(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Uri, headers: axum::http::HeaderMap, body: Body) -> Reply {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
+    let json_headers = || {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+        h
+    };
+    let body = match read_body(body, pool.body_timeout).await {
+        Ok(bytes) => bytes,
+        Err((refusal, message)) => {
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let error = json!({"result": {"status": false, "error": {"code": 905, "message": format!("ERR905: {message}")}}, "detail": null});
+            return (status, json_headers(), error.to_string().into_bytes());
+        }
+    };
+    let reply = tokio::task::spawn_blocking(move || {
+        let text = String::from_utf8_lossy(&body);
+        let address = peer.ip().to_string();
+        let request =
+            crate::validate::ValidateRequest { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text, address: &address };
+        let limits = Limited { pool: &pool, address: address.clone() };
+        pool.with_provider(|provider| crate::validate::handle(provider, &request, now(), &limits, pool.portal.web_push.as_ref()))
+    })
+    .await;
+    match reply {
+        Ok(Ok(reply)) => {
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            match reply.body {
+                Some(body) => (status, json_headers(), body.to_string().into_bytes()),
+                None => (status, axum::http::HeaderMap::new(), Vec::new()),
+            }
+        }
+        _ => {
+            let error =
+                json!({"result": {"status": false, "error": {"code": 903, "message": "ERR903: the server failed to answer; try again"}}, "detail": null});
+            (StatusCode::INTERNAL_SERVER_ERROR, json_headers(), error.to_string().into_bytes())
+        }
+    }
+}
+
 fn refused(refusal: Refusal, message: &str) -> (u16, Value) {
     (refusal.status(), json!(RefusalReply { error: refusal, message: message.into() }))
 }
@@ -311,6 +355,9 @@ async fn handle(
 ) -> Reply {
     if crate::portal::is_portal_path(uri.path()) {
         return portal(pool, peer, method, uri, headers, body).await;
+    }
+    if crate::validate::is_validate_path(uri.path()) {
+        return validate(pool, peer, method, uri, headers, body).await;
     }
     let url = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| uri.path().to_string());
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
