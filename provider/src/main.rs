@@ -224,6 +224,10 @@ enum Command {
         /// Seconds a challenge stays answerable.
         #[arg(long, value_name = "SECONDS")]
         challenge_lifetime: Option<u64>,
+        /// Seconds a check that starts a push waits for the app's answer (0: reply at once with
+        /// the challenge; RADIUS wants about 20).
+        #[arg(long, value_name = "SECONDS")]
+        push_wait: Option<u64>,
     },
     /// Unlock a token locked by too many failed checks (its fail counter back to 0).
     ResetFails {
@@ -516,9 +520,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect();
             emit(cli.json, json!({"entries": entries}), text)
         }
-        Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime } => {
+        Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime, push_wait } => {
             let mut s = p.validate_settings()?;
-            let changed = realm.is_some() || max_fail.is_some() || number_matching.is_some() || challenge_lifetime.is_some();
+            let changed = realm.is_some() || max_fail.is_some() || number_matching.is_some() || challenge_lifetime.is_some() || push_wait.is_some();
+            if let Some(w) = push_wait {
+                s.push_wait_s = *w;
+            }
             if let Some(r) = realm {
                 s.realm = r.clone();
             }
@@ -535,12 +542,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 p.set_validate_settings(&s)?;
             }
             let text = format!(
-                "realm:              {}\nfail limit:         {}\nnumber matching:    {}\nchallenge lifetime: {} s\n",
-                s.realm, s.max_fail, s.number_matching, s.challenge_lifetime_s
+                "realm:              {}\nfail limit:         {}\nnumber matching:    {}\nchallenge lifetime: {} s\npush wait:          {} s\n",
+                s.realm, s.max_fail, s.number_matching, s.challenge_lifetime_s, s.push_wait_s
             );
             emit(
                 cli.json,
-                json!({"realm": s.realm, "max_fail": s.max_fail, "number_matching": s.number_matching, "challenge_lifetime_s": s.challenge_lifetime_s}),
+                json!({"realm": s.realm, "max_fail": s.max_fail, "number_matching": s.number_matching, "challenge_lifetime_s": s.challenge_lifetime_s, "push_wait_s": s.push_wait_s}),
                 text,
             )
         }

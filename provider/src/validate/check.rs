@@ -324,7 +324,11 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
         if online.is_empty() {
             return Ok(Decision::reject("wrong otp pin"));
         }
-        return challenge(call, &who, online, false, &settings);
+        let challenged = challenge(call, &who, online, false, &settings)?;
+        if settings.push_wait_s == 0 {
+            return Ok(challenged);
+        }
+        return wait_for_push(call, &who, &challenged, &settings);
     }
     let several = tokens.len() > 1;
     Ok(match check_codes(provider, |db| who.tokens(db), pass, now, settings.max_fail)? {
@@ -428,6 +432,39 @@ fn challenge(call: &Call<'_>, who: &Who, tokens: Vec<TokenRow>, triggered: bool,
         decision = decision.with("attributes", json!({"hideResponseInput": true}));
     }
     Ok(decision.with("multi_challenge", Value::Array(challenges)))
+}
+
+/// privacyIDEA's `push_wait`: the check that started a push waits (up to the setting's seconds,
+/// polling the state) for the app's answer and replies ACCEPT once confirmed (the challenge is then
+/// used up), DECLINED after Cancel or Suspicious, REJECT when no answer came in time. The clock is
+/// the request's time plus the seconds waited.
+fn wait_for_push(call: &Call<'_>, who: &Who, challenged: &Decision, settings: &ValidateSettings) -> Result<Decision, PiError> {
+    let Some(id) = challenged.detail.get("transaction_id").and_then(Value::as_str) else { return Ok(challenged.clone()) };
+    let started = std::time::Instant::now();
+    let deadline = std::time::Duration::from_secs(settings.push_wait_s);
+    loop {
+        let now = call.now + started.elapsed().as_secs();
+        let mut states = Vec::new();
+        for (serial, push_id) in open_challenges(call.provider, who, id, now)? {
+            if let Some(push_id) = push_id {
+                states.push((serial, call.provider.status(&push_id, now)?));
+            }
+        }
+        if let Some((serial, _)) = states.iter().find(|(_, s)| *s == State::Approved) {
+            if consume(call.provider, id, now)? {
+                return Ok(Decision::new("ACCEPT", json!(true)).with("message", json!("Found matching challenge")).with("serial", json!(serial)));
+            }
+        }
+        if !states.is_empty() && states.iter().all(|(_, s)| matches!(s, State::Denied | State::Cancelled | State::Expired)) {
+            let (serial, state) = &states[0];
+            let status = if *state == State::Cancelled { "cancelled" } else { "declined" };
+            return Ok(Decision::new("DECLINED", json!(false)).with("challenge_status", json!(status)).with("message", json!("The challenge was declined")).with("serial", json!(serial)));
+        }
+        if started.elapsed() >= deadline {
+            return Ok(Decision::reject("No answer from the app in time"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
 }
 
 /// The open challenge rows of transaction `id` that `who` may answer: (serial, push transaction).

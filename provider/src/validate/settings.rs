@@ -23,11 +23,19 @@ pub struct ValidateSettings {
     pub number_matching: bool,
     /// Seconds a challenge stays answerable.
     pub challenge_lifetime_s: u64,
+    /// Seconds a check that starts a push waits for the app's answer before it replies
+    /// (privacyIDEA's `push_wait`): 0 replies at once with the challenge; RADIUS, which cannot
+    /// poll, wants about 20.
+    #[serde(default)]
+    pub push_wait_s: u64,
 }
+
+/// The longest `push_wait` (RADIUS clients give up after about 30 s).
+pub const MAX_PUSH_WAIT_S: u64 = 60;
 
 impl Default for ValidateSettings {
     fn default() -> Self {
-        ValidateSettings { realm: DEFAULT_REALM.into(), max_fail: DEFAULT_MAX_FAIL, number_matching: true, challenge_lifetime_s: DEFAULT_CHALLENGE_LIFETIME_S }
+        ValidateSettings { realm: DEFAULT_REALM.into(), max_fail: DEFAULT_MAX_FAIL, number_matching: true, challenge_lifetime_s: DEFAULT_CHALLENGE_LIFETIME_S, push_wait_s: 0 }
     }
 }
 
@@ -42,6 +50,9 @@ impl ValidateSettings {
         }
         if !(10..=3600).contains(&self.challenge_lifetime_s) {
             return Err(ProviderError::Invalid("the challenge lifetime must be 10 to 3600 seconds".into()));
+        }
+        if self.push_wait_s > MAX_PUSH_WAIT_S.min(self.challenge_lifetime_s) {
+            return Err(ProviderError::Invalid(format!("the push wait must be 0 to {MAX_PUSH_WAIT_S} seconds, and within the challenge lifetime")));
         }
         Ok(())
     }
