@@ -458,7 +458,10 @@ fn wait_for_push(call: &Call<'_>, who: &Who, challenged: &Decision, settings: &V
         if !states.is_empty() && states.iter().all(|(_, s)| matches!(s, State::Denied | State::Cancelled | State::Expired)) {
             let (serial, state) = &states[0];
             let status = if *state == State::Cancelled { "cancelled" } else { "declined" };
-            return Ok(Decision::new("DECLINED", json!(false)).with("challenge_status", json!(status)).with("message", json!("The challenge was declined")).with("serial", json!(serial)));
+            return Ok(Decision::new("DECLINED", json!(false))
+                .with("challenge_status", json!(status))
+                .with("message", json!("The challenge was declined"))
+                .with("serial", json!(serial)));
         }
         if started.elapsed() >= deadline {
             return Ok(Decision::reject("No answer from the app in time"));

@@ -35,7 +35,13 @@ pub const MAX_PUSH_WAIT_S: u64 = 60;
 
 impl Default for ValidateSettings {
     fn default() -> Self {
-        ValidateSettings { realm: DEFAULT_REALM.into(), max_fail: DEFAULT_MAX_FAIL, number_matching: true, challenge_lifetime_s: DEFAULT_CHALLENGE_LIFETIME_S, push_wait_s: 0 }
+        ValidateSettings {
+            realm: DEFAULT_REALM.into(),
+            max_fail: DEFAULT_MAX_FAIL,
+            number_matching: true,
+            challenge_lifetime_s: DEFAULT_CHALLENGE_LIFETIME_S,
+            push_wait_s: 0,
+        }
     }
 }
 
