@@ -279,13 +279,13 @@ pub fn refusal_reply(e: &ProviderError) -> (u16, Value) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::allowed_methods;
     use std::collections::BTreeSet;
 
     /// (METHOD, path) of every operation in docs/openapi.yaml (its layout: paths at two spaces of
     /// indent, methods at four).
-    fn openapi_operations() -> BTreeSet<(String, String)> {
+    pub(crate) fn openapi_operations() -> BTreeSet<(String, String)> {
         let yaml = include_str!("../../../docs/openapi.yaml");
         let mut ops = BTreeSet::new();
         let mut path = None;
@@ -318,7 +318,7 @@ mod tests {
     /// The OpenAPI description, the protocol document and the router agree on every endpoint.
     #[test]
     fn openapi_describes_every_route_and_nothing_else() {
-        let described = openapi_operations();
+        let described: BTreeSet<_> = openapi_operations().into_iter().filter(|(_, p)| p.starts_with("/v1/")).collect();
         assert_eq!(described, protocol_operations(), "docs/openapi.yaml and docs/protocol.md §5 list the same operations");
         assert_eq!(described.len(), 8);
         for (method, path) in &described {

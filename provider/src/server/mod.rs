@@ -328,10 +328,17 @@ async fn validate(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Ur
     match reply {
         Ok(Ok(reply)) => {
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            match reply.body {
-                Some(body) => (status, json_headers(), body.to_string().into_bytes()),
-                None => (status, axum::http::HeaderMap::new(), Vec::new()),
+            let (mut headers, body) = match reply.body {
+                Some(body) => (json_headers(), body.to_string().into_bytes()),
+                None => (axum::http::HeaderMap::new(), Vec::new()),
+            };
+            if let Some(allow) = reply.allow {
+                headers.insert(header::ALLOW, header::HeaderValue::from_static(allow));
             }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+            }
+            (status, headers, body)
         }
         _ => {
             let error =

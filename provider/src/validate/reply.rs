@@ -108,6 +108,7 @@ pub(crate) fn error_reply(e: &PiError) -> ValidateReply {
             "detail": Value::Null,
             "version": version(),
         })),
+        allow: None,
     }
 }
 
