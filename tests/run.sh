@@ -11,7 +11,7 @@
 # waits on its servers). Ends with one summary line each: `rust: …`, `postgres: …`,
 # `aegis-reader: …`, `api: …`, `browser: …`, `browser-postgres: …`, `webpush: …`, `privacyidea: …`,
 # `edumfa: …`, `radius: …` (FreeRADIUS with deploy/freeradius/ in front of the provider,
-# tests/radius/run.sh), `validate: …` (the provider's validate API side by side with that privacyIDEA,
+# tests/radius/run.sh), `ldap: …` (users from a real slapd, tests/ldap/run.sh), `validate: …` (the provider's validate API side by side with that privacyIDEA,
 # tests/validate/compare.py), `kotlin: …`, `swift: N passed, M failed`.
 # Usage: bash tests/run.sh
 set -uo pipefail
@@ -29,9 +29,10 @@ pilog=$(mktemp)
 edulog=$(mktemp)
 vlog=$(mktemp)
 rlog=$(mktemp)
+llog=$(mktemp)
 pg_dir=""
 pi_pid=""
-trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog" "$pilog" "$edulog" "$vlog" "$rlog"; [ -z "$pi_pid" ] || kill "$pi_pid" 2>/dev/null; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
+trap 'rm -f "$log" "$klog" "$slog" "$alog" "$plog" "$blog" "$wlog" "$glog" "$gblog" "$pilog" "$edulog" "$vlog" "$rlog" "$llog"; [ -z "$pi_pid" ] || kill "$pi_pid" 2>/dev/null; [ -z "$pg_dir" ] || bash tests/postgres/start.sh stop "$pg_dir"' EXIT
 # One timing line per stage (seconds), to see where the run's time goes.
 stage_start=$(date +%s)
 stage() {
@@ -107,6 +108,9 @@ stage webpush
 bash tests/radius/run.sh 2>&1 | tee "$rlog"
 radius_status=${PIPESTATUS[0]}
 stage radius
+bash tests/ldap/run.sh 2>&1 | tee "$llog"
+ldap_status=${PIPESTATUS[0]}
+stage ldap
 privacyidea_start || true
 export SOFTTOKEN_PRIVACYIDEA=$privacyidea_file
 # The provider's validate API side by side with that privacyIDEA (the same requests to both).
@@ -140,6 +144,7 @@ grep -E '^webpush: [0-9]+ passed, [0-9]+ failed$' "$wlog" | tail -1 || echo "web
 grep -E '^privacyidea: [0-9]+ passed, [0-9]+ failed$' "$pilog" | tail -1 || echo "privacyidea: 0 passed, 1 failed"
 grep -E '^edumfa: [0-9]+ passed, [0-9]+ failed$' "$edulog" | tail -1 || echo "edumfa: 0 passed, 1 failed"
 grep -E '^radius: [0-9]+ passed, [0-9]+ failed$' "$rlog" | tail -1 || echo "radius: 0 passed, 1 failed"
+grep -E '^ldap: [0-9]+ passed, [0-9]+ failed$' "$llog" | tail -1 || echo "ldap: 0 passed, 1 failed"
 grep -E '^validate: [0-9]+ passed, [0-9]+ failed$' "$vlog" | tail -1 || echo "validate: 0 passed, 1 failed"
 grep -E '^kotlin: [0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || echo "kotlin: 0 passed, 1 failed"
 if [ -n "$swift_line" ]; then
@@ -148,4 +153,4 @@ if [ -n "$swift_line" ]; then
 else
   echo "swift: 0 passed, 1 failed"
 fi
-[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$pi_status" -eq 0 ] && [ "$validate_status" -eq 0 ] && [ "$radius_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]
+[ "$rust_status" -eq 0 ] && [ "${passed:-0}" -gt 0 ] && [ "$pg_status" -eq 0 ] && [ "${pg_passed:-0}" -gt 0 ] && [ "$browser_pg_status" -eq 0 ] && [ "$aegis_status" -eq 0 ] && [ "$api_status" -eq 0 ] && [ "$browser_status" -eq 0 ] && [ "$webpush_status" -eq 0 ] && [ "$pi_status" -eq 0 ] && [ "$validate_status" -eq 0 ] && [ "$radius_status" -eq 0 ] && [ "$ldap_status" -eq 0 ] && [ "$kotlin_status" -eq 0 ] && [ "$swift_status" -eq 0 ] && [ -n "$swift_line" ]

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`server`] | HTTP(S), TLS, connection limits and timeouts, rate limits, routing to the two below |
 //! | [`portal`] | pages, accounts and sessions, authenticators, mail |
+//! | [`directory`] | users from the company's LDAP directory |
 //! | [`protocol`] | what the apps speak: online activation, transactions, push tokens |
 //! | [`validate`] | privacyIDEA's validate API for login plugins: checks, challenges, API tokens, audit log |
 //! | [`push`] | wake-ups (Web Push) |
@@ -27,6 +28,8 @@
 //! does.
 
 pub mod database;
+#[cfg(feature = "server")]
+pub mod directory;
 mod error;
 mod files;
 #[cfg(feature = "server")]

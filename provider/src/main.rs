@@ -195,6 +195,9 @@ enum Command {
     /// Re-wrap every seed and activation code under a new key (the old key file is kept as
     /// `<kek>.retired-ID` for older backups); restart `serve` afterwards.
     RotateKek,
+    /// Users from the company's LDAP directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// API tokens for the validate API (`/validate/triggerchallenge`).
     #[command(subcommand, name = "api-token")]
     ApiToken(ApiTokenCommand),
@@ -243,6 +246,49 @@ enum Command {
         #[arg(long)]
         code: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Use an LDAP directory's users (checked now: the service account must bind).
+    Set {
+        /// ldaps://HOST[:PORT], or ldap://HOST[:PORT] with --start-tls (plain ldap:// on loopback only).
+        #[arg(long)]
+        url: String,
+        /// Upgrade ldap:// with StartTLS.
+        #[arg(long)]
+        start_tls: bool,
+        /// The service account's DN.
+        #[arg(long)]
+        bind_dn: String,
+        /// A file (0600) holding the service account's password.
+        #[arg(long, value_name = "FILE")]
+        password_file: PathBuf,
+        /// Where users are searched (subtree).
+        #[arg(long)]
+        base_dn: String,
+        /// The search filter; {user} is the name, escaped.
+        #[arg(long, default_value = softtoken_provider::directory::DEFAULT_FILTER)]
+        filter: String,
+        /// The attribute holding a user's e-mail address.
+        #[arg(long, default_value = "mail")]
+        mail_attribute: String,
+        /// CA certificates (PEM) the directory's certificate is checked against (default: the system's).
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
+        /// Seconds to wait for the directory.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
+    /// Show the directory settings.
+    Show,
+    /// Look a user up in the directory.
+    Lookup {
+        /// The user's name.
+        name: String,
+    },
+    /// Stop using the directory (its users stay known but can no longer sign in).
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -346,7 +392,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 online_base_url: base_url.clone(),
             };
             if let Some(user) = user {
-                if p.user(user)?.is_none() {
+                if p.known_user(user, now())?.is_none() {
                     return Err(ProviderError::Refused(format!("there is no user {user} (softtoken-provider user add {user})")));
                 }
             }
@@ -487,6 +533,52 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 json!({"rewrapped": r.rewrapped, "kek_id": r.kek_id, "retired": retired}),
                 format!("re-wrapped {} secrets under key {}; the old key is kept as {retired} (for older backups of the state)\n", r.rewrapped, r.kek_id),
             )
+        }
+        Command::Directory(DirectoryCommand::Set { url, start_tls, bind_dn, password_file, base_dn, filter, mail_attribute, ca_file, timeout }) => {
+            let settings = softtoken_provider::directory::DirectorySettings {
+                url: url.clone(),
+                start_tls: *start_tls,
+                bind_dn: bind_dn.clone(),
+                bind_password_file: std::path::absolute(password_file).unwrap_or_else(|_| password_file.clone()),
+                base_dn: base_dn.clone(),
+                filter: filter.clone(),
+                mail_attribute: mail_attribute.clone(),
+                ca_file: ca_file.as_ref().map(|c| std::path::absolute(c).unwrap_or_else(|_| c.clone())),
+                timeout_s: *timeout,
+            };
+            p.set_directory(&settings)?;
+            emit(
+                cli.json,
+                json!({"url": url, "bind_dn": bind_dn, "base_dn": base_dn, "filter": filter, "set": true}),
+                format!("directory {url} set (the service account binds)\n"),
+            )
+        }
+        Command::Directory(DirectoryCommand::Show) => match p.directory()? {
+            None => emit(cli.json, json!({"directory": null}), "no directory: users are the portal's own\n".into()),
+            Some(s) => emit(
+                cli.json,
+                json!({"directory": {"url": s.url, "start_tls": s.start_tls, "bind_dn": s.bind_dn, "base_dn": s.base_dn, "filter": s.filter, "mail_attribute": s.mail_attribute, "timeout_s": s.timeout_s}}),
+                format!(
+                    "url:       {}\nStartTLS:  {}\nbind DN:   {}\nbase DN:   {}\nfilter:    {}\nmail:      {}\n",
+                    s.url, s.start_tls, s.bind_dn, s.base_dn, s.filter, s.mail_attribute
+                ),
+            ),
+        },
+        Command::Directory(DirectoryCommand::Lookup { name }) => {
+            let found = p.directory_user(name)?;
+            let text = match &found {
+                Some(u) => format!("{name}: {} <{}>\n", u.dn, u.email.as_deref().unwrap_or("no e-mail")),
+                None => format!("{name}: not in the directory\n"),
+            };
+            emit(
+                cli.json,
+                json!({"name": name, "found": found.is_some(), "dn": found.as_ref().map(|u| &u.dn), "email": found.as_ref().and_then(|u| u.email.as_ref())}),
+                text,
+            )
+        }
+        Command::Directory(DirectoryCommand::Clear) => {
+            p.clear_directory()?;
+            emit(cli.json, json!({"directory": null}), "directory cleared\n".into())
         }
         Command::ApiToken(ApiTokenCommand::Create { label }) => {
             let token = p.create_api_token(label, now())?;

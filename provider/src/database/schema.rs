@@ -64,6 +64,7 @@ pub(crate) fn create(db: &Db) -> Result<()> {
         db.execute_schema(
             &TOKEN_COLUMNS_SINCE_VALIDATE.iter().map(|(name, kind)| format!("ALTER TABLE tokens ADD COLUMN IF NOT EXISTS {name} {kind};")).collect::<String>(),
         )?;
+        db.execute_schema("ALTER TABLE users ADD COLUMN IF NOT EXISTS directory_dn TEXT;")?;
     }
     Ok(())
 }
@@ -115,7 +116,8 @@ const ACCOUNTS: &str = "CREATE TABLE IF NOT EXISTS users (
         password TEXT NOT NULL,
         admin INTEGER NOT NULL,
         email TEXT,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        directory_dn TEXT
     );
     CREATE TABLE IF NOT EXISTS sessions (
         id_hash TEXT PRIMARY KEY,
@@ -150,7 +152,8 @@ const WAKE_UPS: &str = "CREATE TABLE IF NOT EXISTS wake_ups (
 pub(crate) fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
     let tokens: Vec<(&str, &str)> =
         [("activation_token", "TEXT"), ("push_token", "TEXT"), ("unregistered_at", "INTEGER")].into_iter().chain(TOKEN_COLUMNS_SINCE_VALIDATE).collect();
-    let tables: [(&str, &[(&str, &str)]); 2] = [("tokens", &tokens), ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")])];
+    let tables: [(&str, &[(&str, &str)]); 3] =
+        [("tokens", &tokens), ("transactions", &[("offline", "INTEGER NOT NULL DEFAULT 0"), ("seq", "INTEGER")]), ("users", &[("directory_dn", "TEXT")])];
     for (table, wanted) in tables {
         let mut stmt = db.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
         let columns: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;

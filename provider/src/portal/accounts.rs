@@ -151,16 +151,38 @@ impl Provider {
             .optional()?;
         // An unknown name is checked against a dummy hash of the same cost.
         const DUMMY: &str = "argon2id$v=19$m=19456,t=2,p=1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
-        let ok = verify_password(row.as_ref().map_or(DUMMY, |r| r.0.as_str()), password);
-        let Some((_, admin, email)) = row.filter(|_| ok) else { return Ok(None) };
+        let user = match &row {
+            // A user of the directory (known, or a name it may know): the directory checks the
+            // password, and the session is the directory entry's user whatever case was typed.
+            Some((stored, _, _)) if stored == crate::directory::DIRECTORY_PASSWORD => {
+                if self.directory_password_matches(name, password)? {
+                    self.known_user(name, now)?
+                } else {
+                    None
+                }
+            }
+            None if self.directory()?.is_some() => {
+                verify_password(DUMMY, password);
+                if self.directory_password_matches(name, password)? {
+                    self.known_user(name, now)?
+                } else {
+                    None
+                }
+            }
+            _ => {
+                let ok = verify_password(row.as_ref().map_or(DUMMY, |r| r.0.as_str()), password);
+                row.filter(|_| ok).map(|(_, admin, email)| User { name: name.into(), admin, email })
+            }
+        };
+        let Some(user) = user else { return Ok(None) };
         let id = Zeroizing::new(random::hex(&self.rng, 32)?);
         let csrf = random::hex(&self.rng, 16)?;
         self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now as i64])?;
         self.db.execute(
             "INSERT INTO sessions (id_hash, \"user\", csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![crate::sealed::sha256_hex(&id), name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
+            params![crate::sealed::sha256_hex(&id), user.name, csrf, now as i64, now.saturating_add(SESSION_LIFETIME_S) as i64],
         )?;
-        Ok(Some((User { name: name.into(), admin, email }, NewSession { id, csrf })))
+        Ok(Some((user, NewSession { id, csrf })))
     }
 
     /// The live session a cookie names.

@@ -187,7 +187,7 @@ impl Provider {
         if !admin.admin {
             return Err(ProviderError::Forbidden);
         }
-        if self.user(owner)?.is_none() {
+        if self.known_user(owner, now)?.is_none() {
             return Err(ProviderError::Refused(format!("there is no user {owner}")));
         }
         self.db.query_row(
@@ -271,7 +271,7 @@ impl Provider {
     /// Gives the token `serial` (just issued by the operator) to `owner`: it becomes one of their
     /// authenticators, checked by the validate API for them.
     pub fn give_token(&self, owner: &str, serial: &str, now: u64) -> Result<i64> {
-        if self.user(owner)?.is_none() {
+        if self.known_user(owner, now)?.is_none() {
             return Err(ProviderError::Refused(format!("there is no user {owner}")));
         }
         self.db.query_row("INSERT INTO authenticators (owner, serial, created_at) VALUES (?1, ?2, ?3) RETURNING id", params![owner, serial, now as i64], |r| {

@@ -103,7 +103,7 @@ impl Provider {
         if opts.issuer.trim().is_empty() || opts.issuer.chars().count() > 64 || opts.issuer.chars().any(char::is_control) {
             return Err(ProviderError::Invalid("the issuer must be 1 to 64 printable characters".into()));
         }
-        if self.user(owner)?.is_none() {
+        if self.known_user(owner, now)?.is_none() {
             return Err(ProviderError::Refused(format!("there is no user {owner}")));
         }
         let mut secret = zeroize::Zeroizing::new(vec![0u8; secret_len(opts.algorithm)]);

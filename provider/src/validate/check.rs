@@ -142,17 +142,23 @@ struct Who {
 }
 
 impl Who {
-    fn resolve(provider: &Provider, params: &Params, settings: &ValidateSettings) -> Result<Who, PiError> {
+    fn resolve(provider: &Provider, params: &Params, settings: &ValidateSettings, now: u64) -> Result<Who, PiError> {
         let (user, serial) = (params.given("user"), params.given("serial"));
         if user.is_none() && serial.is_none() {
             return Err(PiError::no_user_or_serial());
         }
-        if let Some(user) = user {
-            let realm = params.given("realm").unwrap_or(&settings.realm);
-            if realm != settings.realm || provider.user(user)?.is_none() {
-                return Err(PiError::unknown_user(user, realm));
+        // A directory user typed in another case is the user first seen for that entry.
+        let canonical = match user {
+            None => None,
+            Some(user) => {
+                let realm = params.given("realm").unwrap_or(&settings.realm);
+                match provider.known_user(user, now)? {
+                    Some(known) if realm == settings.realm => Some(known.name),
+                    _ => return Err(PiError::unknown_user(user, realm)),
+                }
             }
-        }
+        };
+        let user = canonical.as_deref();
         if let Some(serial) = serial {
             let owner: Option<Option<String>> = provider
                 .db
@@ -311,7 +317,7 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
     let Call { provider, params, now, .. } = *call;
     let settings = provider.validate_settings()?;
     let pass = params.get("pass").ok_or_else(|| PiError::missing("pass"))?;
-    let who = Who::resolve(provider, params, &settings)?;
+    let who = Who::resolve(provider, params, &settings, now)?;
     if let Some(id) = params.given("transaction_id") {
         return answer_challenge(provider, &who, id, pass, now, &settings);
     }
@@ -349,7 +355,7 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
 pub(super) fn trigger(call: &Call<'_>) -> Result<Decision, PiError> {
     let (provider, params) = (call.provider, call.params);
     let settings = provider.validate_settings()?;
-    let who = Who::resolve(provider, params, &settings)?;
+    let who = Who::resolve(provider, params, &settings, call.now)?;
     let tokens = who.tokens(&provider.db)?;
     if tokens.is_empty() {
         return Ok(Decision::new("REJECT", json!(0)).with("messages", json!([])).with("multi_challenge", json!([])).with("transaction_ids", json!([])));
