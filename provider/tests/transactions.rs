@@ -224,7 +224,7 @@ fn a_token_deleted_in_the_portal_or_removed_from_its_app_no_longer_verifies() {
     assert!(matches!(p.verify(&serial, &code_of(&seed, digits), NOW, 1), Err(ProviderError::Unregistered(_))));
     // Deleted in the portal.
     let user = p.add_user("alice", "correct horse battery", false, None, NOW - 200).unwrap();
-    let (id, issued) = p.add_authenticator(&user, None, NOW - 100).unwrap();
+    let (id, issued) = p.add_authenticator(&user, None, None, NOW - 100).unwrap();
     let (rc, identity) = scan(&issued);
     p.complete_authenticator(&user, id, &rc, NOW - 50).unwrap();
     let code = code_of(identity.seed.expose(), identity.digits);

@@ -235,3 +235,27 @@ fn bad_input_gets_privacyideas_error_shape_and_a_clear_message() {
     let r = post(&p, "/validate/radiuscheck", &form(&[("user", "nobody"), ("pass", "1")]), None, NOW);
     assert_eq!((r.status, r.body), (400, None));
 }
+
+#[test]
+fn a_stolen_password_alone_cannot_add_an_authenticator() {
+    // Someone who learnt a user's portal password (phishing, a reused password) must not be able
+    // to add a token of their own: once the user has an active one, adding or activating another
+    // needs a current code of it.
+    let db = TestDb::new();
+    let p = db.open();
+    let totp = totp_user(&p, "kate");
+    let kate = p.user("kate").unwrap().unwrap();
+    let refused = p.add_authenticator(&kate, None, None, NOW).unwrap_err();
+    assert!(refused.to_string().contains("current code"), "{refused}");
+    let wrong = if totp.code_at(NOW).code == "000000" { "111111" } else { "000000" };
+    assert!(p.add_authenticator(&kate, None, Some(wrong), NOW).is_err());
+    assert_eq!(p.authenticators(Some("kate"), NOW).unwrap().len(), 1, "nothing was added");
+    let (_, issued) = p.add_authenticator(&kate, None, Some(&totp.code_at(NOW).code), NOW).unwrap();
+    assert!(!issued.serial.is_empty());
+    // The code was used: it does not add a third.
+    assert!(p.add_authenticator(&kate, None, Some(&totp.code_at(NOW).code), NOW + 1).is_err());
+    // A user without an active token adds their first with the password alone.
+    p.add_user("newcomer", "a-long-password-1", false, None, NOW).unwrap();
+    let newcomer = p.user("newcomer").unwrap().unwrap();
+    assert!(p.add_authenticator(&newcomer, None, None, NOW).is_ok());
+}

@@ -214,6 +214,14 @@ try {
     expect((await page.locator("#injected").count()) === 0, "markup from the policy reached the page");
     expect((await page.locator('input[name="policy"]').inputValue()) === policy, "policy not kept verbatim");
     await page.goto(`${base}/portal`);
+    // The administrator has an active token now: adding another needs a current code of it (a
+    // stolen password alone must not add one).
+    const before = await page.locator("#authenticators tbody tr").count();
+    const refused = await page.request.post(`${base}/portal/authenticators`, { form: { csrf: await csrfOf(page) } });
+    expect(refused.status() === 400 && (await refused.text()).includes("current code"), `status ${refused.status()}`);
+    await page.goto(`${base}/portal`);
+    expect((await page.locator("#authenticators tbody tr").count()) === before, "an authenticator was added without a second factor");
+    await page.fill("#add-code", app("code", "portal").codes[0].code);
     await Promise.all([page.waitForLoadState("load"), page.click("#add-soft-token")]);
     const uriPassword = (await page.locator("#password").textContent()).trim();
     await page.locator("#qr").screenshot({ path: join(work, "eight.png") });
@@ -235,6 +243,26 @@ try {
     await Promise.all([bobPage.waitForLoadState("load"), row.locator("button.activate").click()]);
     expect(await bobPage.locator("#qr").isVisible(), "no QR after Activate");
     await other.close();
+  });
+
+  await check("guessed codes at the validate API lock the token, the audit log shows them, and the administrator's reset unlocks it", async () => {
+    const code = app("code", "portal").codes[0].code;
+    const wrong = code.slice(0, -1) + String((Number(code.slice(-1)) + 5) % 10);
+    let last;
+    for (let i = 0; i < 10; i++) last = await page.request.post(`${base}/validate/check`, { form: { user: ADMIN.name, pass: wrong } });
+    expect((await last.json()).detail.message === "wrong otp value", "the tenth guess");
+    const locked = await page.request.post(`${base}/validate/check`, { form: { user: ADMIN.name, pass: code } });
+    expect((await locked.json()).detail.message === "Failcounter exceeded", "the right code passed a locked token");
+    await page.goto(`${base}/portal`);
+    const row = page.locator("#authenticators tr", { hasText: serial });
+    expect(((await row.locator(".fails").textContent()) || "").includes("10 failed checks in a row: locked"), await row.textContent());
+    await page.goto(`${base}/portal/audit?user=${ADMIN.name}`);
+    expect((await page.locator("#audit tr.REJECT").count()) >= 11, "the audit log lacks the rejected checks");
+    const exported = await page.request.get(`${base}/portal/audit.jsonl`);
+    expect(exported.status() === 200 && (await exported.text()).trim().split("\n").every((l) => JSON.parse(l).endpoint === "check"), "the export is not JSON lines");
+    await page.goto(`${base}/portal`);
+    await Promise.all([page.waitForLoadState("load"), page.locator("#authenticators tr", { hasText: serial }).locator("button.reset").click()]);
+    expect((await page.locator("#authenticators tr", { hasText: serial }).locator(".fails").count()) === 0, "still locked after the reset");
   });
 
   await check("a user changes their password in My account: a wrong current one is refused, the old one then fails, the new one signs in", async () => {

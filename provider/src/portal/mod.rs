@@ -168,13 +168,14 @@ macro_rules! page {
 }
 
 page!(LoginPage, "login.html" {});
-page!(AuthenticatorsPage, "authenticators.html" { rows: Vec<Row>, show_owner: bool });
+page!(AuthenticatorsPage, "authenticators.html" { rows: Vec<Row>, show_owner: bool, needs_code: bool, admin: bool, max_fail: u32 });
 page!(DialogPage, "dialog.html" {
     id: i64, qr_base64: String, qr_width: u32, password: Zeroizing<String>, serial: String, expires_at: u64, expires: String,
     lifetime: String, link: Option<String>, sealed: String, can_email: bool,
 });
 page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
 page!(LogPage, "log.html" { rows: Vec<LogRow> });
+page!(AuditPage, "audit.html" { rows: Vec<AuditRow>, filter: String });
 page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
 page!(AccountPage, "account.html" { min_chars: usize });
 
@@ -188,6 +189,8 @@ struct Row {
     expires: Option<String>,
     assigned_by: Option<String>,
     digits: Option<u8>,
+    kind: &'static str,
+    fail_count: u32,
     can_activate: bool,
     can_complete: bool,
     can_test: bool,
@@ -210,7 +213,13 @@ impl From<&UserToken> for Row {
             expires: a.expires_at.map(web_time),
             assigned_by: a.assigned_by.clone(),
             digits: a.digits,
-            can_activate: matches!(a.state, UserTokenState::Assigned | UserTokenState::Expired | UserTokenState::Waiting),
+            kind: match a.kind.as_str() {
+                "totp" => "TOTP",
+                "hotp" => "HOTP",
+                _ => "Soft token",
+            },
+            fail_count: a.fail_count,
+            can_activate: a.kind == "entrust" && matches!(a.state, UserTokenState::Assigned | UserTokenState::Expired | UserTokenState::Waiting),
             can_complete: a.state == UserTokenState::Waiting,
             can_test: a.state == UserTokenState::Active,
         }
@@ -223,6 +232,17 @@ struct PushedView {
     number: u8,
     state: &'static str,
     wake: Option<String>,
+}
+
+/// One request of the validate API's audit log.
+struct AuditRow {
+    at: String,
+    address: String,
+    endpoint: String,
+    user: String,
+    serial: String,
+    decision: String,
+    message: String,
 }
 
 /// One logged answer.
@@ -419,10 +439,11 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
             provider.sign_out(me.session_id)?;
             Ok(WebReply::redirect("/portal/login").with_cookie(format!("{SESSION_COOKIE}=; {}", cookie_attributes(portal, 0))))
         }
-        ("POST", ["portal", "authenticators"]) => {
-            let (id, issued) = provider.add_authenticator(user, Some(&portal.base_url), now)?;
-            dialog(provider, session, id, &issued, now)
-        }
+        ("POST", ["portal", "authenticators"]) => match provider.add_authenticator(user, Some(&portal.base_url), Some(me.field("otp")), now) {
+            Ok((id, issued)) => dialog(provider, session, id, &issued, now),
+            Err(e) if e.fault() == Fault::Server => Err(e),
+            Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+        },
         ("POST", ["portal", "authenticators", id, action]) => authenticator_action(provider, portal, request, &me, id_of(id)?, action, now),
         ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, session, id_of(id)?, None, None, None, now),
         ("GET", ["portal", "transactions", id]) => transaction_state(provider, user, id, now),
@@ -430,6 +451,8 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
         ("GET", ["portal", "account"]) => account_page(session, None, None, 200),
         ("POST", ["portal", "account", "password"]) => change_password(provider, portal, &me),
         ("GET", ["portal", "admin"]) => admin_page(provider, session, None, None, 200),
+        ("GET", ["portal", "audit"]) => audit_page(provider, session, request.query),
+        ("GET", ["portal", "audit.jsonl"]) => audit_export(provider, session),
         ("POST", ["portal", "admin", action]) => admin_action(provider, &me, action, now),
         _ => Ok(not_found()),
     }
@@ -455,7 +478,8 @@ fn authenticator_action(
 ) -> Result<WebReply> {
     let (session, user) = (&me.session, &me.session.user);
     let outcome = match action {
-        "activate" => provider.activate(user, id, Some(&portal.base_url), now).map(Outcome::Dialog),
+        "activate" => provider.activate(user, id, Some(&portal.base_url), Some(me.field("otp")), now).map(Outcome::Dialog),
+        "reset" => reset_fails(provider, user, id, now).map(Outcome::Notice),
         "complete" => provider
             .complete_authenticator(user, id, me.field("registration_code").trim(), now)
             .map(|serial| Outcome::Notice(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
@@ -472,6 +496,17 @@ fn authenticator_action(
         Err(e) if e.fault() == Fault::Server && !matches!(e, ProviderError::Mail(_)) => Err(e),
         Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
     }
+}
+
+/// An administrator unlocks a token the validate API locked after too many failed checks.
+fn reset_fails(provider: &Provider, user: &User, id: i64, now: u64) -> Result<String> {
+    if !user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let a = provider.authenticator(user, id, now)?;
+    let serial = a.serial.ok_or_else(|| ProviderError::Refused(format!("authenticator {id} has no token yet")))?;
+    provider.reset_fail_count(&serial)?;
+    Ok(format!("The fail counter of {serial} is back to 0 (it was {}).", a.fail_count))
 }
 
 /// The state of a transaction the person may see (their own; an administrator's: any), as JSON for
@@ -505,6 +540,49 @@ fn log_page(provider: &Provider, session: &Session) -> Result<WebReply> {
         })
         .collect();
     Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
+}
+
+/// The validate API's audit log for administrators, newest first (`?user=NAME` for one user's).
+fn audit_page(provider: &Provider, session: &Session, query: &str) -> Result<WebReply> {
+    if !session.user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let filter = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "user").map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty());
+    let mut rows: Vec<AuditRow> = provider
+        .audit_log(filter.as_deref(), 500)?
+        .into_iter()
+        .map(|e| AuditRow {
+            at: web_time(e.at),
+            address: e.address,
+            endpoint: e.endpoint,
+            user: softtoken_core::text::neutralise(e.user.as_deref().unwrap_or("")).into_owned(),
+            serial: e.serial.unwrap_or_default(),
+            decision: e.decision,
+            message: softtoken_core::text::neutralise(&e.message).into_owned(),
+        })
+        .collect();
+    rows.reverse();
+    let page =
+        AuditPage { title: "Audit", user: Some(&session.user), csrf: &session.csrf, notice: None, error: None, rows, filter: filter.unwrap_or_default() };
+    Ok(WebReply::html(200, render(&page)?))
+}
+
+/// The whole audit log as JSON lines (administrators), for export.
+fn audit_export(provider: &Provider, session: &Session) -> Result<WebReply> {
+    if !session.user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let mut body = Vec::new();
+    for e in provider.audit_log(None, crate::validate::audit::MAX_LISTED)? {
+        body.extend(serde_json::to_vec(&e).map_err(|e| ProviderError::Fault(format!("audit export: {e}")))?);
+        body.push(b'\n');
+    }
+    Ok(WebReply {
+        status: 200,
+        content_type: "application/x-ndjson",
+        headers: vec![("content-disposition", "attachment; filename=\"audit.jsonl\"".into())],
+        body,
+    })
 }
 
 /// Changes the signed-in person's password (limited per user; their other sessions end).
@@ -636,6 +714,9 @@ fn authenticators_page(
         error,
         rows: list.iter().map(Row::from).collect(),
         show_owner: all,
+        needs_code: provider.needs_second_factor(&session.user, now)?,
+        admin: session.user.admin,
+        max_fail: provider.validate_settings()?.max_fail,
     };
     Ok(WebReply::html(status, render(&page)?))
 }

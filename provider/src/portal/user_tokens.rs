@@ -128,6 +128,10 @@ pub struct UserToken {
     pub assigned_by: Option<String>,
     /// Code length.
     pub digits: Option<u8>,
+    /// `entrust`, `totp` or `hotp` (`entrust` until a token is issued).
+    pub kind: String,
+    /// Failed checks in a row (the validate API's fail counter).
+    pub fail_count: u32,
 }
 
 impl Provider {
@@ -149,7 +153,8 @@ impl Provider {
     /// A user's authenticators (every one for `None`), newest first, with their states at `now`.
     pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<UserToken>> {
         self.db.query_map(
-            "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits
+            "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits,
+                    COALESCE(t.kind, 'entrust'), COALESCE(t.fail_count, 0)
              FROM authenticators a LEFT JOIN tokens t ON t.serial = a.serial
              WHERE CAST(?1 AS TEXT) IS NULL OR a.owner = ?1 ORDER BY a.id DESC",
             params![owner],
@@ -171,6 +176,8 @@ impl Provider {
                     created_at: r.get::<i64>(3)? as u64,
                     assigned_by: r.get(4)?,
                     digits: r.get(8)?,
+                    kind: r.get(9)?,
+                    fail_count: r.get(10)?,
                 })
             },
         )
@@ -197,10 +204,33 @@ impl Provider {
         )
     }
 
-    /// *Add → soft token*: a new authenticator for `user`, activated at once.
-    /// Refused past the operator's cap of authenticators per user, or of adds per hour (a
-    /// signed-in user cannot fill the database with tokens).
-    pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, now: u64) -> Result<(i64, Issued)> {
+    /// Whether `user` has an active authenticator, so that adding or activating another needs a
+    /// current code of one (a stolen password alone must not add a token).
+    pub fn needs_second_factor(&self, user: &User, now: u64) -> Result<bool> {
+        Ok(self.authenticators(Some(&user.name), now)?.iter().any(|a| a.state == UserTokenState::Active))
+    }
+
+    /// Refuses to add or activate an authenticator for a user who has an active one, unless
+    /// `code` is a current code of one of theirs (checked as the validate API checks it: once,
+    /// counting failures).
+    fn require_second_factor(&self, user: &User, code: Option<&str>, now: u64) -> Result<()> {
+        if !self.needs_second_factor(user, now)? {
+            return Ok(());
+        }
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => Err(ProviderError::Refused(
+                "you have an active authenticator: enter a current code from it to add or activate another (a password alone cannot add one)".into(),
+            )),
+            Some(code) if self.check_user_code(&user.name, code, now)? => Ok(()),
+            Some(_) => Err(ProviderError::Refused("that is not a current code of your authenticators: enter the code they show now".into())),
+        }
+    }
+
+    /// *Add → soft token*: a new authenticator for `user`, activated at once. A user with an
+    /// active authenticator gives a current `code` of one. Refused past the operator's cap of
+    /// authenticators per user, or of adds per hour (a signed-in user cannot fill the database
+    /// with tokens).
+    pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, code: Option<&str>, now: u64) -> Result<(i64, Issued)> {
         let s = self.token_settings()?;
         let held: i64 = self.db.query_row("SELECT COUNT(*) FROM authenticators WHERE owner = ?1", params![user.name], |r| r.get(0))?;
         if held >= i64::from(s.max_per_user) {
@@ -214,14 +244,22 @@ impl Provider {
         if recent >= i64::from(s.adds_per_hour) {
             return Err(ProviderError::Refused(format!("{recent} authenticators were added in the last hour, the most allowed: try again later")));
         }
+        self.require_second_factor(user, code, now)?;
         let id =
             self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
-        Ok((id, self.activate(user, id, online_base_url, now)?))
+        Ok((id, self.activate_checked(user, id, online_base_url, now)?))
     }
 
     /// *Activate*: a new QR code and password for an authenticator not active (a waiting one's
-    /// earlier activation can no longer be completed).
-    pub fn activate(&self, user: &User, id: i64, online_base_url: Option<&str>, now: u64) -> Result<Issued> {
+    /// earlier activation can no longer be completed). A user with another active authenticator
+    /// gives a current `code` of one.
+    pub fn activate(&self, user: &User, id: i64, online_base_url: Option<&str>, code: Option<&str>, now: u64) -> Result<Issued> {
+        self.authenticator(user, id, now)?;
+        self.require_second_factor(user, code, now)?;
+        self.activate_checked(user, id, online_base_url, now)
+    }
+
+    fn activate_checked(&self, user: &User, id: i64, online_base_url: Option<&str>, now: u64) -> Result<Issued> {
         let a = self.authenticator(user, id, now)?;
         if matches!(a.state, UserTokenState::Active | UserTokenState::Removed) {
             return Err(ProviderError::Refused(format!("authenticator {id} is {}: add a new one instead", a.state.as_str())));
@@ -317,11 +355,11 @@ mod tests {
         let id = p.assign(&admin, "alice", 100).unwrap();
         assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, UserTokenState::Assigned);
         assert!(matches!(p.authenticator(&bob, id, 100), Err(ProviderError::UnknownAuthenticator(_))), "bob cannot see alice's token");
-        let first = p.activate(&alice, id, None, 100).unwrap();
+        let first = p.activate(&alice, id, None, None, 100).unwrap();
         assert_eq!(p.authenticator(&alice, id, 100).unwrap().state, UserTokenState::Waiting);
         assert_eq!(p.authenticator(&alice, id, 100 + DEFAULT_LIFETIME_S).unwrap().state, UserTokenState::Expired);
         // Activate again: the first activation can no longer be completed.
-        let second = p.activate(&alice, id, None, 200).unwrap();
+        let second = p.activate(&alice, id, None, None, 200).unwrap();
         let rng = ring::rand::SystemRandom::new();
         let old = softtoken_core::activation::PendingActivation::from_uri(&first.uri, &first.password, None, &rng).unwrap();
         assert!(p.complete(&first.serial, &old.registration_code.to_string(), 201).is_err());
@@ -329,7 +367,7 @@ mod tests {
         assert!(matches!(p.complete_authenticator(&alice, id, "12211-49353", 201), Err(ProviderError::Core(_))), "a bad check digit is refused");
         p.complete_authenticator(&alice, id, &new.registration_code.to_string(), 201).unwrap();
         assert_eq!(p.authenticator(&alice, id, 201).unwrap().state, UserTokenState::Active);
-        assert!(p.activate(&alice, id, None, 202).is_err(), "an active token is not activated again");
+        assert!(p.activate(&alice, id, None, None, 202).is_err(), "an active token is not activated again");
         p.delete_authenticator(&alice, id, 203).unwrap();
         assert!(p.authenticators(Some("alice"), 203).unwrap().is_empty());
     }
@@ -343,7 +381,7 @@ mod tests {
         assert!(p.set_token_settings(&TokenSettings { lifetime_s: 10, ..Default::default() }).is_err());
         assert!(p.set_token_settings(&TokenSettings { policy: Some("{".into()), ..Default::default() }).is_err());
         p.set_token_settings(&TokenSettings { digits: 8, lifetime_s: 600, password_length: 12, policy: None, ..Default::default() }).unwrap();
-        let (_, issued) = p.add_authenticator(&alice, None, 1000).unwrap();
+        let (_, issued) = p.add_authenticator(&alice, None, None, 1000).unwrap();
         assert_eq!(issued.password.len(), 12);
         assert_eq!(issued.expires_at, 1600);
         let payload = softtoken_core::entrust::decrypt_uri(&issued.uri, &issued.password).unwrap();
@@ -358,21 +396,21 @@ mod tests {
         let alice = p.add_user("alice", "alice password", false, None, 0).unwrap();
         let bob = p.add_user("bob", "bob password", false, None, 0).unwrap();
         for i in 0..DEFAULT_ADDS_PER_HOUR {
-            p.add_authenticator(&alice, None, 1000 + u64::from(i)).unwrap();
+            p.add_authenticator(&alice, None, None, 1000 + u64::from(i)).unwrap();
         }
-        let refused = p.add_authenticator(&alice, None, 1010).unwrap_err();
+        let refused = p.add_authenticator(&alice, None, None, 1010).unwrap_err();
         assert!(refused.to_string().contains("last hour"), "{refused}");
-        p.add_authenticator(&bob, None, 1010).unwrap();
+        p.add_authenticator(&bob, None, None, 1010).unwrap();
         // An hour later more may be added, up to the cap per user.
         for i in 0..(DEFAULT_MAX_PER_USER - DEFAULT_ADDS_PER_HOUR) {
-            p.add_authenticator(&alice, None, 5000 + 800 * u64::from(i)).unwrap();
+            p.add_authenticator(&alice, None, None, 5000 + 800 * u64::from(i)).unwrap();
         }
-        let refused = p.add_authenticator(&alice, None, 50_000).unwrap_err();
+        let refused = p.add_authenticator(&alice, None, None, 50_000).unwrap_err();
         assert!(refused.to_string().contains("the most allowed here"), "{refused}");
         assert_eq!(p.authenticators(Some("alice"), 50_000).unwrap().len(), DEFAULT_MAX_PER_USER as usize);
         // The operator sets both.
         p.set_token_settings(&TokenSettings { max_per_user: 11, ..Default::default() }).unwrap();
-        p.add_authenticator(&alice, None, 50_001).unwrap();
+        p.add_authenticator(&alice, None, None, 50_001).unwrap();
         assert!(p.set_token_settings(&TokenSettings { adds_per_hour: 0, ..Default::default() }).is_err());
     }
 }

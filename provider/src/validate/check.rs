@@ -564,3 +564,14 @@ pub(super) fn poll(provider: &Provider, params: &Params, now: u64) -> Result<Dec
     }
     Ok(decision("REJECT", json!(false)).with("challenge_status", json!("pending")))
 }
+
+impl Provider {
+    /// Whether `code` is a current code of one of `user`'s active tokens, checked as
+    /// `/validate/check` checks it (accepted once, failures counted, a locked token refused): the
+    /// portal asks it before a user with a token adds another.
+    pub fn check_user_code(&self, user: &str, code: &str, now: u64) -> crate::Result<bool> {
+        let who = Who { user: Some(user.to_string()), serial: None };
+        let max_fail = self.validate_settings()?.max_fail;
+        Ok(matches!(check_codes(self, |db| who.tokens(db), code, now, max_fail)?, Codes::Accepted(_)))
+    }
+}
