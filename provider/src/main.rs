@@ -231,6 +231,15 @@ enum Command {
         /// the challenge; RADIUS wants about 20).
         #[arg(long, value_name = "SECONDS")]
         push_wait: Option<u64>,
+        /// What comes before the code in `pass`: tokenpin (the token's PIN, if it has one) or none.
+        #[arg(long, value_parser = ["tokenpin", "none"])]
+        otppin: Option<String>,
+    },
+    /// Set a token's PIN, typed before its code at the validate API (PIN from
+    /// $SOFTTOKEN_TOKEN_PIN or a hidden prompt; empty removes it).
+    SetPin {
+        /// Serial number.
+        serial: String,
     },
     /// Unlock a token locked by too many failed checks (its fail counter back to 0).
     ResetFails {
@@ -612,9 +621,13 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect();
             emit(cli.json, json!({"entries": entries}), text)
         }
-        Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime, push_wait } => {
+        Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime, push_wait, otppin } => {
             let mut s = p.validate_settings()?;
-            let changed = realm.is_some() || max_fail.is_some() || number_matching.is_some() || challenge_lifetime.is_some() || push_wait.is_some();
+            let changed =
+                realm.is_some() || max_fail.is_some() || number_matching.is_some() || challenge_lifetime.is_some() || push_wait.is_some() || otppin.is_some();
+            if let Some(o) = otppin {
+                s.otppin = softtoken_provider::validate::settings::OtpPin::parse(o)?;
+            }
             if let Some(w) = push_wait {
                 s.push_wait_s = *w;
             }
@@ -634,14 +647,30 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 p.set_validate_settings(&s)?;
             }
             let text = format!(
-                "realm:              {}\nfail limit:         {}\nnumber matching:    {}\nchallenge lifetime: {} s\npush wait:          {} s\n",
-                s.realm, s.max_fail, s.number_matching, s.challenge_lifetime_s, s.push_wait_s
+                "realm:              {}\nfail limit:         {}\nnumber matching:    {}\nchallenge lifetime: {} s\npush wait:          {} s\notppin:             {}\n",
+                s.realm,
+                s.max_fail,
+                s.number_matching,
+                s.challenge_lifetime_s,
+                s.push_wait_s,
+                s.otppin.as_str()
             );
             emit(
                 cli.json,
-                json!({"realm": s.realm, "max_fail": s.max_fail, "number_matching": s.number_matching, "challenge_lifetime_s": s.challenge_lifetime_s, "push_wait_s": s.push_wait_s}),
+                json!({"realm": s.realm, "max_fail": s.max_fail, "number_matching": s.number_matching, "challenge_lifetime_s": s.challenge_lifetime_s, "push_wait_s": s.push_wait_s, "otppin": s.otppin.as_str()}),
                 text,
             )
+        }
+        Command::SetPin { serial } => {
+            let pin = match std::env::var("SOFTTOKEN_TOKEN_PIN") {
+                Ok(pin) => zeroize::Zeroizing::new(pin),
+                Err(_) => rpassword::prompt_password("Token PIN (empty removes it): ")
+                    .map(zeroize::Zeroizing::new)
+                    .map_err(|e| ProviderError::Invalid(format!("cannot read the PIN: {e} (or set SOFTTOKEN_TOKEN_PIN)")))?,
+            };
+            p.set_token_pin(serial, &pin)?;
+            let set = !pin.is_empty();
+            emit(cli.json, json!({"serial": serial, "pin_set": set}), format!("{serial}: PIN {}\n", if set { "set" } else { "removed" }))
         }
         Command::ResetFails { serial } => {
             let before = p.fail_count(serial)?;

@@ -259,3 +259,28 @@ fn a_stolen_password_alone_cannot_add_an_authenticator() {
     let newcomer = p.user("newcomer").unwrap().unwrap();
     assert!(p.add_authenticator(&newcomer, None, None, NOW).is_ok());
 }
+
+#[test]
+fn guessing_token_pins_counts_failures_and_a_push_needs_the_pin() {
+    // With a token PIN (otppin tokenpin, the default), the PIN alone starts a push, an empty pass
+    // no longer does, and wrong PINs count against the fail limit as wrong codes do.
+    let db = TestDb::new();
+    let p = db.open();
+    let (serial, _) = push_user(&p, "dora");
+    p.set_token_pin(&serial, "4711-dora").unwrap();
+    assert_eq!(check(&p, &form(&[("user", "dora"), ("pass", "")]), NOW)["detail"]["message"], "wrong otp pin");
+    let challenge = check(&p, &form(&[("user", "dora"), ("pass", "4711-dora")]), NOW);
+    assert_eq!(authentication(&challenge), "CHALLENGE", "{challenge}");
+    let before = p.fail_count(&serial).unwrap();
+    for _ in 0..3 {
+        assert_eq!(check(&p, &form(&[("user", "dora"), ("pass", "0000-dora123456")]), NOW)["detail"]["message"], "wrong otp pin");
+    }
+    assert_eq!(p.fail_count(&serial).unwrap(), before + 3);
+    // Under otppin none the PIN is not asked: an empty pass starts the push.
+    let mut s = p.validate_settings().unwrap();
+    s.otppin = softtoken_provider::validate::settings::OtpPin::None;
+    p.set_validate_settings(&s).unwrap();
+    assert_eq!(authentication(&check(&p, &form(&[("user", "dora"), ("pass", "")]), NOW + 1)), "CHALLENGE");
+    // The stored PIN is a hash, never the PIN.
+    assert!(!db.query_strings("SELECT pin_hash FROM tokens WHERE pin_hash IS NOT NULL").iter().any(|h| h.contains("4711")));
+}

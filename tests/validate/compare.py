@@ -17,6 +17,7 @@ import requests
 PI = os.environ["PI_URL"]
 PROVIDER, SOFTTOKEN = (os.path.abspath(a) for a in sys.argv[1:3])
 PIN = "482913"
+CAROL_PIN = "carol-pin-1"
 
 
 def code(secret, counter, digits=6, algorithm="sha1"):
@@ -51,7 +52,7 @@ def privacyidea_side():
     r = requests.post(f"{PI}/auth", data={"username": "admin", "password": os.environ["PI_ADMIN_PASSWORD"]}, timeout=30).json()
     side = Side("privacyIDEA", PI, "pirealm", r["result"]["value"]["token"])
     headers = {"Authorization": side.auth}
-    for user in ["kate", "olga", "ivan", "pete"]:
+    for user in ["kate", "olga", "ivan", "pete", "carol"]:
         # Tokens of earlier runs on this server (it is shared with the Kotlin and Swift suites) go first.
         for t in requests.get(f"{PI}/token/", params={"user": user}, headers=headers, timeout=30).json()["result"]["value"]["tokens"]:
             requests.delete(f"{PI}/token/{t['serial']}", headers=headers, timeout=30)
@@ -59,6 +60,9 @@ def privacyidea_side():
         d = requests.post(f"{PI}/token/init", json={"type": kind, "genkey": 1, "user": user, "realm": "pirealm"}, headers=headers, timeout=30).json()["detail"]
         side.serials[label] = d["serial"]
         side.secrets[label] = secret_of(d["googleurl"]["value"])
+    # carol's token has a PIN, typed before the code (otppin tokenpin, privacyIDEA's default).
+    d = requests.post(f"{PI}/token/init", json={"type": "totp", "genkey": 1, "user": "carol", "realm": "pirealm", "pin": CAROL_PIN}, headers=headers, timeout=30).json()["detail"]
+    side.serials["carol"], side.secrets["carol"] = d["serial"], secret_of(d["googleurl"]["value"])
     return side
 
 
@@ -66,7 +70,7 @@ def provider_side(state):
     db = os.path.join(state, "provider.db")
     run = lambda *a: subprocess.run([PROVIDER, "--database", db, *a, "--json"], check=True, stdout=subprocess.PIPE, text=True,
                                     env=dict(os.environ, SOFTTOKEN_PROVIDER_PASSWORD="a-long-password-1")).stdout
-    for u in ["kate", "olga", "ivan", "pete", "dora", "sam"]:
+    for u in ["kate", "olga", "ivan", "pete", "dora", "sam", "carol"]:
         run("user", "add", u)
     token = json.loads(run("api-token", "create"))["token"]
     proc = subprocess.Popen([PROVIDER, "--database", db, "serve", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -77,6 +81,9 @@ def provider_side(state):
         issued = json.loads(run("issue", "--user", user, "--kind", kind))
         side.serials[label] = issued["serial"]
         side.secrets[label] = secret_of(issued["uri"])
+    issued = json.loads(run("issue", "--user", "carol", "--kind", "totp"))
+    side.serials["carol"], side.secrets["carol"] = issued["serial"], secret_of(issued["uri"])
+    subprocess.run([PROVIDER, "--database", db, "set-pin", issued["serial"]], check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, SOFTTOKEN_TOKEN_PIN=CAROL_PIN))
     return side
 
 
@@ -143,6 +150,11 @@ def scenario(sides):
         ("triggerchallenge, no user", lambda s: s.call("POST", "/validate/triggerchallenge", data={}, headers={"Authorization": s.auth})),
         ("polltransaction, unknown id", lambda s: s.call("GET", "/validate/polltransaction", params={"transaction_id": "12345678901234567890"})),
         ("polltransaction, no id", lambda s: s.call("GET", "/validate/polltransaction")),
+        ("PIN + the current code", lambda s: s.call("POST", V, data={"user": "carol", "pass": CAROL_PIN + totp_now(s, "carol")})),
+        ("the next code without the PIN", lambda s: s.call("POST", V, data={"user": "carol", "pass": totp_now(s, "carol", 1)})),
+        ("a wrong PIN + the next code", lambda s: s.call("POST", V, data={"user": "carol", "pass": "carol-pin-2" + totp_now(s, "carol", 1)})),
+        ("the PIN alone (no push)", lambda s: s.call("POST", V, data={"user": "carol", "pass": CAROL_PIN})),
+        ("PIN + the next code", lambda s: s.call("POST", V, data={"user": "carol", "pass": CAROL_PIN + totp_now(s, "carol", 1)})),
         ("check, unknown transaction", lambda s: s.call("POST", V, data={"user": "kate", "pass": "123456", "transaction_id": "11111111111111111111"})),
     ]
     return steps

@@ -28,7 +28,8 @@ pub(crate) fn create(db: &Db) -> Result<()> {
             counter INTEGER,
             last_step INTEGER,
             fail_count INTEGER NOT NULL DEFAULT 0,
-            online INTEGER NOT NULL DEFAULT 0
+            online INTEGER NOT NULL DEFAULT 0,
+            pin_hash TEXT
         );
         CREATE UNIQUE INDEX IF NOT EXISTS tokens_by_activation_token ON tokens(activation_token);
         CREATE TABLE IF NOT EXISTS transactions (
@@ -71,14 +72,16 @@ pub(crate) fn create(db: &Db) -> Result<()> {
 
 /// The columns of `tokens` added with the validate API: the token's kind (`entrust`, `totp`,
 /// `hotp`), its hash algorithm, the next HOTP counter, the last time step accepted (replays are
-/// refused), the failed checks in a row, and whether its app is online (gets push challenges).
-const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 6] = [
+/// refused), the failed checks in a row, whether its app is online (gets push challenges), and
+/// the token PIN's Argon2id hash (typed before the code where the operator's `otppin` says so).
+const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 7] = [
     ("kind", "TEXT NOT NULL DEFAULT 'entrust'"),
     ("algorithm", "TEXT"),
     ("counter", "INTEGER"),
     ("last_step", "INTEGER"),
     ("fail_count", "INTEGER NOT NULL DEFAULT 0"),
     ("online", "INTEGER NOT NULL DEFAULT 0"),
+    ("pin_hash", "TEXT"),
 ];
 
 /// The validate API's state: challenges (one transaction id over one or more of a user's tokens;

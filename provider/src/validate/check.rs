@@ -15,7 +15,7 @@
 //! transaction, so a code is accepted once however many requests race with it.
 
 use super::reply::{decision_body, PiError};
-use super::settings::ValidateSettings;
+use super::settings::{OtpPin, ValidateSettings};
 use super::Params;
 use crate::database::{params, Db, OptionalRow};
 use crate::protocol::transactions::{PushOptions, State};
@@ -107,6 +107,7 @@ struct TokenRow {
     online: bool,
     push_token: Option<String>,
     seed: Vec<u8>,
+    pin_hash: Option<String>,
 }
 
 impl TokenRow {
@@ -114,9 +115,31 @@ impl TokenRow {
     fn receives_push(&self) -> bool {
         self.kind == "entrust" && (self.online || self.push_token.is_some())
     }
+
+    /// Whether `pin` is this token's PIN (none set: the empty PIN).
+    fn pin_matches(&self, pin: &str) -> bool {
+        match &self.pin_hash {
+            None => pin.is_empty(),
+            Some(hash) => crate::portal::accounts::verify_password(hash, pin),
+        }
+    }
+
+    /// The code `pass` holds for this token under `otppin`: after its PIN (tokenpin), or all of
+    /// it (none); `None` when the PIN does not match or `pass` is too short.
+    fn code_in<'p>(&self, pass: &'p str, otppin: OtpPin) -> Option<&'p str> {
+        match otppin {
+            OtpPin::None => Some(pass),
+            OtpPin::Tokenpin => {
+                let split = pass.len().checked_sub(usize::from(self.digits))?;
+                let (pin, code) = (pass.get(..split)?, pass.get(split..)?);
+                self.pin_matches(pin).then_some(code)
+            }
+        }
+    }
 }
 
-const TOKEN_COLUMNS: &str = "t.serial, t.kind, t.algorithm, t.digits, t.period, t.counter, t.last_step, t.fail_count, t.online, t.push_token, t.seed";
+const TOKEN_COLUMNS: &str =
+    "t.serial, t.kind, t.algorithm, t.digits, t.period, t.counter, t.last_step, t.fail_count, t.online, t.push_token, t.seed, t.pin_hash";
 const ACTIVE: &str = "t.completed_at IS NOT NULL AND t.unregistered_at IS NULL AND t.seed IS NOT NULL";
 
 fn token_row(r: &crate::database::Row) -> crate::Result<TokenRow> {
@@ -132,6 +155,7 @@ fn token_row(r: &crate::database::Row) -> crate::Result<TokenRow> {
         online: r.get(8)?,
         push_token: r.get(9)?,
         seed: r.get(10)?,
+        pin_hash: r.get(11)?,
     })
 }
 
@@ -269,12 +293,33 @@ enum Codes {
 
 /// Checks `pass` against `tokens` (re-read inside one write transaction): the first current code
 /// accepts; otherwise every token of the right length counts a failure.
-fn check_codes(provider: &Provider, tokens: impl Fn(&Db) -> crate::Result<Vec<TokenRow>>, pass: &str, now: u64, max_fail: u32) -> crate::Result<Codes> {
+fn check_codes(
+    provider: &Provider,
+    tokens: impl Fn(&Db) -> crate::Result<Vec<TokenRow>>,
+    pass: &str,
+    now: u64,
+    max_fail: u32,
+    otppin: OtpPin,
+) -> crate::Result<Codes> {
+    // The PINs (Argon2id, tens of milliseconds each) are checked before the write lock is taken.
+    let codes: std::collections::HashMap<String, &str> =
+        tokens(&provider.db)?.iter().filter_map(|t| t.code_in(pass, otppin).map(|code| (t.serial.clone(), code))).collect();
     let tx = crate::database::begin_write(&provider.db)?;
+    let rows = tokens(&tx)?;
+    if codes.is_empty() {
+        // No token's PIN matched (or `pass` is too short for any): a failure for each, as
+        // privacyIDEA counts it, so PINs cannot be guessed without limit either.
+        for t in &rows {
+            record_failure(&tx, t)?;
+        }
+        tx.commit()?;
+        return Ok(Codes::OtherLength);
+    }
     let mut checked: Vec<(TokenRow, CodeCheck)> = Vec::new();
     let mut locked = false;
-    for t in tokens(&tx)? {
-        let result = check_code(provider, &t, pass, now)?;
+    for t in rows {
+        let Some(code) = codes.get(&t.serial) else { continue };
+        let result = check_code(provider, &t, code, now)?;
         if result == CodeCheck::OtherLength {
             continue;
         }
@@ -325,11 +370,14 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
     if tokens.is_empty() {
         return Ok(who.no_tokens());
     }
-    if pass.is_empty() {
-        let online: Vec<TokenRow> = tokens.into_iter().filter(TokenRow::receives_push).collect();
-        if online.is_empty() {
-            return Ok(Decision::reject("wrong otp pin"));
-        }
+    // The PIN alone (empty for a token without one; always empty under otppin none) starts a push
+    // to the tokens whose app is online.
+    let online: Vec<TokenRow> =
+        tokens.iter().filter(|t| t.receives_push() && if settings.otppin == OtpPin::None { pass.is_empty() } else { t.pin_matches(pass) }).cloned().collect();
+    if pass.is_empty() && online.is_empty() {
+        return Ok(Decision::reject("wrong otp pin"));
+    }
+    if !online.is_empty() {
         let challenged = challenge(call, &who, online, false, &settings)?;
         if settings.push_wait_s == 0 {
             return Ok(challenged);
@@ -337,7 +385,7 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
         return wait_for_push(call, &who, &challenged, &settings);
     }
     let several = tokens.len() > 1;
-    Ok(match check_codes(provider, |db| who.tokens(db), pass, now, settings.max_fail)? {
+    Ok(match check_codes(provider, |db| who.tokens(db), pass, now, settings.max_fail, settings.otppin)? {
         Codes::Accepted(t) => Decision::new("ACCEPT", json!(true)).with("message", json!("matching 1 tokens")).about(&t),
         Codes::Failed { one, replayed } => {
             let decision = Decision::reject(if replayed { "wrong otp value. previous otp used again" } else { "wrong otp value" });
@@ -523,7 +571,8 @@ fn answer_challenge(provider: &Provider, who: &Who, id: &str, pass: &str, now: u
         )?;
         Ok(all.into_iter().filter(|t| serials.contains(&t.serial.as_str())).collect())
     };
-    Ok(match check_codes(provider, tokens, pass, now, settings.max_fail)? {
+    // The answer to a challenge is the code alone: the PIN was given when it was made.
+    Ok(match check_codes(provider, tokens, pass, now, settings.max_fail, OtpPin::None)? {
         Codes::Accepted(t) if consume(provider, id, now)? => {
             Decision::new("ACCEPT", json!(true)).with("message", json!("Found matching challenge")).with("serial", json!(t.serial))
         }
@@ -572,6 +621,6 @@ impl Provider {
     pub fn check_user_code(&self, user: &str, code: &str, now: u64) -> crate::Result<bool> {
         let who = Who { user: Some(user.to_string()), serial: None };
         let max_fail = self.validate_settings()?.max_fail;
-        Ok(matches!(check_codes(self, |db| who.tokens(db), code, now, max_fail)?, Codes::Accepted(_)))
+        Ok(matches!(check_codes(self, |db| who.tokens(db), code, now, max_fail, OtpPin::None)?, Codes::Accepted(_)))
     }
 }

@@ -28,6 +28,40 @@ pub struct ValidateSettings {
     /// poll, wants about 20.
     #[serde(default)]
     pub push_wait_s: u64,
+    /// What comes before the code in `pass` (privacyIDEA's `otppin` policy).
+    #[serde(default)]
+    pub otppin: OtpPin,
+}
+
+/// privacyIDEA's `otppin` policy: what `pass` holds before the code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtpPin {
+    /// The token's PIN, when it has one (privacyIDEA's default): `pass` = PIN + code; a token
+    /// without a PIN takes the code alone, and its PIN (empty) alone starts a push.
+    #[default]
+    Tokenpin,
+    /// No PIN: `pass` is the code alone, and an empty `pass` starts a push.
+    None,
+}
+
+impl OtpPin {
+    /// The policy's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpPin::Tokenpin => "tokenpin",
+            OtpPin::None => "none",
+        }
+    }
+
+    /// Reads `tokenpin` or `none`.
+    pub fn parse(word: &str) -> Result<Self> {
+        match word {
+            "tokenpin" => Ok(OtpPin::Tokenpin),
+            "none" => Ok(OtpPin::None),
+            _ => Err(ProviderError::Invalid(format!("otppin {word:?}: tokenpin or none"))),
+        }
+    }
 }
 
 /// The longest `push_wait` (RADIUS clients give up after about 30 s).
@@ -41,6 +75,7 @@ impl Default for ValidateSettings {
             number_matching: true,
             challenge_lifetime_s: DEFAULT_CHALLENGE_LIFETIME_S,
             push_wait_s: 0,
+            otppin: OtpPin::Tokenpin,
         }
     }
 }
@@ -86,6 +121,19 @@ impl Provider {
     /// Resets a token's fail counter (the operator unlocks it after `max_fail` failures).
     pub fn reset_fail_count(&self, serial: &str) -> Result<()> {
         if self.db.execute("UPDATE tokens SET fail_count = 0 WHERE serial = ?1", params![serial])? == 0 {
+            return Err(ProviderError::UnknownSerial(serial.into()));
+        }
+        Ok(())
+    }
+
+    /// Sets a token's PIN (typed before its code where `otppin` is `tokenpin`); an empty one
+    /// removes it. Stored as an Argon2id hash.
+    pub fn set_token_pin(&self, serial: &str, pin: &str) -> Result<()> {
+        if pin.chars().count() > 64 || pin.chars().any(char::is_control) {
+            return Err(ProviderError::Invalid("a token PIN has at most 64 printable characters".into()));
+        }
+        let hash = if pin.is_empty() { None } else { Some(crate::portal::accounts::hash_password(&self.rng, pin)?) };
+        if self.db.execute("UPDATE tokens SET pin_hash = ?1 WHERE serial = ?2", params![hash, serial])? == 0 {
             return Err(ProviderError::UnknownSerial(serial.into()));
         }
         Ok(())
