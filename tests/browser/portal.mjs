@@ -265,6 +265,27 @@ try {
     expect((await page.locator("#authenticators tr", { hasText: serial }).locator(".fails").count()) === 0, "still locked after the reset");
   });
 
+  await check("Add → Authenticator app shows a TOTP token once; its codes pass the validate API", async () => {
+    const carol = { name: "carol", password: "carols long password" };
+    provider(["user", "add", carol.name], { SOFTTOKEN_PROVIDER_PASSWORD: carol.password });
+    const other = await browser.newContext();
+    const carolPage = await other.newPage();
+    await signIn(carolPage, base, carol);
+    await Promise.all([carolPage.waitForLoadState("load"), carolPage.click("#add-oath")]);
+    expect(await carolPage.locator("#qr").isVisible(), "no QR code");
+    const uri = (await carolPage.locator("#oath-uri").textContent()).trim();
+    expect(uri.startsWith("otpauth://totp/"), uri);
+    app("add", "--uri", uri, "--name", "carol-app");
+    const code = app("code", "carol-app").codes[0].code;
+    const reply = await carolPage.request.post(`${base}/validate/check`, { form: { user: carol.name, pass: code } });
+    expect((await reply.json()).result.authentication === "ACCEPT", "the app's code was not accepted");
+    await carolPage.goto(`${base}/portal`);
+    const row = carolPage.locator("#authenticators tbody tr").first();
+    expect((await row.getAttribute("data-state")) === "active" && (await row.textContent()).includes("TOTP"), await row.textContent());
+    expect((await carolPage.locator("#add-oath-code").count()) === 1, "a second token needs no code");
+    await other.close();
+  });
+
   await check("a user changes their password in My account: a wrong current one is refused, the old one then fails, the new one signs in", async () => {
     const other = await browser.newContext();
     const bobPage = await other.newPage();

@@ -176,6 +176,7 @@ page!(DialogPage, "dialog.html" {
 page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
 page!(LogPage, "log.html" { rows: Vec<LogRow> });
 page!(AuditPage, "audit.html" { rows: Vec<AuditRow>, filter: String });
+page!(OathPage, "oath.html" { serial: String, uri: Zeroizing<String>, qr_base64: Zeroizing<String>, qr_width: u32 });
 page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
 page!(AccountPage, "account.html" { min_chars: usize });
 
@@ -444,6 +445,14 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
             Err(e) if e.fault() == Fault::Server => Err(e),
             Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
         },
+        ("POST", ["portal", "authenticators", "oath"]) => {
+            let kind = crate::tokens::oath::OathKind::parse(me.field("kind")).ok_or_else(|| ProviderError::Invalid("choose TOTP or HOTP".into()));
+            match kind.and_then(|kind| provider.add_oath_authenticator(user, kind, Some(me.field("otp")), now)) {
+                Ok(issued) => oath_page(session, &issued),
+                Err(e) if e.fault() == Fault::Server => Err(e),
+                Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+            }
+        }
         ("POST", ["portal", "authenticators", id, action]) => authenticator_action(provider, portal, request, &me, id_of(id)?, action, now),
         ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, session, id_of(id)?, None, None, None, now),
         ("GET", ["portal", "transactions", id]) => transaction_state(provider, user, id, now),
@@ -754,6 +763,24 @@ fn mail_aad(user: &User, id: i64) -> String {
 }
 
 /// The Activate Token dialog for a fresh activation.
+/// A new TOTP / HOTP token: its QR code and otpauth:// URI, shown this once.
+fn oath_page(session: &Session, issued: &crate::tokens::oath::IssuedOath) -> Result<WebReply> {
+    let png = softtoken_core::qr::png(&issued.uri, 6)?;
+    let qr_width = png.get(16..20).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).unwrap_or(300);
+    let page = OathPage {
+        title: "Add an authenticator app",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice: None,
+        error: None,
+        serial: issued.serial.clone(),
+        uri: Zeroizing::new(issued.uri.clone()),
+        qr_base64: Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&png)),
+        qr_width,
+    };
+    Ok(WebReply::html(200, render(&page)?))
+}
+
 fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issued, now: u64) -> Result<WebReply> {
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
     let qr_width = png.get(16..20).map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]])).unwrap_or(300);

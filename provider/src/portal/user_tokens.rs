@@ -231,6 +231,30 @@ impl Provider {
     /// authenticators per user, or of adds per hour (a signed-in user cannot fill the database
     /// with tokens).
     pub fn add_authenticator(&self, user: &User, online_base_url: Option<&str>, code: Option<&str>, now: u64) -> Result<(i64, Issued)> {
+        self.check_add_limits(user, now)?;
+        self.require_second_factor(user, code, now)?;
+        let id =
+            self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
+        Ok((id, self.activate_checked(user, id, online_base_url, now)?))
+    }
+
+    /// *Add → TOTP / HOTP*: a standard token for any authenticator app, under the same rules as
+    /// [`Self::add_authenticator`] (a current code once the user has an active token, the caps).
+    pub fn add_oath_authenticator(
+        &self,
+        user: &User,
+        kind: crate::tokens::oath::OathKind,
+        code: Option<&str>,
+        now: u64,
+    ) -> Result<crate::tokens::oath::IssuedOath> {
+        self.check_add_limits(user, now)?;
+        self.require_second_factor(user, code, now)?;
+        let digits = self.token_settings()?.digits;
+        self.issue_oath(&user.name, &crate::tokens::oath::OathOptions { digits, ..crate::tokens::oath::OathOptions::new(kind) }, now)
+    }
+
+    /// The operator's caps on adding: authenticators per user, and added per hour.
+    fn check_add_limits(&self, user: &User, now: u64) -> Result<()> {
         let s = self.token_settings()?;
         let held: i64 = self.db.query_row("SELECT COUNT(*) FROM authenticators WHERE owner = ?1", params![user.name], |r| r.get(0))?;
         if held >= i64::from(s.max_per_user) {
@@ -244,10 +268,7 @@ impl Provider {
         if recent >= i64::from(s.adds_per_hour) {
             return Err(ProviderError::Refused(format!("{recent} authenticators were added in the last hour, the most allowed: try again later")));
         }
-        self.require_second_factor(user, code, now)?;
-        let id =
-            self.db.query_row("INSERT INTO authenticators (owner, created_at) VALUES (?1, ?2) RETURNING id", params![user.name, now as i64], |r| r.get(0))?;
-        Ok((id, self.activate_checked(user, id, online_base_url, now)?))
+        Ok(())
     }
 
     /// *Activate*: a new QR code and password for an authenticator not active (a waiting one's
