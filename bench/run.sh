@@ -2,6 +2,7 @@
 # Runs softtoken's benchmarks against their peers (oathtool, the argon2 CLI, Python hashlib, zxing-cpp, wrk). Installs the
 # peers when missing. The provider's load-and-kill run fails the script when a transaction is lost or doubled.
 # Usage: bench/run.sh [--check] [--quick]
+#   (the provider's /validate/check under load on SQLite and PostgreSQL: provider/examples/validate_load.rs)
 #   --check: exit non-zero when a threshold is missed
 #   --quick: the load-and-kill run for 15 s with 2 kills (CI; the full run is 60 s with 5 kills), and
 #            every program taken from the test build in target/debug (already built in CI: its
@@ -50,3 +51,19 @@ python3 bench/scan.py "$SOFTTOKEN_BENCH_BIN/softtoken" fixtures/qr-photos "$synt
 load_bin=target/release
 $quick && load_bin=target/debug
 "$load_bin/examples/load" "$load_bin/softtoken-provider" "${load_args[@]}"
+
+# /validate/check with correct codes under 64 connections, on SQLite and on PostgreSQL (a throwaway
+# server, tests/postgres/start.sh), next to wrk on /v1/time on the same server; every decision is
+# checked (30 s each, 5 s under --quick).
+validate_seconds=30
+$quick && validate_seconds=5
+"$load_bin/examples/validate_load" "$load_bin/softtoken-provider" --seconds "$validate_seconds" --connections 64
+if pg=$(bash tests/postgres/start.sh); then
+  status=0
+  "$load_bin/examples/validate_load" "$load_bin/softtoken-provider" --seconds "$validate_seconds" --connections 64 --postgres "${pg%% *}" || status=$?
+  bash tests/postgres/start.sh stop "${pg#* }"
+  [ "$status" -eq 0 ]
+else
+  echo "bench: PostgreSQL did not start: the validate load on PostgreSQL was not run" >&2
+  exit 1
+fi

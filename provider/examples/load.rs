@@ -12,19 +12,21 @@
 //! Prints requests/s, p50/p99 latency and errors; exits 1 when a check fails.
 
 use ring::rand::SystemRandom;
-use serde_json::{json, Value};
+use serde_json::json;
 use softtoken_core::activation::PendingActivation;
 use softtoken_core::transaction::{self, Answer, Response, Transaction};
 use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::{IssueOptions, Provider};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "support/http.rs"]
+mod http;
+use http::{percentile, wrk, Connection};
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -40,20 +42,8 @@ struct Server {
 
 impl Server {
     fn start(&mut self) {
-        let mut child = Command::new(&self.binary)
-            .arg("--state")
-            .arg(&self.state)
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            // Every client shares 127.0.0.1: the per-address limits are raised so the run measures
-            // the server, not its rate limiter (tests/server.rs checks the limiter).
-            .args(["--answers-per-address", "100000000", "--answers-per-identity", "100000000", "--max-connections-per-address", "4096"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the provider");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {line:?}"));
-        self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        let (child, port) = http::serve(&self.binary, &["--state".into(), self.state.display().to_string()], self.port);
+        self.port = port;
         self.child = Some(child);
     }
 
@@ -62,62 +52,6 @@ impl Server {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
         }
-    }
-}
-
-/// One keep-alive HTTP/1.1 connection that reconnects when the server went away.
-struct Connection {
-    port: u16,
-    stream: Option<BufReader<TcpStream>>,
-}
-
-impl Connection {
-    /// One request; `Err` when the connection failed (the server was killed, or is restarting).
-    fn request(&mut self, method: &str, path: &str, authorization: Option<&str>, body: &str) -> std::io::Result<(u16, Value)> {
-        if self.stream.is_none() {
-            let s = TcpStream::connect(("127.0.0.1", self.port))?;
-            s.set_read_timeout(Some(Duration::from_secs(10)))?;
-            s.set_nodelay(true)?;
-            self.stream = Some(BufReader::new(s));
-        }
-        let result = self.exchange(method, path, authorization, body);
-        if result.is_err() {
-            self.stream = None;
-        }
-        result
-    }
-
-    fn exchange(&mut self, method: &str, path: &str, authorization: Option<&str>, body: &str) -> std::io::Result<(u16, Value)> {
-        let reader = self.stream.as_mut().unwrap();
-        let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-        let request =
-            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-        reader.get_mut().write_all(request.as_bytes())?;
-        let broken = |what: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_string());
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(broken("closed"));
-        }
-        let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| broken("status line"))?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Err(broken("headers"));
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().map_err(|_| broken("content-length"))?;
-                }
-            }
-        }
-        let mut body = vec![0u8; length.min(1 << 20)];
-        reader.read_exact(&mut body)?;
-        Ok((status, serde_json::from_slice(&body).map_err(|_| broken("body"))?))
     }
 }
 
@@ -149,7 +83,7 @@ fn response_for(id: &str) -> Response {
 
 fn client(port: u16, identity: &Identity, deadline: Instant, stop: &AtomicBool) -> Seen {
     let mut seen = Seen::default();
-    let mut conn = Connection { port, stream: None };
+    let mut conn = Connection::new(port, "application/json");
     let path = format!("/v1/identities/{}/transactions", identity.serial);
     // Answers sent whose reply was lost (the server died): sent again, a 409 then confirms them.
     let mut in_doubt: HashMap<String, Response> = HashMap::new();
@@ -227,13 +161,6 @@ fn activate(p: &Provider, rng: &SystemRandom) -> Identity {
     Identity { serial: issued.serial.clone(), seed: identity.seed.expose().to_vec() }
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
-}
-
 /// Compares the database with what the clients were told; returns the failures.
 fn check(state: &Path, seen: &[Seen], identities: &[Identity]) -> (Vec<String>, u64, u64) {
     let mut failures = Vec::new();
@@ -297,39 +224,6 @@ fn check(state: &Path, seen: &[Seen], identities: &[Identity]) -> (Vec<String>, 
     (failures, total, answered)
 }
 
-/// wrk's figures for one URL: (requests/s, p50 ms, p99 ms, non-2xx or socket errors).
-fn wrk(url: &str, connections: usize, header: Option<&str>) -> Value {
-    let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", &format!("-c{connections}"), "-d10s", "--latency"]);
-    if let Some(h) = header {
-        cmd.args(["-H", h]);
-    }
-    let out = match cmd.arg(url).output() {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).to_string(),
-        Ok(o) => return json!({"error": String::from_utf8_lossy(&o.stderr).trim().to_string()}),
-        Err(e) => return json!({"error": format!("wrk: {e}")}),
-    };
-    let ms = |v: &str| -> f64 {
-        let (n, unit) = v.find(|c: char| c.is_ascii_alphabetic()).map_or((v, "ms"), |i| v.split_at(i));
-        let n: f64 = n.parse().unwrap_or(f64::NAN);
-        match unit {
-            "us" => n / 1000.0,
-            "s" => n * 1000.0,
-            "m" => n * 60_000.0,
-            _ => n,
-        }
-    };
-    let field = |prefix: &str| out.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_string()));
-    let errors = field("Non-2xx or 3xx responses:").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-        + field("Socket errors:").map_or(0, |v| v.split(',').filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok()).sum());
-    json!({
-        "requests_per_s": field("Requests/sec:").and_then(|v| v.parse::<f64>().ok()),
-        "p50_ms": field("50%").map(|v| ms(&v)),
-        "p99_ms": field("99%").map(|v| ms(&v)),
-        "errors": errors,
-    })
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let binary = PathBuf::from(args.get(1).expect("usage: load PROVIDER_BINARY [--seconds S] [--connections C] [--kills K] [--json]"));
@@ -354,8 +248,8 @@ fn main() {
         let header = format!("Authorization: Softtoken-MAC at={at}, mac={}", transaction::fetch_mac(&id.seed, &id.serial, at));
         let base = format!("http://127.0.0.1:{port}");
         json!({
-            "pending_list": wrk(&format!("{base}/v1/identities/{}/transactions", id.serial), connections, Some(&header)),
-            "time": wrk(&format!("{base}/v1/time"), connections, None),
+            "pending_list": wrk(&format!("{base}/v1/identities/{}/transactions", id.serial), connections, 10, Some(&header)),
+            "time": wrk(&format!("{base}/v1/time"), connections, 10, None),
         })
     });
 

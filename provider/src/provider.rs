@@ -39,9 +39,15 @@ impl Provider {
             Database::Sqlite(path) => Self::open_with_kek(path, kek_path),
             Database::Postgres(url) => {
                 let db = Db::connect_postgres(url)?;
-                let tx = db.begin_write()?;
-                database::schema::create(&tx)?;
-                tx.commit()?;
+                // A database already at this build's schema is not touched: `ALTER TABLE` locks a
+                // table whole even when its column exists, and would wait on (and deadlock with)
+                // the row locks of checks under way on other connections.
+                if !database::schema::is_current(&db) {
+                    let tx = db.begin_write()?;
+                    database::schema::create(&tx)?;
+                    database::schema::mark_current(&tx)?;
+                    tx.commit()?;
+                }
                 Self::settle(db, kek_path)
             }
         }

@@ -54,9 +54,10 @@ pub enum DbError {
     /// SQLite failed.
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// PostgreSQL failed.
+    /// PostgreSQL failed (the server's own message, when it sent one: "db error" alone tells an
+    /// operator nothing).
     #[cfg(feature = "postgres")]
-    #[error("{0}")]
+    #[error("{}", .0.as_db_error().map_or_else(|| .0.to_string(), |e| format!("{}: {}", e.code().code(), e.message())))]
     Postgres(#[from] ::postgres::Error),
     /// This build has no PostgreSQL client (the "postgres" feature is off).
     #[error("this build of the provider has no PostgreSQL support (built without the \"postgres\" feature)")]
@@ -356,6 +357,28 @@ impl Db {
         Ok(Tx { db: self, open: true })
     }
 
+    /// Begins a transaction that locks only the rows it selects with [`Self::for_update`]
+    /// (PostgreSQL; SQLite has one write lock, taken here as by [`Self::begin_write`]): checks of
+    /// different tokens then run side by side.
+    pub(crate) fn begin_row_locks(&self) -> Result<Tx<'_>, DbError> {
+        match self {
+            Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(c) => c.begin()?,
+        }
+        Ok(Tx { db: self, open: true })
+    }
+
+    /// What ends a SELECT over `tokens t` that locks its rows until the transaction ends
+    /// (PostgreSQL's `FOR UPDATE OF t`; nothing on SQLite, whose transaction holds the write lock).
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "",
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => " FOR UPDATE OF t",
+        }
+    }
+
     fn end(&self, statement: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(statement)?),
@@ -386,6 +409,11 @@ pub(crate) fn retry_busy<T>(mut step: impl FnMut() -> ProviderResult<T>) -> Prov
 /// Begins a write transaction: writers queue here, never mid-transaction (see [`Db::begin_write`]).
 pub(crate) fn begin_write(db: &Db) -> ProviderResult<Tx<'_>> {
     retry_busy(|| Ok(db.begin_write()?))
+}
+
+/// Begins a transaction that locks the rows it selects (see [`Db::begin_row_locks`]).
+pub(crate) fn begin_row_locks(db: &Db) -> ProviderResult<Tx<'_>> {
+    retry_busy(|| Ok(db.begin_row_locks()?))
 }
 
 /// An open write transaction; statements run through it as through the connection.

@@ -8,14 +8,37 @@ use std::cell::RefCell;
 /// The advisory lock key every PostgreSQL write transaction takes ("softtkn" in ASCII).
 const WRITE_LOCK: i64 = 0x0073_6f66_7474_6b6e;
 
-/// One connection to the server.
-pub(crate) struct Client(RefCell<postgres::Client>);
+/// Statements prepared on one connection, kept at most (the provider has a few dozen).
+const MAX_PREPARED: usize = 256;
+
+/// One connection to the server, with the statements it prepared: each statement is parsed and
+/// planned once per connection instead of once per request.
+pub(crate) struct Client(Box<Connection>);
+
+struct Connection {
+    client: RefCell<postgres::Client>,
+    prepared: RefCell<std::collections::HashMap<String, postgres::Statement>>,
+}
 
 impl Client {
     pub(crate) fn connect(url: &str) -> Result<Client, DbError> {
         let mut client = postgres::Client::connect(url, postgres::NoTls)?;
         client.batch_execute("SET client_min_messages = warning")?;
-        Ok(Client(RefCell::new(client)))
+        Ok(Client(Box::new(Connection { client: RefCell::new(client), prepared: RefCell::new(std::collections::HashMap::new()) })))
+    }
+
+    /// `sql` prepared on this connection (once).
+    fn prepared(&self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(statement) = self.0.prepared.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.0.client.borrow_mut().prepare(&postgres_sql(sql))?;
+        let mut cache = self.0.prepared.borrow_mut();
+        if cache.len() >= MAX_PREPARED {
+            cache.clear();
+        }
+        cache.insert(sql.to_string(), statement.clone());
+        Ok(statement)
     }
 
     pub(crate) fn execute_schema(&self, sql: &str) -> Result<(), DbError> {
@@ -23,21 +46,27 @@ impl Client {
     }
 
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
-        Ok(self.0.borrow_mut().batch_execute(sql)?)
+        Ok(self.0.client.borrow_mut().batch_execute(sql)?)
     }
 
     pub(crate) fn begin_write(&self) -> Result<(), DbError> {
         self.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
     }
 
+    pub(crate) fn begin(&self) -> Result<(), DbError> {
+        self.batch("BEGIN")
+    }
+
     pub(crate) fn execute(&self, sql: &str, values: &[Value]) -> Result<usize, DbError> {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        Ok(self.0.borrow_mut().execute(postgres_sql(sql).as_str(), &refs)? as usize)
+        let statement = self.prepared(sql)?;
+        Ok(self.0.client.borrow_mut().execute(&statement, &refs)? as usize)
     }
 
     pub(crate) fn query(&self, sql: &str, values: &[Value]) -> Result<Vec<Row>, DbError> {
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        self.0.borrow_mut().query(postgres_sql(sql).as_str(), &refs)?.iter().map(postgres_row).collect()
+        let statement = self.prepared(sql)?;
+        self.0.client.borrow_mut().query(&statement, &refs)?.iter().map(postgres_row).collect()
     }
 }
 

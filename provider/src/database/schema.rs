@@ -3,8 +3,23 @@
 //! words that differ). Tables are made when missing; columns added since the first release are
 //! added to older SQLite files by [`add_missing_columns`].
 
-use super::Db;
+use super::{params, Db};
 use crate::Result;
+
+/// The schema this build makes, recorded in `meta` once made (bumped with every change of it).
+const SCHEMA_VERSION: &str = "2026-12-validate-2";
+
+/// Whether the database already has this build's schema (a read, no lock taken).
+pub(crate) fn is_current(db: &Db) -> bool {
+    let version: crate::Result<String> = db.query_row("SELECT value FROM meta WHERE name = 'schema_version'", params![], |r| r.get(0));
+    version.is_ok_and(|v| v == SCHEMA_VERSION)
+}
+
+/// Records that the database has this build's schema.
+pub(crate) fn mark_current(db: &Db) -> Result<()> {
+    db.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value", params![SCHEMA_VERSION])?;
+    Ok(())
+}
 
 /// Makes the tables that do not exist yet (the same schema on SQLite and PostgreSQL).
 pub(crate) fn create(db: &Db) -> Result<()> {

@@ -31,7 +31,7 @@ const WORKERS: usize = 4;
 /// Largest request body accepted (a larger one is a 413 `too_large`).
 const MAX_BODY: usize = 16 * 1024;
 /// Idle database connections kept for the next requests.
-const IDLE_CONNECTIONS: usize = 8;
+const IDLE_CONNECTIONS: usize = 64;
 /// The default time a client has to send a request's headers (and then its body), and how long an
 /// idle keep-alive connection is kept: a client sending a byte a second is cut off instead of
 /// holding its connection ([`Limits::header_timeout_s`]).

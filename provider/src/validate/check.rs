@@ -200,9 +200,15 @@ impl Who {
     /// The active tokens it names, read through `db` (the write transaction when counting).
     fn tokens(&self, db: &Db) -> crate::Result<Vec<TokenRow>> {
         match (&self.serial, &self.user) {
-            (Some(serial), _) => db.query_map(&format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.serial = ?1 AND {ACTIVE}"), params![serial], token_row),
+            (Some(serial), _) => {
+                db.query_map(&format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.serial = ?1 AND {ACTIVE}{}", db.for_update()), params![serial], token_row)
+            }
+            // In one order (by serial), so two checks locking a user's rows never wait on each other.
             (None, Some(user)) => db.query_map(
-                &format!("SELECT {TOKEN_COLUMNS} FROM authenticators a JOIN tokens t ON t.serial = a.serial WHERE a.owner = ?1 AND {ACTIVE} ORDER BY a.id"),
+                &format!(
+                    "SELECT {TOKEN_COLUMNS} FROM authenticators a JOIN tokens t ON t.serial = a.serial WHERE a.owner = ?1 AND {ACTIVE} ORDER BY t.serial{}",
+                    db.for_update()
+                ),
                 params![user],
                 token_row,
             ),
@@ -304,7 +310,9 @@ fn check_codes(
     // The PINs (Argon2id, tens of milliseconds each) are checked before the write lock is taken.
     let codes: std::collections::HashMap<String, &str> =
         tokens(&provider.db)?.iter().filter_map(|t| t.code_in(pass, otppin).map(|code| (t.serial.clone(), code))).collect();
-    let tx = crate::database::begin_write(&provider.db)?;
+    // The token rows are locked (PostgreSQL: those rows only; SQLite: its write lock) from their
+    // reading to the commit of their counters.
+    let tx = crate::database::begin_row_locks(&provider.db)?;
     let rows = tokens(&tx)?;
     if codes.is_empty() {
         // No token's PIN matched (or `pass` is too short for any): a failure for each, as
@@ -565,7 +573,10 @@ fn answer_challenge(provider: &Provider, who: &Who, id: &str, pass: &str, now: u
     let serials: Vec<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
     let tokens = |db: &Db| -> crate::Result<Vec<TokenRow>> {
         let all = db.query_map(
-            &format!("SELECT {TOKEN_COLUMNS} FROM challenges c JOIN tokens t ON t.serial = c.serial WHERE c.transaction_id = ?1 AND {ACTIVE}"),
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM challenges c JOIN tokens t ON t.serial = c.serial WHERE c.transaction_id = ?1 AND {ACTIVE} ORDER BY t.serial{}",
+                db.for_update()
+            ),
             params![id],
             token_row,
         )?;
