@@ -66,7 +66,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
         /// Also make an online activation link (an email link the app opens; no typing).
-        #[arg(long, requires = "base_url")]
+        /// (The provider's address: --base-url, else the one the last `serve` announced.)
+        #[arg(long)]
         online: bool,
         /// This provider's address as the app reaches it (https, or http on loopback), for --online.
         #[arg(long, value_name = "URL", requires = "online")]
@@ -391,14 +392,21 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             )
         }
         Command::Issue { kind, .. } if kind != "entrust" => Err(ProviderError::Invalid(format!("--kind {kind} needs --user"))),
-        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online: _, base_url, user, .. } => {
+        Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online, base_url, user, .. } => {
+            let base_url = match (online, base_url) {
+                (false, _) => None,
+                (true, Some(url)) => Some(url.clone()),
+                (true, None) => Some(p.public_url()?.ok_or_else(|| {
+                    ProviderError::Invalid("--online needs the provider's address: give --base-url URL (or start `serve` once: it records its address)".into())
+                })?),
+            };
             let opts = IssueOptions {
                 digits: digits.parse().expect("clap checked"),
                 policy: if *no_policy { None } else { Some(policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into())) },
                 password_length: *password_length,
                 lifetime_s: *lifetime,
                 registration_url: Some(registration_url.clone()).filter(|u| !u.is_empty()),
-                online_base_url: base_url.clone(),
+                online_base_url: base_url,
             };
             if let Some(user) = user {
                 if p.known_user(user, now())?.is_none() {

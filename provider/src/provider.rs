@@ -64,6 +64,19 @@ impl Provider {
         Ok(Provider { db, rng, kek, decoy_seed })
     }
 
+    /// The address the last `serve` announced (apps reach the provider there).
+    pub fn public_url(&self) -> Result<Option<String>> {
+        use crate::database::{params, OptionalRow};
+        self.db.query_row("SELECT value FROM meta WHERE name = 'public_url'", params![], |r| r.get(0)).optional()
+    }
+
+    /// Records the address `serve` announces.
+    pub fn set_public_url(&self, url: &str) -> Result<()> {
+        use crate::database::params;
+        self.db.execute("INSERT INTO meta (name, value) VALUES ('public_url', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value", params![url])?;
+        Ok(())
+    }
+
     /// The key that seals this state's secrets.
     pub fn kek(&self) -> &sealed::Kek {
         &self.kek

@@ -423,6 +423,12 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = portal.public_url.clone().unwrap_or_else(|| format!("{scheme}://{bound}"));
         softtoken_core::link::check_base_url(&base_url)?;
+        // Recorded for `issue --online` without --base-url (on a blocking thread: the PostgreSQL
+        // client runs a runtime of its own, which cannot start inside this one's workers).
+        let (recorded_db, recorded_kek, recorded_url) = (database.clone(), kek.to_path_buf(), base_url.clone());
+        tokio::task::spawn_blocking(move || Provider::open_database(&recorded_db, &recorded_kek)?.set_public_url(&recorded_url))
+            .await
+            .map_err(|e| ProviderError::Fault(format!("recording the address: {e}")))??;
         let pool = Arc::new(Pool {
             portal: crate::portal::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
             database: database.clone(),

@@ -554,12 +554,17 @@ fn answer_challenge(provider: &Provider, who: &Who, id: &str, pass: &str, now: u
     if rows.is_empty() {
         return Ok(Decision::reject("wrong otp pin"));
     }
-    let no_match = || {
-        Decision::reject(&if rows.len() == 1 {
-            "Response did not match the challenge.".to_string()
-        } else {
-            format!("Response did not match for {} tokens.", rows.len())
-        })
+    // One token: its serial and type are named, as privacyIDEA names them.
+    let one: Option<(String, String)> = match rows.as_slice() {
+        [(serial, _)] => {
+            provider.db.query_row("SELECT serial, kind FROM tokens WHERE serial = ?1", params![serial], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+        }
+        _ => None,
+    };
+    let no_match = || match &one {
+        Some((serial, kind)) => Decision::reject("Response did not match the challenge.").with("serial", json!(serial)).with("type", json!(kind)),
+        None if rows.len() == 1 => Decision::reject("Response did not match the challenge."),
+        None => Decision::reject(&format!("Response did not match for {} tokens.", rows.len())),
     };
     if pass.is_empty() {
         for (serial, push_id) in &rows {
