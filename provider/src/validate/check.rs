@@ -203,10 +203,11 @@ impl Who {
             (Some(serial), _) => {
                 db.query_map(&format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.serial = ?1 AND {ACTIVE}{}", db.for_update()), params![serial], token_row)
             }
-            // In one order (by serial), so two checks locking a user's rows never wait on each other.
+            // In the order they were added (privacyIDEA lists challenges so), which is also the one
+            // order every check locks a user's rows in, so two checks never wait on each other.
             (None, Some(user)) => db.query_map(
                 &format!(
-                    "SELECT {TOKEN_COLUMNS} FROM authenticators a JOIN tokens t ON t.serial = a.serial WHERE a.owner = ?1 AND {ACTIVE} ORDER BY t.serial{}",
+                    "SELECT {TOKEN_COLUMNS} FROM authenticators a JOIN tokens t ON t.serial = a.serial WHERE a.owner = ?1 AND {ACTIVE} ORDER BY a.id{}",
                     db.for_update()
                 ),
                 params![user],
@@ -579,7 +580,8 @@ fn answer_challenge(provider: &Provider, who: &Who, id: &str, pass: &str, now: u
     let tokens = |db: &Db| -> crate::Result<Vec<TokenRow>> {
         let all = db.query_map(
             &format!(
-                "SELECT {TOKEN_COLUMNS} FROM challenges c JOIN tokens t ON t.serial = c.serial WHERE c.transaction_id = ?1 AND {ACTIVE} ORDER BY t.serial{}",
+                "SELECT {TOKEN_COLUMNS} FROM challenges c JOIN tokens t ON t.serial = c.serial LEFT JOIN authenticators a ON a.serial = t.serial
+                 WHERE c.transaction_id = ?1 AND {ACTIVE} ORDER BY a.id, t.serial{}",
                 db.for_update()
             ),
             params![id],
