@@ -2,7 +2,8 @@
 # RADIUS through a real FreeRADIUS (Debian's freeradius + freeradius-rest, installed when missing):
 # deploy/freeradius/ is laid over a copy of /etc/freeradius/3.0, FreeRADIUS and softtoken-provider
 # run on loopback, and radclient sends Access-Requests as a VPN gateway would: a current code
-# (Access-Accept), a wrong one and the same code again (Access-Reject), a user with an online app
+# (Access-Accept), a wrong one and the same code again (Access-Reject), PIN + code for a token with
+# a PIN (the code alone rejected), a user with an online app
 # and an empty password (the provider waits for the push: Access-Accept after the softtoken CLI
 # confirms it, Access-Reject after Suspicious and after Cancel). Prints `radius: N passed, M failed`.
 # Usage: bash tests/radius/run.sh (after the workspace is built; SOFTTOKEN_BIN_DIR as tests/run.sh sets it;
@@ -34,6 +35,7 @@ state="$work/provider.db"
 provider() { SOFTTOKEN_PROVIDER_PASSWORD=a-long-password-1 "$bin/softtoken-provider" --database "$state" "$@"; }
 provider user add alice >/dev/null
 provider user add bob >/dev/null
+provider user add carol >/dev/null
 provider validate-settings --push-wait 15 --number-matching false >/dev/null
 provider serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
 provider_pid=$!
@@ -41,9 +43,14 @@ for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1;
 url=$(sed -n 's/^listening on //p' "$work/serve.out")
 alice_uri=$(provider issue --user alice --kind totp --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["uri"])')
 bob_link=$(provider issue --user bob --online --base-url "$url" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["link"])')
+# carol's token has a PIN: her RADIUS password is PIN + code.
+carol=$(provider issue --user carol --kind totp --json)
+carol_uri=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["uri"])' "$carol")
+SOFTTOKEN_TOKEN_PIN=carol-pin provider set-pin "$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["serial"])' "$carol")" >/dev/null
 export SOFTTOKEN_VAULT="$work/v.stv" SOFTTOKEN_KEY_DIR="$work/keys" SOFTTOKEN_NEW_PIN=482913 SOFTTOKEN_PIN=482913
 "$bin/softtoken" init --key-store file >/dev/null 2>&1
 "$bin/softtoken" add --uri "$alice_uri" --name alice >/dev/null
+"$bin/softtoken" add --uri "$carol_uri" --name carol >/dev/null
 "$bin/softtoken" activate-link "$bob_link" --name bob >/dev/null
 
 # FreeRADIUS: Debian's configuration with deploy/freeradius/ laid over it, on free ports.
@@ -85,6 +92,9 @@ expect "a wrong code is rejected" Access-Reject alice "$wrong"
 expect "the current code is accepted" Access-Accept alice "$code"
 expect "the same code again is rejected" Access-Reject alice "$code"
 expect "an unknown user is rejected" Access-Reject mallory "$code"
+carol_code=$("$bin/softtoken" code carol --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["codes"][0]["code"])')
+expect "a code without its token's PIN is rejected" Access-Reject carol "$carol_code"
+expect "PIN + code is accepted" Access-Accept carol "carol-pin$carol_code"
 
 # Pushes: radclient waits while the provider waits for the app; the CLI answers.
 answer() { # RESPONSE
@@ -102,6 +112,6 @@ for pair in "confirm Access-Accept" "suspicious Access-Reject" "cancel Access-Re
   wait "$answerer"
 done
 audited=$("$bin/softtoken-provider" --database "$state" audit --jsonl | python3 -c 'import json, sys; print(sum(1 for l in sys.stdin if json.loads(l)["endpoint"] == "radiuscheck"))')
-if [ "$audited" = 7 ]; then passed=$((passed + 1)); echo "ok   the audit log has every RADIUS request (7)"; else failed=$((failed + 1)); echo "FAIL the audit log has $audited RADIUS requests, not 7"; fi
+if [ "$audited" = 9 ]; then passed=$((passed + 1)); echo "ok   the audit log has every RADIUS request (9)"; else failed=$((failed + 1)); echo "FAIL the audit log has $audited RADIUS requests, not 9"; fi
 echo "radius: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
