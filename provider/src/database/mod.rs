@@ -360,6 +360,7 @@ impl Db {
     /// Begins a transaction that locks only the rows it selects with [`Self::for_update`]
     /// (PostgreSQL; SQLite has one write lock, taken here as by [`Self::begin_write`]): checks of
     /// different tokens then run side by side.
+    #[cfg(feature = "server")]
     pub(crate) fn begin_row_locks(&self) -> Result<Tx<'_>, DbError> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
@@ -371,6 +372,7 @@ impl Db {
 
     /// What ends a SELECT over `tokens t` that locks its rows until the transaction ends
     /// (PostgreSQL's `FOR UPDATE OF t`; nothing on SQLite, whose transaction holds the write lock).
+    #[cfg(feature = "server")]
     pub(crate) fn for_update(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "",
@@ -412,6 +414,7 @@ pub(crate) fn begin_write(db: &Db) -> ProviderResult<Tx<'_>> {
 }
 
 /// Begins a transaction that locks the rows it selects (see [`Db::begin_row_locks`]).
+#[cfg(feature = "server")]
 pub(crate) fn begin_row_locks(db: &Db) -> ProviderResult<Tx<'_>> {
     retry_busy(|| Ok(db.begin_row_locks()?))
 }

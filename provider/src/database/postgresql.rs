@@ -53,6 +53,7 @@ impl Client {
         self.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn begin(&self) -> Result<(), DbError> {
         self.batch("BEGIN")
     }
