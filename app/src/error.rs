@@ -17,7 +17,7 @@ pub enum ErrorKind {
     WrongPassword,
     /// The PIN is wrong.
     WrongPin {
-        /// Attempts before the next delay.
+        /// Wrong PINs still allowed before the vault locks for good.
         attempts_left: u32,
     },
     /// Wait before the next PIN attempt; 0: the vault is locked (never unlocked, locked, idle, or
@@ -105,7 +105,7 @@ impl From<&CoreError> for ErrorKind {
             CoreError::PushProtocol(_) => invalid("push", message),
             CoreError::ForgedChallenge { .. } => invalid("transaction", message),
             CoreError::NoMatch | CoreError::Ambiguous { .. } | CoreError::ResyncFailed { .. } => invalid("OTP", message),
-            CoreError::NotFound(_) | CoreError::Duplicate { .. } | CoreError::NameTaken(_) | CoreError::AmbiguousName(_) => invalid("identity", message),
+            CoreError::NotFound(_) | CoreError::Duplicate { .. } | CoreError::NameTaken(_) | CoreError::AmbiguousName { .. } => invalid("identity", message),
             CoreError::PinLength { .. } => invalid("PIN", message),
             CoreError::BackupPasswordTooShort { .. } => invalid("backup password", message),
             CoreError::NotABackup => invalid("backup", message),

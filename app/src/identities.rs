@@ -82,6 +82,22 @@ impl Authenticator {
         self.with(Activity::Action, |v| v.set_time_offset(name_or_id, seconds))
     }
 
+    /// Changes an Entrust identity's code length (6 or 8) without a new registration.
+    pub fn set_digits(&self, name_or_id: &str, digits: u8) -> Result<Identity> {
+        self.with(Activity::Action, |v| {
+            v.set_digits(name_or_id, digits)?;
+            v.find(name_or_id).cloned()
+        })
+    }
+
+    /// Sets (or clears) the address an Entrust identity's push sign-ins come from.
+    pub fn set_transaction_url(&self, name_or_id: &str, url: Option<&str>) -> Result<Identity> {
+        self.with(Activity::Action, |v| {
+            v.set_transaction_url(name_or_id, url)?;
+            v.find(name_or_id).cloned()
+        })
+    }
+
     /// The offline confirmation code for the transaction id a website shows (an action).
     pub fn confirmation_code(&self, name_or_id: &str, transaction_id: &str) -> Result<String> {
         self.with(Activity::Action, |v| v.find(name_or_id)?.confirmation_code(transaction_id))

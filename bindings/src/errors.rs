@@ -13,9 +13,9 @@ pub enum SofttokenError {
     #[error("wrong password")]
     WrongPassword,
     /// The PIN is wrong.
-    #[error("wrong PIN ({attempts_left} attempts left)")]
+    #[error("{}", softtoken_core::error::wrong_pin_message(*attempts_left))]
     WrongPin {
-        /// Attempts before the next delay.
+        /// Wrong PINs still allowed before the vault locks for good.
         attempts_left: u32,
     },
     /// Wait before the next PIN attempt (0: the vault is locked, ask for the PIN).

@@ -1,7 +1,8 @@
 //! `softtoken`: the desktop shell. Parses arguments, calls softtoken-core, prints results.
 //!
-//! The contract is stable and scriptable: `--json` prints exactly one JSON object on stdout, errors
-//! go to stderr with a non-zero exit code (1 error, 2 usage, 4 wrong password), nothing panics.
+//! The contract is stable and scriptable: `--json` prints exactly one JSON object on stdout (an
+//! error too: `{"error":{"kind","message"}}`), errors go to stderr as `softtoken: error: …`, the
+//! exit code says the kind (`output::exit`), nothing panics.
 
 mod commands;
 mod key_stores;
@@ -78,11 +79,38 @@ enum Command {
         /// The token the platform's push service issued.
         token: String,
     },
-    /// Remove an identity (one activated online is unregistered at its provider first).
+    /// Remove an identity (one activated online is unregistered at its provider first). Asks
+    /// for confirmation on a terminal; elsewhere --yes is needed.
     Remove {
         /// Name or id.
         identity: String,
+        /// Remove without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
+    /// Change an Entrust token's code length (6 or 8) without a new registration code.
+    Digits {
+        /// Name or id.
+        identity: String,
+        /// 6 or 8.
+        #[arg(value_parser = ["6", "8"])]
+        digits: String,
+    },
+    /// Set the provider address an Entrust token's push sign-ins come from (https, or http to a
+    /// loopback host), for a token activated without it; --clear forgets it.
+    TransactionUrl {
+        /// Name or id.
+        identity: String,
+        /// The provider's address, as its activation page shows it.
+        #[arg(required_unless_present = "clear")]
+        url: Option<String>,
+        /// Stop asking a provider for this token's push sign-ins.
+        #[arg(long, conflicts_with = "url")]
+        clear: bool,
+    },
+    /// Clears the clipboard after `code --copy` (started by softtoken itself).
+    #[command(hide = true)]
+    ClipboardClear,
     /// Resynchronise an HOTP token from two consecutive codes it showed.
     Resync {
         /// Name or id.
@@ -178,7 +206,14 @@ impl DigitsArg {
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => e.exit(),
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's usage errors in the CLI's own shape: the same prefix, JSON with --json.
+            let rendered = e.render().to_string();
+            let message = rendered.trim_end().strip_prefix("error: ").unwrap_or(rendered.trim_end()).to_string();
+            let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+            output::fail(json, &output::Failure { code: output::exit::USAGE, message })
+        }
     };
     let ctx = commands::vault::Ctx { json: cli.json, path: commands::vault::vault_path(cli.vault.as_deref()), pin_stdin: cli.pin_stdin };
     let result = match &cli.command {
@@ -197,7 +232,10 @@ fn main() {
         Command::ConfirmCode(a) => commands::vault::confirm_code(&ctx, a),
         Command::Code(a) => commands::vault::code(&ctx, a),
         Command::Rename { identity, new_name } => commands::vault::rename(&ctx, identity, new_name),
-        Command::Remove { identity } => commands::online::remove(&ctx, identity),
+        Command::Remove { identity, yes } => commands::online::remove(&ctx, identity, *yes),
+        Command::Digits { identity, digits } => commands::vault::digits(&ctx, identity, digits.parse().unwrap_or(6)),
+        Command::TransactionUrl { identity, url, clear: _ } => commands::vault::transaction_url(&ctx, identity, url.as_deref()),
+        Command::ClipboardClear => commands::clipboard::clear_later(),
         Command::ActivateLink(a) => commands::online::activate_link(&ctx, a),
         Command::Transactions => commands::online::transactions(&ctx),
         Command::Respond(a) => commands::online::respond(&ctx, a),
@@ -211,7 +249,6 @@ fn main() {
         Command::RestorePrevious => commands::vault::restore_previous(&ctx),
     };
     if let Err(f) = result {
-        eprintln!("softtoken: error: {}", softtoken_core::text::escape(&f.message));
-        std::process::exit(f.code);
+        output::fail(cli.json, &f);
     }
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 /// How a command failed, with the process exit code it maps to.
 #[derive(Debug)]
 pub struct Failure {
-    /// Exit code (1 error, 4 wrong password, …; 2 is clap's usage error).
+    /// Exit code ([`exit`]).
     pub code: i32,
     /// What to tell the user on stderr.
     pub message: String,
@@ -18,14 +18,53 @@ pub struct Failure {
 pub mod exit {
     /// Anything else that went wrong.
     pub const ERROR: i32 = 1;
+    /// The command line is wrong (clap's usage errors, missing options).
+    pub const USAGE: i32 = 2;
     /// Some items of an import were not stored.
     pub const PARTIAL_IMPORT: i32 = 3;
     /// Wrong PIN or password.
     pub const WRONG_SECRET: i32 = 4;
     /// Locked after wrong PINs.
     pub const LOCKED: i32 = 5;
-    /// The vault file is corrupt or was tampered with.
+    /// The vault file, or a file to import, is corrupt, truncated or was tampered with.
     pub const CORRUPT: i32 = 6;
+    /// A file named on the command line does not exist.
+    pub const NOT_FOUND: i32 = 7;
+}
+
+/// The `kind` of a JSON error: one word per exit code.
+pub fn kind_of(code: i32) -> &'static str {
+    match code {
+        exit::USAGE => "usage",
+        exit::PARTIAL_IMPORT => "partial_import",
+        exit::WRONG_SECRET => "wrong_secret",
+        exit::LOCKED => "locked",
+        exit::CORRUPT => "corrupt",
+        exit::NOT_FOUND => "not_found",
+        _ => "error",
+    }
+}
+
+/// Set once a command has printed its result on stdout: a failure after it (a partial import,
+/// a scan with unreadable images) is then told on stderr only, so stdout keeps one JSON object
+/// (or, for `scan`, one per image).
+static PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes that stdout carries the command's result ([`PRINTED`]).
+pub fn printed() {
+    PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Reports `f` (stderr, and with `--json` the error object on stdout unless the command already
+/// printed its result there) and exits with its code.
+pub fn fail(json: bool, f: &Failure) -> ! {
+    // Newlines stay (clap's usage lines); every other control or bidi character is escaped.
+    let message = terminal_safe(f.message.trim_end());
+    if json && !PRINTED.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = writeln!(std::io::stdout(), "{}", serde_json::json!({"error": {"kind": kind_of(f.code), "message": f.message}}));
+    }
+    let _ = writeln!(std::io::stderr(), "softtoken: error: {}", message);
+    std::process::exit(f.code)
 }
 
 impl Failure {
@@ -124,6 +163,7 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 /// Prints the JSON object (with `--json`) or the text. A closed stdout (`| head`) is not an error.
 /// JSON escapes control characters itself; the text goes through [`terminal_safe`].
 pub fn emit(json: bool, value: &Value, text: &str) -> CmdResult {
+    printed();
     let mut out = std::io::stdout().lock();
     let written = if json { writeln!(out, "{value}") } else { write!(out, "{}", terminal_safe(text)) };
     match written.and_then(|_| out.flush()) {

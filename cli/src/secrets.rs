@@ -33,8 +33,20 @@ pub const BACKUP_PASSWORD_ENV: &str = "SOFTTOKEN_BACKUP_PASSWORD";
 /// Environment variable holding the password of an encrypted export being imported.
 pub const IMPORT_PASSWORD_ENV: &str = "SOFTTOKEN_IMPORT_PASSWORD";
 
-fn interactive() -> bool {
+/// True when a person can be asked: stdin and stderr are terminals.
+pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks a visible question on the terminal (not a secret) and returns the trimmed answer.
+pub fn ask(question: &str) -> Result<String, Failure> {
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim().to_string())
 }
 
 fn read_stdin_line(what: &str) -> Result<Zeroizing<String>, Failure> {

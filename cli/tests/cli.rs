@@ -34,7 +34,13 @@ fn fails(args: &[&str]) -> (i32, String) {
     let code = o.status.code().expect("exited normally");
     assert_ne!(code, 0, "{args:?} should fail");
     assert_ne!(code, 101, "{args:?} panicked: {}", stderr(&o));
-    assert!(o.stdout.is_empty(), "nothing on stdout when failing: {}", stdout(&o));
+    if args.contains(&"--json") {
+        // With --json, the error as one JSON object, its kind matching the exit code.
+        let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|_| panic!("{args:?}: not one JSON object: {}", stdout(&o)));
+        assert!(v["error"]["message"].is_string() && v["error"]["kind"].is_string(), "{v}");
+    } else {
+        assert!(o.stdout.is_empty(), "nothing on stdout when failing: {}", stdout(&o));
+    }
     (code, stderr(&o))
 }
 
@@ -52,6 +58,8 @@ fn decode_secactivate_json_contract() {
         "policy": "{\"allowUnsecured\":\"false\",\"trustedExecution\":\"NOT_ALLOWED\"}",
         "registration_url": "myid.umc.edu/igst",
         "digits": null,
+        "issuer": null,
+        "transaction_url": null,
     });
     assert_eq!(v, expected);
 }

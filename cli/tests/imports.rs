@@ -86,9 +86,19 @@ fn text_file_of_uris_and_direct_uris() {
     let r = Env::json(&o);
     assert_eq!(r["imported"], 3);
     assert_eq!(r["skipped"][0]["name"], "line 4");
-    let missing = e.run(&["import", "/nonexistent/file.txt", "--json"], &[("SOFTTOKEN_PIN", "8080")]);
-    assert_eq!(missing.status.code(), Some(3));
-    assert!(Env::json(&missing)["skipped"][0]["reason"].as_str().unwrap().contains("cannot read"));
+    // A missing file is "not found" (7), a truncated one "corrupt" (6), before the PIN is asked
+    // (no SOFTTOKEN_PIN here): nothing is imported, which is not a partial import (3).
+    let count = || Env::json(&e.run(&["list", "--json"], &[("SOFTTOKEN_PIN", "8080")]))["identities"].as_array().unwrap().len();
+    let before = count();
+    let missing = e.run(&["import", &f, "/nonexistent/file.txt", "--json"], &[]);
+    assert_eq!(missing.status.code(), Some(7), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert_eq!(Env::json(&missing)["error"]["kind"], "not_found");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/file.txt: no such file; nothing was imported"));
+    let truncated = e.file("aegis-truncated.json", &AEGIS[..AEGIS.len() / 2]);
+    let corrupt = e.run(&["import", &truncated, "--json"], &[]);
+    assert_eq!(corrupt.status.code(), Some(6), "{}", String::from_utf8_lossy(&corrupt.stderr));
+    assert_eq!(Env::json(&corrupt)["error"]["kind"], "corrupt");
+    assert_eq!(count(), before);
 }
 
 #[test]
@@ -218,15 +228,16 @@ fn encrypted_exports_import_with_their_password_and_a_wrong_one_stores_nothing()
 fn forced_format_and_unknown_files() {
     let e = Env::new(None);
     let odd = e.file("export.dat", "{\"what\":1}");
+    // A file that is no export at all stops the import (nothing stored), not a partial one.
     let o = e.run(&["import", &odd, "--json"], &[]);
-    assert_eq!(o.status.code(), Some(3));
-    assert!(Env::json(&o)["skipped"][0]["reason"].as_str().unwrap().starts_with("not a format softtoken imports"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(Env::json(&o)["error"]["message"].as_str().unwrap().contains("not a format softtoken imports"));
     let o = e.run(&["import", &fixture("lastpass.json"), "--format", "keepass"], &[]);
     assert_ne!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("\"keepass\" is not one of backup, otpauth, aegis"));
     // A LastPass file read as 2FAS says what is wrong; read as LastPass, it imports.
     let o = e.run(&["import", &fixture("lastpass.json"), "--format", "2fas", "--json"], &[]);
-    assert!(Env::json(&o)["skipped"][0]["reason"].as_str().unwrap().starts_with("not a readable 2FAS export"));
+    assert!(Env::json(&o)["error"]["message"].as_str().unwrap().contains("not a readable 2FAS export"));
     let o = e.run(&["import", &fixture("lastpass.json"), "--format", "lastpass", "--json"], &[]);
     assert_eq!(Env::json(&o)["imported"], 4);
 }

@@ -213,7 +213,7 @@ fn demo_runs_piped_and_shows_the_whole_product() {
     let logged: Vec<(&str, &str)> =
         v["push"]["log"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
     let id = |w: &str| v["push"][w]["transaction_id"].as_str().unwrap();
-    assert_eq!(logged, vec![(id("confirm"), "confirm"), (id("suspicious"), "suspicious")], "Cancel is not logged");
+    assert_eq!(logged, vec![(id("confirm"), "confirm"), (id("cancel"), "cancel"), (id("suspicious"), "suspicious")], "every answer is logged");
     let text = Command::new(env!("CARGO_BIN_EXE_softtoken")).arg("demo").stdin(Stdio::null()).output().unwrap();
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(text.status.success());
@@ -370,7 +370,7 @@ fn online_activation_and_push_answers_over_loopback() {
     let log = check(&w.provider(&["log", "--json"]), "log");
     let logged: Vec<(&str, &str)> =
         log["events"].as_array().unwrap().iter().map(|e| (e["transaction_id"].as_str().unwrap(), e["response"].as_str().unwrap())).collect();
-    assert_eq!(logged, vec![(ids[0], "confirm"), (ids[2], "suspicious")], "Cancel is not logged");
+    assert_eq!(logged, vec![(ids[0], "confirm"), (ids[1], "cancel"), (ids[2], "suspicious")], "every answer is logged, Cancel too");
 
     // Number matching: the number is required and must be right.
     let nm = push(&["--number-match"]);
@@ -406,7 +406,7 @@ fn online_activation_and_push_answers_over_loopback() {
 
     // Removing the identity unregisters it: its pending transaction is cancelled, pushes refused.
     let waiting = push(&[]);
-    let removed = check(&w.app(&["remove", id, "--json"], &[]), "remove");
+    let removed = check(&w.app(&["remove", id, "--yes", "--json"], &[]), "remove");
     assert_eq!(removed["unregistered"], true);
     assert_eq!(check(&w.provider(&["status", waiting["transaction_id"].as_str().unwrap(), "--json"]), "status")["state"], "cancelled");
     let refused = w.provider(&["push", "--serial", serial, "--summary", "x", "--json"]);
@@ -475,4 +475,84 @@ fn online_activation_over_https() {
     let refused = w.app(&["activate-link", &http, "--json"], &ca);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("plain http"), "{}", String::from_utf8_lossy(&refused.stderr));
     drop(server);
+}
+
+#[test]
+fn a_qr_activation_from_the_provider_carries_its_push_address_company_and_code_length() {
+    // Issue 33: push never reached a token activated by QR unless the user knew
+    // --transaction-url, every token was named after a placeholder, and 8 digits were not said.
+    let w = World::new();
+    check(&w.provider(&["organisation", "--company", "Acme Bank", "--registration-url", "portal.acme.test/activate", "--json"]), "organisation");
+    let issued = check(&w.provider(&["issue", "--online", "--base-url", "http://127.0.0.1:9", "--digits", "8", "--json"]), "issue");
+    let (uri, password) = (issued["uri"].as_str().unwrap(), issued["password"].as_str().unwrap());
+    let decoded = check(&w.app(&["decode", uri, "--password", password, "--json"], &[]), "decode");
+    assert_eq!(
+        (decoded["issuer"].as_str(), decoded["transaction_url"].as_str(), decoded["digits"].as_u64()),
+        (Some("Acme Bank"), Some("http://127.0.0.1:9"), Some(8))
+    );
+    assert_eq!(decoded["registration_url"], "portal.acme.test/activate");
+    let o = w.app(&["add", "--uri", uri, "--password", password], &[]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.contains("Provider:          Acme Bank")
+            && text.contains("Code length:       8 digits\n")
+            && text.contains("Push sign-ins:     from http://127.0.0.1:9"),
+        "{text}"
+    );
+    let listed = check(&w.app(&["list", "--json"], &[]), "list");
+    let identity = &listed["identities"][0];
+    assert_eq!(
+        (identity["name"].as_str(), identity["transaction_url"].as_str(), identity["digits"].as_u64()),
+        (Some("Acme Bank"), Some("http://127.0.0.1:9"), Some(8))
+    );
+    assert_eq!(identity["online"], true);
+    // Without --online, no address is invented: the app says how to add one later.
+    let offline = check(&w.provider(&["issue", "--json"]), "issue offline");
+    let o = w.app(&["add", "--uri", offline["uri"].as_str().unwrap(), "--password", offline["password"].as_str().unwrap(), "--name", "offline"], &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Push sign-ins:     none (no provider address; add one later with `softtoken transaction-url NAME URL`)")
+    );
+    let set = check(&w.app(&["transaction-url", "offline", "http://127.0.0.1:9", "--json"], &[]), "transaction-url");
+    assert_eq!(set["transaction_url"], "http://127.0.0.1:9");
+    let o = w.app(&["transaction-url", "offline", "http://push.example.com"], &[]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("plain http"), "a remote plain-http address is refused");
+}
+
+#[test]
+fn a_manual_activation_asks_for_the_code_length_and_a_wrong_guess_is_corrected_without_a_new_registration() {
+    let w = World::new();
+    let issued = check(&w.provider(&["issue", "--no-policy", "--digits", "8", "--json"]), "issue");
+    let (serial, ac) = (issued["serial"].as_str().unwrap(), issued["activation_code"].as_str().unwrap());
+    // Not on a terminal and no --digits: refused, with the way out (nothing stored).
+    let o = w.app(&["add", "--serial", serial, "--activation-code", ac], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("add --digits 6 or --digits 8"), "{}", String::from_utf8_lossy(&o.stderr));
+    // A user who guessed 6: the codes never verify; `digits NAME 8` fixes it, same registration.
+    let added = check(&w.app(&["add", "--serial", serial, "--activation-code", ac, "--digits", "6", "--name", "typed", "--json"], &[]), "add");
+    check(&w.provider(&["complete", "--serial", serial, "--registration-code", added["registration_code"].as_str().unwrap(), "--json"]), "complete");
+    let code = |w: &World| check(&w.app(&["code", "typed", "--json"], &[]), "code")["codes"][0]["code"].as_str().unwrap().to_string();
+    let six = code(&w);
+    assert_eq!(six.len(), 6);
+    let o = w.provider(&["verify", "--serial", serial, "--otp", &six, "--json"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has 6 digits, expected 8"), "{}", String::from_utf8_lossy(&o.stderr));
+    check(&w.app(&["digits", "typed", "8", "--json"], &[]), "digits");
+    let eight = code(&w);
+    assert_eq!(eight.len(), 8);
+    assert_eq!(check(&w.provider(&["verify", "--serial", serial, "--otp", &eight, "--json"]), "verify")["valid"], true);
+    let o = w.app(&["add", "--uri", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", "--name", "other"], &[]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&w.app(&["digits", "other", "8"], &[]).stderr).contains("not an Entrust token"));
+}
+
+#[test]
+fn the_provider_never_makes_a_state_in_the_current_directory_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(provider_bin()).arg("issue").current_dir(dir.path()).env_remove("SOFTTOKEN_PROVIDER_DATABASE").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --state PATH"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was created");
+    let named = dir.path().join("named.db");
+    let o = Command::new(provider_bin()).args(["issue", "--json"]).current_dir(dir.path()).env("SOFTTOKEN_PROVIDER_DATABASE", &named).output().unwrap();
+    assert!(o.status.success() && named.exists(), "{}", String::from_utf8_lossy(&o.stderr));
 }

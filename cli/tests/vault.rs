@@ -142,9 +142,9 @@ fn wrong_pin_then_delay_and_counter_survives_restart() {
     let env = Env::new();
     env.init_fast(Some("4711"));
     let (code, err) = env.fails(&["list"], &[("SOFTTOKEN_PIN", "0000")]);
-    assert_eq!((code, err.as_str()), (4, "softtoken: error: wrong PIN (4 attempts left)"));
+    assert_eq!((code, err.as_str()), (4, "softtoken: error: wrong PIN: 9 attempts left before the vault locks for good"));
     let (_, err) = env.fails(&["list"], &[("SOFTTOKEN_PIN", "0000")]);
-    assert_eq!(err, "softtoken: error: wrong PIN (3 attempts left)", "the count survives a new process");
+    assert_eq!(err, "softtoken: error: wrong PIN: 8 attempts left before the vault locks for good", "the count survives a new process");
     for _ in 0..3 {
         env.fails(&["list"], &[("SOFTTOKEN_PIN", "0000")]);
     }
@@ -180,7 +180,7 @@ fn tampering_is_reported_and_costs_no_attempt() {
     assert!(err.contains("restore-previous"), "the intact previous version is offered: {err}");
     env.ok(&["restore-previous", "--json"], &[PIN]);
     let (_, err) = env.fails(&["list"], &[("SOFTTOKEN_PIN", "1")]);
-    assert_eq!(err, "softtoken: error: wrong PIN (4 attempts left)", "tampering spent no attempt");
+    assert_eq!(err, "softtoken: error: wrong PIN: 9 attempts left before the vault locks for good", "tampering spent no attempt");
     let list = env.ok(&["list", "--json"], &[PIN]);
     assert_eq!(list["identities"].as_array().unwrap().len(), 0, "the previous generation predates the add");
 }
@@ -279,7 +279,7 @@ fn rename_remove_time_offset_and_hotp() {
     let r = env.ok(&["resync", "h", "162583", "399871", "--json"], &[]);
     assert_eq!(r["counter"], 9);
     assert_eq!(env.ok(&["code", "h", "--json"], &[])["codes"][0]["code"], "520489");
-    env.ok(&["remove", "work", "--json"], &[]);
+    env.ok(&["remove", "work", "--yes", "--json"], &[]);
     let (_, err) = env.fails(&["code", "work"], &[]);
     assert_eq!(err, "softtoken: error: no identity named \"work\"");
 }
@@ -450,7 +450,7 @@ fn an_older_copy_of_the_vault_put_back_is_refused() {
     env.init_fast(None);
     env.ok(&["add", "--uri", "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", "--json"], &[]);
     let copy = std::fs::read(env.vault()).unwrap();
-    env.ok(&["remove", "a", "--json"], &[]);
+    env.ok(&["remove", "a", "--yes", "--json"], &[]);
     std::fs::write(env.vault(), copy).unwrap();
     let (code, err) = env.fails(&["list"], &[]);
     assert_eq!(code, 6, "{err}");

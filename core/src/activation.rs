@@ -17,7 +17,8 @@ pub struct PendingActivation {
     pub serial: SerialNumber,
     /// False when the payload's serial failed its check digit (a warning to show).
     pub serial_check_digit_ok: bool,
-    /// Identity provider name, from the registration address's host.
+    /// Identity provider name: the activation's company name (`issuer`), else the registration
+    /// address's host.
     pub provider: Option<String>,
     /// The policy string, verbatim.
     pub policy: Option<String>,
@@ -27,6 +28,9 @@ pub struct PendingActivation {
     pub registration_code: RegistrationCode,
     /// Code length.
     pub digits: u8,
+    /// False when neither the caller nor the activation said the code length, so `digits` is
+    /// Entrust's default guess (6): the app should say so, or ask.
+    pub digits_known: bool,
     transaction_url: Option<String>,
     seed: Secret,
 }
@@ -49,18 +53,20 @@ impl PendingActivation {
     /// From a secactivate URI and its password; `digits` overrides the payload (default 6).
     pub fn from_uri(uri: &str, password: &str, digits: Option<u8>, rng: &dyn SecureRandom) -> Result<Self> {
         let p = entrust::decrypt_uri(uri, password)?;
+        let digits_known = digits.or(p.digits).is_some();
         let digits = otp::check_digits(digits.or(p.digits).unwrap_or(entrust::DEFAULT_DIGITS))?;
         let rc = RegistrationCode::generate(rng)?;
         let seed = entrust::seed_from_registration(&p.serial, &p.activation_code, &rc, p.policy.as_deref());
         Ok(PendingActivation {
-            provider: p.registration_url.as_deref().and_then(provider_from_url),
+            provider: p.issuer.clone().or_else(|| p.registration_url.as_deref().and_then(provider_from_url)),
             serial: p.serial.clone(),
             serial_check_digit_ok: p.serial_check_digit_ok,
             policy: p.policy.clone(),
             registration_url: p.registration_url.clone(),
             registration_code: rc,
             digits,
-            transaction_url: None,
+            digits_known,
+            transaction_url: p.transaction_url.clone(),
             seed,
         })
     }
@@ -85,6 +91,7 @@ impl PendingActivation {
         if let Some(p) = policy {
             Policy::parse(Some(p))?;
         }
+        let digits_known = digits.is_some();
         let digits = otp::check_digits(digits.unwrap_or(entrust::DEFAULT_DIGITS))?;
         let rc = RegistrationCode::generate(rng)?;
         let seed = entrust::seed_from_registration(&serial, &ac, &rc, policy);
@@ -96,13 +103,20 @@ impl PendingActivation {
             registration_url: base_url.map(str::to_string),
             registration_code: rc,
             digits,
+            digits_known,
             transaction_url: None,
             seed,
         })
     }
 
-    /// Names the provider that sends this token's push sign-ins (`docs/protocol.md`): a QR or
-    /// manual activation does not carry it. https, or http to a loopback host only.
+    /// The provider address for push sign-ins, when the activation carried one or the user gave it.
+    pub fn transaction_url(&self) -> Option<&str> {
+        self.transaction_url.as_deref()
+    }
+
+    /// Names the provider that sends this token's push sign-ins (`docs/protocol.md`): an Entrust
+    /// QR code or a manual activation does not carry it (softtoken's provider puts it in its QR
+    /// payload as `txurl`). https, or http to a loopback host only.
     pub fn with_transaction_url(mut self, url: &str) -> Result<Self> {
         self.transaction_url = Some(crate::link::check_base_url(url)?);
         Ok(self)

@@ -116,10 +116,11 @@ pub enum Error {
     /// Token recovery found no device random that reproduces the codes.
     #[error("no device random reproduces these codes: check the serial number, activation code, policy, the codes and their times")]
     NoMatch,
-    /// The PIN is wrong; `attempts_left` counts attempts before the next delay.
-    #[error("wrong PIN ({attempts_left} attempts left)")]
+    /// The PIN is wrong; `attempts_left` counts the wrong PINs still allowed before the vault
+    /// locks for good (delays between attempts start after the fifth wrong one).
+    #[error("{}", wrong_pin_message(*attempts_left))]
     WrongPin {
-        /// Attempts before the next delay (0 once delays have begun).
+        /// Wrong PINs still allowed before the permanent lock.
         attempts_left: u32,
     },
     /// Too many wrong PINs: wait before the next attempt.
@@ -222,9 +223,14 @@ pub enum Error {
     /// Another identity already has that name.
     #[error("another identity is already named {0:?}")]
     NameTaken(String),
-    /// Several identities match that name: use the id.
-    #[error("several identities are named {0:?}: use the id")]
-    AmbiguousName(String),
+    /// Several identities match what was typed: the choices are listed.
+    #[error("{key:?} matches {}: {}; type more of the name, or the id", plural(choices.len(), "identity", "identities"), choices.join(", "))]
+    AmbiguousName {
+        /// What was typed.
+        key: String,
+        /// The matching identities, each `name (provider) [id]`.
+        choices: Vec<String>,
+    },
     /// An HOTP operation on a token that is not HOTP.
     #[error("{0:?} is not an HOTP token")]
     NotHotp(String),
@@ -351,5 +357,19 @@ impl Error {
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(field: Field, reason: impl Into<String>) -> Self {
         Error::Invalid { field, reason: reason.into() }
+    }
+}
+
+/// `1 item`, `2 items`: a count with its noun in the right number.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What a wrong PIN tells the user: how far the permanent lock is, the last attempt explicitly.
+pub fn wrong_pin_message(attempts_left: u32) -> String {
+    match attempts_left {
+        0 => "wrong PIN".into(),
+        1 => "wrong PIN: 1 attempt left. One more wrong PIN locks the vault for good".into(),
+        n => format!("wrong PIN: {n} attempts left before the vault locks for good"),
     }
 }

@@ -89,15 +89,38 @@ pub fn check_base_url(url: &str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// The https form of an online activation link: `{base}/activate#token={token}`. Mail clients
+/// keep https links (they drop unknown schemes); the token rides in the fragment, which browsers
+/// never send to a server, and the provider's `/activate` page hands it to the app.
+pub const HTTPS_LINK_MARK: &str = "/activate#token=";
+
 impl OnlineActivationLink {
-    /// Whether `text` looks like an online activation link.
+    /// Whether `text` looks like an online activation link (either form).
     pub fn matches(text: &str) -> bool {
-        text.trim().get(..ONLINE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(ONLINE_PREFIX))
+        let t = text.trim();
+        t.get(..ONLINE_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(ONLINE_PREFIX)) || Self::split_https(t).is_some()
     }
 
-    /// Parses and checks a link.
+    fn split_https(t: &str) -> Option<(&str, &str)> {
+        let (base, token) = t.split_once(HTTPS_LINK_MARK)?;
+        let scheme = base.split_once("://")?.0;
+        (scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")).then_some((base, token))
+    }
+
+    /// The https form ([`HTTPS_LINK_MARK`]), for e-mails.
+    pub fn https_form(&self) -> String {
+        format!("{}{HTTPS_LINK_MARK}{}", self.base_url, self.token)
+    }
+
+    /// Parses and checks a link (`softtoken://activate?base=…&token=…`, or its https form).
     pub fn parse(text: &str) -> Result<Self> {
         let t = text.trim();
+        if let Some((base, token)) = Self::split_https(t) {
+            if !crate::secret::is_lower_hex(token, 32) {
+                return Err(Error::MalformedUri("activation link: the token must be 32 lowercase hex digits (was the link cut?)".into()));
+            }
+            return Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: token.to_string() });
+        }
         if !Self::matches(t) {
             return Err(Error::MalformedUri("not an online activation link (softtoken://activate?…)".into()));
         }
@@ -144,6 +167,26 @@ pub fn classify(text: &str) -> Result<Link> {
         return Ok(Link::Otpauth(OtpAuth::parse(t)?));
     }
     Err(Error::MalformedUri("not a link softtoken handles (secactivate, softtoken://activate, otpauth or otpauth-migration)".into()))
+}
+
+#[cfg(test)]
+mod https_form_tests {
+    use super::*;
+
+    #[test]
+    fn the_https_form_of_an_activation_link_reads_back_to_the_same_link() {
+        let link = OnlineActivationLink { base_url: "https://idp.example.com/st".into(), token: "0123456789abcdef0123456789abcdef".into() };
+        let https = link.https_form();
+        assert_eq!(https, "https://idp.example.com/st/activate#token=0123456789abcdef0123456789abcdef");
+        assert!(OnlineActivationLink::matches(&https));
+        let back = OnlineActivationLink::parse(&https).unwrap();
+        assert_eq!((back.base_url.as_str(), back.token.as_str()), (link.base_url.as_str(), link.token.as_str()));
+        assert!(matches!(classify(&https), Ok(Link::OnlineActivation(_))));
+        // A cut token, or a remote plain-http address, is refused as in the softtoken:// form.
+        assert!(OnlineActivationLink::parse("https://idp.example.com/activate#token=0123").is_err());
+        assert!(OnlineActivationLink::parse("http://idp.example.com/activate#token=0123456789abcdef0123456789abcdef").is_err());
+        assert!(!OnlineActivationLink::matches("https://idp.example.com/portal"));
+    }
 }
 
 #[cfg(test)]

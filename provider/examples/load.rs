@@ -1,8 +1,8 @@
 //! Load and kill: C client connections fetch their identity's pending transactions and answer
 //! them over loopback HTTP for S seconds while the company's side keeps pushing, and the server is
 //! killed (SIGKILL) and restarted K times. Afterwards every transaction is checked against the
-//! database: each answered one has exactly one final state and one log entry (Confirm and
-//! Suspicious; Cancel is not logged), every answer the server acknowledged is the stored one, none
+//! database: each answered one has exactly one final state and one log entry (Confirm, Cancel
+//! and Suspicious), every answer the server acknowledged is the stored one, none
 //! is lost or doubled, and the SQLite file passes `PRAGMA integrity_check`.
 //!
 //! With `--wrk`, `wrk` (the peer load generator) first measures the same server, undisturbed, on the
@@ -187,7 +187,7 @@ fn check(state: &Path, seen: &[Seen], identities: &[Identity]) -> (Vec<String>, 
         total += 1;
         let logs = logged.get(id).map_or(0, |l| l.0);
         let expected_logs = match state.as_str() {
-            "approved" | "denied" => 1,
+            "approved" | "denied" | "cancelled" => 1,
             _ => 0,
         };
         if state != "pending" && state != "expired" {
@@ -200,6 +200,7 @@ fn check(state: &Path, seen: &[Seen], identities: &[Identity]) -> (Vec<String>, 
             let want = match state.as_str() {
                 "approved" => "confirm",
                 "denied" => "suspicious",
+                "cancelled" => "cancel",
                 _ => "",
             };
             if n == 1 && response != want {

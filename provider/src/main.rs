@@ -14,9 +14,11 @@ use std::path::PathBuf;
 #[command(name = "softtoken-provider", version, about)]
 struct Cli {
     /// The state database: a SQLite file (WAL), or postgres://USER@HOST/DB for a PostgreSQL
-    /// server several `serve` processes share (then --kek-file is required).
-    #[arg(long = "database", visible_alias = "state", global = true, value_name = "PATH|URL", default_value = "softtoken-provider.db", value_parser = parse_database)]
-    database: Database,
+    /// server several `serve` processes share (then --kek-file is required). Default:
+    /// $SOFTTOKEN_PROVIDER_DATABASE, else ./softtoken-provider.db if it exists (a new one is
+    /// never made in the current directory unasked).
+    #[arg(long = "database", visible_alias = "state", global = true, value_name = "PATH|URL", value_parser = parse_database)]
+    database: Option<Database>,
     /// The key that seals seeds and activation codes in the state (32 bytes, 0600; created on
     /// first use). Default: the SQLite file's path with `.kek` added.
     #[arg(long, global = true, value_name = "FILE")]
@@ -59,9 +61,10 @@ enum Command {
         /// Seconds the activation stays valid.
         #[arg(long, default_value_t = DEFAULT_LIFETIME_S)]
         lifetime: u64,
-        /// The payload's registration address (shown by apps as the provider).
-        #[arg(long, default_value = DEFAULT_REGISTRATION_URL)]
-        registration_url: String,
+        /// The payload's registration address (default: the `organisation` setting, else a
+        /// placeholder; "" for none).
+        #[arg(long)]
+        registration_url: Option<String>,
         /// Also write the QR code as a PNG.
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
@@ -140,7 +143,7 @@ enum Command {
         /// Transaction id.
         transaction_id: String,
     },
-    /// Logged answers (Confirm and Suspicious; Cancel is not logged).
+    /// Logged answers (Confirm, Cancel and Suspicious, and denials).
     Log,
     /// Serve the protocol over HTTP: HTTPS with --tls-cert/--tls-key, plain HTTP on loopback only;
     /// the first line printed is `listening on http(s)://HOST:PORT`.
@@ -186,6 +189,10 @@ enum Command {
         /// The activation e-mails' sender.
         #[arg(long, default_value = "softtoken portal <portal@localhost>")]
         mail_from: String,
+        /// The request log (time, address, method, path without query, status, ms): a file
+        /// (default: the state's path with `.requests.log` added), `-` for stderr, `off`.
+        #[arg(long, value_name = "FILE|-|off")]
+        request_log: Option<String>,
     },
     /// Portal accounts.
     #[command(subcommand)]
@@ -213,6 +220,16 @@ enum Command {
         /// Print JSON lines (one entry per line), for export.
         #[arg(long, conflicts_with = "json")]
         jsonl: bool,
+    },
+    /// Show or change what activations carry: the company's name (the app shows it and names the
+    /// token after it) and the registration address; the portal's Administration page sets the same.
+    Organisation {
+        /// The company's name, as users know it ("" removes it).
+        #[arg(long)]
+        company: Option<String>,
+        /// The registration address, without scheme (portal.example.com/activate; "" for the default).
+        #[arg(long)]
+        registration_url: Option<String>,
     },
     /// Show or change the validate API's settings (realm, fail limit, number matching, challenge lifetime).
     ValidateSettings {
@@ -364,15 +381,42 @@ fn emit(json: bool, value: serde_json::Value, text: String) -> Result<(), Provid
     }
 }
 
+/// A Unix time as the command line shows it: `Sun, 06 Dec 2026 14:30:00 GMT` (JSON keeps numbers).
+fn date(unix: u64) -> String {
+    softtoken_provider::portal::html::time(unix)
+}
+
+/// The file used when neither `--state` nor `SOFTTOKEN_PROVIDER_DATABASE` names one, if it exists.
+const FALLBACK_DATABASE: &str = "softtoken-provider.db";
+
+/// `--state`, else `SOFTTOKEN_PROVIDER_DATABASE`, else an existing `./softtoken-provider.db`; a
+/// state is never created in the current directory by accident.
+fn database(cli: &Cli) -> Result<Database, ProviderError> {
+    if let Some(d) = &cli.database {
+        return Ok(d.clone());
+    }
+    if let Some(d) = std::env::var("SOFTTOKEN_PROVIDER_DATABASE").ok().filter(|d| !d.is_empty()) {
+        return Ok(Database::parse(&d));
+    }
+    if std::path::Path::new(FALLBACK_DATABASE).exists() {
+        return Ok(Database::parse(FALLBACK_DATABASE));
+    }
+    let here = std::env::current_dir().map(|d| d.join(FALLBACK_DATABASE).display().to_string()).unwrap_or_else(|_| FALLBACK_DATABASE.into());
+    Err(ProviderError::Invalid(format!(
+        "no state database named: give --state PATH (a SQLite file, made on first use) or --database postgres://…, or set SOFTTOKEN_PROVIDER_DATABASE; softtoken-provider will not create {here} unasked"
+    )))
+}
+
 fn run(cli: &Cli) -> Result<(), ProviderError> {
-    let kek = match (&cli.kek_file, &cli.database) {
+    let database = database(cli)?;
+    let kek = match (&cli.kek_file, &database) {
         (Some(kek), _) => kek.clone(),
         (None, Database::Sqlite(path)) => softtoken_provider::sealed::default_kek_path(path),
         (None, Database::Postgres(_)) => {
             return Err(ProviderError::Invalid("a postgres:// database needs --kek-file: the key that seals its seeds lives outside the database".into()))
         }
     };
-    let mut p = Provider::open_database(&cli.database, &kek)?;
+    let mut p = Provider::open_database(&database, &kek)?;
     match &cli.command {
         Command::Issue { kind, user: Some(user), digits, algorithm, period, issuer, qr_png, .. } if kind != "entrust" => {
             use softtoken_provider::tokens::oath::{OathKind, OathOptions};
@@ -393,6 +437,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         }
         Command::Issue { kind, .. } if kind != "entrust" => Err(ProviderError::Invalid(format!("--kind {kind} needs --user"))),
         Command::Issue { digits, policy, no_policy, password_length, lifetime, registration_url, qr_png, online, base_url, user, .. } => {
+            let settings = p.token_settings()?;
             let base_url = match (online, base_url) {
                 (false, _) => None,
                 (true, Some(url)) => Some(url.clone()),
@@ -405,8 +450,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 policy: if *no_policy { None } else { Some(policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into())) },
                 password_length: *password_length,
                 lifetime_s: *lifetime,
-                registration_url: Some(registration_url.clone()).filter(|u| !u.is_empty()),
+                registration_url: match registration_url {
+                    Some(u) => Some(u.clone()).filter(|u| !u.is_empty()),
+                    None => Some(settings.registration_url.clone().unwrap_or_else(|| DEFAULT_REGISTRATION_URL.into())),
+                },
                 online_base_url: base_url,
+                issuer: settings.company.clone(),
             };
             if let Some(user) = user {
                 if p.known_user(user, now())?.is_none() {
@@ -419,8 +468,12 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             }
             write_qr(qr_png.as_deref(), &issued.uri)?;
             let mut text = format!(
-                "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires at:      {} (Unix time)\nQR URI:          {}\n",
-                issued.serial, issued.activation_code, issued.password, issued.expires_at, issued.uri
+                "serial number:   {}\nactivation code: {}\nQR password:     {}\nexpires:         {}\nQR URI:          {}\n",
+                issued.serial,
+                issued.activation_code,
+                issued.password,
+                date(issued.expires_at),
+                issued.uri
             );
             let mut value = json!({"serial": &issued.serial, "activation_code": &issued.activation_code, "password": &issued.password, "uri": &issued.uri, "expires_at": issued.expires_at, "kind": "entrust", "user": user});
             if let Some(link) = &issued.link {
@@ -452,7 +505,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
-            let wake = p.wake(Some(&web_push(cli, &kek)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
+            let wake = p.wake(Some(&web_push(cli, &database, &kek)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
             let mut text = format!("transaction {}\n{}\n", pushed.transaction_id, wake.describe());
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
@@ -469,7 +522,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
         }
         Command::Log => {
             let events = p.log()?;
-            let text: String = events.iter().map(|e| format!("{} {} {} {}\n", e.at, e.serial, e.transaction_id, e.response)).collect();
+            let text: String = events.iter().map(|e| format!("{}  {} {} {}\n", date(e.at), e.serial, e.transaction_id, e.response)).collect();
             let list: Vec<_> =
                 events.iter().map(|e| json!({"transaction_id": e.transaction_id, "serial": e.serial, "response": e.response, "at": e.at})).collect();
             emit(cli.json, json!({"events": list}), text)
@@ -488,6 +541,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             smtp,
             outbox,
             mail_from,
+            request_log,
         } => {
             let tls = tls_cert.clone().zip(tls_key.clone()).map(|(certificate, key)| softtoken_provider::server::TlsFiles { certificate, key });
             let limits = Limits {
@@ -500,19 +554,23 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
             };
             let delivery = match smtp {
                 Some(url) => softtoken_provider::portal::mail::Delivery::smtp(url)?,
-                None => softtoken_provider::portal::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(cli, &kek, ".outbox"))),
+                None => softtoken_provider::portal::mail::Delivery::Outbox(outbox.clone().unwrap_or_else(|| beside(&database, &kek, ".outbox"))),
             };
             let portal = softtoken_provider::server::PortalOptions {
                 public_url: public_url.clone(),
                 delivery,
                 mail_from: mail_from.clone(),
-                web_push: Some(web_push(cli, &kek)?),
+                web_push: Some(web_push(cli, &database, &kek)?),
+                request_log: match request_log {
+                    Some(d) => softtoken_provider::server::request_log::Destination::parse(d),
+                    None => softtoken_provider::server::request_log::Destination::File(beside(&database, &kek, ".requests.log")),
+                },
             };
             drop(p);
-            softtoken_provider::server::serve(&cli.database, &kek, listen, tls.as_ref(), limits, portal)
+            softtoken_provider::server::serve(&database, &kek, listen, tls.as_ref(), limits, portal)
         }
         Command::VapidKey => {
-            let key = web_push(cli, &kek)?.key.public_key();
+            let key = web_push(cli, &database, &kek)?.key.public_key();
             emit(cli.json, json!({"public_key": key}), format!("{key}\n"))
         }
         Command::User(UserCommand::Add { name, admin, email }) => {
@@ -616,8 +674,8 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .iter()
                 .map(|e| {
                     format!(
-                        "{} {} {} user={} serial={} {} {}\n",
-                        e.at,
+                        "{}  {} {} user={} serial={} {} {}\n",
+                        date(e.at),
                         e.address,
                         e.endpoint,
                         softtoken_core::text::escape(e.user.as_deref().unwrap_or("-")),
@@ -628,6 +686,22 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 })
                 .collect();
             emit(cli.json, json!({"entries": entries}), text)
+        }
+        Command::Organisation { company, registration_url } => {
+            let mut s = p.token_settings()?;
+            let blank = |v: &String| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+            if let Some(c) = company {
+                s.company = blank(c);
+            }
+            if let Some(u) = registration_url {
+                s.registration_url = blank(u);
+            }
+            if company.is_some() || registration_url.is_some() {
+                p.set_token_settings(&s)?;
+            }
+            let registration = s.registration_url.clone().unwrap_or_else(|| DEFAULT_REGISTRATION_URL.into());
+            let text = format!("company:              {}\nregistration address: {registration}\n", s.company.as_deref().unwrap_or("(none)"));
+            emit(cli.json, json!({"company": s.company, "registration_url": registration}), text)
         }
         Command::ValidateSettings { realm, max_fail, number_matching, challenge_lifetime, push_wait, otppin } => {
             let mut s = p.validate_settings()?;
@@ -704,8 +778,8 @@ fn write_qr(path: Option<&std::path::Path>, uri: &str) -> Result<(), ProviderErr
 }
 
 /// The Web Push set-up the flags give.
-fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::push::webpush::WebPush, ProviderError> {
-    let path = cli.vapid_key.clone().unwrap_or_else(|| beside(cli, kek, ".vapid.pem"));
+fn web_push(cli: &Cli, database: &Database, kek: &std::path::Path) -> Result<softtoken_provider::push::webpush::WebPush, ProviderError> {
+    let path = cli.vapid_key.clone().unwrap_or_else(|| beside(database, kek, ".vapid.pem"));
     Ok(softtoken_provider::push::webpush::WebPush {
         key: softtoken_provider::push::webpush::VapidKey::load_or_create(&path)?,
         subject: cli.vapid_subject.clone(),
@@ -715,8 +789,8 @@ fn web_push(cli: &Cli, kek: &std::path::Path) -> Result<softtoken_provider::push
 
 /// A file kept beside the state: the SQLite file's path (or, on PostgreSQL, the key file's) with
 /// `suffix` added.
-fn beside(cli: &Cli, kek: &std::path::Path, suffix: &str) -> PathBuf {
-    match &cli.database {
+fn beside(database: &Database, kek: &std::path::Path, suffix: &str) -> PathBuf {
+    match database {
         Database::Sqlite(path) => softtoken_provider::sealed::with_suffix(path, suffix),
         Database::Postgres(_) => softtoken_provider::sealed::with_suffix(kek, suffix),
     }

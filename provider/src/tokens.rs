@@ -34,8 +34,13 @@ pub struct IssueOptions {
     pub lifetime_s: u64,
     /// `regurl` of the payload.
     pub registration_url: Option<String>,
-    /// Also make an online activation link to this provider base URL (`docs/protocol.md` §6).
+    /// Also make an online activation link to this provider base URL (`docs/protocol.md` §6);
+    /// the QR payload then carries it as `txurl`, so a token activated from the QR code (not
+    /// only from the link) receives push sign-ins.
     pub online_base_url: Option<String>,
+    /// The company's name, put in the payload as `issuer` (the app shows it and names the token
+    /// after it).
+    pub issuer: Option<String>,
 }
 
 impl Default for IssueOptions {
@@ -47,6 +52,7 @@ impl Default for IssueOptions {
             lifetime_s: DEFAULT_LIFETIME_S,
             registration_url: Some(DEFAULT_REGISTRATION_URL.into()),
             online_base_url: None,
+            issuer: None,
         }
     }
 }
@@ -67,6 +73,12 @@ pub struct Issued {
     pub expires_at: u64,
     /// The online activation link (`softtoken://activate?…`) when issued with a base URL.
     pub link: Option<String>,
+    /// Where the app gets push sign-ins (the base URL, also in the QR payload as `txurl`).
+    pub transaction_url: Option<String>,
+    /// Code length.
+    pub digits: u8,
+    /// True when issued without a policy: serial number + activation code also activate it.
+    pub manual_possible: bool,
 }
 
 impl std::fmt::Debug for Issued {
@@ -78,6 +90,8 @@ impl std::fmt::Debug for Issued {
             .field("uri", &"[redacted]")
             .field("expires_at", &self.expires_at)
             .field("link", &self.link.as_ref().map(|_| "[redacted]"))
+            .field("transaction_url", &self.transaction_url)
+            .field("digits", &self.digits)
             .finish()
     }
 }
@@ -126,20 +140,26 @@ impl Provider {
         if let Some(u) = &opts.registration_url {
             payload.insert("regurl".into(), u.clone().into());
         }
-        if opts.digits != entrust::DEFAULT_DIGITS {
-            payload.insert("digits".into(), opts.digits.into());
-        }
-        let json = Zeroizing::new(serde_json::Value::Object(payload).to_string());
-        let mut salt = [0u8; 8];
-        random::fill(&self.rng, &mut salt)?;
-        let uri = entrust::encrypt_uri(entrust::secactivate::DEFAULT_SCHEME, &json, &password, salt)?;
-        let expires_at = now.saturating_add(opts.lifetime_s);
+        // Always said (softtoken's extension), so the app never has to guess 6.
+        payload.insert("digits".into(), opts.digits.into());
         // The online activation link (docs/protocol.md §6): a random 128-bit token, stored hashed.
         let link = opts
             .online_base_url
             .as_deref()
             .map(|base| -> Result<OnlineActivationLink> { Ok(OnlineActivationLink { base_url: check_base_url(base)?, token: random::hex(&self.rng, 16)? }) })
             .transpose()?;
+        // softtoken's extensions (docs/entrust.md): where push sign-ins come from, and who issued it.
+        if let Some(l) = &link {
+            payload.insert("txurl".into(), l.base_url.clone().into());
+        }
+        if let Some(issuer) = opts.issuer.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            payload.insert("issuer".into(), issuer.into());
+        }
+        let json = Zeroizing::new(serde_json::Value::Object(payload).to_string());
+        let mut salt = [0u8; 8];
+        random::fill(&self.rng, &mut salt)?;
+        let uri = entrust::encrypt_uri(entrust::secactivate::DEFAULT_SCHEME, &json, &password, salt)?;
+        let expires_at = now.saturating_add(opts.lifetime_s);
         self.db.execute(
             "INSERT INTO tokens (serial, activation_code, policy, digits, period, created_at, expires_at, activation_token, online) VALUES (?1, ?2, ?3, ?4, 30, ?5, ?6, ?7, ?8)",
             params![
@@ -153,7 +173,17 @@ impl Provider {
                 link.is_some()
             ],
         )?;
-        Ok(Issued { serial: serial.to_string(), activation_code: ac.dashed(), password: password.to_string(), uri, expires_at, link: link.map(|l| l.format()) })
+        Ok(Issued {
+            serial: serial.to_string(),
+            activation_code: ac.dashed(),
+            password: password.to_string(),
+            uri,
+            expires_at,
+            transaction_url: link.as_ref().map(|l| l.base_url.clone()),
+            link: link.map(|l| l.format()),
+            digits: opts.digits,
+            manual_possible: opts.policy.is_none(),
+        })
     }
 
     /// Completes an activation with the registration code the user typed into the portal.

@@ -360,3 +360,21 @@ fn replies_have_privacyideas_shapes_and_decisions_as_recorded_from_a_real_server
         }
     }
 }
+
+#[test]
+fn a_token_an_administrator_disabled_is_refused_until_enabled_and_a_deleted_users_is_gone() {
+    let db = TestDb::new();
+    let p = db.open();
+    let root = p.add_user("root", "administrator pw", true, None, NOW).unwrap();
+    let totp = totp_user(&p, "dora");
+    let id = p.authenticators(Some("dora"), NOW).unwrap()[0].id;
+    let code_at = |t: u64| form(&[("user", "dora"), ("pass", &totp.code_at(t).code)]);
+    assert_eq!(authentication(&check(&p, &code_at(NOW), NOW)), "ACCEPT");
+    p.set_authenticator_disabled(&root, id, true, NOW + 30).unwrap();
+    let refused = check(&p, &code_at(NOW + 60), NOW + 60);
+    assert_eq!((authentication(&refused), refused["detail"]["message"].as_str()), ("REJECT", Some("Token is disabled")));
+    p.set_authenticator_disabled(&root, id, false, NOW + 90).unwrap();
+    assert_eq!(authentication(&check(&p, &code_at(NOW + 120), NOW + 120)), "ACCEPT");
+    p.delete_user(&root, "dora", NOW + 150).unwrap();
+    assert_ne!(authentication(&check(&p, &code_at(NOW + 180), NOW + 180)), "ACCEPT");
+}

@@ -1,14 +1,17 @@
 // The provider's portal in a real headless Chromium, with the `softtoken` CLI as the phone: sign in,
-// Add → Activate Token, the QR code read from the page's screenshot by softtoken's own scanner,
+// Add (a choice of kinds) → Activate Token (post, redirect, get: a reload makes nothing new), the
+// QR code read from the page's screenshot by softtoken's own scanner,
 // Complete, a code verified on the test sign-in page, a number-matching push answered with
 // `softtoken respond` and seen approved in the page and in the log; then the refusals (wrong
 // password, bad registration code, forms without their CSRF token or from another site) and an
-// administrator's assignment and settings, a password change. Prints `browser: N passed, M failed` (`browser-postgres:`
+// administrator's assignment and settings, a password change, an administrator's user search,
+// token disabling and user deletion (each confirmed), and every page at 1280 and 390 px: a
+// screenshot, axe-core's serious and critical findings, fitting the screen. Prints `browser: N passed, M failed` (`browser-postgres:`
 // with SOFTTOKEN_BROWSER_DATABASE naming a PostgreSQL database for the provider's state).
 // Usage: node portal.mjs TARGET_DIR   (TARGET_DIR holds the softtoken and softtoken-provider binaries)
 import { chromium } from "playwright-core";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, copyFileSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -24,6 +27,52 @@ const outbox = join(work, "outbox");
 const ADMIN = { name: "alice", password: "correct horse battery" };
 const USER = { name: "bob", password: "bobs own long password" };
 const PIN = "2468";
+
+// Screenshots of every page at both widths go here (BROWSER_SCREENSHOTS=DIR keeps them).
+const shots = process.env.BROWSER_SCREENSHOTS || join(work, "screenshots");
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+const WIDTHS = [1280, 390];
+const violations = [];
+const reviewed = [];
+
+/**
+ * Looks at the page as people do, at a desktop and a phone width: a screenshot of each, axe-core's
+ * serious and critical findings, and at 390 px a page that fits (no sideways scrolling), a header
+ * in at most two lines and controls at least 44 px tall. Findings are collected for one check.
+ */
+async function review(page, name) {
+  const before = page.viewportSize();
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
+    // CDP evaluation is not bound by the page's CSP (which allows only the portal's script).
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    for (const v of result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+      violations.push(`${name}@${width}: ${v.id} (${v.impact}) ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    }
+    if (width < 600) {
+      const layout = await page.evaluate(() => {
+        const small = [...document.querySelectorAll("main button, main .button, main input:not([type=hidden]):not([type=checkbox]), main select, header nav a, header nav button")]
+          .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+          .map((e) => e.id || e.className || e.tagName);
+        const navLink = document.querySelector("header nav a");
+        return {
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
+          header: document.querySelector("header").getBoundingClientRect().height,
+          line: navLink ? navLink.getBoundingClientRect().height : 44,
+          small,
+        };
+      });
+      if (layout.overflow > 0) violations.push(`${name}@${width}: the page is ${layout.overflow} px wider than the screen`);
+      if (layout.header > 2.6 * layout.line) violations.push(`${name}@${width}: the header takes ${layout.header} px (more than two lines)`);
+      if (layout.small.length) violations.push(`${name}@${width}: controls under 44 px: ${layout.small.join(", ")}`);
+    }
+  }
+  await page.setViewportSize(before);
+  reviewed.push(name);
+}
 
 const appEnv = { ...process.env, SOFTTOKEN_VAULT: join(work, "vault.stv"), SOFTTOKEN_KEY_DIR: join(work, "keys"), SOFTTOKEN_PIN: PIN, SOFTTOKEN_NEW_PIN: PIN };
 delete appEnv.SOFTTOKEN_ACTIVATION_PASSWORD;
@@ -99,6 +148,7 @@ try {
 
   await check("a wrong password is refused with a message", async () => {
     await signIn(page, base, { name: ADMIN.name, password: "not the password" });
+    await review(page, "sign-in");
     expect(await page.locator('[role="alert"]').isVisible(), "no error shown");
     expect((await page.locator("h1").textContent()) === "Sign in", "left the sign-in page");
   });
@@ -119,8 +169,24 @@ try {
 
   let password, serial;
   const shot = join(work, "activate.png");
-  await check("Add → Activate Token shows the QR code, the password and a running countdown", async () => {
+  await check("Add offers the kinds of authenticator; Soft token opens the Activate Token dialog, and reloading it makes no new token", async () => {
+    await review(page, "authenticators-empty");
+    await page.click("#add");
+    expect((await page.locator("h1").textContent()) === "Add an authenticator", "no choice page");
+    expect((await page.locator("#add-soft-token").count()) === 1 && (await page.locator("#add-oath").count()) === 1, "both kinds offered");
+    await review(page, "add");
     await Promise.all([page.waitForLoadState("load"), page.click("#add-soft-token")]);
+    expect(/\/portal\/authenticators\/\d+\/activation$/.test(page.url()), `not redirected to the dialog's page: ${page.url()}`);
+    const first = (await page.locator("#serial").textContent()).trim();
+    await page.reload();
+    expect((await page.locator("#serial").textContent()).trim() === first, "a reload showed another activation");
+    await page.goto(`${base}/portal`);
+    expect((await page.locator("#authenticators tbody tr").count()) === 1, "a reload created a token");
+    await page.goBack();
+    expect((await page.locator("#serial").textContent()).trim() === first, "back to the same dialog");
+  }, { stop: true });
+
+  await check("Add → Activate Token shows the QR code, the password and a running countdown", async () => {
     expect(await page.locator("#qr").isVisible(), "no QR image");
     password = (await page.locator("#password").textContent()).trim();
     serial = (await page.locator("#serial").textContent()).trim();
@@ -129,6 +195,7 @@ try {
     await page.waitForFunction((before) => document.getElementById("countdown").textContent !== before, first, { timeout: 3000 });
     expect(/^\d+:\d\d$/.test(await page.locator("#countdown").textContent()), "countdown is not m:ss");
     await page.screenshot({ path: shot, fullPage: true });
+    await review(page, "activate-token");
   }, { stop: true });
 
   let added;
@@ -139,13 +206,16 @@ try {
   }, { stop: true });
   if (process.env.BROWSER_SCREENSHOT) copyFileSync(shot, process.env.BROWSER_SCREENSHOT);
 
-  await check("Complete refuses a registration code with a bad check digit, and says so", async () => {
+  await check("Complete refuses a registration code with a typo in words, keeping what was typed", async () => {
     const rc = added.registration_code;
     const wrong = rc.slice(0, -1) + String((Number(rc.slice(-1)) + 1) % 10);
     await page.fill("#registration-code", wrong);
     await Promise.all([page.waitForLoadState("load"), page.click("#complete")]);
     const alert = await page.locator('[role="alert"]').textContent();
-    expect(/check digit|registration code/i.test(alert), `alert ${alert}`);
+    expect(/typo/i.test(alert) && !/check digit does not match/.test(alert), `alert ${alert}`);
+    const kept = await page.locator("#authenticators tr", { hasText: serial }).locator('input[name="registration_code"]').inputValue();
+    expect(kept === wrong, `the field holds ${kept}`);
+    await review(page, "authenticators-refused");
   });
 
   await check("Complete with the app's registration code makes the token active", async () => {
@@ -158,6 +228,7 @@ try {
 
   await check("the test sign-in page accepts the app's code and rejects a wrong one", async () => {
     await Promise.all([page.waitForLoadState("load"), page.locator("#authenticators tr", { hasText: serial }).locator("a.test").click()]);
+    await review(page, "test-sign-in");
     const code = app("code", "portal").codes[0].code;
     await page.fill("#otp", code);
     await Promise.all([page.waitForLoadState("load"), page.click("#verify")]);
@@ -178,16 +249,27 @@ try {
     const answered = app("respond", id, "confirm", "--number", number);
     expect(answered.state === "approved", JSON.stringify(answered));
     await page.waitForFunction(() => document.getElementById("tx-state").textContent === "approved", null, { timeout: 10000 });
+    await review(page, "test-sign-in-approved");
   });
 
-  await check("a Suspicious answer is denied and both answers are in the log", async () => {
+  await check("Suspicious and Cancel answers, and the activation, are in the log in words and local time", async () => {
     await Promise.all([page.waitForLoadState("load"), page.click("#send-push")]);
     const id = await page.locator("#tx-state").getAttribute("data-transaction");
     app("respond", id, "suspicious");
     await page.waitForFunction(() => document.getElementById("tx-state").textContent === "denied", null, { timeout: 10000 });
+    await Promise.all([page.waitForLoadState("load"), page.click("#send-push")]);
+    app("respond", await page.locator("#tx-state").getAttribute("data-transaction"), "cancel");
+    await page.waitForFunction(() => document.getElementById("tx-state").textContent === "cancelled", null, { timeout: 10000 });
     await page.goto(`${base}/portal/log`);
-    const responses = await page.locator("#log tr", { hasText: serial }).locator(".response").allTextContents();
-    expect(JSON.stringify(responses.sort()) === JSON.stringify(["confirm", "suspicious"]), `log ${responses}`);
+    const rows = page.locator("#log tr", { hasText: serial });
+    const kinds = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.kind));
+    for (const kind of ["confirm", "suspicious", "cancel", "event"]) expect(kinds.includes(kind), `no ${kind} in ${kinds}`);
+    const words = (await rows.locator(".what").allTextContents()).join(" | ");
+    expect(words.includes("Confirmed") && words.includes("Reported as suspicious") && words.includes("Cancelled") && words.includes("Activation completed"), words);
+    expect(!/wrong_number|suspicious\b(?! )/.test(words.replace("Reported as suspicious", "")), `codes instead of words: ${words}`);
+    const shown = await page.locator("#log time").first().textContent();
+    expect(!shown.includes("GMT"), `not in the viewer's time zone: ${shown}`);
+    await review(page, "log");
   });
 
   await check("a form posted without its CSRF token is refused and changes nothing", async () => {
@@ -207,6 +289,7 @@ try {
 
   await check("an administrator's settings are escaped on the page and used by the next activation", async () => {
     await page.goto(`${base}/portal/admin`);
+    await review(page, "administration");
     const policy = '{"note":"<img src=x id=injected>"}';
     await page.selectOption('select[name="digits"]', "8");
     await page.fill('input[name="policy"]', policy);
@@ -221,6 +304,7 @@ try {
     expect(refused.status() === 400 && (await refused.text()).includes("current code"), `status ${refused.status()}`);
     await page.goto(`${base}/portal`);
     expect((await page.locator("#authenticators tbody tr").count()) === before, "an authenticator was added without a second factor");
+    await page.goto(`${base}/portal/add`);
     await page.fill("#add-code", app("code", "portal").codes[0].code);
     await Promise.all([page.waitForLoadState("load"), page.click("#add-soft-token")]);
     const uriPassword = (await page.locator("#password").textContent()).trim();
@@ -231,7 +315,7 @@ try {
 
   await check("an administrator assigns a token; the user sees it assigned and activates it", async () => {
     await page.goto(`${base}/portal/admin`);
-    await Promise.all([page.waitForLoadState("load"), page.locator("#users tr", { hasText: USER.name }).locator("button").click()]);
+    await Promise.all([page.waitForLoadState("load"), page.locator("#users tr", { hasText: USER.name }).locator("button.assign").click()]);
     const other = await browser.newContext();
     const bobPage = await other.newPage();
     await signIn(bobPage, base, USER);
@@ -259,7 +343,9 @@ try {
     await page.goto(`${base}/portal/audit?user=${ADMIN.name}`);
     expect((await page.locator("#audit tr.REJECT").count()) >= 11, "the audit log lacks the rejected checks");
     const exported = await page.request.get(`${base}/portal/audit.jsonl`);
-    expect(exported.status() === 200 && (await exported.text()).trim().split("\n").every((l) => JSON.parse(l).endpoint === "check"), "the export is not JSON lines");
+    const lines = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(exported.status() === 200 && lines.every((l) => l.endpoint === "check" || l.endpoint === "portal") && lines.some((l) => l.endpoint === "portal"), "the export is not JSON lines of checks and portal events");
+    await review(page, "audit");
     await page.goto(`${base}/portal`);
     await Promise.all([page.waitForLoadState("load"), page.locator("#authenticators tr", { hasText: serial }).locator("button.reset").click()]);
     expect((await page.locator("#authenticators tr", { hasText: serial }).locator(".fails").count()) === 0, "still locked after the reset");
@@ -271,9 +357,15 @@ try {
     const other = await browser.newContext();
     const carolPage = await other.newPage();
     await signIn(carolPage, base, carol);
+    await carolPage.goto(`${base}/portal/add`);
     await Promise.all([carolPage.waitForLoadState("load"), carolPage.click("#add-oath")]);
     expect(await carolPage.locator("#qr").isVisible(), "no QR code");
     const uri = (await carolPage.locator("#oath-uri").textContent()).trim();
+    await review(carolPage, "authenticator-app-secret");
+    // Shown once: a reload shows no secret and makes no new token.
+    await carolPage.reload();
+    expect((await carolPage.locator("#qr").count()) === 0 && (await carolPage.locator('[role="alert"]').textContent()).includes("shown once"), "the secret was shown again");
+    expect((await carolPage.locator("#authenticators tbody tr").count()) === 1, "a reload made another token");
     expect(uri.startsWith("otpauth://totp/"), uri);
     app("add", "--uri", uri, "--name", "carol-app");
     const code = app("code", "carol-app").codes[0].code;
@@ -282,6 +374,7 @@ try {
     await carolPage.goto(`${base}/portal`);
     const row = carolPage.locator("#authenticators tbody tr").first();
     expect((await row.getAttribute("data-state")) === "active" && (await row.textContent()).includes("TOTP"), await row.textContent());
+    await carolPage.goto(`${base}/portal/add`);
     expect((await carolPage.locator("#add-oath-code").count()) === 1, "a second token needs no code");
     await other.close();
   });
@@ -291,6 +384,7 @@ try {
     const bobPage = await other.newPage();
     await signIn(bobPage, base, USER);
     await bobPage.goto(`${base}/portal/account`);
+    await review(bobPage, "my-account");
     const change = async (current, next, repeat) => {
       await bobPage.fill('input[name="current"]', current);
       await bobPage.fill('input[name="new"]', next);
@@ -309,6 +403,57 @@ try {
     await signIn(again, base, { name: USER.name, password: "bobs new long password" });
     expect((await again.locator("h1").textContent()).includes("Authenticators"), "the new password does not sign in");
     await fresh.close();
+  });
+
+  await check("an administrator finds a user, disables their token (the validate API refuses it), enables it, sets their password and deletes them after a confirmation", async () => {
+    const dave = { name: "dave", password: "daves long password" };
+    provider(["user", "add", dave.name, "--email", "dave@example.test"], { SOFTTOKEN_PROVIDER_PASSWORD: dave.password });
+    const uri = JSON.parse(provider(["issue", "--user", dave.name, "--kind", "totp", "--json"])).uri;
+    app("add", "--uri", uri, "--name", "dave-app");
+    await page.goto(`${base}/portal/admin?q=DAVE@EXAMPLE`);
+    expect((await page.locator("#users tbody tr").count()) === 1, "the search by e-mail");
+    await page.goto(`${base}/portal?all=1`);
+    const row = page.locator("#authenticators tbody tr").filter({ has: page.locator('td[data-label="User"]', { hasText: dave.name }) }).first();
+    await Promise.all([page.waitForLoadState("load"), row.locator("button.disable").click()]);
+    const check1 = await page.request.post(`${base}/validate/check`, { form: { user: dave.name, pass: app("code", "dave-app").codes[0].code } });
+    expect((await check1.json()).detail.message === "Token is disabled", JSON.stringify(await check1.json()));
+    await page.goto(`${base}/portal?all=1`);
+    const disabledRow = page.locator("#authenticators tr[data-disabled]").first();
+    await Promise.all([page.waitForLoadState("load"), disabledRow.locator("button.enable").click()]);
+    // Delete asks first; "Keep it" keeps it.
+    await page.goto(`${base}/portal/admin?q=dave`);
+    await page.locator("#users tr", { hasText: dave.name }).locator("summary").click();
+    await page.locator("#users tr", { hasText: dave.name }).locator('input[name="password"]').fill("daves brand new password");
+    await Promise.all([page.waitForLoadState("load"), page.locator("#users tr", { hasText: dave.name }).locator("button.set-password").click()]);
+    expect((await page.locator('[role="status"]').textContent()).includes("password of dave was set"), "no confirmation of the new password");
+    await Promise.all([page.waitForLoadState("load"), page.locator("#users tr", { hasText: dave.name }).locator("a.delete-user").click()]);
+    expect((await page.locator("#confirm").textContent()).includes("Delete the user dave?"), "no confirmation asked");
+    await review(page, "confirm-delete-user");
+    await Promise.all([page.waitForLoadState("load"), page.click("#confirm-button")]);
+    expect((await page.locator("#users tr", { hasText: dave.name }).count()) === 0, "dave is still listed");
+    const check2 = await page.request.post(`${base}/validate/check`, { form: { user: dave.name, pass: app("code", "dave-app").codes[0].code } });
+    expect((await check2.json()).result.authentication !== "ACCEPT", "a deleted user's code passed");
+  });
+
+  await check("Delete asks for a confirmation; Keep it keeps the authenticator", async () => {
+    await page.goto(`${base}/portal`);
+    const count = await page.locator("#authenticators tbody tr").count();
+    await Promise.all([page.waitForLoadState("load"), page.locator("#authenticators tbody tr").first().locator("a.delete").click()]);
+    expect((await page.locator("#confirm").textContent()).includes("cannot be undone"), "no confirmation");
+    await Promise.all([page.waitForLoadState("load"), page.click('a:has-text("Keep it")')]);
+    expect((await page.locator("#authenticators tbody tr").count()) === count, "deleted without a confirmation");
+  });
+
+  await check("the online activation link's https page hands the token to the app", async () => {
+    await page.goto(`${base}/activate#token=0123456789abcdef0123456789abcdef`);
+    const href = await page.locator("#open-app").getAttribute("href");
+    expect(href === `softtoken://activate?base=${encodeURIComponent(base)}&token=0123456789abcdef0123456789abcdef`, href);
+    await review(page, "open-app");
+  });
+
+  await check("every page: no serious or critical axe-core finding, fits 390 px, 44 px controls, header in two lines at most", async () => {
+    expect(reviewed.length >= 12, `only ${reviewed.length} pages reviewed: ${reviewed}`);
+    expect(violations.length === 0, `\n  ${violations.join("\n  ")}`);
   });
 
   await check("signing out ends the session", async () => {

@@ -15,7 +15,7 @@ if [ ! -x "$chromium" ]; then
   echo "browser: 0 passed, 1 failed"
   exit 1
 fi
-if [ ! -d node_modules/playwright-core ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
   npm ci --no-audit --no-fund --loglevel=error || { echo "browser: 0 passed, 1 failed"; exit 1; }
 fi
 # tests/run.sh passes the binaries its `cargo test` just built (a plain build would build the

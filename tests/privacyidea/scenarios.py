@@ -292,7 +292,7 @@ def main():
                 assert items == [], items
                 assert any("not signed by its server" in e["error"] for e in errors), errors
                 assert poll_transaction(tid)["detail"]["challenge_status"] == "pending"
-                st.json("remove", "ivan-push")
+                st.json("remove", "ivan-push", "--yes")
             finally:
                 server.shutdown()
                 server.server_close()
@@ -381,7 +381,7 @@ def main():
             assert out["state"] == "approved" and out["challenge_status"] == "accept" and out["login"] == "ACCEPT", out
 
         def remove():
-            out = st.json("remove", "kate-push")
+            out = st.json("remove", "kate-push", "--yes")
             assert f"stays enrolled at {SERVER}" in (out.get("left_at_server") or ""), out
 
         check("push enrollment (4096-bit key, first poll)", push_enrollment)

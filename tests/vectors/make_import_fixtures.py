@@ -261,12 +261,45 @@ write("steam.maFile", json.dumps(dict(shared_secret=b64(s["secret"]), serial_num
                                       secret_1=b64(os.urandom(20)), status=1, device_id="android:x", fully_enrolled=True,
                                       Session=dict(SteamID=76561197960287930))), "steam", STEAM)
 
+# --- Tokens only some files hold (their own generator, so the seven above stay as they were) ---
+extra_rng = random.Random(20261206)
+S2 = dict(id="s2", kind="steam", issuer="Steam", account="gordon", algorithm="SHA1", digits=5, period=30)
+T5 = dict(id="t5", kind="totp", issuer="Forum", account="grace", algorithm="SHA1", digits=6, period=30)
+for t in (S2, T5):
+    t["secret"] = bytes(extra_rng.randrange(256) for _ in range(20))
+EXTRA = [S2, T5]
+
+# --- The Steam mobile app's own account file: {"accounts": {key: {the .maFile fields}}} ---
+def steam_account(t, steamid):
+    return dict(steamid=str(steamid), shared_secret=b64(t["secret"]), serial_number=str(steamid * 7), revocation_code="R" + str(steamid)[-5:],
+                uri=otpauth(t), server_time="0", account_name=t["account"], token_gid=os.urandom(6).hex(),
+                identity_secret=b64(os.urandom(20)), secret_1=b64(os.urandom(20)), status=1, steamguard_scheme="2")
+
+
+write("steam-accounts.json", json.dumps(dict(accounts={"first": steam_account(STEAM[0], 76561197960287930),
+                                                       "second": steam_account(S2, 76561197960287931)})), "steam", STEAM + [S2])
+
+# --- An encrypted Ente export whose secret has a base32 length no encoder writes (33
+# characters: a stray character typed after a 20-byte secret). Ente and Proton Authenticator
+# drop the character that cannot complete a byte; so does softtoken, and says so. ---
+odd_line = otpauth(T5).replace("secret=" + b32(T5["secret"]), "secret=" + b32(T5["secret"]) + "A")
+assert len(b32(T5["secret"]) + "A") % 8 == 1
+lenient_text = ente_lines([TOKENS[0]]) + odd_line + "\n"
+salt = os.urandom(16)
+key = nacl.pwhash.argon2id.kdf(32, PASSWORD.encode(), salt, opslimit=ops, memlimit=mem)
+state = sodium.crypto_secretstream_xchacha20poly1305_state()
+stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(state, key)
+sealed = sodium.crypto_secretstream_xchacha20poly1305_push(state, lenient_text.encode(), None, sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+write("ente-encrypted-lenient.txt", json.dumps(dict(version=1, kdfParams=dict(memLimit=mem, opsLimit=ops, salt=b64(salt)),
+                                                    encryptedData=b64(sealed), encryptionNonce=b64(stream_header)), indent=2), "ente",
+      [TOKENS[0], T5], PASSWORD)
+
 # --- otpauth text (Google's key URI format), every kind ---
 write("otpauth.txt", "# softtoken import fixture\n" + "\n".join(otpauth(t) for t in TOKENS) + "\n", "otpauth", TOKENS)
 
 expected = dict(
     comment="Built by tests/vectors/make_import_fixtures.py; secrets are hex. counter is the next code's counter.",
-    tokens=[{k: (v.hex() if k == "secret" else v) for k, v in t.items()} for t in TOKENS],
+    tokens=[{k: (v.hex() if k == "secret" else v) for k, v in t.items()} for t in TOKENS + EXTRA],
     files=files,
 )
 with open(os.path.join(OUT, "expected.json"), "w") as f:

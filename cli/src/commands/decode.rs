@@ -1,6 +1,6 @@
 //! `softtoken decode <URI>`: what an activation or otpauth URI holds.
 
-use crate::output::{emit, warn, CmdResult, Failure};
+use crate::output::{emit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
@@ -51,10 +51,18 @@ fn decode_secactivate(json: bool, args: &DecodeArgs) -> CmdResult {
         "policy": p.policy,
         "registration_url": p.registration_url,
         "digits": p.digits,
+        "issuer": p.issuer,
+        "transaction_url": p.transaction_url,
     });
     let mut text = format!("Entrust soft-token activation\n  serial number:    {}\n  activation code:  {}\n", p.serial, p.activation_code.dashed());
+    if let Some(issuer) = &p.issuer {
+        text += &format!("  issuer:           {}\n", shown(issuer));
+    }
+    if let Some(url) = &p.transaction_url {
+        text += &format!("  push sign-ins:    {url}\n");
+    }
     if let Some(url) = &p.registration_url {
-        text += &format!("  registration URL: {url}\n");
+        text += &format!("  registration URL: {}\n", shown(url));
     }
     if let Some(d) = p.digits {
         text += &format!("  digits:           {d}\n");

@@ -224,7 +224,7 @@ pub fn run(json: bool, args: &DemoArgs) -> CmdResult {
         answers.insert(word.into(), json!({"transaction_id": pushed.transaction_id, "state": state}));
     }
     let log = provider.log().map_err(fail("log"))?;
-    out.say("15. The provider's log (Confirm and Suspicious are logged, Cancel is not):");
+    out.say("15. The provider's log (every answer: Confirm, Cancel and Suspicious):");
     for e in &log {
         out.say(format!("    {}  {}  {}", e.transaction_id, e.serial, e.response));
     }

@@ -1,5 +1,6 @@
 //! One module per command family.
 
+pub mod clipboard;
 pub mod decode;
 pub mod demo;
 pub mod demo_privacyidea;
@@ -10,3 +11,4 @@ pub mod otp;
 pub mod scan;
 pub mod transfer;
 pub mod vault;
+pub mod watch;

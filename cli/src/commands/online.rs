@@ -169,8 +169,29 @@ pub fn register_push_token(ctx: &Ctx, token: &str) -> CmdResult {
 }
 
 /// Runs `remove`: an online identity is unregistered at its provider first.
-pub fn remove(ctx: &Ctx, key: &str) -> CmdResult {
-    let gone = online(ctx)?.remove(key)?;
+pub fn remove(ctx: &Ctx, key: &str, yes: bool) -> CmdResult {
+    let app = online(ctx)?;
+    if !yes {
+        // What was typed may be a part of the name: the confirmation names the identity found.
+        let found = app.identity(key)?;
+        if !crate::secrets::interactive() {
+            return Err(Failure {
+                code: crate::output::exit::USAGE,
+                message: format!("removing \"{}\" cannot be undone: add --yes to confirm", shown(&found.name)),
+            });
+        }
+        let issuer = found.provider.as_deref().map(|p| format!(" ({})", shown(p))).unwrap_or_default();
+        let answer = crate::secrets::ask(&format!("Remove \"{}\"{issuer}? Its codes are gone unless you have a backup. [y/N] ", shown(&found.name)))?;
+        if !matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Failure::new("nothing removed"));
+        }
+        return finish_remove(ctx, &app, &found.id);
+    }
+    finish_remove(ctx, &app, key)
+}
+
+fn finish_remove(ctx: &Ctx, app: &Authenticator, key: &str) -> CmdResult {
+    let gone = app.remove(key)?;
     let mut text = format!("Removed \"{}\"\n", shown(&gone.name));
     let (unregistered, error) = match &gone.unregistered {
         None => (Value::Null, Value::Null),

@@ -65,6 +65,7 @@ pub fn run(json: bool, args: &ScanArgs) -> CmdResult {
                 }
             }
         };
+        crate::output::printed();
         if writeln!(out, "{line}").is_err() {
             return Ok(()); // stdout closed (`| head`)
         }

@@ -7,6 +7,7 @@ use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use serde_json::{json, Value};
 use softtoken_app::{ErrorKind, ImportBatch};
+use softtoken_core::error::plural;
 use softtoken_core::import::Format;
 use softtoken_core::vault::write_atomic;
 use softtoken_core::vault::KdfParams;
@@ -30,32 +31,32 @@ pub fn import(ctx: &Ctx, inputs: &[String], format: Option<&str>) -> CmdResult {
             batch.add_uri_text(input, app.now());
             continue;
         }
-        let bytes = match std::fs::read(input) {
-            Ok(b) => b,
-            Err(e) => {
-                batch.add_unreadable(input.clone(), format!("cannot read the file: {e}"));
-                continue;
-            }
-        };
+        // A file that cannot be read or parsed as a whole stops the import before the vault is
+        // unlocked: nothing is stored, and the exit code says why (not found, corrupt, …).
+        let bytes = std::fs::read(input).map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound { exit::NOT_FOUND } else { exit::ERROR };
+            let why = if code == exit::NOT_FOUND { "no such file".to_string() } else { e.to_string() };
+            Failure { code, message: format!("{input}: {why}; nothing was imported") }
+        })?;
         let mut read = batch.add_bytes(&bytes, format, None, app.now());
         if let Err(CoreError::ExportPasswordNeeded { format: app_name }) = read {
             let backup = app_name == Format::Backup.app();
             let password = secrets::import_password(app_name, backup)?;
             read = batch.add_bytes(&bytes, format, Some(&password), app.now());
         }
-        match read {
-            Ok(_) => {}
-            Err(e) if ErrorKind::from(&e) == ErrorKind::WrongPassword => {
-                return Err(Failure { code: crate::output::exit_code(&ErrorKind::WrongPassword), message: format!("{input}: {e}; nothing was imported") });
-            }
-            Err(e) => batch.add_unreadable(input.clone(), e.to_string()),
+        if let Err(e) = read {
+            let code = match &e {
+                CoreError::MalformedExport { .. } | CoreError::CorruptBackup => exit::CORRUPT,
+                _ => crate::output::exit_code(&ErrorKind::from(&e)),
+            };
+            return Err(Failure { code, message: format!("{input}: {e}; nothing was imported") });
         }
     }
     super::vault::ask_and_unlock(&app, ctx)?;
     let report = app.import(batch)?;
     let skipped = report.skipped;
     let pairs = |list: &[(String, String)]| list.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect::<Vec<Value>>();
-    let mut text = format!("Imported {} tokens\n", report.imported.len());
+    let mut text = format!("Imported {}\n", plural(report.imported.len(), "token", "tokens"));
     for name in &report.imported {
         text += &format!("  + {}\n", shown(name));
     }
@@ -69,7 +70,7 @@ pub fn import(ctx: &Ctx, inputs: &[String], format: Option<&str>) -> CmdResult {
     if skipped.is_empty() {
         Ok(())
     } else {
-        Err(Failure { code: exit::PARTIAL_IMPORT, message: format!("{} items were not imported (listed above)", skipped.len()) })
+        Err(Failure { code: exit::PARTIAL_IMPORT, message: format!("{} not imported (listed above)", plural(skipped.len(), "item was", "items were")) })
     }
 }
 

@@ -2,7 +2,7 @@
 //! restore-previous, time-offset.
 
 use crate::key_stores::{FileKeyStore, KeyringKeyStore, SoftwareStore, FILE_KIND, KEYRING_KIND};
-use crate::output::{emit, shown, warn, CmdResult, Failure};
+use crate::output::{emit, exit, shown, warn, CmdResult, Failure};
 use crate::secrets;
 use clap::Args;
 use serde_json::{json, Value};
@@ -260,7 +260,7 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
     let scanned = a.qr.as_deref().map(crate::commands::scan::uri_from_image).transpose()?;
     let uri = a.uri.clone().or(scanned);
     if a.password.is_some() && uri.is_none() {
-        return Err(Failure { code: 2, message: "--password goes with --uri or --qr".into() });
+        return Err(Failure { code: exit::USAGE, message: "--password goes with --uri or --qr".into() });
     }
     if let Some(uri) = &uri {
         if entrust::is_secactivate(uri) {
@@ -271,12 +271,14 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
                 warn(&format!("serial number {}: check digit does not match", pending.serial));
             }
             let rc = pending.registration_code.to_string();
-            let preview = format!(
-                "Provider:          {}\nSerial number:     {}\nPolicy:            {}\nRegistration code: {rc}   <- type this into your company's portal\n",
+            let mut preview = format!(
+                "Provider:          {}\nSerial number:     {}\nPolicy:            {}\n{}",
                 shown(&a.provider.clone().or(pending.provider.clone()).unwrap_or_else(|| "(unknown)".into())),
                 pending.serial,
-                describe_policy(pending.policy.as_deref())
+                describe_policy(pending.policy.as_deref()),
+                describe_activation(&pending, a.transaction_url.as_deref()),
             );
+            preview += &format!("Registration code: {rc}   <- type this into your company's portal\n");
             return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), client_part: None, preview });
         }
         if softtoken_core::privacyidea::enrollment::is_push_link(uri) {
@@ -292,7 +294,7 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
             return Ok(Adding { item: Item::Push(uri.clone()), registration_code: None, client_part: None, preview });
         }
         if digits.is_some() {
-            return Err(Failure { code: 2, message: "--digits applies to Entrust tokens; an otpauth URI carries its own".into() });
+            return Err(Failure { code: exit::USAGE, message: "--digits applies to Entrust tokens; an otpauth URI carries its own".into() });
         }
         let token = app.prepare_otpauth(uri, a.name.as_deref(), a.provider.as_deref())?;
         let identity = token.identity;
@@ -303,15 +305,26 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
         return Ok(Adding { item: Item::Ready(identity), registration_code: None, client_part: token.client_part, preview });
     }
     let (Some(serial), Some(ac)) = (&a.serial, &a.activation_code) else {
-        return Err(Failure { code: 2, message: "add needs --uri, or --serial with --activation-code".into() });
+        return Err(Failure { code: exit::USAGE, message: "add needs --uri, or --serial with --activation-code".into() });
     };
     if a.registration_code.is_none() && a.otps.is_empty() {
         if a.policy.is_some() {
-            return Err(Failure { code: 2, message: "--policy applies only when moving a token (--registration-code or --otp)".into() });
+            return Err(Failure { code: exit::USAGE, message: "--policy applies only when moving a token (--registration-code or --otp)".into() });
         }
-        let pending = app.begin_manual_activation(serial, ac, digits)?;
+        // Checked before asking anything, so a mistyped number is reported first.
+        entrust::SerialNumber::parse(serial)?;
+        entrust::ActivationCode::parse(ac)?;
+        let digits = match digits {
+            Some(d) => d,
+            None => ask_digits()?,
+        };
+        let pending = app.begin_manual_activation(serial, ac, Some(digits))?;
         let rc = pending.registration_code.to_string();
-        let preview = format!("Serial number:     {}\nRegistration code: {rc}   <- type this into your company's portal\n", pending.serial);
+        let preview = format!(
+            "Serial number:     {}\n{}Registration code: {rc}   <- type this into your company's portal\n",
+            pending.serial,
+            describe_activation(&pending, a.transaction_url.as_deref())
+        );
         return Ok(Adding { item: Item::Activation(pending), registration_code: Some(rc), client_part: None, preview });
     }
     // Moving a token already activated in the official app.
@@ -325,6 +338,40 @@ fn prepare_add(app: &Authenticator, a: &AddArgs) -> Result<Adding, Failure> {
     Ok(Adding { item: Item::Ready(identity), registration_code: rc, client_part: None, preview })
 }
 
+/// A manual activation does not say how many digits the token shows: ask on a terminal, else
+/// require `--digits` (a guess of 6 for an 8-digit token makes every code fail).
+fn ask_digits() -> Result<u8, Failure> {
+    if !secrets::interactive() {
+        return Err(Failure {
+            code: exit::USAGE,
+            message: "a serial number and activation code do not say the code length: add --digits 6 or --digits 8 (your company's activation page or letter says which)".into(),
+        });
+    }
+    for _ in 0..3 {
+        match secrets::ask("How many digits do your company's codes have (6 or 8)? ")?.as_str() {
+            "6" => return Ok(6),
+            "8" => return Ok(8),
+            _ => eprintln!("Type 6 or 8."),
+        }
+    }
+    Err(Failure { code: exit::USAGE, message: "no code length given (6 or 8)".into() })
+}
+
+/// The preview lines of an activation: code length (and whether it was a guess) and where push
+/// sign-ins come from.
+fn describe_activation(pending: &softtoken_core::activation::PendingActivation, given_url: Option<&str>) -> String {
+    let mut text = if pending.digits_known {
+        format!("Code length:       {} digits\n", pending.digits)
+    } else {
+        format!("Code length:       {} digits (the activation does not say; if your codes have 8, run `softtoken digits NAME 8`)\n", pending.digits)
+    };
+    match given_url.or(pending.transaction_url()) {
+        Some(url) => text += &format!("Push sign-ins:     from {}\n", shown(url)),
+        None => text += "Push sign-ins:     none (no provider address; add one later with `softtoken transaction-url NAME URL`)\n",
+    }
+    text
+}
+
 /// Runs `add`.
 pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
     let app = open(ctx)?;
@@ -333,7 +380,7 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
         adding.item = match adding.item {
             Item::Activation(pending) => Item::Activation(pending.with_transaction_url(url)?),
             Item::Ready(_) | Item::Push(_) => {
-                return Err(Failure { code: 2, message: "--transaction-url applies to an Entrust activation (QR code or serial number)".into() })
+                return Err(Failure { code: exit::USAGE, message: "--transaction-url applies to an Entrust activation (QR code or serial number)".into() })
             }
         };
     }
@@ -357,21 +404,51 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
     emit(ctx.json, &value, &text)
 }
 
-/// Runs `list`.
+/// Runs `list`: a header and columns of fixed meaning, aligned on the widest entry.
 pub fn list(ctx: &Ctx) -> CmdResult {
     let identities = unlock(ctx)?.identities()?;
     let rows: Vec<Value> = identities
         .iter()
         .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.receives_push(), "transaction_url": i.transaction_url}))
         .collect();
-    let mut text = String::new();
-    for i in &identities {
-        text += &format!("{}  {:<24} {:<8} {}\n", i.id, shown(&i.name), i.kind.name(), shown(i.provider.as_deref().or(i.serial.as_deref()).unwrap_or("")));
-    }
-    if text.is_empty() {
-        text = "no identities yet (softtoken add …)\n".into();
-    }
+    let text = if identities.is_empty() {
+        "The vault holds no identity yet: add one with `softtoken add` (or `softtoken import FILE`).\n".to_string()
+    } else {
+        let table: Vec<[String; 6]> = identities
+            .iter()
+            .map(|i| {
+                [
+                    shown(&i.name).into_owned(),
+                    shown(i.provider.as_deref().unwrap_or("-")).into_owned(),
+                    i.kind.name().to_string(),
+                    if i.kind == IdentityKind::Push { "-".into() } else { i.digits.to_string() },
+                    if i.receives_push() { "yes" } else { "no" }.to_string(),
+                    i.id.clone(),
+                ]
+            })
+            .collect();
+        columns(&["NAME", "ISSUER", "TYPE", "DIGITS", "PUSH", "ID"], &table)
+    };
     emit(ctx.json, &json!({"identities": rows}), &text)
+}
+
+/// Lays out rows under a header, each column as wide as its widest cell (counted in characters).
+fn columns<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut text = line(header.to_vec());
+    for row in rows {
+        text += &line(row.iter().map(String::as_str).collect());
+    }
+    text
 }
 
 /// Arguments of `code`.
@@ -380,8 +457,14 @@ pub struct CodeArgs {
     /// Name or id (default: every time-based token; HOTP tokens only when named; push tokens have none).
     identity: Option<String>,
     /// Unix time to compute codes for (default: now).
-    #[arg(long, value_name = "UNIXTIME")]
+    #[arg(long, value_name = "UNIXTIME", conflicts_with = "watch")]
     at: Option<u64>,
+    /// Copy the code to the desktop clipboard (one identity), cleared after 30 s if still there.
+    #[arg(long, conflicts_with = "watch")]
+    copy: bool,
+    /// Keep showing the codes, each with its countdown, until Ctrl-C (time-based tokens only).
+    #[arg(long)]
+    watch: bool,
 }
 
 /// Arguments of `confirm-code`.
@@ -402,7 +485,7 @@ pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
         None => match app.identities()?.as_slice() {
             [one] => one.clone(),
             [] => return Err(Failure::new("the vault holds no identity")),
-            _ => return Err(Failure { code: 2, message: "several identities: name one with --identity".into() }),
+            _ => return Err(Failure { code: exit::USAGE, message: "several identities: name one with --identity".into() }),
         },
     };
     let code = app.confirmation_code(&identity.id, &a.transaction_id)?;
@@ -416,23 +499,68 @@ pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
 /// Runs `code`.
 pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
     let app = unlock(ctx)?;
-    let t = a.at.unwrap_or_else(|| app.now());
-    let mut rows = Vec::new();
-    let mut text = String::new();
     let targets: Vec<Identity> = match &a.identity {
         Some(key) => vec![app.identity(key)?],
         None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
     };
-    for i in targets {
+    if targets.is_empty() {
+        return Err(Failure::new(if app.identities()?.is_empty() {
+            "the vault holds no identity yet: add one with `softtoken add`"
+        } else {
+            "no time-based identity: name an HOTP token to show its next code (`softtoken code NAME`)"
+        }));
+    }
+    if a.copy && targets.len() != 1 {
+        return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", targets.len()) });
+    }
+    if a.watch {
+        if ctx.json {
+            return Err(Failure {
+                code: exit::USAGE,
+                message: "--watch shows codes on a terminal; without --json, or call `code --json` when you need one".into(),
+            });
+        }
+        if let Some(hotp) = targets.iter().find(|i| i.kind == IdentityKind::Hotp) {
+            return Err(Failure { code: exit::USAGE, message: format!("{:?} is an HOTP token: each code is a request, not a countdown", hotp.name) });
+        }
+        return super::watch::run(&app, &targets);
+    }
+    let t = a.at.unwrap_or_else(|| app.now());
+    let mut rows = Vec::new();
+    let mut text = String::new();
+    let mut copied = None;
+    for i in &targets {
         // A named HOTP token is the user's explicit request for its next code.
         let c = if i.kind == IdentityKind::Hotp { app.next_hotp(&i.id)? } else { app.code_at(&i.id, t)? };
         match c.remaining_s {
             Some(s) => text += &format!("{}  {}  ({s} s)\n", c.code, shown(&i.name)),
             None => text += &format!("{}  {}\n", c.code, shown(&i.name)),
         }
+        if a.copy {
+            copied = Some(super::clipboard::copy_for_a_while(&c.code)?);
+        }
         rows.push(json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s}));
     }
-    emit(ctx.json, &json!({"codes": rows}), &text)
+    if let Some(tool) = copied {
+        text += &format!("Copied to the clipboard ({tool}); cleared in {} s if still there\n", super::clipboard::clear_after_s());
+    }
+    emit(ctx.json, &json!({"codes": rows, "copied": copied.is_some()}), &text)
+}
+
+/// Runs `digits`: an Entrust identity's code length, changed without a new registration.
+pub fn digits(ctx: &Ctx, key: &str, digits: u8) -> CmdResult {
+    let i = unlock(ctx)?.set_digits(key, digits)?;
+    emit(ctx.json, &json!({"id": i.id, "name": i.name, "digits": i.digits}), &format!("\"{}\" now shows {} digits\n", shown(&i.name), i.digits))
+}
+
+/// Runs `transaction-url`: where an Entrust identity's push sign-ins come from (or none).
+pub fn transaction_url(ctx: &Ctx, key: &str, url: Option<&str>) -> CmdResult {
+    let i = unlock(ctx)?.set_transaction_url(key, url)?;
+    let text = match &i.transaction_url {
+        Some(u) => format!("\"{}\" receives push sign-ins from {}\n", shown(&i.name), shown(u)),
+        None => format!("\"{}\" no longer asks a provider for push sign-ins\n", shown(&i.name)),
+    };
+    emit(ctx.json, &json!({"id": i.id, "name": i.name, "transaction_url": i.transaction_url}), &text)
 }
 
 /// Runs `rename`.

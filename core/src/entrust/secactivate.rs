@@ -198,6 +198,9 @@ pub fn encrypt_uri(scheme: &str, payload_json: &str, password: &str, salt: [u8; 
     Ok(format!("{scheme}://?{query}&mac={mac}"))
 }
 
+/// The longest company name an activation's `issuer` may carry.
+pub const MAX_ISSUER_CHARS: usize = 100;
+
 /// What an activation QR code carries, after decryption.
 #[derive(Debug, Clone)]
 pub struct ActivationPayload {
@@ -215,6 +218,12 @@ pub struct ActivationPayload {
     pub digits: Option<u8>,
     /// `period` (softtoken extension).
     pub period: Option<u32>,
+    /// `txurl` (softtoken extension): the provider's base URL for push sign-ins (https, or http
+    /// to a loopback host), so a token activated from the QR code receives them.
+    pub transaction_url: Option<String>,
+    /// `issuer` (softtoken extension): the company's name, shown in the preview and used as the
+    /// identity's provider name (at most [`MAX_ISSUER_CHARS`] characters).
+    pub issuer: Option<String>,
     /// Keys softtoken does not know, kept as received.
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -259,10 +268,27 @@ impl ActivationPayload {
             None => None,
             Some(p) => Some(otp::check_period(u32::try_from(p).unwrap_or(0)).map_err(|e| Error::MalformedPayload(e.to_string()))?),
         };
-        let known = ["sn", "ac", "policy", "regurl", "digits", "period"];
+        let transaction_url =
+            string("txurl")?.map(|u| crate::link::check_base_url(&u).map_err(|e| Error::MalformedPayload(format!("txurl: {e}")))).transpose()?;
+        let issuer = string("issuer")?.map(|i| i.trim().to_string()).filter(|i| !i.is_empty());
+        if issuer.as_ref().is_some_and(|i| i.chars().count() > MAX_ISSUER_CHARS) {
+            return Err(Error::MalformedPayload(format!("issuer is longer than {MAX_ISSUER_CHARS} characters")));
+        }
+        let known = ["sn", "ac", "policy", "regurl", "digits", "period", "txurl", "issuer"];
         let extra =
             map.iter().filter(|(k, _)| !known.contains(&k.as_str())).filter_map(|(k, v)| serde_json::from_str(v.get()).ok().map(|v| (k.clone(), v))).collect();
-        Ok(ActivationPayload { serial, serial_check_digit_ok, activation_code, policy, registration_url: string("regurl")?, digits, period, extra })
+        Ok(ActivationPayload {
+            serial,
+            serial_check_digit_ok,
+            activation_code,
+            policy,
+            registration_url: string("regurl")?,
+            digits,
+            period,
+            transaction_url,
+            issuer,
+            extra,
+        })
     }
 
     /// The policy's known flags, read from the verbatim string.

@@ -98,3 +98,36 @@ fn damaged_encrypted_files_are_refused_with_a_clear_error() {
         }
     }
 }
+
+#[test]
+fn a_secret_of_a_length_no_encoder_writes_imports_as_the_peers_read_it_and_the_report_says_so() {
+    // Issue 33: Ente and Proton Authenticator accept a base32 secret of 1, 3 or 6 characters past
+    // a multiple of 8 (a stray character typed after it); softtoken refused the whole token.
+    let rng = SystemRandom::new();
+    let bytes = std::fs::read(fixtures().join("ente-encrypted-lenient.txt")).unwrap();
+    let parsed = read(&bytes, None, Some("correct horse battery"), 0, &rng, &mut Vec::new()).unwrap();
+    assert!(parsed.items.iter().all(|(_, r)| r.is_ok()));
+    let lenient: Vec<_> = parsed.notices.iter().filter(|(_, n)| n.contains("base32 length")).collect();
+    assert_eq!(lenient.len(), 1, "{:?}", parsed.notices);
+    assert_eq!(lenient[0].0, "Forum: grace");
+    // Typed or scanned one by one, the same secret is still refused: only imports are lenient.
+    let odd = format!("{}A", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert!(crate::uri::otpauth::decode_base32(&odd).is_err());
+    assert!(crate::uri::OtpAuth::parse(&format!("otpauth://totp/x?secret={odd}")).is_err());
+    let (secret, was_lenient) = crate::uri::otpauth::decode_base32_with(&odd, true).unwrap();
+    assert!(was_lenient);
+    assert_eq!(secret.expose(), b"12345678901234567890");
+}
+
+#[test]
+fn the_steam_apps_account_file_imports_every_account() {
+    let rng = SystemRandom::new();
+    let bytes = std::fs::read(fixtures().join("steam-accounts.json")).unwrap();
+    assert_eq!(detect(&bytes), Some(Format::Steam));
+    let parsed = read(&bytes, None, None, 0, &rng, &mut Vec::new()).unwrap();
+    let names: Vec<&str> = parsed.items.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(names, ["Steam: gaben", "Steam: gordon"]);
+    assert_eq!(parsed.notices.len(), 2, "each account's identity secret is reported as not kept");
+    // LastPass's `accounts` (an array next to a version) is still LastPass.
+    assert_eq!(detect(&std::fs::read(fixtures().join("lastpass.json")).unwrap()), Some(Format::LastPass));
+}

@@ -265,7 +265,7 @@ fn json_format(v: &Value) -> Option<Format> {
         Some(Format::Proton)
     } else if has("accounts") && has("version") {
         Some(Format::LastPass)
-    } else if has("shared_secret") {
+    } else if has("shared_secret") || steam::is_accounts_file(v) {
         Some(Format::Steam)
     } else {
         None
@@ -320,10 +320,25 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
         Some(f) => (f, None),
         None => match sniff(bytes) {
             (Some(f), json) => (f, json),
-            (None, _) => return Err(Error::UnknownImportFormat(
-                "no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup"
-                    .into(),
-            )),
+            (None, _) => {
+                // A JSON document cut short (a truncated download, a half-copied file) is damage,
+                // not an unknown format: say which.
+                let text = strip_bom(bytes);
+                if matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
+                    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+                        if e.is_eof() || e.is_syntax() {
+                            return Err(Error::MalformedExport {
+                                format: "export",
+                                reason: format!("the file is not complete JSON ({e}): it is truncated or damaged"),
+                            });
+                        }
+                    }
+                }
+                return Err(Error::UnknownImportFormat(
+                    "no otpauth URI, no known export (Aegis, 2FAS, Ente, Bitwarden, Stratum, andOTP, FreeOTP+, Proton, LastPass, Steam) and no softtoken backup"
+                        .into(),
+                ));
+            }
         },
     };
     let mut cx = Cx { format, password, now, rng, items: Vec::new(), notices: Vec::new(), batches, json };
@@ -448,6 +463,10 @@ pub(crate) fn parse_token_uri(text: &str) -> Result<OtpAuth> {
     }
 }
 
+/// What an import says of a secret read leniently ([`OtpAuth::parse_lenient`]).
+const LENIENT_SECRET: &str =
+    "its secret's base32 length is one no encoder writes: read as Ente and Proton Authenticator read it (the last character, which cannot complete a byte, dropped); check that its codes match";
+
 /// A migration batch seen during an import: which parts arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchSeen {
@@ -494,8 +513,19 @@ fn from_uri_text_into(text: &str, cx: &mut Cx) -> Result<usize> {
             }
             continue;
         }
-        let parsed = parse_token_uri(line);
+        // Leniently, as the apps that wrote these texts read them, and said in the report.
+        let (parsed, lenient) = if line.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("otpauth://")) {
+            match OtpAuth::parse_lenient(line) {
+                Ok((t, lenient)) => (Ok(t), lenient),
+                Err(e) => (Err(e), false),
+            }
+        } else {
+            (parse_token_uri(line), false)
+        };
         let label = parsed.as_ref().map(display).unwrap_or_else(|_| format!("line {}", n + 1));
+        if lenient {
+            cx.notice(&label, LENIENT_SECRET);
+        }
         if parsed.is_ok() {
             if let Some(display) = ente::code_display(line) {
                 if display.trashed {

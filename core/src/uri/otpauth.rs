@@ -50,7 +50,14 @@ pub struct OtpAuth {
 
 /// Decodes base32 as people paste it: any case, padding optional, spaces and dashes ignored.
 pub fn decode_base32(text: &str) -> Result<Secret> {
-    let clean: Zeroizing<String> =
+    decode_base32_with(text, false).map(|(s, _)| s)
+}
+
+/// [`decode_base32`], and with `lenient` a text whose length no encoder writes (1, 3 or 6
+/// characters past a multiple of 8) is read as Ente and Proton Authenticator read it: the last
+/// character, which cannot complete a byte, is dropped. The flag says whether that happened.
+pub fn decode_base32_with(text: &str, lenient: bool) -> Result<(Secret, bool)> {
+    let mut clean: Zeroizing<String> =
         Zeroizing::new(text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().trim_end_matches('=').to_ascii_uppercase());
     if clean.is_empty() {
         return Err(Error::invalid(Field::Secret, "is empty"));
@@ -58,13 +65,17 @@ pub fn decode_base32(text: &str) -> Result<Secret> {
     if let Some(c) = clean.chars().find(|c| !matches!(c, 'A'..='Z' | '2'..='7')) {
         return Err(Error::invalid(Field::Secret, format!("is not valid base32: {c:?} is not in A-Z, 2-7")));
     }
-    if matches!(clean.len() % 8, 1 | 3 | 6) {
+    let odd = matches!(clean.len() % 8, 1 | 3 | 6);
+    if odd && !lenient {
         return Err(Error::invalid(Field::Secret, format!("is not valid base32: {} characters cannot end a base32 text", clean.len())));
+    }
+    if odd {
+        clean.pop();
     }
     let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &clean).ok_or_else(|| Error::invalid(Field::Secret, "is not valid base32"))?;
     let secret = Secret::new(bytes);
     otp::check_secret(&secret)?;
-    Ok(secret)
+    Ok((secret, odd))
 }
 
 /// Base32 without padding, the form otpauth URIs use.
@@ -80,6 +91,16 @@ fn decode_component(text: &str, plus_is_space: bool, what: &str) -> Result<Strin
 impl OtpAuth {
     /// Parses an `otpauth://` URI.
     pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_with(text, false).map(|(u, _)| u)
+    }
+
+    /// Parses an `otpauth://` URI whose secret may have a base32 length no encoder writes
+    /// ([`decode_base32_with`]); the flag says whether it had. For imports, which report it.
+    pub fn parse_lenient(text: &str) -> Result<(Self, bool)> {
+        Self::parse_with(text, true)
+    }
+
+    fn parse_with(text: &str, lenient: bool) -> Result<(Self, bool)> {
         let text = text.trim();
         let rest = match text.get(..10) {
             Some(p) if p.eq_ignore_ascii_case("otpauth://") => &text[10..],
@@ -134,7 +155,7 @@ impl OtpAuth {
             *slot = Some(Zeroizing::new(decode_component(v, true, &key)?));
         }
 
-        let secret = decode_base32(&secret.ok_or_else(|| Error::invalid(Field::Secret, "is missing (secret=…)"))?)?;
+        let (secret, lenient_secret) = decode_base32_with(&secret.ok_or_else(|| Error::invalid(Field::Secret, "is missing (secret=…)"))?, lenient)?;
         let algorithm = match algorithm {
             Some(a) => Algorithm::parse(&a)?,
             None => Algorithm::Sha1,
@@ -147,7 +168,7 @@ impl OtpAuth {
         if steam {
             let issuer =
                 issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
-            return Ok(OtpAuth::steam(issuer, account, secret));
+            return Ok((OtpAuth::steam(issuer, account, secret), lenient_secret));
         }
         let digits = match digits {
             Some(d) => otp::check_digits(u8::try_from(number(&d, Field::Digits)?).unwrap_or(u8::MAX))?,
@@ -164,7 +185,7 @@ impl OtpAuth {
             OtpKind::Hotp { counter: number(&counter, Field::Counter)? }
         };
         let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).or_else(|| prefix.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()));
-        Ok(OtpAuth { kind, issuer, account, secret, algorithm, digits })
+        Ok((OtpAuth { kind, issuer, account, secret, algorithm, digits }, lenient_secret))
     }
 
     /// A Steam Guard token (its algorithm and length are fixed).

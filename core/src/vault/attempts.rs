@@ -63,11 +63,6 @@ impl AttemptState {
         }
     }
 
-    /// Attempts left before the next delay.
-    pub fn attempts_left(&self) -> u32 {
-        FREE_ATTEMPTS.saturating_sub(self.failures)
-    }
-
     /// Refuses an attempt while locked. A clock set back before the last failure counts as no time
     /// having passed, so it never shortens the wait.
     pub fn check(&self, now: u64, max_attempts: u32) -> Result<()> {
@@ -196,7 +191,6 @@ mod tests {
         assert_eq!(s.check(1060, 10), Ok(()));
         let dead = AttemptState { failures: 10, ..s };
         assert_eq!(dead.check(u64::MAX, 10), Err(Error::LockedPermanently));
-        assert_eq!(AttemptState { failures: 3, ..s }.attempts_left(), 2);
     }
 
     #[test]

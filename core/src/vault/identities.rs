@@ -5,6 +5,20 @@ use super::Vault;
 use crate::error::{Error, Result};
 use crate::identity::{check_name, Identity, IdentityKind};
 
+/// `needle`'s characters appear in `haystack` in order (spaces in `needle` ignored).
+fn is_subsequence(needle: &str, haystack: &str) -> bool {
+    let mut rest = haystack.chars();
+    needle.chars().filter(|c| !c.is_whitespace()).all(|c| rest.any(|h| h == c))
+}
+
+/// An identity as a choice in an ambiguity error: `name (provider) [id]`.
+fn describe(x: &Identity) -> String {
+    match &x.provider {
+        Some(p) if *p != x.name => format!("{} ({p}) [{}]", x.name, x.id),
+        _ => format!("{} [{}]", x.name, x.id),
+    }
+}
+
 /// HOTP counters searched ahead when resynchronising.
 pub const RESYNC_WINDOW: u64 = 1000;
 
@@ -14,7 +28,7 @@ impl Vault {
         &self.identities
     }
 
-    /// Finds an identity by id, then by exact name, then by a unique case-insensitive name.
+    /// Finds an identity by id, then by exact name, then as people type it (see `index_of`).
     pub fn find(&self, name_or_id: &str) -> Result<&Identity> {
         let i = self.index_of(name_or_id)?;
         Ok(&self.identities[i])
@@ -27,12 +41,30 @@ impl Vault {
         if let Some(i) = self.identities.iter().position(|x| x.name == key) {
             return Ok(i);
         }
-        let matches: Vec<usize> = (0..self.identities.len()).filter(|i| self.identities[*i].name.eq_ignore_ascii_case(key)).collect();
-        match matches.as_slice() {
-            [i] => Ok(*i),
-            [] => Err(Error::NotFound(key.to_string())),
-            _ => Err(Error::AmbiguousName(key.to_string())),
+        let wanted = key.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Err(Error::NotFound(key.to_string()));
         }
+        // The way people type: the whole name in any case, then a part of the name or issuer,
+        // then the letters in order (`gh` finds GitHub). The first rule that matches decides; a
+        // rule that matches several is refused with the choices, never guessed.
+        let fields = |x: &Identity| [Some(x.name.to_lowercase()), x.provider.as_deref().map(str::to_lowercase)];
+        let rules: [&dyn Fn(&Identity) -> bool; 3] =
+            [&|x| x.name.to_lowercase() == wanted, &|x| fields(x).iter().flatten().any(|f| f.contains(&wanted)), &|x| {
+                fields(x).iter().flatten().any(|f| is_subsequence(&wanted, f))
+            }];
+        for rule in rules {
+            let matches: Vec<usize> = (0..self.identities.len()).filter(|i| rule(&self.identities[*i])).collect();
+            match matches.as_slice() {
+                [] => continue,
+                [i] => return Ok(*i),
+                many => {
+                    let choices = many.iter().map(|i| describe(&self.identities[*i])).collect();
+                    return Err(Error::AmbiguousName { key: key.to_string(), choices });
+                }
+            }
+        }
+        Err(Error::NotFound(key.to_string()))
     }
 
     /// A name not used yet: `base`, else `base (2)`, `base (3)`, …
@@ -104,6 +136,40 @@ impl Vault {
         self.modify(|v| {
             let i = v.index_of(name_or_id)?;
             *field(&mut v.identities[i]) = value;
+            Ok(())
+        })
+    }
+
+    /// Changes the code length of an Entrust identity (6 or 8: its issuer's setting, which a manual
+    /// activation cannot read) without a new registration: the seed stays, only the shown codes
+    /// change. An otpauth token's length is its issuer's and is not changed here.
+    pub fn set_digits(&mut self, name_or_id: &str, digits: u8) -> Result<()> {
+        if digits != 6 && digits != 8 {
+            return Err(Error::invalid(crate::error::Field::Digits, "an Entrust token shows 6 or 8 digits"));
+        }
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            if v.identities[i].kind != IdentityKind::Entrust {
+                return Err(Error::invalid(
+                    crate::error::Field::Digits,
+                    format!("{:?} is not an Entrust token: its code length is its issuer's", v.identities[i].name),
+                ));
+            }
+            v.identities[i].digits = digits;
+            Ok(())
+        })
+    }
+
+    /// Sets (or with `None` clears) the provider address an Entrust identity's push sign-ins come
+    /// from: https, or http to a loopback host.
+    pub fn set_transaction_url(&mut self, name_or_id: &str, url: Option<&str>) -> Result<()> {
+        let url = url.map(crate::link::check_base_url).transpose()?;
+        self.modify(|v| {
+            let i = v.index_of(name_or_id)?;
+            if v.identities[i].kind != IdentityKind::Entrust {
+                return Err(Error::invalid(crate::error::Field::Transaction, format!("{:?} is not an Entrust token", v.identities[i].name)));
+            }
+            v.identities[i].transaction_url = url;
             Ok(())
         })
     }

@@ -33,7 +33,7 @@ pub(super) fn pin_attempt(
             Ok(Zeroizing::new(k[..].try_into().expect("32")))
         }
         _ if counted.failures >= inner.max_attempts => Err(Error::LockedPermanently),
-        _ => Err(Error::WrongPin { attempts_left: counted.attempts_left() }),
+        _ => Err(Error::WrongPin { attempts_left: inner.max_attempts.saturating_sub(counted.failures) }),
     }
 }
 

@@ -90,7 +90,8 @@ fn wrong_pins_count_then_delay_then_lock_for_good() {
     let (_dir, path, ks) = setup();
     Vault::create(&path, ks.clone(), Some("2468"), FAST).unwrap();
     let mut now = 1_000_000;
-    for left in (0..5).rev() {
+    // The count is of wrong PINs left before the permanent lock (10), not before the first delay.
+    for left in (5..10).rev() {
         assert_eq!(Vault::open(&path, ks.clone(), Some("1111"), now).unwrap_err(), Error::WrongPin { attempts_left: left });
     }
     // Five wrong: a 30 s wait, even for the right PIN, and a clock set back does not help.
@@ -105,7 +106,10 @@ fn wrong_pins_count_then_delay_then_lock_for_good() {
         now += AttemptState::delay_s(n - 1);
         let e = Vault::open(&path, ks.clone(), Some("0000"), now).unwrap_err();
         if n < 10 {
-            assert!(matches!(e, Error::WrongPin { .. }), "{n}: {e}");
+            assert_eq!(e, Error::WrongPin { attempts_left: 10 - n }, "{n}");
+            if n == 9 {
+                assert_eq!(e.to_string(), "wrong PIN: 1 attempt left. One more wrong PIN locks the vault for good");
+            }
         } else {
             assert_eq!(e, Error::LockedPermanently);
         }
@@ -121,7 +125,7 @@ fn counter_is_persisted_before_the_kdf() {
     let locked = LockedVault::open(&path, ks.clone()).unwrap();
     let c = AttemptCounter::new(&path, &locked.outer.vault_id, ks.as_ref());
     c.count(0, 10).unwrap();
-    assert_eq!(Vault::open(&path, ks.clone(), Some("0000"), 0).unwrap_err(), Error::WrongPin { attempts_left: 3 });
+    assert_eq!(Vault::open(&path, ks.clone(), Some("0000"), 0).unwrap_err(), Error::WrongPin { attempts_left: 8 });
 }
 
 #[test]
@@ -269,10 +273,10 @@ fn pin_change_biometrics_and_export_need_the_current_pin() {
     let (_dir, path, ks) = setup();
     let mut v = Vault::create(&path, ks.clone(), Some("1234"), FAST).unwrap();
     v.add(sample("a", b"0123456789")).unwrap();
-    assert!(matches!(v.change_pin(Some("0000"), Some("5555"), None, 0), Err(Error::WrongPin { attempts_left: 4 })));
+    assert!(matches!(v.change_pin(Some("0000"), Some("5555"), None, 0), Err(Error::WrongPin { attempts_left: 9 })));
     assert_eq!(v.change_pin(None, None, None, 0).unwrap_err(), Error::PinRequired);
-    assert!(matches!(v.enable_biometric(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 3 })));
-    assert!(matches!(v.confirm_pin(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 2 })));
+    assert!(matches!(v.enable_biometric(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 8 })));
+    assert!(matches!(v.confirm_pin(Some("0000"), 0), Err(Error::WrongPin { attempts_left: 7 })));
     assert!(!v.has_biometric());
     drop(v);
     let v = Vault::open(&path, ks.clone(), Some("1234"), 0).unwrap();

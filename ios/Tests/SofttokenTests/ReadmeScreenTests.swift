@@ -19,7 +19,7 @@ final class CodeScreen: @unchecked Sendable {
         do {
             if vault.exists() { try await vault.unlock(pin: pin) } else { try await vault.create(pin: pin, settings: settings) }
         } catch SofttokenError.WrongPin(let left) {
-            shown.append("Wrong PIN: \(left) attempts before a delay")
+            shown.append("Wrong PIN: \(left) attempts left before the vault locks for good")
         } catch {
             shown.append("\(error)")
         }
@@ -55,7 +55,7 @@ final class ReadmeScreenTests: XCTestCase {
         screen.vault.lock()
         try await screen.onNewToken("apns:0123456789abcdef")
         await screen.open(pin: "0000")
-        XCTAssertEqual(screen.shown.last, "Wrong PIN: 4 attempts before a delay")
+        XCTAssertEqual(screen.shown.last, "Wrong PIN: 9 attempts left before the vault locks for good")
         await screen.open(pin: "2580")
         XCTAssertTrue(screen.vault.isUnlocked())
     }

@@ -107,7 +107,7 @@ final class SofttokenTests: XCTestCase {
         s.lock()
         let e = await expectError { try await s.unlock(pin: "0000") }
         guard case .WrongPin(let left)? = e else { return XCTFail("\(String(describing: e))") }
-        XCTAssertEqual(left, 4)
+        XCTAssertEqual(left, 9)
     }
 
     func testLockoutGivesRetryAfter() async throws {
@@ -328,7 +328,7 @@ final class SofttokenTests: XCTestCase {
         s.lock()
         let wrong = await expectError { try await s.unlock(pin: "0000") }
         guard case .WrongPin(let left)? = wrong else { return XCTFail("\(String(describing: wrong))") }
-        XCTAssertEqual(left, 4)
+        XCTAssertEqual(left, 9)
     }
 
     func testACancelledUnlockLeavesTheVaultLocked() async throws {

@@ -7,7 +7,7 @@ use super::{params, Db};
 use crate::Result;
 
 /// The schema this build makes, recorded in `meta` once made (bumped with every change of it).
-const SCHEMA_VERSION: &str = "2026-12-validate-2";
+const SCHEMA_VERSION: &str = "2026-12-portal-3";
 
 /// Whether the database already has this build's schema (a read, no lock taken).
 pub(crate) fn is_current(db: &Db) -> bool {
@@ -44,7 +44,8 @@ pub(crate) fn create(db: &Db) -> Result<()> {
             last_step INTEGER,
             fail_count INTEGER NOT NULL DEFAULT 0,
             online INTEGER NOT NULL DEFAULT 0,
-            pin_hash TEXT
+            pin_hash TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS tokens_by_activation_token ON tokens(activation_token);
         CREATE TABLE IF NOT EXISTS transactions (
@@ -87,9 +88,10 @@ pub(crate) fn create(db: &Db) -> Result<()> {
 
 /// The columns of `tokens` added with the validate API: the token's kind (`entrust`, `totp`,
 /// `hotp`), its hash algorithm, the next HOTP counter, the last time step accepted (replays are
-/// refused), the failed checks in a row, whether its app is online (gets push challenges), and
-/// the token PIN's Argon2id hash (typed before the code where the operator's `otppin` says so).
-const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 7] = [
+/// refused), the failed checks in a row, whether its app is online (gets push challenges), the
+/// token PIN's Argon2id hash (typed before the code where the operator's `otppin` says so), and
+/// whether an administrator disabled it (its codes and pushes are refused until enabled).
+const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 8] = [
     ("kind", "TEXT NOT NULL DEFAULT 'entrust'"),
     ("algorithm", "TEXT"),
     ("counter", "INTEGER"),
@@ -97,6 +99,7 @@ const TOKEN_COLUMNS_SINCE_VALIDATE: [(&str, &str); 7] = [
     ("fail_count", "INTEGER NOT NULL DEFAULT 0"),
     ("online", "INTEGER NOT NULL DEFAULT 0"),
     ("pin_hash", "TEXT"),
+    ("disabled", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// The validate API's state: challenges (one transaction id over one or more of a user's tokens;

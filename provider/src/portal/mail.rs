@@ -52,6 +52,7 @@ struct ActivationText<'a> {
     password: &'a str,
     serial: &'a str,
     expires: &'a str,
+    minutes: u64,
     link: Option<&'a str>,
 }
 
@@ -62,23 +63,35 @@ struct ActivationHtml<'a> {
     password: &'a str,
     serial: &'a str,
     expires: &'a str,
+    minutes: u64,
     link: Option<&'a str>,
 }
 
-/// The activation e-mail for `issued`, from `from` to `to`.
-pub fn activation_message(from: &str, to: &str, issued: &Issued) -> Result<lettre::Message> {
+/// The activation e-mail for `issued`, from `from` to `to`, written at `now` (its lifetime is the
+/// one the portal's dialog counts down). The online link goes in its https form: mail clients
+/// drop links of schemes they do not know, and the provider's `/activate` page opens the app.
+pub fn activation_message(from: &str, to: &str, issued: &Issued, now: u64) -> Result<lettre::Message> {
     let mailbox = |a: &str, what: &str| a.parse::<Mailbox>().map_err(|e| ProviderError::Mail(format!("{what} address {a:?}: {e}")));
+    let from = mailbox(from, "from")?;
     let png = softtoken_core::qr::png(&issued.uri, 6)?;
     let expires = super::html::time(issued.expires_at);
+    let minutes = issued.expires_at.saturating_sub(now).div_ceil(60);
     let fields = |t: &dyn askama::DynTemplate| t.dyn_render().map_err(|e| ProviderError::Mail(format!("message: {e}")));
-    let (password, serial, link) = (issued.password.as_str(), issued.serial.as_str(), issued.link.as_deref());
-    let text = fields(&ActivationText { password, serial, expires: &expires, link })?;
-    let html = fields(&ActivationHtml { password, serial, expires: &expires, link })?;
+    let https = issued.link.as_deref().map(softtoken_core::link::OnlineActivationLink::parse).transpose()?.map(|l| l.https_form());
+    let (password, serial, link) = (issued.password.as_str(), issued.serial.as_str(), https.as_deref());
+    let text = fields(&ActivationText { password, serial, expires: &expires, minutes, link })?;
+    let html = fields(&ActivationHtml { password, serial, expires: &expires, minutes, link })?;
+    // A unique Message-ID at the sender's domain (RFC 5322 §3.6.4); some filters reject mail without.
+    let mut unique = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut unique)
+        .map_err(|_| ProviderError::Mail("no randomness for the Message-ID".into()))?;
+    let message_id = format!("<{}.{}@{}>", softtoken_core::secret::hex_encode(&unique), issued.serial, from.email.domain());
     let body = MultiPart::related()
         .multipart(MultiPart::alternative().singlepart(SinglePart::plain(text)).singlepart(SinglePart::html(html)))
         .singlepart(Attachment::new_inline("activation-qr".into()).body(png, ContentType::parse("image/png").expect("a valid type")));
     lettre::Message::builder()
-        .from(mailbox(from, "from")?)
+        .message_id(Some(message_id))
+        .from(from)
         .to(mailbox(to, "recipient")?)
         .subject("Activate your soft token")
         .multipart(body)
@@ -128,16 +141,28 @@ mod tests {
             password: "73193487".into(),
             uri: "otpauth://totp/x?secret=GEZDGNBV".into(),
             expires_at: 1_000,
-            link: Some("softtoken://activate?token=a<b&c".into()),
+            link: Some("softtoken://activate?base=https%3A%2F%2Fidp.example.com&token=0123456789abcdef0123456789abcdef".into()),
+            transaction_url: None,
+            digits: 6,
+            manual_possible: false,
         };
-        let message = activation_message("portal@example.com", "user@example.com", &issued).unwrap();
-        let text = String::from_utf8(message.formatted()).unwrap();
+        let message = activation_message("portal@example.com", "user@example.com", &issued, 1_000 - 300).unwrap();
+        // Quoted-printable undone: soft line breaks joined, `=3D` back to `=`.
+        let text = String::from_utf8(message.formatted()).unwrap().replace("=\r\n", "").replace("=3D", "=");
         assert!(text.contains("Subject: Activate your soft token"), "{text}");
         assert!(text.contains("73193487") && text.contains("48244-13456"), "{text}");
         assert!(text.contains("Content-ID: <activation-qr>") && text.contains("image/png"), "{text}");
-        // The HTML part escapes the link; the plain-text part carries it as it is.
-        assert!(text.contains("a&lt;b&amp;c") || text.contains("a&lt;b&amp;amp;c") || text.contains("a&#60;b&#38;c"), "{text}");
+        // The link is the https form (mail clients drop softtoken:// links), the lifetime the
+        // portal's, and the message has its own Message-ID at the sender's domain.
+        assert!(text.contains("https://idp.example.com/activate#token=0123456789abcdef0123456789abcdef"), "{text}");
+        assert!(!text.contains("softtoken://"), "{text}");
+        assert!(text.contains("valid for 5 minutes"), "{text}");
+        let id_line = text.lines().find(|l| l.starts_with("Message-ID: <")).unwrap_or_else(|| panic!("no Message-ID: {text}"));
+        assert!(id_line.ends_with(".48244-13456@example.com>"), "{id_line}");
+        let again = String::from_utf8(activation_message("portal@example.com", "user@example.com", &issued, 700).unwrap().formatted()).unwrap();
+        let id_line = id_line.replace("=3D", "=");
+        assert!(!again.contains(&id_line), "every message has its own id");
         assert!(!text.contains("1745-7845-1300-3"), "the activation code is not in the e-mail: {text}");
-        assert!(activation_message("portal@example.com", "not an address", &issued).is_err());
+        assert!(activation_message("portal@example.com", "not an address", &issued, 700).is_err());
     }
 }

@@ -10,6 +10,8 @@
 //! [`crate::protocol::route`] this is the portal without the socket: [`handle`] answers one request.
 
 pub mod accounts;
+mod activation_view;
+pub mod admin;
 pub mod html;
 pub mod mail;
 pub mod user_tokens;
@@ -149,7 +151,7 @@ impl WebReply {
 
 /// Whether a path is the portal's (the rest is the protocol's).
 pub fn is_portal_path(path: &str) -> bool {
-    path == "/" || path == "/portal" || path.starts_with("/portal/")
+    path == "/" || path == "/portal" || path.starts_with("/portal/") || path == "/activate"
 }
 
 macro_rules! page {
@@ -168,16 +170,32 @@ macro_rules! page {
 }
 
 page!(LoginPage, "login.html" {});
+page!(OpenAppPage, "activate.html" {});
 page!(AuthenticatorsPage, "authenticators.html" { rows: Vec<Row>, show_owner: bool, needs_code: bool, admin: bool, max_fail: u32 });
+page!(AddPage, "add.html" { needs_code: bool });
+page!(ConfirmPage, "confirm.html" { question: String, consequence: String, action: String, confirm_label: String });
 page!(DialogPage, "dialog.html" {
     id: i64, qr_base64: String, qr_width: u32, password: Zeroizing<String>, serial: String, expires_at: u64, expires: String,
-    lifetime: String, link: Option<String>, sealed: String, can_email: bool,
+    lifetime: String, link: Option<String>, sealed: String, can_email: bool, transaction_url: Option<String>,
+    manual_code: Option<Zeroizing<String>>, digits: u8, expires_stamp: html::Stamp,
 });
 page!(TestPage, "test.html" { id: i64, serial: String, digits: u8, verified: Option<(bool, String)>, pushed: Option<PushedView> });
 page!(LogPage, "log.html" { rows: Vec<LogRow> });
 page!(AuditPage, "audit.html" { rows: Vec<AuditRow>, filter: String });
 page!(OathPage, "oath.html" { serial: String, uri: Zeroizing<String>, qr_base64: Zeroizing<String>, qr_width: u32 });
-page!(AdminPage, "admin.html" { users: Vec<User>, settings: TokenSettings });
+page!(AdminPage, "admin.html" { users: Vec<UserRow>, search: String, settings: TokenSettings });
+
+/// A user as the Administration page lists them.
+struct UserRow {
+    name: String,
+    /// The name as a path segment.
+    path: String,
+    admin: bool,
+    email: String,
+    authenticators: i64,
+    directory: bool,
+    is_me: bool,
+}
 page!(AccountPage, "account.html" { min_chars: usize });
 
 /// An authenticator's row.
@@ -187,7 +205,7 @@ struct Row {
     serial: String,
     state: &'static str,
     state_word: &'static str,
-    expires: Option<String>,
+    expires: Option<html::Stamp>,
     assigned_by: Option<String>,
     digits: Option<u8>,
     kind: &'static str,
@@ -195,6 +213,10 @@ struct Row {
     can_activate: bool,
     can_complete: bool,
     can_test: bool,
+    /// An administrator disabled its token.
+    disabled: bool,
+    /// A registration code typed and refused, shown again in its field.
+    typed: String,
 }
 
 impl From<&UserToken> for Row {
@@ -211,7 +233,7 @@ impl From<&UserToken> for Row {
                 UserTokenState::Active => "active",
                 UserTokenState::Removed => "removed",
             },
-            expires: a.expires_at.map(web_time),
+            expires: a.expires_at.map(html::stamp),
             assigned_by: a.assigned_by.clone(),
             digits: a.digits,
             kind: match a.kind.as_str() {
@@ -222,7 +244,9 @@ impl From<&UserToken> for Row {
             fail_count: a.fail_count,
             can_activate: a.kind == "entrust" && matches!(a.state, UserTokenState::Assigned | UserTokenState::Expired | UserTokenState::Waiting),
             can_complete: a.state == UserTokenState::Waiting,
-            can_test: a.state == UserTokenState::Active,
+            can_test: a.state == UserTokenState::Active && !a.disabled,
+            disabled: a.disabled,
+            typed: String::new(),
         }
     }
 }
@@ -237,7 +261,7 @@ struct PushedView {
 
 /// One request of the validate API's audit log.
 struct AuditRow {
-    at: String,
+    at: html::Stamp,
     address: String,
     endpoint: String,
     user: String,
@@ -246,13 +270,17 @@ struct AuditRow {
     message: String,
 }
 
-/// One logged answer.
+/// One line of the log: a push answer or one of the portal's events.
 struct LogRow {
-    at: String,
+    at: html::Stamp,
     owner: String,
     serial: String,
-    summary: String,
-    response: String,
+    /// What happened, in words.
+    what: String,
+    /// The sign-in request's words, for an answer.
+    request: String,
+    /// `confirm`, `cancel`, `suspicious`, … for answers; `event` for the portal's.
+    kind: String,
 }
 
 /// What the *Send Email* form carries, sealed under the key-encryption key and bound to the user
@@ -364,6 +392,10 @@ fn public(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, parts:
         ("GET", ["portal", "static", "portal.css"]) => asset("text/css; charset=utf-8", include_bytes!("../../static/portal.css")),
         ("GET", ["portal", "static", "portal.js"]) => asset("text/javascript; charset=utf-8", include_bytes!("../../static/portal.js")),
         ("GET", ["portal", "login"]) => Some(login_page(provider, portal, request, None, 200)),
+        // The https form of an online activation link lands here; the token stays in the fragment.
+        ("GET", ["activate"]) => {
+            Some(render(&OpenAppPage { title: "Open softtoken", user: None, csrf: "", notice: None, error: None }).map(|page| WebReply::html(200, page)))
+        }
         ("POST", ["portal", "login"]) => Some(match check_origin(portal, request) {
             Err(reply) => Ok(reply),
             Ok(()) => sign_in(provider, portal, request, now),
@@ -434,48 +466,69 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
     };
     let (session, user) = (&me.session, &me.session.user);
     let id_of = |s: &str| s.parse::<i64>().map_err(|_| ProviderError::UnknownAuthenticator(-1));
+    let address = request.peer.to_string();
+    let event = |owner: &str, serial: Option<&str>, what: &str| provider.portal_event(&address, &user.name, owner, serial, what, now);
     match (request.method, parts.as_slice()) {
         ("GET", ["portal"]) => authenticators_page(provider, session, request.query.split('&').any(|q| q == "all=1"), None, None, 200, now),
         ("POST", ["portal", "logout"]) => {
             provider.sign_out(me.session_id)?;
             Ok(WebReply::redirect("/portal/login").with_cookie(format!("{SESSION_COOKIE}=; {}", cookie_attributes(portal, 0))))
         }
+        ("GET", ["portal", "add"]) => add_page(provider, session, None, 200, now),
         ("POST", ["portal", "authenticators"]) => match provider.add_authenticator(user, Some(&portal.base_url), Some(me.field("otp")), now) {
-            Ok((id, issued)) => dialog(provider, session, id, &issued, now),
+            Ok((id, issued)) => {
+                event(&user.name, Some(&issued.serial), "soft token added: activation issued")?;
+                activation_view::show_dialog(provider, portal, session, id, &issued, now)
+            }
             Err(e) if e.fault() == Fault::Server => Err(e),
-            Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+            Err(e) => add_page(provider, session, Some(message_of(&e)), status_of(&e), now),
         },
         ("POST", ["portal", "authenticators", "oath"]) => {
             let kind = crate::tokens::oath::OathKind::parse(me.field("kind")).ok_or_else(|| ProviderError::Invalid("choose TOTP or HOTP".into()));
             match kind.and_then(|kind| provider.add_oath_authenticator(user, kind, Some(me.field("otp")), now)) {
-                Ok(issued) => oath_page(session, &issued),
+                Ok(issued) => {
+                    event(&user.name, Some(&issued.serial), "authenticator app token added")?;
+                    let id = provider.authenticators(Some(&user.name), now)?.iter().find(|a| a.serial.as_deref() == Some(issued.serial.as_str())).map(|a| a.id);
+                    let id = id.ok_or_else(|| ProviderError::Fault("the new token has no authenticator".into()))?;
+                    activation_view::show_secret(provider, portal, session, id, &issued)
+                }
                 Err(e) if e.fault() == Fault::Server => Err(e),
-                Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+                Err(e) => add_page(provider, session, Some(message_of(&e)), status_of(&e), now),
             }
         }
+        ("GET", ["portal", "authenticators", id, "activation"]) => activation_view::dialog_page(provider, portal, request, session, id_of(id)?, now),
+        ("GET", ["portal", "authenticators", id, "secret"]) => activation_view::secret_page(provider, portal, request, session, id_of(id)?, now),
+        ("GET", ["portal", "authenticators", id, "delete"]) => delete_page(provider, session, id_of(id)?, now),
         ("POST", ["portal", "authenticators", id, action]) => authenticator_action(provider, portal, request, &me, id_of(id)?, action, now),
         ("GET", ["portal", "authenticators", id, "test"]) => test_page(provider, session, id_of(id)?, None, None, None, now),
         ("GET", ["portal", "transactions", id]) => transaction_state(provider, user, id, now),
         ("GET", ["portal", "log"]) => log_page(provider, session),
         ("GET", ["portal", "account"]) => account_page(session, None, None, 200),
         ("POST", ["portal", "account", "password"]) => change_password(provider, portal, &me),
-        ("GET", ["portal", "admin"]) => admin_page(provider, session, None, None, 200),
+        ("GET", ["portal", "admin"]) => admin_page(provider, session, request.query, None, None, 200),
         ("GET", ["portal", "audit"]) => audit_page(provider, session, request.query),
         ("GET", ["portal", "audit.jsonl"]) => audit_export(provider, session),
-        ("POST", ["portal", "admin", action]) => admin_action(provider, &me, action, now),
+        ("GET", ["portal", "admin", "users", name, "delete"]) => delete_user_page(session, &url_decode(name)),
+        ("POST", ["portal", "admin", "users", name, action]) => user_action(provider, &me, &address, &url_decode(name), action, now),
+        ("POST", ["portal", "admin", action]) => admin_action(provider, &me, &address, action, now),
         _ => Ok(not_found()),
     }
+}
+
+fn url_decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
 }
 
 /// What an action on an authenticator leads to.
 enum Outcome {
     /// The Activate Token dialog for a fresh activation.
     Dialog(crate::Issued),
-    /// The authenticators page with a notice.
-    Notice(String),
+    /// The authenticators page with a notice, after an event for the log.
+    Notice { serial: Option<String>, event: &'static str, notice: String },
 }
 
-/// Activate, Complete, Delete, Send Email, and the test sign-ins of one authenticator.
+/// Activate, Complete, Delete, Disable / Enable, Reset, Send Email, and the test sign-ins of one
+/// authenticator.
 fn authenticator_action(
     provider: &Provider,
     portal: &Portal,
@@ -486,24 +539,137 @@ fn authenticator_action(
     now: u64,
 ) -> Result<WebReply> {
     let (session, user) = (&me.session, &me.session.user);
+    let a = provider.authenticator(user, id, now)?;
+    let notice = |event: &'static str, notice: String| Outcome::Notice { serial: a.serial.clone(), event, notice };
     let outcome = match action {
         "activate" => provider.activate(user, id, Some(&portal.base_url), Some(me.field("otp")), now).map(Outcome::Dialog),
-        "reset" => reset_fails(provider, user, id, now).map(Outcome::Notice),
-        "complete" => provider
-            .complete_authenticator(user, id, me.field("registration_code").trim(), now)
-            .map(|serial| Outcome::Notice(format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."))),
-        "delete" => provider.delete_authenticator(user, id, now).map(|()| Outcome::Notice(format!("Authenticator {id} deleted."))),
-        "email" => send_email(provider, portal, user, id, me.field("sealed"), now).map(Outcome::Notice),
+        "reset" => reset_fails(provider, user, id, now).map(|n| notice("fail counter reset", n)),
+        "disable" | "enable" => provider.set_authenticator_disabled(user, id, action == "disable", now).map(|serial| {
+            let (event, words) = if action == "disable" {
+                ("token disabled", format!("{serial} is disabled: its codes and sign-in requests are refused until it is enabled."))
+            } else {
+                ("token enabled", format!("{serial} is enabled again."))
+            };
+            notice(event, words)
+        }),
+        "complete" => {
+            let typed = me.field("registration_code").trim();
+            match provider.complete_authenticator(user, id, typed, now) {
+                Ok(serial) => Ok(notice(
+                    "activation completed",
+                    format!("Activation of {serial} completed: its codes are accepted now. Try a sign-in with Test sign-in."),
+                )),
+                // What was typed stays in the field, and the reason is said in words.
+                Err(e) if e.fault() != Fault::Server => {
+                    let page = AuthenticatorsView { typed: Some((id, typed.to_string())), ..AuthenticatorsView::default() };
+                    return authenticators_view(provider, session, page, Some(complete_error(&e)), status_of(&e), now);
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "delete" if me.field("confirm") != "yes" => return delete_page(provider, session, id, now),
+        "delete" => provider.delete_authenticator(user, id, now).map(|()| notice("authenticator deleted", format!("Authenticator {id} deleted."))),
+        "email" => send_email(provider, portal, user, id, me.field("sealed"), now).map(|n| notice("activation e-mailed", n)),
         "verify" => return test_page(provider, session, id, Some(me.field("otp")), None, None, now),
         "push" => return test_push(provider, portal, session, id, request.peer, now),
         _ => return Ok(not_found()),
     };
     match outcome {
-        Ok(Outcome::Dialog(issued)) => dialog(provider, session, id, &issued, now),
-        Ok(Outcome::Notice(notice)) => authenticators_page(provider, session, false, Some(notice), None, 200, now),
+        Ok(Outcome::Dialog(issued)) => {
+            provider.portal_event(&request.peer.to_string(), &user.name, &a.owner, Some(&issued.serial), "activation issued", now)?;
+            activation_view::show_dialog(provider, portal, session, id, &issued, now)
+        }
+        Ok(Outcome::Notice { serial, event, notice }) => {
+            provider.portal_event(&request.peer.to_string(), &user.name, &a.owner, serial.as_deref(), event, now)?;
+            authenticators_page(provider, session, false, Some(notice), None, 200, now)
+        }
         // A mail failure is shown on the page: it says what to fix.
         Err(e) if e.fault() == Fault::Server && !matches!(e, ProviderError::Mail(_)) => Err(e),
         Err(e) => authenticators_page(provider, session, false, None, Some(message_of(&e)), status_of(&e), now),
+    }
+}
+
+/// Why a registration code was refused, in words a user acts on.
+fn complete_error(e: &ProviderError) -> String {
+    let text = e.to_string();
+    if text.contains("check digit") {
+        "That registration code has a typo: check the ten digits the app shows (the last one checks the others) and type them again.".into()
+    } else if text.contains("digits") || text.contains("registration code") {
+        "A registration code is ten digits, as the app shows them (12345-67890): type all ten.".into()
+    } else {
+        message_of(e)
+    }
+}
+
+/// Asks before deleting an authenticator (a form, no script needed).
+fn delete_page(provider: &Provider, session: &Session, id: i64, now: u64) -> Result<WebReply> {
+    let a = provider.authenticator(&session.user, id, now)?;
+    let what = match &a.serial {
+        Some(serial) => format!("authenticator {id} ({}, serial number {serial})", a.kind),
+        None => format!("authenticator {id}"),
+    };
+    confirm_page(
+        session,
+        "Delete an authenticator",
+        format!("Delete {what}?"),
+        "Its codes and sign-in requests stop working at once. The app keeps the token until it is removed there. This cannot be undone.",
+        format!("/portal/authenticators/{id}/delete"),
+        "Delete",
+    )
+}
+
+/// A page that asks before an action that cannot be undone: a form posting `confirm=yes`.
+fn confirm_page(session: &Session, title: &str, question: String, consequence: &str, action: String, confirm_label: &str) -> Result<WebReply> {
+    let page = ConfirmPage {
+        title,
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice: None,
+        error: None,
+        question,
+        consequence: consequence.into(),
+        action,
+        confirm_label: confirm_label.into(),
+    };
+    Ok(WebReply::html(200, render(&page)?))
+}
+
+/// Asks before deleting a user.
+fn delete_user_page(session: &Session, name: &str) -> Result<WebReply> {
+    if !session.user.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    confirm_page(
+        session,
+        "Delete a user",
+        format!("Delete the user {name}?"),
+        "Their sessions end, their tokens stop working and the account is gone. This cannot be undone.",
+        format!("/portal/admin/users/{}/delete", percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)),
+        "Delete user",
+    )
+}
+
+/// An administrator's action on one user: delete (confirmed), set a new password.
+fn user_action(provider: &Provider, me: &SignedIn<'_>, address: &str, name: &str, action: &str, now: u64) -> Result<WebReply> {
+    let admin = &me.session.user;
+    if !admin.admin {
+        return Err(ProviderError::Forbidden);
+    }
+    let done = match action {
+        "delete" if me.field("confirm") != "yes" => return delete_user_page(&me.session, name),
+        "delete" => provider.delete_user(admin, name, now).map(|()| ("user deleted", format!("User {name} deleted; their tokens no longer work."))),
+        "password" => provider
+            .reset_password(name, &Zeroizing::new(me.field("password").to_string()))
+            .map(|()| ("password reset", format!("The password of {name} was set; their sessions have ended."))),
+        _ => return Ok(not_found()),
+    };
+    match done {
+        Ok((event, notice)) => {
+            provider.portal_event(address, &admin.name, name, None, event, now)?;
+            admin_page(provider, &me.session, "", Some(notice), None, 200)
+        }
+        Err(e) if e.fault() == Fault::Server => Err(e),
+        Err(e) => admin_page(provider, &me.session, "", None, Some(message_of(&e)), status_of(&e)),
     }
 }
 
@@ -533,22 +699,39 @@ fn transaction_state(provider: &Provider, user: &User, id: &str, now: u64) -> Re
     Ok(WebReply { status, content_type: "application/json", headers: Vec::new(), body: body.to_string().into_bytes() })
 }
 
-/// The log of answers: the person's own, or everyone's for an administrator.
+/// The log: push answers and the portal's events (activations, deletions, resets…), the person's
+/// own or everyone's for an administrator, newest first, in words.
 fn log_page(provider: &Provider, session: &Session) -> Result<WebReply> {
     let user = &session.user;
     let owner = if user.admin { None } else { Some(user.name.as_str()) };
-    let rows = provider
+    let mut rows: Vec<LogRow> = provider
         .log_of(owner)?
         .into_iter()
         .map(|(e, owner, summary)| LogRow {
-            at: web_time(e.at),
+            at: html::stamp(e.at),
             owner,
             serial: e.serial,
-            summary: softtoken_core::text::neutralise(&summary).into_owned(),
-            response: e.response,
+            what: admin::answer_in_words(&e.response).to_string(),
+            request: softtoken_core::text::neutralise(&summary).into_owned(),
+            kind: e.response,
         })
         .collect();
+    rows.extend(provider.portal_events(owner, 500)?.into_iter().map(|e| LogRow {
+        at: html::stamp(e.at),
+        owner: softtoken_core::text::neutralise(e.user.as_deref().unwrap_or("")).into_owned(),
+        serial: e.serial.unwrap_or_default(),
+        what: capitalised(&softtoken_core::text::neutralise(&e.message)),
+        request: String::new(),
+        kind: "event".into(),
+    }));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.at.unix));
+    rows.truncate(500);
     Ok(WebReply::html(200, render(&LogPage { title: "Log", user: Some(user), csrf: &session.csrf, notice: None, error: None, rows })?))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The validate API's audit log for administrators, newest first (`?user=NAME` for one user's).
@@ -561,7 +744,7 @@ fn audit_page(provider: &Provider, session: &Session, query: &str) -> Result<Web
         .audit_log(filter.as_deref(), 500)?
         .into_iter()
         .map(|e| AuditRow {
-            at: web_time(e.at),
+            at: html::stamp(e.at),
             address: e.address,
             endpoint: e.endpoint,
             user: softtoken_core::text::neutralise(e.user.as_deref().unwrap_or("")).into_owned(),
@@ -613,27 +796,35 @@ fn change_password(provider: &Provider, portal: &Portal, me: &SignedIn<'_>) -> R
 }
 
 /// Administration: assign a soft token, add a user, save the token settings.
-fn admin_action(provider: &Provider, me: &SignedIn<'_>, action: &str, now: u64) -> Result<WebReply> {
+fn admin_action(provider: &Provider, me: &SignedIn<'_>, address: &str, action: &str, now: u64) -> Result<WebReply> {
     let user = &me.session.user;
     if !user.admin {
         return Err(ProviderError::Forbidden);
     }
+    let subject = me.field("user").trim().to_string();
     let done = match action {
         "assign" => provider
-            .assign(user, me.field("user"), now)
-            .map(|id| format!("Soft token {id} assigned to {}: they pick Activate in their portal.", me.field("user"))),
+            .assign(user, &subject, now)
+            .map(|id| (Some((subject.clone(), "soft token assigned")), format!("Soft token {id} assigned to {subject}: they pick Activate in their portal."))),
         "users" => {
             let email = Some(me.field("email").trim()).filter(|e| !e.is_empty());
             let password = Zeroizing::new(me.field("password").to_string());
-            provider.add_user(me.field("name").trim(), &password, me.field("admin") == "1", email, now).map(|u| format!("User {} added.", u.name))
+            provider
+                .add_user(me.field("name").trim(), &password, me.field("admin") == "1", email, now)
+                .map(|u| (Some((u.name.clone(), "user added")), format!("User {} added.", u.name)))
         }
-        "settings" => parse_settings(&me.fields).and_then(|s| provider.set_token_settings(&s)).map(|()| "Token settings saved.".to_string()),
+        "settings" => parse_settings(&me.fields).and_then(|s| provider.set_token_settings(&s)).map(|()| (None, "Token settings saved.".to_string())),
         _ => return Ok(not_found()),
     };
     match done {
-        Ok(notice) => admin_page(provider, &me.session, Some(notice), None, 200),
+        Ok((event, notice)) => {
+            if let Some((whom, what)) = event {
+                provider.portal_event(address, &user.name, &whom, None, what, now)?;
+            }
+            admin_page(provider, &me.session, "", Some(notice), None, 200)
+        }
         Err(e) if e.fault() == Fault::Server => Err(e),
-        Err(e) => admin_page(provider, &me.session, None, Some(message_of(&e)), status_of(&e)),
+        Err(e) => admin_page(provider, &me.session, "", None, Some(message_of(&e)), status_of(&e)),
     }
 }
 
@@ -655,6 +846,8 @@ fn parse_settings(fields: &HashMap<String, String>) -> Result<TokenSettings> {
         policy,
         max_per_user: limit("max_per_user", "the authenticators per user", user_tokens::DEFAULT_MAX_PER_USER)?,
         adds_per_hour: limit("adds_per_hour", "the authenticators added per hour", user_tokens::DEFAULT_ADDS_PER_HOUR)?,
+        company: fields.get("company").map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+        registration_url: fields.get("registration_url").map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
     })
 }
 
@@ -713,15 +906,42 @@ fn authenticators_page(
     status: u16,
     now: u64,
 ) -> Result<WebReply> {
-    let all = all && session.user.admin;
+    let view = AuthenticatorsView { all, notice, ..AuthenticatorsView::default() };
+    authenticators_view(provider, session, view, error, status, now)
+}
+
+/// How the authenticators page is shown.
+#[derive(Default)]
+struct AuthenticatorsView {
+    /// Everyone's (administrators).
+    all: bool,
+    notice: Option<String>,
+    /// A registration code typed for an authenticator, kept after a refusal.
+    typed: Option<(i64, String)>,
+}
+
+fn authenticators_view(provider: &Provider, session: &Session, view: AuthenticatorsView, error: Option<String>, status: u16, now: u64) -> Result<WebReply> {
+    let all = view.all && session.user.admin;
     let list = provider.authenticators(if all { None } else { Some(&session.user.name) }, now)?;
+    let rows = list
+        .iter()
+        .map(|a| {
+            let mut row = Row::from(a);
+            if let Some((id, typed)) = &view.typed {
+                if *id == a.id {
+                    row.typed = typed.clone();
+                }
+            }
+            row
+        })
+        .collect();
     let page = AuthenticatorsPage {
         title: "Authenticators",
         user: Some(&session.user),
         csrf: &session.csrf,
-        notice,
+        notice: view.notice,
         error,
-        rows: list.iter().map(Row::from).collect(),
+        rows,
         show_owner: all,
         needs_code: provider.needs_second_factor(&session.user, now)?,
         admin: session.user.admin,
@@ -730,17 +950,45 @@ fn authenticators_page(
     Ok(WebReply::html(status, render(&page)?))
 }
 
-fn admin_page(provider: &Provider, session: &Session, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
+/// Add: the kinds of authenticator to choose from (as Entrust's portal offers them).
+fn add_page(provider: &Provider, session: &Session, error: Option<String>, status: u16, now: u64) -> Result<WebReply> {
+    let page = AddPage {
+        title: "Add an authenticator",
+        user: Some(&session.user),
+        csrf: &session.csrf,
+        notice: None,
+        error,
+        needs_code: provider.needs_second_factor(&session.user, now)?,
+    };
+    Ok(WebReply::html(status, render(&page)?))
+}
+
+fn admin_page(provider: &Provider, session: &Session, query: &str, notice: Option<String>, error: Option<String>, status: u16) -> Result<WebReply> {
     if !session.user.admin {
         return Err(ProviderError::Forbidden);
     }
+    let search = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let users = provider
+        .user_overview(&search)?
+        .into_iter()
+        .map(|u| UserRow {
+            path: percent_encoding::utf8_percent_encode(&u.name, percent_encoding::NON_ALPHANUMERIC).to_string(),
+            is_me: u.name == session.user.name,
+            name: u.name,
+            admin: u.admin,
+            email: u.email.unwrap_or_default(),
+            authenticators: u.authenticators,
+            directory: u.directory,
+        })
+        .collect();
     let page = AdminPage {
         title: "Administration",
         user: Some(&session.user),
         csrf: &session.csrf,
         notice,
         error,
-        users: provider.users()?,
+        users,
+        search,
         settings: provider.token_settings()?,
     };
     Ok(WebReply::html(status, render(&page)?))
@@ -811,6 +1059,10 @@ fn dialog(provider: &Provider, session: &Session, id: i64, issued: &crate::Issue
         link: issued.link.clone(),
         sealed: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed),
         can_email: session.user.email.is_some(),
+        transaction_url: issued.transaction_url.clone(),
+        manual_code: issued.manual_possible.then(|| Zeroizing::new(issued.activation_code.clone())),
+        digits: issued.digits,
+        expires_stamp: html::stamp(issued.expires_at),
     };
     Ok(WebReply::html(200, render(&page)?))
 }
@@ -833,8 +1085,11 @@ fn send_email(provider: &Provider, portal: &Portal, user: &User, id: i64, sealed
         uri: blob.uri.clone(),
         expires_at: blob.expires_at,
         link: blob.link.clone(),
+        transaction_url: None,
+        digits: a.digits.unwrap_or(6),
+        manual_possible: false,
     };
-    let message = crate::portal::mail::activation_message(&portal.mail_from, to, &issued)?;
+    let message = crate::portal::mail::activation_message(&portal.mail_from, to, &issued, now)?;
     let name = format!("{}-{}-{}", now, user.name, blob.serial);
     crate::portal::mail::deliver(&portal.delivery, &message, &name)?;
     Ok(format!("The activation e-mail for {} was sent to {to}.", blob.serial))
@@ -940,5 +1195,52 @@ mod tests {
         // A cookie made for another name does not pass.
         let forged = format!("{DEVICE_COOKIE}={}", portal.device_mark("mallory"));
         assert_eq!(sign_in_as(&p, &portal, "alice", "alice password 1", "203.0.113.10", &forged).status, 429);
+    }
+
+    /// A signed-in request at `now`.
+    fn request<'a>(method: &'a str, path: &'a str, cookie: &'a str, body: &'a str) -> WebRequest<'a> {
+        WebRequest { method, path, query: "", cookie: Some(cookie), origin: None, host: None, fetch_site: None, body, peer: "192.0.2.7".parse().unwrap() }
+    }
+
+    fn set_cookies(reply: &WebReply) -> Vec<String> {
+        reply.headers.iter().filter(|(n, _)| *n == "set-cookie").map(|(_, v)| v.split(';').next().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn reloading_the_activate_token_page_makes_no_new_token_and_an_expired_one_shows_no_password() {
+        // Issue 33: the dialog was the answer to the POST that made the token, so a reload (or Back)
+        // posted again and made another one.
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::test_provider(dir.path());
+        p.add_user("alice", "alice password 1", false, None, 0).unwrap();
+        p.add_user("bob", "bobs password 12", false, None, 0).unwrap();
+        let portal = Portal::new("http://127.0.0.1:1".into(), false, Delivery::Outbox(dir.path().join("outbox")), "portal@example.com".into(), None);
+        let session = |name: &str, password: &str| {
+            let (_, new) = p.sign_in(name, password, 100).unwrap().unwrap();
+            (format!("{SESSION_COOKIE}={}", new.id.as_str()), new.csrf)
+        };
+        let (alice, csrf) = session("alice", "alice password 1");
+        let added = handle(&p, &portal, &request("POST", "/portal/authenticators", &alice, &format!("csrf={csrf}")), 100);
+        assert_eq!(added.status, 303);
+        let location = added.headers.iter().find(|(n, _)| *n == "location").unwrap().1.clone();
+        assert!(location.starts_with("/portal/authenticators/") && location.ends_with("/activation"), "{location}");
+        let view = set_cookies(&added).pop().unwrap();
+        assert!(added
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "set-cookie" && v.contains("HttpOnly") && v.contains("SameSite=Strict") && v.contains("Path=/portal/authenticators/")));
+        let cookies = format!("{alice}; {view}");
+        let page = |cookies: &str, now: u64| String::from_utf8(handle(&p, &portal, &request("GET", &location, cookies, ""), now).body).unwrap();
+        let password = |html: &str| html.split("id=\"password\" class=\"nowrap\">").nth(1).map(|r| r.split('<').next().unwrap().to_string());
+        let first = password(&page(&cookies, 110)).expect("the dialog");
+        assert_eq!(password(&page(&cookies, 120)), Some(first), "the same activation, shown again");
+        assert_eq!(p.authenticators(Some("alice"), 120).unwrap().len(), 1, "no new token");
+        // Expired: no QR code, no password; what to do instead.
+        let late = page(&cookies, 100 + crate::DEFAULT_LIFETIME_S + 1);
+        assert!(!late.contains("id=\"password\"") && !late.contains("id=\"qr\"") && late.contains("expired"), "{late}");
+        // Another user's session with alice's cookie sees nothing of it.
+        let (bob, _) = session("bob", "bobs password 12");
+        let theirs = handle(&p, &portal, &request("GET", &location, &format!("{bob}; {view}"), ""), 130);
+        assert!(!String::from_utf8(theirs.body).unwrap().contains("id=\"password\""));
     }
 }

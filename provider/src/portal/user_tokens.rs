@@ -31,6 +31,14 @@ pub struct TokenSettings {
     /// Authenticators one user may add in an hour.
     #[serde(default = "default_adds_per_hour")]
     pub adds_per_hour: u32,
+    /// The company's name, carried in activations (`issuer`): the app shows it and names the
+    /// token after it. None: the app names it after the registration address.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// The registration address put in activations (`regurl`, without scheme); None: the
+    /// built-in placeholder.
+    #[serde(default)]
+    pub registration_url: Option<String>,
 }
 
 /// The default of [`TokenSettings::max_per_user`].
@@ -55,6 +63,8 @@ impl Default for TokenSettings {
             policy: Some(DEFAULT_POLICY.into()),
             max_per_user: DEFAULT_MAX_PER_USER,
             adds_per_hour: DEFAULT_ADDS_PER_HOUR,
+            company: None,
+            registration_url: None,
         }
     }
 }
@@ -76,6 +86,17 @@ impl TokenSettings {
         }
         if !(1..=1000).contains(&self.max_per_user) || !(1..=1000).contains(&self.adds_per_hour) {
             return Err(ProviderError::Invalid("the authenticators per user and per hour must be 1 to 1000".into()));
+        }
+        let max = softtoken_core::entrust::secactivate::MAX_ISSUER_CHARS;
+        if let Some(c) = &self.company {
+            if c.trim().is_empty() || c.chars().count() > max || c.chars().any(softtoken_core::text::is_hazard) {
+                return Err(ProviderError::Invalid(format!("the company name must be 1 to {max} characters without control characters")));
+            }
+        }
+        if let Some(u) = &self.registration_url {
+            if u.is_empty() || u.len() > 200 || u.chars().any(|c| c.is_whitespace() || softtoken_core::text::is_hazard(c)) {
+                return Err(ProviderError::Invalid("the registration address must be 1 to 200 characters without spaces".into()));
+            }
         }
         Ok(())
     }
@@ -132,6 +153,8 @@ pub struct UserToken {
     pub kind: String,
     /// Failed checks in a row (the validate API's fail counter).
     pub fail_count: u32,
+    /// An administrator disabled its token.
+    pub disabled: bool,
 }
 
 impl Provider {
@@ -154,7 +177,7 @@ impl Provider {
     pub fn authenticators(&self, owner: Option<&str>, now: u64) -> Result<Vec<UserToken>> {
         self.db.query_map(
             "SELECT a.id, a.owner, a.serial, a.created_at, a.assigned_by, t.expires_at, t.completed_at, t.unregistered_at, t.digits,
-                    COALESCE(t.kind, 'entrust'), COALESCE(t.fail_count, 0)
+                    COALESCE(t.kind, 'entrust'), COALESCE(t.fail_count, 0), COALESCE(t.disabled, 0)
              FROM authenticators a LEFT JOIN tokens t ON t.serial = a.serial
              WHERE CAST(?1 AS TEXT) IS NULL OR a.owner = ?1 ORDER BY a.id DESC",
             params![owner],
@@ -178,6 +201,7 @@ impl Provider {
                     digits: r.get(8)?,
                     kind: r.get(9)?,
                     fail_count: r.get(10)?,
+                    disabled: r.get::<i64>(11)? != 0,
                 })
             },
         )
@@ -291,8 +315,9 @@ impl Provider {
             policy: s.policy,
             password_length: s.password_length,
             lifetime_s: s.lifetime_s,
-            registration_url: Some(DEFAULT_REGISTRATION_URL.into()),
+            registration_url: Some(s.registration_url.unwrap_or_else(|| DEFAULT_REGISTRATION_URL.into())),
             online_base_url: online_base_url.map(str::to_string),
+            issuer: s.company,
         };
         let issued = self.issue(&opts, now)?;
         if let Some(old) = &a.serial {

@@ -266,7 +266,7 @@ impl Provider {
         let (state, logged) = match answer.response {
             _ if wrong_number => (State::Denied, Some("wrong_number")),
             Response::Confirm => (State::Approved, Some("confirm")),
-            Response::Cancel => (State::Cancelled, None),
+            Response::Cancel => (State::Cancelled, Some("cancel")),
             Response::Suspicious => (State::Denied, Some("suspicious")),
         };
         db.execute("UPDATE transactions SET state = ?1 WHERE id = ?2", params![state.as_str(), id])?;
@@ -307,7 +307,8 @@ impl Provider {
         Err(ProviderError::NotAuthentic)
     }
 
-    /// Every logged answer, oldest first (Confirm and Suspicious; Cancel is not logged).
+    /// Every logged answer, oldest first (Confirm, Cancel, Suspicious, and denials for a wrong
+    /// number or wrong confirmation codes).
     pub fn log(&self) -> Result<Vec<Event>> {
         self.db.query_map("SELECT transaction_id, serial, response, at FROM events ORDER BY seq", params![], |r| {
             Ok(Event { transaction_id: r.get(0)?, serial: r.get(1)?, response: r.get(2)?, at: r.get::<i64>(3)? as u64 })

@@ -35,6 +35,9 @@ pub enum Sealed {
     ActivationCode,
     /// An activation shown in the portal, carried in its *Send Email* form until sent.
     Mail,
+    /// An activation or a new token's secret, carried in a short-lived cookie from the form that
+    /// made it to the page that shows it (so reloading that page makes nothing new).
+    View,
 }
 
 impl Sealed {
@@ -43,6 +46,7 @@ impl Sealed {
             Sealed::Seed => "seed",
             Sealed::ActivationCode => "activation_code",
             Sealed::Mail => "mail",
+            Sealed::View => "view",
         }
     }
 }

@@ -26,6 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+pub mod request_log;
+
 /// Runtime worker threads (requests themselves run on tokio's blocking pool).
 const WORKERS: usize = 4;
 /// Largest request body accepted (a larger one is a 413 `too_large`).
@@ -247,6 +249,8 @@ pub struct PortalOptions {
     pub mail_from: String,
     /// How the test sign-in's pushes wake a phone registered with a Web Push subscription.
     pub web_push: Option<crate::push::webpush::WebPush>,
+    /// Where the request log goes.
+    pub request_log: request_log::Destination,
 }
 
 /// Reads a body of at most [`MAX_BODY`] within `within`; the refusal names the limit broken.
@@ -440,7 +444,12 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
         });
         let header_timeout = Duration::from_secs(limits.header_timeout_s.max(1));
         // The body limit is applied while reading (a 413 with a JSON refusal), not by axum's layer.
-        let app = axum::Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(pool);
+        let log = request_log::RequestLog::start(&portal.request_log)?;
+        let app = axum::Router::new()
+            .fallback(handle)
+            .layer(DefaultBodyLimit::disable())
+            .layer(axum::middleware::from_fn_with_state(log, request_log::record))
+            .with_state(pool);
         let admission = Admission { limits, open: Arc::new(Mutex::new((0, HashMap::new()))) };
         // HTTP/1's header timeout also ends idle keep-alive connections; every connection, HTTP/2
         // included (hyper has no idle timeout for it), is also closed after the idle timeout without a

@@ -67,10 +67,18 @@ impl Provider {
 
     /// The newest `limit` entries (at most [`MAX_LISTED`]), oldest first; only `user`'s when named.
     pub fn audit_log(&self, user: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
-        let mut rows = self.db.query_map(
+        let mut rows = self.audit_entries(None, user, limit)?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// The newest `limit` entries (at most [`MAX_LISTED`]), newest first; only those of
+    /// `endpoint` and of `user` when named.
+    pub fn audit_entries(&self, endpoint: Option<&str>, user: Option<&str>, limit: usize) -> Result<Vec<Entry>> {
+        self.db.query_map(
             "SELECT at, address, endpoint, user_name, serial, decision, message FROM audit
-             WHERE CAST(?1 AS TEXT) IS NULL OR user_name = ?1 ORDER BY seq DESC LIMIT ?2",
-            params![user, limit.min(MAX_LISTED) as i64],
+             WHERE (CAST(?1 AS TEXT) IS NULL OR endpoint = ?1) AND (CAST(?2 AS TEXT) IS NULL OR user_name = ?2) ORDER BY seq DESC LIMIT ?3",
+            params![endpoint, user, limit.min(MAX_LISTED) as i64],
             |r| {
                 Ok(Entry {
                     at: r.get::<i64>(0)? as u64,
@@ -82,8 +90,6 @@ impl Provider {
                     message: r.get(6)?,
                 })
             },
-        )?;
-        rows.reverse();
-        Ok(rows)
+        )
     }
 }

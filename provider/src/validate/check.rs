@@ -140,7 +140,7 @@ impl TokenRow {
 
 const TOKEN_COLUMNS: &str =
     "t.serial, t.kind, t.algorithm, t.digits, t.period, t.counter, t.last_step, t.fail_count, t.online, t.push_token, t.seed, t.pin_hash";
-const ACTIVE: &str = "t.completed_at IS NOT NULL AND t.unregistered_at IS NULL AND t.seed IS NOT NULL";
+const ACTIVE: &str = "t.completed_at IS NOT NULL AND t.unregistered_at IS NULL AND t.seed IS NOT NULL AND t.disabled = 0";
 
 fn token_row(r: &crate::database::Row) -> crate::Result<TokenRow> {
     Ok(TokenRow {
@@ -217,8 +217,24 @@ impl Who {
         }
     }
 
-    fn no_tokens(&self) -> Decision {
-        Decision::reject(if self.serial.is_some() { "The token is not active" } else { "The user has no tokens assigned" })
+    /// The decision when no token is usable: privacyIDEA's "Token is disabled" when an
+    /// administrator disabled the only ones there are.
+    fn no_tokens(&self, db: &Db) -> crate::Result<Decision> {
+        const DISABLED: &str = "t.completed_at IS NOT NULL AND t.unregistered_at IS NULL AND t.disabled = 1";
+        let disabled: i64 = match (&self.serial, &self.user) {
+            (Some(serial), _) => db.query_row(&format!("SELECT COUNT(*) FROM tokens t WHERE t.serial = ?1 AND {DISABLED}"), params![serial], |r| r.get(0))?,
+            (None, Some(user)) => db.query_row(
+                &format!("SELECT COUNT(*) FROM authenticators a JOIN tokens t ON t.serial = a.serial WHERE a.owner = ?1 AND {DISABLED}"),
+                params![user],
+                |r| r.get(0),
+            )?,
+            (None, None) => 0,
+        };
+        Ok(Decision::reject(match (disabled > 0, self.serial.is_some()) {
+            (true, _) => "Token is disabled",
+            (false, true) => "The token is not active",
+            (false, false) => "The user has no tokens assigned",
+        }))
     }
 }
 
@@ -377,7 +393,7 @@ pub(super) fn check(call: &Call<'_>) -> Result<Decision, PiError> {
     }
     let tokens = who.tokens(&provider.db)?;
     if tokens.is_empty() {
-        return Ok(who.no_tokens());
+        return Ok(who.no_tokens(&provider.db)?);
     }
     // The PIN alone (empty for a token without one; always empty under otppin none) starts a push
     // to the tokens whose app is online.

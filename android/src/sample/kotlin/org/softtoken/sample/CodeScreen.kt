@@ -34,7 +34,7 @@ class CodeScreen(private val activity: FragmentActivity, private val scope: Coro
         try {
             if (vault.exists()) vault.unlock(pin) else vault.create(pin, defaultVaultSettings())
         } catch (e: SofttokenException.WrongPin) {
-            show("Wrong PIN: ${e.attemptsLeft} attempts before a delay")
+            show("Wrong PIN: ${e.attemptsLeft} attempts left before the vault locks for good")
         } catch (e: SofttokenException.Locked) {
             show(if (e.retryAfterS == 0uL) "Enter your PIN" else "Try again in ${e.retryAfterS} s")
         }

@@ -120,9 +120,9 @@ class SofttokenTest {
             s.create("2580", FAST)
             s.lock()
             val e = assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }
-            assertEquals(4u, e.attemptsLeft)
+            assertEquals(9u, e.attemptsLeft)
             val e2 = assertFailsWith<SofttokenException.WrongPin> { s.unlock("0001") }
-            assertEquals(3u, e2.attemptsLeft)
+            assertEquals(8u, e2.attemptsLeft)
         }
     }
 
@@ -357,7 +357,7 @@ class SofttokenTest {
             assertTrue(prompt.threads.none { it == Thread.currentThread() }, "the prompt blocks a background thread, never the caller's")
             // A dismissal is no wrong PIN: all attempts are still there.
             s.lock()
-            assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }.also { assertEquals(4u, it.attemptsLeft) }
+            assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }.also { assertEquals(9u, it.attemptsLeft) }
         }
     }
 
