@@ -12,6 +12,16 @@ impl Authenticator {
         self.with(Activity::Read, |v| Ok(v.identities().to_vec()))
     }
 
+    /// Takes what another process saved since the unlock (a read; the desktop agent calls it
+    /// before it answers). A PIN changed elsewhere locks this session.
+    pub fn reload(&self) -> Result<()> {
+        let reloaded = self.with(Activity::Read, |v| v.reload());
+        if matches!(reloaded, Err(Error::ChangedElsewhere)) {
+            self.lock();
+        }
+        reloaded
+    }
+
     /// One identity by name or id (a read).
     pub fn identity(&self, name_or_id: &str) -> Result<Identity> {
         self.with(Activity::Read, |v| v.find(name_or_id).cloned())

@@ -108,6 +108,21 @@ enum Command {
         #[arg(long, conflicts_with = "url")]
         clear: bool,
     },
+    /// Keep the vault unlocked for a while in a background agent of this user, so `code` and
+    /// `list` ask no PIN meanwhile (opt-in; any program of this user can then read codes).
+    Unlock {
+        /// How long, in minutes (1 to 480).
+        #[arg(long, default_value_t = 15)]
+        minutes: u64,
+    },
+    /// End the agent `unlock` started: the vault is locked again.
+    Lock,
+    /// The agent itself (started by `unlock`; reads the PIN from stdin).
+    #[command(hide = true)]
+    Agent {
+        #[arg(long, default_value_t = 15)]
+        minutes: u64,
+    },
     /// Clears the clipboard after `code --copy` (started by softtoken itself).
     #[command(hide = true)]
     ClipboardClear,
@@ -236,6 +251,9 @@ fn main() {
         Command::Digits { identity, digits } => commands::vault::digits(&ctx, identity, digits.parse().unwrap_or(6)),
         Command::TransactionUrl { identity, url, clear: _ } => commands::vault::transaction_url(&ctx, identity, url.as_deref()),
         Command::ClipboardClear => commands::clipboard::clear_later(),
+        Command::Unlock { minutes } => commands::agent::unlock(&ctx, *minutes),
+        Command::Lock => commands::agent::lock(&ctx),
+        Command::Agent { minutes } => commands::agent::serve(&ctx, *minutes),
         Command::ActivateLink(a) => commands::online::activate_link(&ctx, a),
         Command::Transactions => commands::online::transactions(&ctx),
         Command::Respond(a) => commands::online::respond(&ctx, a),

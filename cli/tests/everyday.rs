@@ -206,3 +206,58 @@ fn code_copy_puts_the_code_on_the_clipboard_and_clears_it_after_the_delay() {
     std::thread::sleep(Duration::from_millis(3500));
     assert_eq!(display.clipboard(), "my own text");
 }
+
+#[test]
+fn unlock_keeps_the_vault_open_for_code_and_list_until_lock_and_a_pin_change_elsewhere_ends_it() {
+    let e = Env { dir: tempfile::tempdir().unwrap() };
+    let run = e.dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let with = |args: &[&str], pin: Option<&str>| {
+        let mut c = e.cmd(args);
+        c.env("XDG_RUNTIME_DIR", &run);
+        if let Some(p) = pin {
+            c.env("SOFTTOKEN_PIN", p).env("SOFTTOKEN_NEW_PIN", p);
+        }
+        c.output().unwrap()
+    };
+    assert!(with(&["init", "--key-store", "file", "--kdf-memory-mib", "19", "--kdf-passes", "2", "--kdf-lanes", "1"], Some("2468")).status.success());
+    assert!(with(&["add", "--uri", "otpauth://totp/GitHub:me?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"], Some("2468")).status.success());
+    // Without the agent, no PIN: refused.
+    assert_eq!(with(&["code"], None).status.code(), Some(1));
+    // A wrong PIN starts nothing (and counts as a wrong PIN).
+    let o = with(&["unlock"], Some("0000"));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(with(&["code"], None).status.code(), Some(1));
+    let o = with(&["unlock", "--minutes", "5", "--json"], Some("2468"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let socket: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let socket = std::path::PathBuf::from(socket["socket"].as_str().unwrap());
+    assert!(socket.starts_with(run.join("softtoken")));
+    let mode = std::fs::metadata(&socket).unwrap().permissions();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+    // Codes and the list with no PIN; what another process adds is seen.
+    let o = with(&["code", "--json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap()["codes"][0]["name"], "GitHub: me");
+    assert!(with(&["add", "--uri", "otpauth://totp/Mail:me?secret=GEZDGNBVGY3TQOJQ&issuer=Mail"], Some("2468")).status.success());
+    let listed: Value = serde_json::from_slice(&with(&["list", "--json"], None).stdout).unwrap();
+    assert_eq!(listed["identities"].as_array().unwrap().len(), 2);
+    // Changing the vault still needs the PIN.
+    assert_eq!(with(&["rename", "mail", "Post"], None).status.code(), Some(1));
+    // A PIN changed elsewhere ends the agent: the old unlock is stale.
+    let mut change = e.cmd(&["change-pin", "--pin-stdin"]);
+    change.env("XDG_RUNTIME_DIR", &run).env("SOFTTOKEN_NEW_PIN", "1357").stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = change.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"2468\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(with(&["code"], None).status.code(), Some(1), "the agent answered after the PIN changed");
+    // Unlock again, then lock: the agent ends and its socket goes.
+    assert!(with(&["unlock"], Some("1357")).status.success());
+    assert!(with(&["code"], None).status.success());
+    let o = with(&["lock", "--json"], None);
+    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap()["agent_was_running"], true);
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(!socket.exists(), "the socket is removed");
+    assert_eq!(with(&["code"], None).status.code(), Some(1));
+}

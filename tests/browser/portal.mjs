@@ -153,7 +153,7 @@ try {
     expect((await page.locator("h1").textContent()) === "Sign in", "left the sign-in page");
   });
 
-  await check("sign in lands on My Profile → Authenticators, with a strict session cookie", async () => {
+  await check("sign in lands on Authenticators, with a strict session cookie", async () => {
     await signIn(page, base, ADMIN);
     expect((await page.locator("h1").textContent()).includes("Authenticators"), `on ${await page.locator("h1").textContent()}`);
     const cookie = (await context.cookies()).find((c) => c.name === "softtoken_session");

@@ -244,7 +244,7 @@ pub fn run(json: bool, args: &DemoArgs) -> CmdResult {
     let export = softtoken_core::import::aegis::export(&theirs, Some("aegis demo password"), &rng)?;
     let report = app.import_file(export.as_bytes(), None, Some("aegis demo password"))?;
     let steam = show_code(&mut out, &app, "Steam: demo")?;
-    out.say(format!("    imported {} tokens; the Steam Guard code is {steam}", report.imported.len()));
+    out.say(format!("    imported {}; the Steam Guard code is {steam}", softtoken_core::error::plural(report.imported.len(), "token", "tokens")));
     let privacyidea = match &args.privacyidea {
         Some(url) => {
             app.set_transport(Arc::new(Routed { demo: transport.clone(), http: softtoken_net::http::HttpTransport::new() }));

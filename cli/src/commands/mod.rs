@@ -1,5 +1,6 @@
 //! One module per command family.
 
+pub mod agent;
 pub mod clipboard;
 pub mod decode;
 pub mod demo;

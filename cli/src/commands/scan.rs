@@ -71,7 +71,7 @@ pub fn run(json: bool, args: &ScanArgs) -> CmdResult {
         }
     }
     if failed > 0 {
-        return Err(Failure::new(format!("{failed} of {} images could not be read", args.images.len())));
+        return Err(Failure::new(format!("{failed} of {} could not be read", softtoken_core::error::plural(args.images.len(), "image", "images"))));
     }
     Ok(())
 }

@@ -96,7 +96,7 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
             emit(
                 ctx.json,
                 &json!({"path": out.display().to_string(), "identities": n}),
-                &format!("Wrote an encrypted backup of {n} tokens to {}\n", out.display()),
+                &format!("Wrote an encrypted backup of {} to {}\n", plural(n, "token", "tokens"), out.display()),
             )
         }
         "aegis" | "aegis-plain" => {
@@ -111,7 +111,7 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
             emit(
                 ctx.json,
                 &json!({"path": out.display().to_string(), "identities": n}),
-                &format!("Wrote {how} Aegis export of {n} tokens to {}\n", out.display()),
+                &format!("Wrote {how} Aegis export of {} to {}\n", plural(n, "token", "tokens"), out.display()),
             )
         }
         "otpauth" => {
@@ -128,7 +128,8 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
             }
             warn("the QR codes hold every secret: scan them into Google Authenticator (Transfer accounts > Import), then delete them");
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            let mut text = format!("Wrote {} tokens as {} QR codes: {}\n", export.exported, names.len(), names.join(", "));
+            let mut text =
+                format!("Wrote {} as {}: {}\n", plural(export.exported, "token", "tokens"), plural(names.len(), "QR code", "QR codes"), names.join(", "));
             let skipped: Vec<Value> = export.skipped.iter().map(|(n, r)| json!({"name": n, "reason": r})).collect();
             for (n, r) in &export.skipped {
                 text += &format!("  not exported {}: {}\n", shown(n), shown(r));
@@ -139,7 +140,7 @@ pub fn export(ctx: &Ctx, out: &Path, format: &str) -> CmdResult {
             } else {
                 Err(Failure {
                     code: exit::PARTIAL_IMPORT,
-                    message: format!("{} tokens cannot be expressed in Google Authenticator's format", export.skipped.len()),
+                    message: format!("{} cannot be expressed in Google Authenticator's format", plural(export.skipped.len(), "token", "tokens")),
                 })
             }
         }

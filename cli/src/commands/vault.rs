@@ -406,30 +406,38 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> CmdResult {
 
 /// Runs `list`: a header and columns of fixed meaning, aligned on the widest entry.
 pub fn list(ctx: &Ctx) -> CmdResult {
-    let identities = unlock(ctx)?.identities()?;
-    let rows: Vec<Value> = identities
-        .iter()
-        .map(|i| json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.receives_push(), "transaction_url": i.transaction_url}))
-        .collect();
-    let text = if identities.is_empty() {
+    let rows: Vec<Value> = match super::agent::ask(ctx, &json!({"op": "list"})) {
+        Some(reply) => match super::agent::failure_in(&reply) {
+            Some(f) => return Err(f),
+            None => reply["identities"].as_array().cloned().unwrap_or_default(),
+        },
+        None => unlock(ctx)?.identities()?.iter().map(identity_json).collect(),
+    };
+    let cell = |v: &Value, key: &str| v[key].as_str().map(|s| shown(s).into_owned());
+    let text = if rows.is_empty() {
         "The vault holds no identity yet: add one with `softtoken add` (or `softtoken import FILE`).\n".to_string()
     } else {
-        let table: Vec<[String; 6]> = identities
+        let table: Vec<[String; 6]> = rows
             .iter()
             .map(|i| {
                 [
-                    shown(&i.name).into_owned(),
-                    shown(i.provider.as_deref().unwrap_or("-")).into_owned(),
-                    i.kind.name().to_string(),
-                    if i.kind == IdentityKind::Push { "-".into() } else { i.digits.to_string() },
-                    if i.receives_push() { "yes" } else { "no" }.to_string(),
-                    i.id.clone(),
+                    cell(i, "name").unwrap_or_default(),
+                    cell(i, "provider").unwrap_or_else(|| "-".into()),
+                    cell(i, "type").unwrap_or_default(),
+                    if i["type"] == "push" { "-".into() } else { i["digits"].to_string() },
+                    if i["online"] == true { "yes" } else { "no" }.to_string(),
+                    cell(i, "id").unwrap_or_default(),
                 ]
             })
             .collect();
         columns(&["NAME", "ISSUER", "TYPE", "DIGITS", "PUSH", "ID"], &table)
     };
     emit(ctx.json, &json!({"identities": rows}), &text)
+}
+
+/// An identity as `list --json` shows it.
+pub fn identity_json(i: &Identity) -> Value {
+    json!({"id": i.id, "name": i.name, "provider": i.provider, "type": i.kind.name(), "serial": i.serial, "digits": i.digits, "period": i.period, "online": i.receives_push(), "transaction_url": i.transaction_url})
 }
 
 /// Lays out rows under a header, each column as wide as its widest cell (counted in characters).
@@ -496,24 +504,24 @@ pub fn confirm_code(ctx: &Ctx, a: &ConfirmCodeArgs) -> CmdResult {
     )
 }
 
-/// Runs `code`.
+/// Runs `code`: from the agent when one keeps the vault unlocked (time-based codes), else after
+/// unlocking.
 pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
+    if !a.watch {
+        if let Some(reply) = super::agent::ask(ctx, &json!({"op": "codes", "identity": a.identity, "at": a.at})) {
+            if let Some(f) = super::agent::failure_in(&reply) {
+                return Err(f);
+            }
+            let rows = reply["codes"].as_array().cloned().unwrap_or_default();
+            return show_codes(ctx, a, rows, reply["vault_empty"] == true);
+        }
+    }
     let app = unlock(ctx)?;
     let targets: Vec<Identity> = match &a.identity {
         Some(key) => vec![app.identity(key)?],
         None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
     };
-    if targets.is_empty() {
-        return Err(Failure::new(if app.identities()?.is_empty() {
-            "the vault holds no identity yet: add one with `softtoken add`"
-        } else {
-            "no time-based identity: name an HOTP token to show its next code (`softtoken code NAME`)"
-        }));
-    }
-    if a.copy && targets.len() != 1 {
-        return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", targets.len()) });
-    }
-    if a.watch {
+    if a.watch && !targets.is_empty() {
         if ctx.json {
             return Err(Failure {
                 code: exit::USAGE,
@@ -525,26 +533,50 @@ pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
         }
         return super::watch::run(&app, &targets);
     }
+    if a.copy && targets.len() > 1 {
+        return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", targets.len()) });
+    }
     let t = a.at.unwrap_or_else(|| app.now());
     let mut rows = Vec::new();
-    let mut text = String::new();
-    let mut copied = None;
     for i in &targets {
         // A named HOTP token is the user's explicit request for its next code.
         let c = if i.kind == IdentityKind::Hotp { app.next_hotp(&i.id)? } else { app.code_at(&i.id, t)? };
-        match c.remaining_s {
-            Some(s) => text += &format!("{}  {}  ({s} s)\n", c.code, shown(&i.name)),
-            None => text += &format!("{}  {}\n", c.code, shown(&i.name)),
-        }
-        if a.copy {
-            copied = Some(super::clipboard::copy_for_a_while(&c.code)?);
-        }
         rows.push(json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s}));
     }
-    if let Some(tool) = copied {
-        text += &format!("Copied to the clipboard ({tool}); cleared in {} s if still there\n", super::clipboard::clear_after_s());
+    show_codes(ctx, a, rows, app.identities()?.is_empty())
+}
+
+/// Prints codes (`{"id","name","code","remaining_s"}` each), copying the one code with `--copy`.
+fn show_codes(ctx: &Ctx, a: &CodeArgs, rows: Vec<Value>, vault_empty: bool) -> CmdResult {
+    if rows.is_empty() {
+        return Err(Failure::new(if vault_empty {
+            "the vault holds no identity yet: add one with `softtoken add`"
+        } else {
+            "no time-based identity: name an HOTP token to show its next code (`softtoken code NAME`)"
+        }));
     }
-    emit(ctx.json, &json!({"codes": rows, "copied": copied.is_some()}), &text)
+    if a.copy && rows.len() != 1 {
+        return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", rows.len()) });
+    }
+    if a.watch {
+        return Err(Failure { code: exit::USAGE, message: "--watch needs a time-based identity".into() });
+    }
+    let width = rows.iter().filter_map(|r| r["code"].as_str()).map(str::len).max().unwrap_or(6);
+    let mut text = String::new();
+    for r in &rows {
+        let (code, name) = (r["code"].as_str().unwrap_or(""), shown(r["name"].as_str().unwrap_or("")).into_owned());
+        match r["remaining_s"].as_u64() {
+            Some(s) => text += &format!("{code:<width$}  {name}  ({s} s)\n"),
+            None => text += &format!("{code:<width$}  {name}\n"),
+        }
+    }
+    let mut copied = false;
+    if a.copy {
+        let tool = super::clipboard::copy_for_a_while(rows[0]["code"].as_str().unwrap_or(""))?;
+        text += &format!("Copied to the clipboard ({tool}); cleared in {} s if still there\n", super::clipboard::clear_after_s());
+        copied = true;
+    }
+    emit(ctx.json, &json!({"codes": rows, "copied": copied}), &text)
 }
 
 /// Runs `digits`: an Entrust identity's code length, changed without a new registration.

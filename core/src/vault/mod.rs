@@ -439,6 +439,14 @@ impl Vault {
         GenerationRecord::new(&self.outer.vault_id, self.store.as_ref()).store(generation, previous)
     }
 
+    /// Takes what another process saved since this vault was opened (a long-lived reader, such
+    /// as the desktop agent, before it answers): under the vault lock, the file is read again. A
+    /// PIN changed elsewhere makes this unlock stale: [`Error::ChangedElsewhere`].
+    pub fn reload(&mut self) -> Result<()> {
+        let _lock = VaultLock::acquire(&self.path)?;
+        self.refresh()
+    }
+
     /// Reads the file again (another process may have saved since) and takes its contents when
     /// its generation differs. Callers hold the vault lock.
     fn refresh(&mut self) -> Result<()> {
