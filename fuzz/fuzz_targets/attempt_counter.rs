@@ -50,8 +50,8 @@ fuzz_target!(|input: Input| {
     let locked = LockedVault::open(&s.path, s.store.clone()).unwrap();
     match locked.attempts() {
         Ok(state) => {
-            let _ = state.attempts_left();
             let _ = softtoken_core::vault::AttemptState::delay_s(state.failures);
+            let _ = state.check(0, 10);
         }
         // A counter the device seal rejects is ignored; one that opens but is not a counter reads
         // as none; nothing else can fail here (the store works).
