@@ -14,6 +14,8 @@ pub struct PendingActivation {
     policy: Option<String>,
     registration_code: String,
     digits: u8,
+    digits_known: bool,
+    transaction_url: Option<String>,
 }
 
 impl PendingActivation {
@@ -24,6 +26,8 @@ impl PendingActivation {
             policy: p.policy.as_deref().map(shown),
             registration_code: p.registration_code.to_string(),
             digits: p.digits,
+            digits_known: p.digits_known,
+            transaction_url: p.transaction_url().map(str::to_string),
             inner: Mutex::new(Some(p)),
         })
     }
@@ -35,7 +39,8 @@ impl PendingActivation {
     pub fn serial(&self) -> String {
         self.serial.clone()
     }
-    /// Identity provider (the registration address's host).
+    /// Identity provider: the company's name the activation carries, else the registration
+    /// address's host.
     pub fn provider(&self) -> Option<String> {
         self.provider.clone()
     }
@@ -50,6 +55,16 @@ impl PendingActivation {
     /// Code length.
     pub fn digits(&self) -> u8 {
         self.digits
+    }
+    /// False when neither the caller nor the activation said the code length: `digits` is then
+    /// Entrust's default (6), and the app should ask (or let the user change it later with
+    /// `set_digits`).
+    pub fn digits_known(&self) -> bool {
+        self.digits_known
+    }
+    /// Where push sign-ins will come from (softtoken's provider puts it in its QR codes), if known.
+    pub fn transaction_url(&self) -> Option<String> {
+        self.transaction_url.clone()
     }
     /// Wipes the activation; committing it afterwards fails.
     pub fn cancel(&self) {

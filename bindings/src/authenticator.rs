@@ -333,6 +333,19 @@ impl Authenticator {
         self.run(move |a| a.rename(&id, &name).map(|_| ())).await
     }
 
+    /// Changes an Entrust identity's code length (6 or 8) without a new registration code (a
+    /// manual activation cannot know it; the user reads it from the company's portal).
+    pub async fn set_digits(&self, id: String, digits: u8) -> R<()> {
+        self.run(move |a| a.set_digits(&id, digits).map(|_| ())).await
+    }
+
+    /// Sets (or with none clears) the provider address an Entrust identity's push sign-ins come
+    /// from: https, or http to a loopback host.
+    #[uniffi::method(default(url = None))]
+    pub async fn set_transaction_url(&self, id: String, url: Option<String>) -> R<()> {
+        self.run(move |a| a.set_transaction_url(&id, url.as_deref()).map(|_| ())).await
+    }
+
     /// Sets, changes or (none) removes the PIN; `current_pin` is the PIN in force (a wrong one
     /// counts like a failed unlock). Returns true when biometric unlock was turned off by the
     /// change (enable it again with the new PIN).

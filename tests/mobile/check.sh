@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mobile build checks, each failing the run when it fails:
-#  1. size of the stripped release-mobile cdylib (no image decoding, no HTTP) — at most 2.85 MB
+#  1. size of the stripped release-mobile cdylib (no image decoding, no HTTP) — at most 2.88 MB
 #     (the peers' libraries are 6.3–6.5 MB; the 1 MB goal was withdrawn: UniFFI's scaffolding,
 #     unwind tables, std's backtrace symbolizer and rxing's encoding tables; the limit went from
 #     2.2 to 2.5 MB when the ten import formats and their cryptography came in, about 230 kB, and
@@ -9,7 +9,11 @@
 #     and to 2.85 MB with privacyIDEA's push tokens, whose 4096-bit phone key is made on the device
 #     (the rsa crate's key generation and its big-number library, about 200 kB after its DER
 #     encoders were replaced by a few hand-written lines; the rest is the protocol and the FFI
-#     calls; measured 2.83 MB);
+#     calls; measured 2.83 MB), and to 2.88 MB with issue 33's everyday-use fixes, 31 kB: what an
+#     activation says (the provider's address, the company, whether the digits were said), the
+#     code length and push address changed later (two FFI calls, about 12 kB of UniFFI
+#     scaffolding), identities found as people type them, Steam account files, lenient base32
+#     (measured 2.857 MB);
 #  2. 16 KB page alignment: every Android target in .cargo/config.toml links with
 #     `-z max-page-size=16384`, and a library linked with those flags has 16 KB-aligned LOAD
 #     segments (`readelf -lW`);
@@ -29,10 +33,10 @@ ci=false
 # scan_luma), no Rust HTTP stack, no test-only key.
 cargo build -q --profile release-mobile -p softtoken-ffi --no-default-features
 size=$(stat -c %s target/release-mobile/libsofttoken_ffi.so)
-limit=2850000
+limit=2880000
 awk -v s="$size" -v l="$limit" 'BEGIN { printf "mobile: stripped release-mobile libsofttoken_ffi.so without image files (host x86_64) = %d bytes = %.2f MB (limit %.2f MB: %s)\n", s, s / 1e6, l / 1e6, (s <= l ? "met" : "EXCEEDED") }'
 if [ "$size" -gt "$limit" ]; then
-  echo "mobile: the phone library is over its 2.85 MB limit" >&2
+  echo "mobile: the phone library is over its 2.88 MB limit" >&2
   exit 1
 fi
 # The full build, for comparison (scan_image reads PNG, JPEG, WebP, GIF).

@@ -325,7 +325,7 @@ pub fn read(bytes: &[u8], format: Option<Format>, password: Option<&str>, now: u
                 // not an unknown format: say which.
                 let text = strip_bom(bytes);
                 if matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
-                    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+                    if let Err(e) = serde_json::from_slice::<Value>(text) {
                         if e.is_eof() || e.is_syntax() {
                             return Err(Error::MalformedExport {
                                 format: "export",

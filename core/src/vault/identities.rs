@@ -41,16 +41,18 @@ impl Vault {
         if let Some(i) = self.identities.iter().position(|x| x.name == key) {
             return Ok(i);
         }
-        let wanted = key.trim().to_lowercase();
+        // ASCII case folding: the phone library does not carry Unicode's case tables (about 20 kB)
+        // for this; other letters match as typed.
+        let wanted = key.trim().to_ascii_lowercase();
         if wanted.is_empty() {
             return Err(Error::NotFound(key.to_string()));
         }
         // The way people type: the whole name in any case, then a part of the name or issuer,
         // then the letters in order (`gh` finds GitHub). The first rule that matches decides; a
         // rule that matches several is refused with the choices, never guessed.
-        let fields = |x: &Identity| [Some(x.name.to_lowercase()), x.provider.as_deref().map(str::to_lowercase)];
+        let fields = |x: &Identity| [Some(x.name.to_ascii_lowercase()), x.provider.as_deref().map(str::to_ascii_lowercase)];
         let rules: [&dyn Fn(&Identity) -> bool; 3] =
-            [&|x| x.name.to_lowercase() == wanted, &|x| fields(x).iter().flatten().any(|f| f.contains(&wanted)), &|x| {
+            [&|x| x.name.to_ascii_lowercase() == wanted, &|x| fields(x).iter().flatten().any(|f| f.contains(&wanted)), &|x| {
                 fields(x).iter().flatten().any(|f| is_subsequence(&wanted, f))
             }];
         for rule in rules {

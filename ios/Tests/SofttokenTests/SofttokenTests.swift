@@ -47,9 +47,20 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(p.serial(), "48244-13456")
         XCTAssertEqual(p.provider(), "myid.umc.edu")
         XCTAssertEqual(p.policy(), #"{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}"#)
+        // Entrust's QR code says neither the code length nor where sign-ins come from.
+        XCTAssertFalse(p.digitsKnown())
+        XCTAssertNil(p.transactionUrl())
         let id = try await s.commitActivation(pending: p, name: "umc")
         XCTAssertEqual(id.kind, "entrust")
         XCTAssertEqual(try s.identities().map(\.name), ["umc"])
+        // The user reads 8 digits in the portal: changed without a new registration code.
+        try await s.setDigits(id: id.id, digits: 8)
+        XCTAssertEqual(try s.identities().first?.digits, 8)
+        XCTAssertEqual(try s.codeAt(id: id.id, unixTime: 1570434609).code.count, 8)
+        try await s.setTransactionUrl(id: id.id, url: "https://idp.example.com")
+        XCTAssertEqual(try s.identities().first?.online, true)
+        try await s.setTransactionUrl(id: id.id)
+        XCTAssertEqual(try s.identities().first?.online, false)
     }
 
     func testRegistrationCodeShapeAndLuhnDigit() async throws {

@@ -52,9 +52,21 @@ class SofttokenTest {
             assertEquals("myid.umc.edu", p.provider())
             assertEquals("""{"allowUnsecured":"false","trustedExecution":"NOT_ALLOWED"}""", p.policy())
             assertEquals(6, p.digits().toInt())
+            // Entrust's QR code says neither the code length nor where sign-ins come from.
+            assertFalse(p.digitsKnown())
+            assertNull(p.transactionUrl())
             val id = s.commitActivation(p, "umc")
             assertEquals("entrust", id.kind)
             assertEquals(listOf("umc"), s.identities().map { it.name })
+            // The user reads 8 digits in the portal: changed without a new registration code.
+            s.setDigits(id.id, 8u)
+            assertEquals(8, s.identities().single().digits.toInt())
+            assertEquals(8, s.codeAt(id.id, 1570434609u).code.length)
+            s.setTransactionUrl(id.id, "https://idp.example.com")
+            assertTrue(s.identities().single().online)
+            assertFailsWith<SofttokenException.InvalidCode> { s.setTransactionUrl(id.id, "http://idp.example.com") }
+            s.setTransactionUrl(id.id)
+            assertFalse(s.identities().single().online)
         }
     }
 
