@@ -164,7 +164,7 @@ pub fn parse_code(text: &str, digits: u8) -> Result<u32> {
         return Err(Error::invalid(Field::Otp, format!("{text:?} is not all digits")));
     }
     if compact.len() != digits as usize {
-        return Err(Error::invalid(Field::Otp, format!("has {} digits, expected {digits}", compact.len())));
+        return Err(Error::invalid(Field::Otp, format!("has {}, expected {digits}", crate::error::plural(compact.len(), "digit", "digits"))));
     }
     compact.parse().map_err(|_| Error::invalid(Field::Otp, "is not a number"))
 }

@@ -93,7 +93,7 @@ pub fn recover(json: bool, args: &RecoverArgs) -> CmdResult {
     let otps = args.otps.iter().map(|o| ObservedOtp::parse(o)).collect::<Result<Vec<_>, _>>()?;
     if let Some(d) = args.digits.digits.as_deref() {
         if let Some(o) = otps.iter().find(|o| o.code.len().to_string() != d) {
-            return Err(Failure::new(format!("OTP: {:?} has {} digits but --digits is {d}", o.code, o.code.len())));
+            return Err(Failure::new(format!("OTP: {:?} has {} but --digits is {d}", o.code, softtoken_core::error::plural(o.code.len(), "digit", "digits"))));
         }
     }
     let found = entrust::recover(&serial, &ac, args.numbers.policy.as_deref(), &otps)?;

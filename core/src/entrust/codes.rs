@@ -58,14 +58,14 @@ fn read_digits(field: Field, text: &str, groups: &[usize]) -> Result<Vec<u8>> {
     if grouped && parts.len() == groups.len() {
         for (gi, (part, want)) in parts.iter().zip(groups).enumerate() {
             if part.len() != *want {
-                return Err(Error::invalid(field, format!("group {} has {} digits, expected {want}", gi + 1, part.len())));
+                return Err(Error::invalid(field, format!("group {} has {}, expected {want}", gi + 1, crate::error::plural(part.len(), "digit", "digits"))));
             }
         }
     }
     let digits: Vec<u8> = parts.concat().bytes().map(|b| b - b'0').collect();
     if digits.len() != total {
         let shape = groups.iter().map(|g| "N".repeat(*g)).collect::<Vec<_>>().join("-");
-        return Err(Error::invalid(field, format!("has {} digits, expected {total} ({shape})", digits.len())));
+        return Err(Error::invalid(field, format!("has {}, expected {total} ({shape})", crate::error::plural(digits.len(), "digit", "digits"))));
     }
     if !luhn_valid(&digits) {
         return Err(Error::invalid(field, "check digit does not match"));
@@ -306,6 +306,7 @@ mod tests {
         assert_eq!(e(ActivationCode::parse("")), "activation code: is empty");
         assert_eq!(SerialNumber::parse("48244-13457").unwrap_err().to_string(), "serial number: check digit does not match");
         assert_eq!(RegistrationCode::parse("12211-4935").unwrap_err().to_string(), "registration code: group 2 has 4 digits, expected 5");
+        assert_eq!(RegistrationCode::parse("1-2").unwrap_err().to_string(), "registration code: group 1 has 1 digit, expected 5", "one digit, singular");
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn targets(otps: &[ObservedOtp]) -> Result<(Vec<(RangeInclusive<u64>, u32)>, u8)
     let first = otps.first().ok_or_else(|| Error::invalid(Field::Otp, "at least one code is needed"))?;
     let digits = first.code.len();
     let digits = otp::check_digits(u8::try_from(digits).unwrap_or(0))
-        .map_err(|_| Error::invalid(Field::Otp, format!("{:?} has {digits} digits, expected 6 or 8", first.code)))?;
+        .map_err(|_| Error::invalid(Field::Otp, format!("{:?} has {}, expected 6 or 8", first.code, crate::error::plural(digits, "digit", "digits"))))?;
     let targets = otps
         .iter()
         .map(|o| {

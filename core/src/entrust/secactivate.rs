@@ -64,7 +64,7 @@ pub fn normalize_password(password: &str) -> Result<Zeroizing<String>> {
     if !PASSWORD_DIGITS.contains(&pw.len()) {
         return Err(Error::invalid(
             Field::ActivationPassword,
-            format!("has {} digits, expected {} to {}", pw.len(), PASSWORD_DIGITS.start(), PASSWORD_DIGITS.end()),
+            format!("has {}, expected {} to {}", crate::error::plural(pw.len(), "digit", "digits"), PASSWORD_DIGITS.start(), PASSWORD_DIGITS.end()),
         ));
     }
     Ok(pw)
