@@ -203,19 +203,30 @@ pub fn serve(ctx: &Ctx, minutes: u64) -> CmdResult {
     let _ = listener.set_nonblocking(true);
     let deadline = Duration::from_secs(minutes * 60);
     while started.elapsed() < deadline && app.is_unlocked() && path.exists() {
+        // Wakes at once for a connection, else twice a second to check the time and the socket.
+        if !readable(&listener, 500) {
+            continue;
+        }
         match listener.accept() {
             Ok((stream, _)) => {
                 if answer(&app, stream, until) == Flow::Stop {
                     break;
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(100)),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
     app.lock();
     let _ = std::fs::remove_file(&path);
     Ok(())
+}
+
+/// Whether a connection waits on `listener`, waiting at most `ms` milliseconds.
+fn readable(listener: &UnixListener, ms: i32) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe { libc::poll(&mut fd, 1, ms) > 0 }
 }
 
 #[derive(PartialEq)]
