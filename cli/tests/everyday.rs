@@ -151,10 +151,20 @@ impl Display {
         if !have("Xvfb") || !have("xclip") {
             return None;
         }
-        let name = format!(":{}", 90 + std::process::id() % 500);
+        let number = 90 + std::process::id() % 500;
+        let name = format!(":{number}");
         let server = Command::new("Xvfb").args([name.as_str(), "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
-        std::thread::sleep(Duration::from_millis(800));
-        Some(Display { server, name })
+        let display = Display { server, name };
+        // Ready once its socket exists (a busy machine may take seconds).
+        let socket = std::path::PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        for _ in 0..100 {
+            if socket.exists() {
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(display);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("Xvfb {} did not start within 10 s", display.name);
     }
     fn clipboard(&self) -> String {
         let o = Command::new("xclip").args(["-selection", "clipboard", "-out"]).env("DISPLAY", &self.name).output().unwrap();
