@@ -58,8 +58,9 @@ impl Default for IssueOptions {
 }
 
 /// A freshly issued activation: what the portal shows the user. Its secrets (password,
-/// activation code, the link's token) are zeroized when dropped and redacted in Debug.
-#[derive(Clone)]
+/// activation code, the link's token) are zeroized when dropped and redacted in Debug; the
+/// portal carries it sealed from the form that issued it to the page that shows it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Issued {
     /// Serial number, dashed.
     pub serial: String,

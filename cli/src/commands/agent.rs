@@ -277,22 +277,18 @@ fn list(app: &softtoken_app::Authenticator) -> Value {
 /// Time-based codes (of one identity, or all); an HOTP token is left to the caller (its counter
 /// advances under the vault lock, as a request of its own).
 fn codes(app: &softtoken_app::Authenticator, key: Option<&str>, at: Option<u64>) -> Value {
-    let targets = match key {
-        Some(k) => match app.identity(k) {
-            Ok(i) if i.kind == IdentityKind::Hotp => return json!({"fallback": "hotp"}),
-            Ok(i) => vec![i],
-            Err(e) => return error_reply(e.into()),
-        },
-        None => match app.identities() {
-            Ok(all) => all.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
-            Err(e) => return error_reply(e.into()),
-        },
+    let targets = match super::vault::code_targets(app, key) {
+        Ok(t) => t,
+        Err(f) => return error_reply(f),
     };
+    if targets.iter().any(|i| i.kind == IdentityKind::Hotp) {
+        return json!({"fallback": "hotp"});
+    }
     let t = at.unwrap_or_else(|| app.now());
     let mut rows = Vec::new();
     for i in &targets {
         match app.code_at(&i.id, t) {
-            Ok(c) => rows.push(json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s})),
+            Ok(c) => rows.push(super::vault::code_row(i, &c)),
             Err(e) => return error_reply(e.into()),
         }
     }

@@ -517,10 +517,7 @@ pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
         }
     }
     let app = unlock(ctx)?;
-    let targets: Vec<Identity> = match &a.identity {
-        Some(key) => vec![app.identity(key)?],
-        None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
-    };
+    let targets = code_targets(&app, a.identity.as_deref())?;
     if a.watch && !targets.is_empty() {
         if ctx.json {
             return Err(Failure {
@@ -533,17 +530,27 @@ pub fn code(ctx: &Ctx, a: &CodeArgs) -> CmdResult {
         }
         return super::watch::run(&app, &targets);
     }
-    if a.copy && targets.len() > 1 {
-        return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", targets.len()) });
-    }
     let t = a.at.unwrap_or_else(|| app.now());
     let mut rows = Vec::new();
     for i in &targets {
         // A named HOTP token is the user's explicit request for its next code.
         let c = if i.kind == IdentityKind::Hotp { app.next_hotp(&i.id)? } else { app.code_at(&i.id, t)? };
-        rows.push(json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s}));
+        rows.push(code_row(i, &c));
     }
     show_codes(ctx, a, rows, app.identities()?.is_empty())
+}
+
+/// The identities `code` shows: the one named (found as typed), else every one with time-based codes.
+pub fn code_targets(app: &Authenticator, key: Option<&str>) -> Result<Vec<Identity>, Failure> {
+    Ok(match key {
+        Some(key) => vec![app.identity(key)?],
+        None => app.identities()?.into_iter().filter(|i| i.kind != IdentityKind::Hotp && i.has_codes()).collect(),
+    })
+}
+
+/// One code as `code --json` shows it.
+pub fn code_row(i: &Identity, c: &softtoken_app::ShownCode) -> Value {
+    json!({"id": i.id, "name": i.name, "code": c.code, "remaining_s": c.remaining_s})
 }
 
 /// Prints codes (`{"id","name","code","remaining_s"}` each), copying the one code with `--copy`.
@@ -557,9 +564,6 @@ fn show_codes(ctx: &Ctx, a: &CodeArgs, rows: Vec<Value>, vault_empty: bool) -> C
     }
     if a.copy && rows.len() != 1 {
         return Err(Failure { code: exit::USAGE, message: format!("--copy copies one code: name one of the {} identities", rows.len()) });
-    }
-    if a.watch {
-        return Err(Failure { code: exit::USAGE, message: "--watch needs a time-based identity".into() });
     }
     let width = rows.iter().filter_map(|r| r["code"].as_str()).map(str::len).max().unwrap_or(6);
     let mut text = String::new();

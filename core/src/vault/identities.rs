@@ -2,7 +2,7 @@
 //! removing, per-identity settings and HOTP counters. Every change is one `modify`.
 
 use super::Vault;
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::identity::{check_name, Identity, IdentityKind};
 
 /// `needle`'s characters appear in `haystack` in order (spaces in `needle` ignored).
@@ -147,31 +147,27 @@ impl Vault {
     /// change. An otpauth token's length is its issuer's and is not changed here.
     pub fn set_digits(&mut self, name_or_id: &str, digits: u8) -> Result<()> {
         if digits != 6 && digits != 8 {
-            return Err(Error::invalid(crate::error::Field::Digits, "an Entrust token shows 6 or 8 digits"));
+            return Err(Error::invalid(Field::Digits, "an Entrust token shows 6 or 8 digits"));
         }
-        self.modify(|v| {
-            let i = v.index_of(name_or_id)?;
-            if v.identities[i].kind != IdentityKind::Entrust {
-                return Err(Error::invalid(
-                    crate::error::Field::Digits,
-                    format!("{:?} is not an Entrust token: its code length is its issuer's", v.identities[i].name),
-                ));
-            }
-            v.identities[i].digits = digits;
-            Ok(())
-        })
+        self.change_entrust(name_or_id, Field::Digits, ": its code length is its issuer's", |i| i.digits = digits)
     }
 
     /// Sets (or with `None` clears) the provider address an Entrust identity's push sign-ins come
     /// from: https, or http to a loopback host.
     pub fn set_transaction_url(&mut self, name_or_id: &str, url: Option<&str>) -> Result<()> {
         let url = url.map(crate::link::check_base_url).transpose()?;
+        self.change_entrust(name_or_id, Field::Transaction, "", |i| i.transaction_url = url)
+    }
+
+    /// Applies `change` to an Entrust identity and saves; any other kind is refused as invalid
+    /// `field` (`why` ends the message).
+    fn change_entrust(&mut self, name_or_id: &str, field: Field, why: &str, change: impl FnOnce(&mut Identity)) -> Result<()> {
         self.modify(|v| {
             let i = v.index_of(name_or_id)?;
             if v.identities[i].kind != IdentityKind::Entrust {
-                return Err(Error::invalid(crate::error::Field::Transaction, format!("{:?} is not an Entrust token", v.identities[i].name)));
+                return Err(Error::invalid(field, format!("{:?} is not an Entrust token{why}", v.identities[i].name)));
             }
-            v.identities[i].transaction_url = url;
+            change(&mut v.identities[i]);
             Ok(())
         })
     }

@@ -9,37 +9,10 @@ use super::{authenticators_page, cookie, dialog, oath_page, Portal, Session, Use
 use crate::sealed::Sealed;
 use crate::{Provider, ProviderError, Result};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// Seconds a new authenticator app's secret waits for its page.
 const SECRET_VIEW_S: u64 = 120;
-
-/// What the dialog needs of an activation.
-#[derive(Serialize, Deserialize)]
-struct ActivationBlob {
-    serial: String,
-    activation_code: String,
-    password: String,
-    uri: String,
-    expires_at: u64,
-    link: Option<String>,
-    transaction_url: Option<String>,
-    digits: u8,
-    manual_possible: bool,
-}
-
-impl Drop for ActivationBlob {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.activation_code.zeroize();
-        self.password.zeroize();
-        self.uri.zeroize();
-        if let Some(l) = &mut self.link {
-            l.zeroize();
-        }
-    }
-}
 
 fn cookie_name(what: &str, id: i64) -> String {
     format!("softtoken_{what}_{id}")
@@ -71,18 +44,12 @@ fn unseal(provider: &Provider, request: &WebRequest<'_>, what: &str, session: &S
 
 /// Answers the form that issued `issued` for authenticator `id`: to its dialog's page.
 pub(super) fn show_dialog(provider: &Provider, portal: &Portal, session: &Session, id: i64, issued: &crate::Issued, now: u64) -> Result<WebReply> {
-    let blob = ActivationBlob {
-        serial: issued.serial.clone(),
-        activation_code: if issued.manual_possible { issued.activation_code.clone() } else { String::new() },
-        password: issued.password.clone(),
-        uri: issued.uri.clone(),
-        expires_at: issued.expires_at,
-        link: issued.link.clone(),
-        transaction_url: issued.transaction_url.clone(),
-        digits: issued.digits,
-        manual_possible: issued.manual_possible,
-    };
-    let json = Zeroizing::new(serde_json::to_vec(&blob).map_err(|e| ProviderError::Fault(e.to_string()))?);
+    // The activation code goes only where the dialog shows it (a token without a policy).
+    let mut shown = issued.clone();
+    if !shown.manual_possible {
+        zeroize::Zeroize::zeroize(&mut shown.activation_code);
+    }
+    let json = Zeroizing::new(serde_json::to_vec(&shown).map_err(|e| ProviderError::Fault(e.to_string()))?);
     let value = seal(provider, "activation", session, id, &json)?;
     let lifetime = issued.expires_at.saturating_sub(now).max(1);
     Ok(WebReply::redirect(&format!("/portal/authenticators/{id}/activation")).with_cookie(set_cookie(portal, "activation", id, &value, lifetime)))
@@ -92,11 +59,11 @@ pub(super) fn show_dialog(provider: &Provider, portal: &Portal, session: &Sessio
 /// completed; once it expired, or was completed, or on another browser, what to do instead.
 pub(super) fn dialog_page(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, session: &Session, id: i64, now: u64) -> Result<WebReply> {
     let a = provider.authenticator(&session.user, id, now)?;
-    let blob: Option<ActivationBlob> = unseal(provider, request, "activation", session, id).and_then(|json| serde_json::from_slice(&json).ok());
+    let issued: Option<crate::Issued> = unseal(provider, request, "activation", session, id).and_then(|json| serde_json::from_slice(&json).ok());
     let gone = |notice: Option<String>, error: Option<String>| {
         authenticators_page(provider, session, false, notice, error, 200, now).map(|r| r.with_cookie(set_cookie(portal, "activation", id, "", 0)))
     };
-    let Some(blob) = blob.filter(|b| a.serial.as_deref() == Some(b.serial.as_str())) else {
+    let Some(issued) = issued.filter(|i| a.serial.as_deref() == Some(i.serial.as_str())) else {
         return gone(None, Some(format!("The activation of authenticator {id} is not shown here any more: pick Activate for a new QR code and password.")));
     };
     match a.state {
@@ -104,22 +71,12 @@ pub(super) fn dialog_page(provider: &Provider, portal: &Portal, request: &WebReq
         UserTokenState::Active => return gone(Some(format!("Authenticator {id} is active: its activation was completed.")), None),
         _ => return gone(None, Some(format!("The activation of authenticator {id} expired: pick Activate for a new QR code and password."))),
     }
-    let issued = crate::Issued {
-        serial: blob.serial.clone(),
-        activation_code: blob.activation_code.clone(),
-        password: blob.password.clone(),
-        uri: blob.uri.clone(),
-        expires_at: blob.expires_at,
-        link: blob.link.clone(),
-        transaction_url: blob.transaction_url.clone(),
-        digits: blob.digits,
-        manual_possible: blob.manual_possible,
-    };
     dialog(provider, session, id, &issued, now)
 }
 
-/// Answers the form that made an authenticator app's token `issued` (authenticator `id`).
-pub(super) fn show_secret(provider: &Provider, portal: &Portal, session: &Session, id: i64, issued: &crate::tokens::oath::IssuedOath) -> Result<WebReply> {
+/// Answers the form that made an authenticator app's token `issued`.
+pub(super) fn show_secret(provider: &Provider, portal: &Portal, session: &Session, issued: &crate::tokens::oath::IssuedOath) -> Result<WebReply> {
+    let id = issued.authenticator;
     let json = Zeroizing::new(serde_json::to_vec(&(issued.serial.as_str(), issued.uri.as_str())).map_err(|e| ProviderError::Fault(e.to_string()))?);
     let value = seal(provider, "secret", session, id, &json)?;
     Ok(WebReply::redirect(&format!("/portal/authenticators/{id}/secret")).with_cookie(set_cookie(portal, "secret", id, &value, SECRET_VIEW_S)))
@@ -132,7 +89,9 @@ pub(super) fn secret_page(provider: &Provider, portal: &Portal, request: &WebReq
         .and_then(|json| serde_json::from_slice::<(String, String)>(&json).ok())
         .map(|(serial, uri)| (serial, Zeroizing::new(uri)));
     match shown {
-        Some((serial, uri)) => oath_page(session, &crate::tokens::oath::IssuedOath { serial, uri: uri.to_string() }).map(|r| r.with_cookie(clear)),
+        Some((serial, uri)) => {
+            oath_page(session, &crate::tokens::oath::IssuedOath { serial, uri: uri.to_string(), authenticator: id }).map(|r| r.with_cookie(clear))
+        }
         None => authenticators_page(
             provider,
             session,

@@ -488,9 +488,7 @@ fn dispatch(provider: &Provider, portal: &Portal, request: &WebRequest<'_>, now:
             match kind.and_then(|kind| provider.add_oath_authenticator(user, kind, Some(me.field("otp")), now)) {
                 Ok(issued) => {
                     event(&user.name, Some(&issued.serial), "authenticator app token added")?;
-                    let id = provider.authenticators(Some(&user.name), now)?.iter().find(|a| a.serial.as_deref() == Some(issued.serial.as_str())).map(|a| a.id);
-                    let id = id.ok_or_else(|| ProviderError::Fault("the new token has no authenticator".into()))?;
-                    activation_view::show_secret(provider, portal, session, id, &issued)
+                    activation_view::show_secret(provider, portal, session, &issued)
                 }
                 Err(e) if e.fault() == Fault::Server => Err(e),
                 Err(e) => add_page(provider, session, Some(message_of(&e)), status_of(&e), now),
@@ -591,13 +589,15 @@ fn authenticator_action(
 
 /// Why a registration code was refused, in words a user acts on.
 fn complete_error(e: &ProviderError) -> String {
-    let text = e.to_string();
-    if text.contains("check digit") {
-        "That registration code has a typo: check the ten digits the app shows (the last one checks the others) and type them again.".into()
-    } else if text.contains("digits") || text.contains("registration code") {
-        "A registration code is ten digits, as the app shows them (12345-67890): type all ten.".into()
-    } else {
-        message_of(e)
+    use softtoken_core::{Error as CoreError, Field};
+    match e {
+        ProviderError::Core(CoreError::Invalid { field: Field::RegistrationCode, reason }) if reason.contains("check digit") => {
+            "That registration code has a typo: check the ten digits the app shows (the last one checks the others) and type them again.".into()
+        }
+        ProviderError::Core(CoreError::Invalid { field: Field::RegistrationCode, .. }) => {
+            "A registration code is ten digits, as the app shows them (12345-67890): type all ten.".into()
+        }
+        other => message_of(other),
     }
 }
 

@@ -76,6 +76,8 @@ pub struct IssuedOath {
     pub serial: String,
     /// The `otpauth://` URI.
     pub uri: String,
+    /// The owner's authenticator it became (its number in the portal).
+    pub authenticator: i64,
 }
 
 impl std::fmt::Debug for IssuedOath {
@@ -132,7 +134,10 @@ impl Provider {
                 (opts.kind == OathKind::Hotp).then_some(0i64)
             ],
         )?;
-        tx.execute("INSERT INTO authenticators (owner, serial, created_at) VALUES (?1, ?2, ?3)", params![owner, serial, now as i64])?;
+        let authenticator: i64 =
+            tx.query_row("INSERT INTO authenticators (owner, serial, created_at) VALUES (?1, ?2, ?3) RETURNING id", params![owner, serial, now as i64], |r| {
+                r.get(0)
+            })?;
         tx.commit()?;
         let kind = match opts.kind {
             OathKind::Totp => OtpKind::Totp { period: opts.period },
@@ -146,7 +151,7 @@ impl Provider {
             algorithm: opts.algorithm,
             digits: opts.digits,
         };
-        Ok(IssuedOath { serial, uri: auth.to_uri() })
+        Ok(IssuedOath { serial, uri: auth.to_uri(), authenticator })
     }
 }
 
