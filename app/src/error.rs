@@ -62,6 +62,12 @@ pub enum ErrorKind {
     },
     /// The user dismissed the biometric prompt: offer it again or ask for the PIN.
     Cancelled,
+    /// The platform's biometric authentication is locked out after too many failed tries: ask for
+    /// the PIN (the device's passcode lifts the lockout). Not a damaged vault, not a cancel.
+    BiometricLockedOut {
+        /// Details.
+        detail: String,
+    },
     /// No answer from a provider, or one that is not the protocol: try again later.
     Network {
         /// Details.
@@ -113,6 +119,7 @@ impl From<&CoreError> for ErrorKind {
             CoreError::CorruptVault { .. } | CoreError::RolledBack { .. } | CoreError::CorruptBackup => ErrorKind::Corrupt { detail: message },
             CoreError::KeyUnavailable(_) | CoreError::WrongKeyStore { .. } => ErrorKind::KeyUnavailable { detail: message },
             CoreError::AuthenticationCancelled => ErrorKind::Cancelled,
+            CoreError::AuthenticationLockedOut(_) => ErrorKind::BiometricLockedOut { detail: message },
             CoreError::Platform(_) | CoreError::Crypto(_) | CoreError::Encoding(_) => ErrorKind::Platform { detail: message },
             CoreError::Storage(_)
             | CoreError::NoVault(_)
@@ -160,6 +167,7 @@ impl From<&softtoken_core::vault::key_store::KeyStoreError> for ErrorKind {
         match e {
             KeyStoreError::KeyMissing(_) | KeyStoreError::Rejected => ErrorKind::KeyUnavailable { detail },
             KeyStoreError::Cancelled => ErrorKind::Cancelled,
+            KeyStoreError::LockedOut(_) => ErrorKind::BiometricLockedOut { detail },
             KeyStoreError::Failed(_) => ErrorKind::Platform { detail },
         }
     }
@@ -193,6 +201,7 @@ mod tests {
             (CoreError::PolicyViolation(PolicyRule::PinRequired { identity: "a".into() }), "Policy"),
             (CoreError::VaultIntact, "Storage"),
             (CoreError::AuthenticationCancelled, "Cancelled"),
+            (CoreError::AuthenticationLockedOut("x".into()), "BiometricLockedOut"),
         ];
         for (core, want) in cases {
             let got = format!("{:?}", ErrorKind::from(&core));

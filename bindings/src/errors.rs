@@ -69,6 +69,13 @@ pub enum SofttokenError {
     /// damaged vault).
     #[error("authentication was cancelled")]
     Cancelled,
+    /// Biometric authentication is locked out after too many failed tries: ask for the PIN (the
+    /// device's passcode lifts the lockout). Neither a cancel nor a damaged vault.
+    #[error("{detail}")]
+    BiometricLockedOut {
+        /// Details.
+        detail: String,
+    },
     /// No answer from a provider, or one that is not the protocol (no network, TLS, timeout, no
     /// transport set): try again later.
     #[error("{detail}")]
@@ -107,6 +114,7 @@ impl From<ErrorKind> for SofttokenError {
             ErrorKind::Policy { detail } => SofttokenError::PolicyViolation { detail },
             ErrorKind::Unsupported { detail } => SofttokenError::Unsupported { detail },
             ErrorKind::Cancelled => SofttokenError::Cancelled,
+            ErrorKind::BiometricLockedOut { detail } => SofttokenError::BiometricLockedOut { detail },
             ErrorKind::Network { detail } => SofttokenError::Network { detail },
             ErrorKind::Refused { refusal, detail } => SofttokenError::Refused { refusal: refusal.into(), detail },
             ErrorKind::Platform { detail } => SofttokenError::Platform { detail },
@@ -209,6 +217,7 @@ mod tests {
             (ErrorKind::Policy { detail: "d".into() }, "PolicyViolation { detail: \"d\" }"),
             (ErrorKind::Unsupported { detail: "d".into() }, "Unsupported { detail: \"d\" }"),
             (ErrorKind::Cancelled, "Cancelled"),
+            (ErrorKind::BiometricLockedOut { detail: "d".into() }, "BiometricLockedOut { detail: \"d\" }"),
             (ErrorKind::Network { detail: "d".into() }, "Network { detail: \"d\" }"),
             (ErrorKind::Refused { refusal: Refusal::WrongNumber, detail: "d".into() }, "Refused { refusal: WrongNumber, detail: \"d\" }"),
             (ErrorKind::Refused { refusal: Refusal::TooLarge, detail: "d".into() }, "Refused { refusal: BadRequest, detail: \"d\" }"),

@@ -19,7 +19,14 @@ pub enum KeyStoreError {
     /// The user dismissed the authentication prompt (biometric keys): never `Rejected`.
     #[error("authentication was cancelled")]
     Cancelled,
-    /// Anything else (authentication cancelled, I/O, an unexpected exception).
+    /// Biometric authentication is locked out after too many failed tries (Android's
+    /// `ERROR_LOCKOUT`/`ERROR_LOCKOUT_PERMANENT`, LocalAuthentication's `biometryLockout`).
+    #[error("locked out: {detail}")]
+    LockedOut {
+        /// Details.
+        detail: String,
+    },
+    /// Anything else (I/O, an unexpected exception).
     #[error("{detail}")]
     Failed {
         /// Details.
@@ -58,6 +65,7 @@ fn to_core(e: KeyStoreError) -> core_ks::KeyStoreError {
         KeyStoreError::KeyMissing { detail } => core_ks::KeyStoreError::KeyMissing(detail),
         KeyStoreError::Rejected => core_ks::KeyStoreError::Rejected,
         KeyStoreError::Cancelled => core_ks::KeyStoreError::Cancelled,
+        KeyStoreError::LockedOut { detail } => core_ks::KeyStoreError::LockedOut(detail),
         KeyStoreError::Failed { detail } => core_ks::KeyStoreError::Failed(detail),
     }
 }
@@ -119,6 +127,7 @@ mod software {
             core_ks::KeyStoreError::KeyMissing(detail) => KeyStoreError::KeyMissing { detail },
             core_ks::KeyStoreError::Rejected => KeyStoreError::Rejected,
             core_ks::KeyStoreError::Cancelled => KeyStoreError::Cancelled,
+            core_ks::KeyStoreError::LockedOut(detail) => KeyStoreError::LockedOut { detail },
             core_ks::KeyStoreError::Failed(detail) => KeyStoreError::Failed { detail },
         }
     }

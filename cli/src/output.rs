@@ -88,6 +88,7 @@ pub fn exit_code(kind: &ErrorKind) -> i32 {
         | ErrorKind::Policy { .. }
         | ErrorKind::Unsupported { .. }
         | ErrorKind::Cancelled
+        | ErrorKind::BiometricLockedOut { .. }
         | ErrorKind::Network { .. }
         | ErrorKind::Refused { .. }
         | ErrorKind::Platform { .. } => exit::ERROR,

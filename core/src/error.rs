@@ -157,6 +157,9 @@ pub enum Error {
     /// The user dismissed the platform's authentication prompt: ask again or use the PIN.
     #[error("authentication was cancelled")]
     AuthenticationCancelled,
+    /// The platform's authentication is locked out after too many failed tries: use the PIN.
+    #[error("biometric unlock is locked out after too many tries ({0}): use the PIN")]
+    AuthenticationLockedOut(String),
     /// The platform key store failed.
     #[error("device key store failed: {0}")]
     Platform(String),

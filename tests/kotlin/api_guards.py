@@ -14,7 +14,7 @@ main = root / "android/src/main/kotlin"
 since = {}
 for f in stubs.glob("*.kt"):
     for line in f.read_text().splitlines():
-        m = re.search(r"@android\.Since\((\d+)\)\s*(?:abstract |open )?(?:fun|class|val|var)\s+([A-Za-z_][A-Za-z0-9_]*)", line)
+        m = re.search(r"@android\.Since\((\d+)\)\s*(?:(?:override|abstract|open|final|const) )*(?:fun|class|val|var)\s+([A-Za-z_][A-Za-z0-9_]*)", line)
         if m and int(m.group(1)) > MIN_SDK:
             since[m.group(2)] = int(m.group(1))
 

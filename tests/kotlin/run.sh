@@ -32,13 +32,24 @@ bash scripts/generate-bindings.sh kotlin "$root/target/debug/libsofttoken_ffi.so
 
 j=/usr/share/java
 cp="$j/jna.jar:$klib/kotlinx-coroutines-core-jvm.jar:$j/junit-jupiter-api.jar:$j/apiguardian-api.jar:$j/opentest4j.jar:$klib/kotlin-test.jar:$klib/kotlin-test-junit5.jar"
-echo "kotlin: compile-checking the Android-only files and the README's sample screen against android.* stubs"
+# The stubs are generated from the published API signature files (android/api); a hand edit or a
+# stale stub fails here.
+python3 tests/kotlin/stubs.py --check
+echo "kotlin: compile-checking the Android-only files and the README's sample screens against the generated stubs"
 "$kotlinc" -nowarn -cp "$cp" -d "$out/android-check.jar" "$gen" android/src/main/kotlin android/src/androidStubs/kotlin android/src/sample/kotlin
 python3 tests/kotlin/api_guards.py
+# The stubs refuse what the real libraries lack: the defect they once hid (the Authenticators
+# constants on BiometricPrompt; they live on BiometricManager) must not compile.
+mkdir -p "$out/refused"
+printf 'package refused\nval x = androidx.biometric.BiometricPrompt.Authenticators.BIOMETRIC_STRONG\n' > "$out/refused/Refused.kt"
+if "$kotlinc" -nowarn -d "$out/refused.jar" "$out/refused/Refused.kt" android/src/androidStubs/kotlin > "$out/refused.log" 2>&1; then
+  echo "kotlin: the stubs accepted BiometricPrompt.Authenticators, which androidx does not have" >&2
+  exit 1
+fi
+grep -q "Authenticators" "$out/refused.log" && echo "kotlin: the stubs refuse BiometricPrompt.Authenticators, as androidx does"
 echo "kotlin: compiling bindings, the portable shell and the tests"
-"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" android/src/main/kotlin/org/softtoken/android/Authenticators.kt android/src/main/kotlin/org/softtoken/android/QrScanner.kt \
-  android/src/main/kotlin/org/softtoken/android/CipherSealing.kt \
-  android/src/main/kotlin/org/softtoken/android/HttpUrlConnectionTransport.kt android/src/test/kotlin
+portable="Authenticators.kt QrScanner.kt CipherSealing.kt HttpUrlConnectionTransport.kt FileRecords.kt ForegroundTracker.kt WakeUps.kt"
+"$kotlinc" -nowarn -cp "$cp" -d "$out/tests.jar" "$gen" $(printf 'android/src/main/kotlin/org/softtoken/android/%s ' $portable) android/src/test/kotlin
 source tests/privacyidea/serve.sh
 privacyidea_start
 set +e

@@ -91,6 +91,7 @@ pub(crate) fn platform(e: KeyStoreError) -> Error {
     match e {
         KeyStoreError::KeyMissing(m) => Error::KeyUnavailable(m),
         KeyStoreError::Cancelled => Error::AuthenticationCancelled,
+        KeyStoreError::LockedOut(m) => Error::AuthenticationLockedOut(m),
         other => Error::Platform(other.to_string()),
     }
 }

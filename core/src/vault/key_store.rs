@@ -18,6 +18,10 @@ pub enum KeyStoreError {
     /// wrong with the data; ask again or fall back to the PIN.
     #[error("authentication was cancelled")]
     Cancelled,
+    /// The platform's authentication is locked out after too many failed tries (fingerprint,
+    /// Face ID): nothing is wrong with the data; use the PIN, or the device's passcode to lift it.
+    #[error("biometric authentication is locked out: {0}")]
+    LockedOut(String),
     /// The platform failed (I/O, IPC, …).
     #[error("{0}")]
     Failed(String),
@@ -73,7 +77,7 @@ pub struct MemoryKeyStore {
     key: Mutex<Option<SoftwareKeyBytes>>,
     records: Mutex<HashMap<String, Vec<u8>>>,
     failing: Mutex<Option<String>>,
-    cancel_biometric: std::sync::atomic::AtomicBool,
+    biometric_refusal: Mutex<Option<KeyStoreError>>,
 }
 
 impl Default for MemoryKeyStore {
@@ -86,7 +90,7 @@ impl MemoryKeyStore {
     /// A store with a fresh random key.
     pub fn new() -> Self {
         let key = SoftwareKeyBytes::random().expect("system random");
-        MemoryKeyStore { key: Mutex::new(Some(key)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None), cancel_biometric: Default::default() }
+        MemoryKeyStore { key: Mutex::new(Some(key)), records: Mutex::new(HashMap::new()), failing: Mutex::new(None), biometric_refusal: Mutex::new(None) }
     }
 
     /// Deletes the key, as a factory reset or a new phone would.
@@ -99,9 +103,10 @@ impl MemoryKeyStore {
         *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = message.map(str::to_string);
     }
 
-    /// Makes opening with the biometric key fail as a dismissed prompt does (or work again).
-    pub fn cancel_biometric_prompts(&self, cancel: bool) {
-        self.cancel_biometric.store(cancel, std::sync::atomic::Ordering::SeqCst);
+    /// Makes opening with the biometric key fail as the platform's prompt does when the user
+    /// dismisses it (`Cancelled`) or after too many tries (`LockedOut`); `None` works again.
+    pub fn refuse_biometric(&self, refusal: Option<KeyStoreError>) {
+        *self.biometric_refusal.lock().unwrap_or_else(|e| e.into_inner()) = refusal;
     }
 
     fn check(&self) -> Result<(), KeyStoreError> {
@@ -128,8 +133,10 @@ impl DeviceKeyStore for MemoryKeyStore {
         self.with_key(|k| k.seal(label, plaintext))
     }
     fn open(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
-        if label.starts_with("softtoken/v1/biometric/") && self.cancel_biometric.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(KeyStoreError::Cancelled);
+        if label.starts_with("softtoken/v1/biometric/") {
+            if let Some(refusal) = self.biometric_refusal.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                return Err(refusal);
+            }
         }
         self.with_key(|k| k.open(label, sealed))
     }

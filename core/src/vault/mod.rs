@@ -71,6 +71,7 @@ fn key_error(e: KeyStoreError, corrupt: Error) -> Error {
         KeyStoreError::KeyMissing(m) => Error::KeyUnavailable(m),
         KeyStoreError::Rejected => corrupt,
         KeyStoreError::Cancelled => Error::AuthenticationCancelled,
+        KeyStoreError::LockedOut(m) => Error::AuthenticationLockedOut(m),
         KeyStoreError::Failed(m) => Error::Platform(m),
     }
 }

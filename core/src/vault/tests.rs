@@ -518,10 +518,25 @@ fn cancelling_face_id_is_not_reported_as_a_tampered_vault() {
     // reported as a corrupt or tampered vault.
     let (_dir, path, ks) = setup();
     biometric_vault(&path, &ks);
-    ks.cancel_biometric_prompts(true);
+    ks.refuse_biometric(Some(KeyStoreError::Cancelled));
     assert_eq!(LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(0).unwrap_err(), Error::AuthenticationCancelled);
-    ks.cancel_biometric_prompts(false);
+    ks.refuse_biometric(None);
     assert!(LockedVault::open(&path, ks).unwrap().unlock_biometric(0).is_ok());
+}
+
+#[test]
+fn a_biometric_lockout_is_its_own_outcome_not_a_tampered_vault_nor_a_wrong_pin() {
+    // Too many unrecognised fingers lock the sensor out (Android ERROR_LOCKOUT, LocalAuthentication
+    // biometryLockout). Before, the shells could only report it as a generic platform failure.
+    let (_dir, path, ks) = setup();
+    biometric_vault(&path, &ks);
+    ks.refuse_biometric(Some(KeyStoreError::LockedOut("too many attempts".into())));
+    let err = LockedVault::open(&path, ks.clone()).unwrap().unlock_biometric(0).unwrap_err();
+    assert_eq!(err, Error::AuthenticationLockedOut("too many attempts".into()));
+    assert!(err.to_string().contains("use the PIN"), "{err}");
+    ks.refuse_biometric(None);
+    // The PIN still works, with every attempt left: a lockout counts no wrong PIN.
+    assert!(LockedVault::open(&path, ks.clone()).unwrap().unlock(Some("1234"), 0).is_ok());
 }
 
 #[test]

@@ -1,13 +1,11 @@
-// Android-only (compiled in an Android build; on these machines only compile-checked against the
-// stubs in src/androidStubs).
+// Android-only (compiled in an Android build; on these machines compile-checked against the stubs
+// generated from the published API signature files, android/api).
 package org.softtoken.android
 
-import android.content.SharedPreferences
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
-import android.util.Base64
 import java.security.KeyStore
 import javax.crypto.AEADBadTagException
 import javax.crypto.KeyGenerator
@@ -19,14 +17,14 @@ import org.softtoken.KeyStoreException
  * The device key in the Android Keystore: AES-256-GCM, generated inside the Keystore (StrongBox
  * when the phone has one), never exportable. Labels of the biometric slot use a second key bound to
  * user authentication: each use goes through [authenticator] (BiometricPrompt with a CryptoObject,
- * see [BiometricPromptAuthenticator]); without one, biometric unlock cannot be enabled. Small
- * records (the wrong-PIN counter's generation) live in [records], sealed by the Rust core before
- * they get here.
+ * see [BiometricPromptAuthenticator]); without one, biometric unlock cannot be enabled, and it
+ * says why before a biometric key is made on a phone that cannot use it. Small records (the
+ * wrong-PIN counter's generation) live in [records], sealed by the Rust core before they get here.
  */
 class AndroidKeystoreDeviceKeyStore(
-    private val records: SharedPreferences,
+    private val records: FileRecords,
     private val createKeys: Boolean,
-    authenticator: CipherAuthenticator? = null,
+    private val authenticator: CipherAuthenticator? = null,
     private val alias: String = "softtoken-device-key",
     private val biometricAlias: String = "softtoken-biometric-key",
 ) : DeviceKeyStore {
@@ -40,6 +38,10 @@ class AndroidKeystoreDeviceKeyStore(
         val name = if (biometric) biometricAlias else alias
         (keyStore.getKey(name, null) as? SecretKey)?.let { return it }
         if (!createKeys) throw KeyStoreException.KeyMissing("no key $name in the Android Keystore")
+        if (biometric) {
+            val a = authenticator ?: throw KeyStoreException.Failed("biometric unlock needs a CipherAuthenticator (BiometricPromptAuthenticator)")
+            a.unavailableReason()?.let { throw KeyStoreException.Failed("biometric unlock cannot be turned on: $it") }
+        }
         // StrongBox exists from API 28 (minSdk is 26).
         return generate(name, biometric, strongBox = Build.VERSION.SDK_INT >= 28)
     }
@@ -84,13 +86,7 @@ class AndroidKeystoreDeviceKeyStore(
         sealing.unseal(key(label), label, sealed, authenticated = isBiometricLabel(label))
     }
 
-    override fun load(label: String): ByteArray? = guarded {
-        records.getString(label, null)?.let { Base64.decode(it, Base64.NO_WRAP) }
-    }
+    override fun load(label: String): ByteArray? = guarded { records.load(label) }
 
-    override fun store(label: String, bytes: ByteArray) = guarded {
-        if (!records.edit().putString(label, Base64.encodeToString(bytes, Base64.NO_WRAP)).commit()) {
-            throw KeyStoreException.Failed("could not write the record $label")
-        }
-    }
+    override fun store(label: String, bytes: ByteArray) = guarded { records.store(label, bytes) }
 }

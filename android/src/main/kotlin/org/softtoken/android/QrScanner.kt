@@ -5,7 +5,6 @@ import java.nio.ByteBuffer
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
 import org.softtoken.SofttokenException
-import org.softtoken.scanImage
 import org.softtoken.scanLuma
 
 /** A camera frame's Y (luma) plane as camera APIs hand it out: rows `rowStride` bytes apart, pixels `pixelStride` apart. */
@@ -60,5 +59,49 @@ class QrFrameScanner(
     }
 }
 
-/** Every QR text in a picked image file (PNG, JPEG, WebP, GIF), for "scan from a screenshot". */
-fun scanImageFile(bytes: ByteArray): List<String> = scanImage(bytes).map { it.text }
+/**
+ * Every QR text in a decoded image, for "scan from a screenshot": [argb] holds [width] × [height]
+ * pixels as the platform decoders give them (`Bitmap.getPixels`, `BufferedImage.getRGB`: 0xAARRGGBB,
+ * row after row). The pixels become luma (ITU-R BT.601, transparent pixels read as white, the way
+ * a screenshot of a QR code on a page is meant) and go to the core's `scanLuma`. Phone builds of
+ * the core carry no image codecs, so decoding is the platform's ([scanPickedImage] on Android).
+ */
+fun scanArgb(argb: IntArray, width: Int, height: Int): List<String> {
+    require(width > 0 && height > 0 && argb.size >= width * height) { "the pixels do not fill a $width × $height image" }
+    val luma = ByteArray(width * height)
+    for (i in luma.indices) {
+        val p = argb[i]
+        val a = p ushr 24
+        val y = (299 * ((p shr 16) and 0xff) + 587 * ((p shr 8) and 0xff) + 114 * (p and 0xff)) / 1000
+        luma[i] = (255 - (a * (255 - y)) / 255).toByte()
+    }
+    return scanLuma(width.toUInt(), height.toUInt(), width.toUInt(), luma).map { it.text }
+}
+
+/** All of [input], or null when it holds more than [maxBytes] (never reading more than one byte past). */
+fun readCapped(input: java.io.InputStream, maxBytes: Int): ByteArray? {
+    val out = java.io.ByteArrayOutputStream()
+    val buffer = ByteArray(64 * 1024)
+    while (true) {
+        val n = input.read(buffer, 0, minOf(buffer.size, maxBytes + 1 - out.size()))
+        if (n < 0) return out.toByteArray()
+        out.write(buffer, 0, n)
+        if (out.size() > maxBytes) return null
+    }
+}
+
+/** The longest side, in pixels, an image is decoded at for scanning: larger ones are subsampled. */
+const val MAX_SCAN_SIDE = 2048
+
+/**
+ * The power-of-two subsampling (`BitmapFactory.Options.inSampleSize`) that brings an image of
+ * [width] × [height] to at most [maxSide] pixels on its longest side, so a hostile or huge picture
+ * never allocates more than about maxSide² pixels. Refuses sizes no picture has.
+ */
+fun sampleSizeFor(width: Int, height: Int, maxSide: Int = MAX_SCAN_SIDE): Int {
+    require(width > 0 && height > 0) { "the image has no size" }
+    require(width <= 1 shl 16 && height <= 1 shl 16) { "the image is $width × $height pixels, larger than any photo or screenshot" }
+    var sample = 1
+    while (maxOf(width, height) / sample > maxSide) sample *= 2
+    return sample
+}

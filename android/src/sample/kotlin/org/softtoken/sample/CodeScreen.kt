@@ -1,33 +1,47 @@
-// The minimal screen of android/README.md. It is compile-checked by tests/kotlin/run.sh against
-// the android.* stubs with the real generated bindings, so the README's code cannot rot; it is not
-// part of the library.
+// The screens of android/README.md. They are compile-checked by tests/kotlin/run.sh against the
+// stubs generated from the published API signature files, with the real generated bindings, so the
+// README's code cannot rot; they are not part of the library.
 package org.softtoken.sample
 
+import android.app.Application
+import android.content.Context
 import androidx.fragment.app.FragmentActivity
+import java.io.InputStream
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.flow.collect
 import kotlinx.coroutines.launch
 import org.softtoken.Authenticator
 import org.softtoken.SofttokenException
+import org.softtoken.TransactionInfo
 import org.softtoken.TransactionResponse
 import org.softtoken.android.AndroidClipboard
 import org.softtoken.android.AndroidKeystoreDeviceKeyStore
 import org.softtoken.android.BiometricPromptAuthenticator
+import org.softtoken.android.FileRecords
 import org.softtoken.android.HttpUrlConnectionTransport
+import org.softtoken.android.ResumedActivities
+import org.softtoken.android.SofttokenPushReceiver
+import org.softtoken.android.WakeUp
 import org.softtoken.android.codes
-import org.softtoken.android.copyWithAutoClear
+import org.softtoken.android.scanPickedImage
+import org.softtoken.android.signInRequests
 import org.softtoken.defaultVaultSettings
 
-/** One vault for the app's lifetime: create it on first start, unlock it, show codes, answer pushes. */
-class CodeScreen(private val activity: FragmentActivity, private val scope: CoroutineScope, private val show: (String) -> Unit) {
+/** The app's one vault, made in `Application.onCreate` and kept for the process's lifetime. */
+class SofttokenApp(application: Application) {
+    val activities = ResumedActivities.install(application)
     private val store = AndroidKeystoreDeviceKeyStore(
-        records = activity.getSharedPreferences("softtoken-records", 0),
+        records = FileRecords(application.noBackupFilesDir.resolve("softtoken-records")),
         createKeys = true,
-        authenticator = BiometricPromptAuthenticator(activity, title = "Unlock your tokens", negativeButton = "Use PIN"),
+        authenticator = BiometricPromptAuthenticator(application, activities, title = "Unlock your tokens", negativeButton = "Use PIN"),
     )
-    val vault = Authenticator(activity.noBackupFilesDir.resolve("vault.stv").path, store).apply {
+    val vault = Authenticator(application.noBackupFilesDir.resolve("vault.stv").path, store).apply {
         setTransport(HttpUrlConnectionTransport())
     }
+}
+
+/** One screen: unlock, live codes, scanning, approving. */
+class CodeScreen(private val app: SofttokenApp, private val activity: FragmentActivity, private val scope: CoroutineScope, private val show: (String) -> Unit) {
+    private val vault get() = app.vault
 
     /** First start: a PIN-protected vault; later starts: unlock with the PIN. */
     fun open(pin: String) = scope.launch {
@@ -40,31 +54,71 @@ class CodeScreen(private val activity: FragmentActivity, private val scope: Coro
         }
     }
 
-    /** Biometric unlock once enabled (`vault.setBiometric(pin, true)`); a dismissal asks for the PIN. */
+    /** Turns biometric unlock on (needs the PIN; says why when the phone cannot). */
+    fun enableBiometrics(pin: String) = scope.launch {
+        try {
+            vault.setBiometric(pin, true)
+        } catch (e: SofttokenException.Platform) {
+            show(e.detail)
+        }
+    }
+
+    /** Biometric unlock once enabled; a dismissal or a lockout asks for the PIN. */
     fun openWithBiometrics() = scope.launch {
         try {
             vault.unlockBiometric()
         } catch (e: SofttokenException.Cancelled) {
             show("Enter your PIN")
+        } catch (e: SofttokenException.BiometricLockedOut) {
+            show("Too many tries: enter your PIN")
         }
     }
 
-    /** The code of the first identity, refreshed every second until the vault locks itself. */
+    /** The code of the first identity, refreshed as each period ends, until the vault locks itself. */
     fun showCodes() = scope.launch {
         val id = vault.identities().firstOrNull()?.id ?: return@launch
         vault.codes(id).collect { show("${it.code} (${it.remainingS} s)") }
     }
 
-    /** Copies a code; the clipboard forgets it after 30 s. */
-    fun copy(code: String) = scope.launch { copyWithAutoClear(AndroidClipboard(activity), code) }
+    /** Copies a code; WorkManager clears the clipboard after 30 s. */
+    fun copy(code: String) = AndroidClipboard(activity).copyCode(code)
 
-    /** From FirebaseMessagingService.onNewToken: kept while locked, sent after the next unlock. */
-    fun onNewToken(token: String) = scope.launch { vault.registerPushToken(token) }
+    /** "Scan from a screenshot": the QR code in a picked image, with the password from the letter. */
+    fun scanPicked(input: InputStream, password: String) = scope.launch {
+        val text = scanPickedImage(input).firstOrNull() ?: return@launch show("No QR code in that picture")
+        val pending = vault.beginQrActivation(text, password)
+        show("Token ${pending.serial()}: type ${pending.registrationCode()} into your company's page, then confirm")
+        vault.commitActivation(pending)
+    }
 
-    /** From onMessageReceived: fetch the sign-in requests and answer the first one. */
-    fun onPush(confirm: Boolean) = scope.launch {
-        val tx = vault.pendingTransactions().transactions.firstOrNull() ?: return@launch
+    /** Shows a sign-in request with its number to match, and answers it. */
+    fun answer(tx: TransactionInfo, confirm: Boolean, number: String?) = scope.launch {
         show(tx.summary)
-        vault.respond(tx.identityId, tx.id, if (confirm) TransactionResponse.CONFIRM else TransactionResponse.CANCEL)
+        vault.respond(tx.identityId, tx.id, if (confirm) TransactionResponse.CONFIRM else TransactionResponse.CANCEL, number)
     }
 }
+
+/** The manifest's UnifiedPush receiver: subscriptions go to the providers, wake-ups to a notification. */
+class PushReceiver : SofttokenPushReceiver() {
+    override fun onSubscription(context: Context, subscription: String) {
+        val app = appOf(context)
+        app.scope.launch { app.softtoken.vault.registerPushToken(subscription) }
+    }
+
+    override fun onWakeUp(context: Context, wakeUp: WakeUp) {
+        val app = appOf(context)
+        app.scope.launch {
+            val requests = app.softtoken.vault.signInRequests(wakeUp)
+            app.notify(requests.firstOrNull()?.summary ?: "A sign-in request is waiting: open the app")
+        }
+    }
+}
+
+/** What the sample's Application class offers the receiver. */
+interface SampleApp {
+    val softtoken: SofttokenApp
+    val scope: CoroutineScope
+    fun notify(text: String)
+}
+
+private fun appOf(context: Context): SampleApp = context.applicationContext as SampleApp

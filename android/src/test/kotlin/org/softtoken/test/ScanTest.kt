@@ -13,7 +13,10 @@ import org.softtoken.android.LumaPlane
 import org.softtoken.android.QrFrameScanner
 import org.softtoken.Authenticator
 import org.softtoken.android.codes
-import org.softtoken.android.scanImageFile
+import org.softtoken.android.readCapped
+import org.softtoken.android.sampleSizeFor
+import org.softtoken.android.scanArgb
+import org.softtoken.scanImage
 import org.softtoken.SofttokenException
 import org.softtoken.scanLuma
 import kotlin.test.assertEquals
@@ -77,16 +80,48 @@ class ScanTest {
         first.join()
     }
 
-    @Test fun scanImageReadsAPickedFile() {
-        assertEquals(listOf(SPEC_URI), scanImageFile(SpecQr.png))
+    /** A picked image as a platform decoder hands it over: the JVM's ImageIO, like Android's BitmapFactory, gives 0xAARRGGBB pixels. */
+    private fun decoded(png: ByteArray): Triple<IntArray, Int, Int> {
+        val image = javax.imageio.ImageIO.read(java.io.ByteArrayInputStream(png))
+        return Triple(image.getRGB(0, 0, image.width, image.height, null, 0, image.width), image.width, image.height)
+    }
+
+    @Test fun aPickedImageDecodedByThePlatformIsScannedWithoutCodecsInTheCore() {
+        val (argb, w, h) = decoded(SpecQr.png)
+        assertEquals(listOf(SPEC_URI), scanArgb(argb, w, h))
+        // A screenshot with a transparent background (dark modules on nothing) reads as on white paper.
+        val transparent = IntArray(argb.size) { i -> if ((argb[i] and 0xffffff) > 0x808080) 0x00000000 else argb[i] }
+        assertEquals(listOf(SPEC_URI), scanArgb(transparent, w, h))
+        // Too few pixels for the size is a programming error, said at once.
+        kotlin.test.assertFailsWith<IllegalArgumentException> { scanArgb(IntArray(10), w, h) }
+    }
+
+    @Test fun hugePicturesAreSubsampledAndImpossibleSizesRefused() {
+        assertEquals(1, sampleSizeFor(308, 308))
+        assertEquals(2, sampleSizeFor(4032, 3024))  // a phone photo: 2016 × 1512
+        assertEquals(8, sampleSizeFor(12_000, 9_000))
+        assertTrue(40_000 / sampleSizeFor(40_000, 30_000) <= 2048)
+        assertFailsWith<IllegalArgumentException> { sampleSizeFor(0, 100) }
+        assertFailsWith<IllegalArgumentException> { sampleSizeFor(100_000, 10) }
+        // The file itself is read with a cap: one byte more than the cap is refused, never read whole.
+        assertEquals(5, readCapped(java.io.ByteArrayInputStream(ByteArray(5)), 5)!!.size)
+        assertNull(readCapped(java.io.ByteArrayInputStream(ByteArray(6)), 5))
+        var served = 0L
+        val endless = object : java.io.InputStream() {
+            override fun read(): Int { served++; return 0 }
+            override fun read(b: ByteArray, off: Int, len: Int): Int { served += len; return len }
+        }
+        assertNull(readCapped(endless, 1_000_000))
+        assertTrue(served <= 1_000_001, "read $served bytes of an endless stream")
     }
 
     @Test fun badFramesAndFilesGiveTypedErrors() {
         val e = assertFailsWith<SofttokenException.InvalidCode> { scanLuma(100u, 100u, 100u, ByteArray(50)) }
         assertEquals("frame", e.field)
         assertFailsWith<SofttokenException.InvalidCode> { scanLuma(100u, 10u, 99u, ByteArray(10_000)) }
-        assertFailsWith<SofttokenException.Unsupported> { scanImageFile("not an image".toByteArray()) }
-        assertFailsWith<SofttokenException.InvalidCode> { scanImageFile(SpecQr.png.copyOf(SpecQr.png.size / 2)) }
+        // The host build's own image reader (desktop, CLI) still types its errors.
+        assertFailsWith<SofttokenException.Unsupported> { scanImage("not an image".toByteArray()) }
+        assertFailsWith<SofttokenException.InvalidCode> { scanImage(SpecQr.png.copyOf(SpecQr.png.size / 2)) }
         val errors = mutableListOf<SofttokenException>()
         val scanner = QrFrameScanner({}, { errors += it })
         assertEquals(emptyList(), scanner.scan(LumaPlane(100, 100, 100, 1, ByteBuffer.wrap(ByteArray(10)))))

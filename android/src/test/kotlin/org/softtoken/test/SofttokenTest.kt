@@ -373,6 +373,23 @@ class SofttokenTest {
         }
     }
 
+    @Test fun aBiometricLockoutIsItsOwnOutcomeAndCostsNoPinAttempt(): Unit = runBlocking {
+        // Before: BiometricPrompt's ERROR_LOCKOUT came back as a generic platform failure.
+        val prompt = Prompt()
+        val lockedOut = CipherAuthenticator { cipher, reason -> prompt.authenticate(cipher, reason).also { if (reason == AuthenticationReason.UNLOCK) throw KeyStoreException.LockedOut("Too many attempts. Try again later.") } }
+        vault(JceDeviceKeyStore(lockedOut)).use { s ->
+            s.create("2580", FAST)
+            s.setBiometric("2580", true)
+            s.lock()
+            val e = assertFailsWith<SofttokenException.BiometricLockedOut> { s.unlockBiometric() }
+            assertTrue(e.detail.contains("use the PIN"), e.detail)
+            assertFalse(s.isUnlocked())
+            assertFailsWith<SofttokenException.WrongPin> { s.unlock("0000") }.also { assertEquals(9u, it.attemptsLeft) }
+            s.unlock("2580")
+            assertTrue(s.isUnlocked())
+        }
+    }
+
     @Test fun aCancelledUnlockLeavesTheVaultLocked(): Unit = runBlocking {
         // The trap: the unlock finished on its own thread after the caller gave up, and put the
         // vault in use anyway. Argon2 with 128 MiB takes long enough to cancel in the middle.

@@ -11,6 +11,9 @@ import org.softtoken.android.HttpUrlConnectionTransport
 import org.softtoken.Authenticator
 import org.softtoken.ProviderRefusal
 import org.softtoken.android.codes
+import org.softtoken.android.WakeUp
+import org.softtoken.android.signInRequests
+import org.softtoken.android.webPushSubscription
 import org.softtoken.HttpRequest
 import org.softtoken.HttpResponse
 import org.softtoken.SofttokenException
@@ -106,6 +109,41 @@ class TransactionTest {
         }
     }
 
+    @Test fun aUnifiedPushWakeUpReachesThePhoneEncryptedAndNamesOnlyIds(): Unit = runBlocking {
+        // The phone's side of RFC 8291, as the UnifiedPush connector holds it: a P-256 key and an auth secret.
+        val keys = java.security.KeyPairGenerator.getInstance("EC").apply { initialize(java.security.spec.ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        val auth = ByteArray(16).also { java.security.SecureRandom().nextBytes(it) }
+        val received = java.util.concurrent.LinkedBlockingQueue<ByteArray>()
+        val distributor = com.sun.net.httpserver.HttpServer.create(java.net.InetSocketAddress("127.0.0.1", 0), 0).apply {
+            createContext("/up/phone") { ex -> received.add(ex.requestBody.readBytes()); ex.sendResponseHeaders(201, -1); ex.close() }
+            start()
+        }
+        try {
+            val b64 = java.util.Base64.getUrlEncoder().withoutPadding()
+            val endpoint = "http://127.0.0.1:${distributor.address.port}/up/phone"
+            val subscription = webPushSubscription(endpoint, b64.encodeToString(RFC8291.uncompressed(keys.public)), b64.encodeToString(auth))
+            Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+                val (_, serial) = activated(s, subscription)
+                val pushed = provider.cli("--web-push-allow-loopback", "push", "--serial", serial, "--summary", "Sign in to Example Bank", "--detail", "IP=192.0.2.7")
+                assertTrue(field(pushed, "wake_up")!!.startsWith("sent 201"), pushed)
+                val body = received.poll(10, TimeUnit.SECONDS) ?: error("no wake-up reached the distributor")
+                val plain = RFC8291.decrypt(body, keys, auth)
+                assertFalse(plain.toString(Charsets.UTF_8).contains("Example Bank") || plain.toString(Charsets.UTF_8).contains("192.0.2.7"), "the wake-up carries no content")
+                val wakeUp = WakeUp.parse(plain)!!
+                assertEquals(field(pushed, "transaction_id"), wakeUp.transactionId)
+                assertEquals(serial, wakeUp.serial)
+                // The app fetches the request itself, the woken one first, and answers it.
+                val requests = s.signInRequests(wakeUp)
+                assertEquals(wakeUp.transactionId, requests.first().id)
+                assertEquals("Sign in to Example Bank", requests.first().summary)
+                s.lock()
+                assertTrue(s.signInRequests(wakeUp).isEmpty(), "locked: the notification can only say a request waits")
+            }
+        } finally {
+            distributor.stop(0)
+        }
+    }
+
     @Test fun confirmCancelSuspiciousAndTheLog(): Unit = runBlocking {
         Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
             val (id, serial) = activated(s)
@@ -190,5 +228,41 @@ class TransactionTest {
             assertEquals(TransactionState.APPROVED, s.respond(id, tx, TransactionResponse.CONFIRM).state)
             assertEquals(8, s.confirmationCode(id, "31415-92653").length)
         }
+    }
+}
+
+/** The receiving side of RFC 8291 (Web Push message encryption), what a UnifiedPush connector does for the app. */
+object RFC8291 {
+    fun uncompressed(key: java.security.PublicKey): ByteArray {
+        val w = (key as java.security.interfaces.ECPublicKey).w
+        fun fixed(n: java.math.BigInteger) = n.toByteArray().let { b -> ByteArray(32 - minOf(32, b.size)) + b.takeLast(32).toByteArray() }
+        return byteArrayOf(4) + fixed(w.affineX) + fixed(w.affineY)
+    }
+
+    private fun hmac(key: ByteArray, data: ByteArray): ByteArray =
+        javax.crypto.Mac.getInstance("HmacSHA256").run { init(javax.crypto.spec.SecretKeySpec(key, "HmacSHA256")); doFinal(data) }
+
+    private fun hkdf(salt: ByteArray, ikm: ByteArray, info: ByteArray, length: Int): ByteArray =
+        hmac(hmac(salt, ikm), info + byteArrayOf(1)).copyOf(length)
+
+    fun decrypt(body: ByteArray, keys: java.security.KeyPair, auth: ByteArray): ByteArray {
+        val salt = body.copyOfRange(0, 16)
+        val idLen = body[20].toInt() and 0xff
+        val senderPublic = body.copyOfRange(21, 21 + idLen)
+        val params = (keys.public as java.security.interfaces.ECPublicKey).params
+        val point = java.security.spec.ECPoint(java.math.BigInteger(1, senderPublic.copyOfRange(1, 33)), java.math.BigInteger(1, senderPublic.copyOfRange(33, 65)))
+        val sender = java.security.KeyFactory.getInstance("EC").generatePublic(java.security.spec.ECPublicKeySpec(point, params))
+        val shared = javax.crypto.KeyAgreement.getInstance("ECDH").run { init(keys.private); doPhase(sender, true); generateSecret() }
+        val keyInfo = "WebPush: info".toByteArray() + byteArrayOf(0) + uncompressed(keys.public) + senderPublic
+        val ikm = hkdf(auth, shared, keyInfo, 32)
+        val cek = hkdf(salt, ikm, "Content-Encoding: aes128gcm".toByteArray() + byteArrayOf(0), 16)
+        val nonce = hkdf(salt, ikm, "Content-Encoding: nonce".toByteArray() + byteArrayOf(0), 12)
+        val padded = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding").run {
+            init(javax.crypto.Cipher.DECRYPT_MODE, javax.crypto.spec.SecretKeySpec(cek, "AES"), javax.crypto.spec.GCMParameterSpec(128, nonce))
+            doFinal(body, 21 + idLen, body.size - 21 - idLen)
+        }
+        val end = padded.indexOfLast { it != 0.toByte() }
+        check(padded[end] == 2.toByte()) { "the last record's delimiter is missing" }
+        return padded.copyOf(end)
     }
 }

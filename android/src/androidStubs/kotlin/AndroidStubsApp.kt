@@ -1,7 +1,0 @@
-@file:Suppress("unused", "UNUSED_PARAMETER")
-
-package android.app
-
-abstract class Activity {
-    abstract val window: android.view.Window
-}

@@ -1,0 +1,58 @@
+// Portable part of the Android shell: compiled and tested on the JVM (tests/kotlin/run.sh).
+package org.softtoken.android
+
+import org.softtoken.Authenticator
+import org.softtoken.TransactionInfo
+
+/**
+ * A push subscription as softtoken providers take it in `registerPushToken`: a Web Push
+ * subscription (RFC 8030/8291) in its JSON form. A UnifiedPush endpoint and its public key set
+ * (`PushEndpoint.url`, `pubKeySet.pubKey`, `pubKeySet.auth`: base64url) are exactly that, so the
+ * provider encrypts each wake-up to the phone and the distributor carries it.
+ */
+fun webPushSubscription(endpoint: String, p256dh: String, auth: String): String =
+    """{"endpoint":${jsonString(endpoint)},"keys":{"p256dh":${jsonString(p256dh)},"auth":${jsonString(auth)}}}"""
+
+private fun jsonString(s: String): String = buildString {
+    append('"')
+    for (c in s) {
+        when {
+            c == '"' -> append("\\\"")
+            c == '\\' -> append("\\\\")
+            c < ' ' -> append("\\u%04x".format(c.code))
+            else -> append(c)
+        }
+    }
+    append('"')
+}
+
+/**
+ * What a wake-up says: which sign-in request, for which token. It carries only these two ids —
+ * never who signs in or where — so the push service learns nothing; the details are fetched from
+ * the provider with the vault's keys.
+ */
+class WakeUp(val transactionId: String, val serial: String) {
+    companion object {
+        private val FIELD = Regex("\"(transaction_id|serial)\"\\s*:\\s*\"([A-Za-z0-9._-]{1,128})\"")
+
+        /** Reads a decrypted wake-up (`{"transaction_id": …, "serial": …}`); null for anything else. */
+        fun parse(content: ByteArray): WakeUp? {
+            if (content.size > 4096) return null
+            val fields = FIELD.findAll(content.toString(Charsets.UTF_8)).associate { it.groupValues[1] to it.groupValues[2] }
+            val tx = fields["transaction_id"] ?: return null
+            val serial = fields["serial"] ?: return null
+            return WakeUp(tx, serial)
+        }
+    }
+}
+
+/**
+ * The sign-in requests to show after a wake-up: everything pending at the providers (a wake-up can
+ * be late, duplicated or lost, so the pending list is the truth), the woken one first. Empty when
+ * the vault is locked: then the notification can only say "open the app to see a sign-in request".
+ */
+suspend fun Authenticator.signInRequests(wakeUp: WakeUp?): List<TransactionInfo> {
+    if (!isUnlocked()) return emptyList()
+    val pending = pendingTransactions().transactions
+    return pending.sortedByDescending { it.id == wakeUp?.transactionId }
+}
