@@ -1,6 +1,8 @@
 // Android library module: the Kotlin shell over softtoken's Rust core (UniFFI bindings).
-// `./gradlew publishToMavenLocal` builds the native libraries and the bindings
-// (scripts/build-android.sh, needs the NDK) and publishes org.softtoken:softtoken-android as an AAR.
+// There is no Gradle wrapper in the repository (its jar is a binary this project does not vendor):
+// with Gradle 8.9 or later installed, `gradle -p android publishToMavenLocal` builds the native
+// libraries and the bindings (scripts/build-android.sh, needs the NDK) and publishes
+// org.softtoken:softtoken-android as an AAR. Never built on softtoken's own machines (no SDK).
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.0"
@@ -54,6 +56,12 @@ dependencies {
     implementation("net.java.dev.jna:jna:5.17.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
     implementation("androidx.camera:camera-core:1.4.1")
+    // BiometricPrompt and BiometricManager; brings androidx.fragment (FragmentActivity) and core.
+    implementation("androidx.biometric:biometric:1.1.0")
+    // The clipboard is cleared by a WorkManager job that outlives the activity.
+    implementation("androidx.work:work-runtime:2.10.0")
+    // Push wake-ups without Google services (a Web Push subscription through a distributor).
+    implementation("org.unifiedpush.android:connector:3.0.10")
 }
 
 publishing {

@@ -1,4 +1,4 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
 // The iOS shell of softtoken. The generated sources (Sources/Softtoken/Generated/, and on Linux
 // Sources/SofttokenFFI/) and SofttokenFFI.xcframework are produced by scripts/ and never committed:
 //   - an app build: scripts/build-xcframework.sh (macOS with Xcode) makes SofttokenFFI.xcframework,
@@ -14,12 +14,16 @@ let ffi: Target = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBR
 
 let package = Package(
     name: "Softtoken",
-    // iOS 16 / macOS 13: the package uses `Duration` and `Task.sleep(for:)`.
+    // iOS 16 / macOS 13: the package uses `Duration` and `Task.sleep(for:)`. On macOS the Secure
+    // Enclave key needs the data-protection keychain, which needs the app's
+    // keychain-access-groups entitlement (ios/README.md).
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
     targets: [
         ffi,
         .target(name: "Softtoken", dependencies: ["SofttokenFFI"], path: "Sources/Softtoken"),
         .testTarget(name: "SofttokenTests", dependencies: ["Softtoken"], path: "Tests/SofttokenTests"),
-    ]
+    ],
+    // Swift 6 language mode: strict concurrency checking is an error, not a warning.
+    swiftLanguageModes: [.v6]
 )

@@ -32,7 +32,9 @@ extension Authenticator {
     }
 }
 
-/// The pasteboard, seen through what the auto-clear needs.
+/// The pasteboard, seen through what the auto-clear needs. UIKit's pasteboard is main-actor only,
+/// so the protocol is too.
+@MainActor
 public protocol SecretPasteboard: AnyObject {
     /// Puts a code on the pasteboard (local only, expiring where the platform supports it).
     func set(_ text: String)
@@ -42,7 +44,10 @@ public protocol SecretPasteboard: AnyObject {
     func clear()
 }
 
-/// Copies a code and clears it after `after` — only if the pasteboard still holds that code.
+/// Copies a code and clears it after `after` — only if the pasteboard still holds that code. The
+/// pasteboard also expires the item itself (`SystemPasteboard` sets an expiry), so the code goes
+/// even when the app is suspended before the delay ends.
+@MainActor
 public func copyWithAutoClear(_ pasteboard: SecretPasteboard, code: String, after: Duration = .seconds(30)) async {
     pasteboard.set(code)
     try? await Task.sleep(for: after)

@@ -1,78 +1,147 @@
-// Apple platforms only: compiled in an Xcode build, skipped on Linux (no Security framework).
-#if canImport(Security) && canImport(CryptoKit)
+// Apple platforms only: compiled in an Xcode build, skipped on Linux (no Security framework). What
+// its errors mean is decided by the portable PlatformAuthFailure (KeyStoreOutcomes.swift), tested on
+// Linux; this file only sorts the platform's errors by domain and code.
+#if canImport(Security) && canImport(CryptoKit) && canImport(LocalAuthentication)
 import CryptoKit
 import Foundation
+import LocalAuthentication
 import Security
 
-/// The device key on iOS: a P-256 key in the Secure Enclave (never leaves it) wraps data with
-/// ECIES + AES-GCM; without a Secure Enclave (simulator) an AES key lives in the Keychain. Items are
-/// `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`: never in backups, never on another device.
-/// Labels of the biometric slot use a second key that requires biometry (`.biometryCurrentSet`).
+/// The device key: a P-256 key that never leaves the Secure Enclave and wraps data with ECIES
+/// (`eciesEncryptionCofactorVariableIVX963SHA256AESGCM`). On a device or Mac without a Secure
+/// Enclave (the simulator, Intel Macs without a T2) the same kind of P-256 key is made in software
+/// and kept in the Keychain — still this device only, but not hardware-bound; `kind()` says which.
+/// Items are `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`: never in backups, never on another
+/// device. Labels of the biometric slot use a second key that requires Face ID / Touch ID of the
+/// currently enrolled set (`.biometryCurrentSet`): enrolling another face or finger makes it unusable.
+///
+/// All items use the data-protection keychain (`kSecUseDataProtectionKeychain`), which Secure Enclave
+/// keys require on macOS; a macOS app needs the keychain-access-groups entitlement for it (iOS apps
+/// have their default group).
 public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
     private let service: String
     private let createKeys: Bool
+    private let unlockReason: String
 
-    public init(service: String = "org.softtoken.device-key", createKeys: Bool) {
+    /// `unlockReason` is the line Face ID / Touch ID shows under the app's name (and the
+    /// `NSFaceIDUsageDescription` of Info.plist is asked for once by iOS).
+    public init(service: String = "org.softtoken.device-key", createKeys: Bool, unlockReason: String = "Unlock your tokens") {
         self.service = service
         self.createKeys = createKeys
+        self.unlockReason = unlockReason
     }
 
-    public func kind() throws -> String { "ios-keychain" }
+    public func kind() throws -> String { SecureEnclave.isAvailable ? "ios-secure-enclave" : "ios-keychain" }
+
+    private func isBiometric(_ label: String) -> Bool { label.hasPrefix("softtoken/v1/biometric/") }
 
     private func tag(for label: String) -> Data {
-        Data((label.hasPrefix("softtoken/v1/biometric/") ? "\(service).biometric" : service).utf8)
+        Data((isBiometric(label) ? "\(service).biometric" : service).utf8)
     }
 
-    private func enclaveKey(for label: String) throws -> SecKey {
+    /// Why biometry cannot protect a key on this device now, or nil when it can.
+    public static func biometryUnavailableReason() -> String? {
+        var error: NSError?
+        guard !LAContext().canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) else { return nil }
+        switch (error as? LAError)?.code {
+        case .biometryNotEnrolled?: return "no face or fingerprint is set up: add one in Settings first"
+        case .passcodeNotSet?: return "set a device passcode first: Face ID and Touch ID need one"
+        case .biometryLockout?: return "Face ID or Touch ID is locked after too many tries: unlock with the passcode first"
+        default: return "this device cannot use Face ID or Touch ID now"
+        }
+    }
+
+    private func key(for label: String) throws -> SecKey {
         let tag = tag(for: label)
-        let query: [String: Any] = [kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: tag,
-                                    kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom, kSecReturnRef as String: true]
+        var query: [String: Any] = [kSecClass as String: kSecClassKey, kSecAttrApplicationTag as String: tag,
+                                    kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom, kSecReturnRef as String: true,
+                                    kSecUseDataProtectionKeychain as String: true]
+        if isBiometric(label) {
+            // A fresh context a use, with the reason shown in the Face ID / Touch ID sheet.
+            let context = LAContext()
+            context.localizedReason = unlockReason
+            query[kSecUseAuthenticationContext as String] = context
+        }
         var item: CFTypeRef?
-        if SecItemCopyMatching(query as CFDictionary, &item) == errSecSuccess, let key = item { return (key as! SecKey) }
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        if status == errSecSuccess, let key = item { return (key as! SecKey) }
+        if status != errSecItemNotFound { throw classify(status: status).keyStoreError }
         guard createKeys else { throw KeyStoreError.KeyMissing(detail: "no softtoken key in the Keychain") }
-        let biometric = label.hasPrefix("softtoken/v1/biometric/")
+        if isBiometric(label), let why = Self.biometryUnavailableReason() {
+            throw PlatformAuthFailure.unavailable("biometric unlock cannot be turned on: \(why)").keyStoreError
+        }
         var error: Unmanaged<CFError>?
         guard let access = SecAccessControlCreateWithFlags(nil, kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
-                                                           biometric ? [.privateKeyUsage, .biometryCurrentSet] : [.privateKeyUsage], &error) else {
-            throw KeyStoreError.Failed(detail: "access control: \(String(describing: error))")
+                                                           isBiometric(label) ? [.privateKeyUsage, .biometryCurrentSet] : [.privateKeyUsage], &error) else {
+            throw classify(error?.takeRetainedValue()).keyStoreError
         }
         var attributes: [String: Any] = [kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom, kSecAttrKeySizeInBits as String: 256,
+                                         kSecUseDataProtectionKeychain as String: true,
                                          kSecPrivateKeyAttrs as String: [kSecAttrIsPermanent as String: true, kSecAttrApplicationTag as String: tag,
                                                                          kSecAttrAccessControl as String: access]]
         if SecureEnclave.isAvailable { attributes[kSecAttrTokenID as String] = kSecAttrTokenIDSecureEnclave }
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
-            throw KeyStoreError.Failed(detail: "key generation: \(String(describing: error))")
+            throw classify(error?.takeRetainedValue()).keyStoreError
         }
         return key
     }
 
+    /// Sorts an error by its domain: LocalAuthentication's codes are about the user and biometry,
+    /// Security's (OSStatus) about the item; CryptoKit and others are reported as they are.
+    private func classify(_ error: CFError?) -> PlatformAuthFailure {
+        guard let error else { return .other("the platform gave no error") }
+        let domain = CFErrorGetDomain(error) as String
+        let code = CFErrorGetCode(error)
+        if domain == LAError.errorDomain {
+            switch LAError.Code(rawValue: code) {
+            case .userCancel?, .systemCancel?, .appCancel?, .userFallback?: return .cancelled
+            case .authenticationFailed?: return .notRecognised
+            case .biometryLockout?: return .lockedOut
+            case .biometryNotAvailable?, .biometryNotEnrolled?, .passcodeNotSet?: return .unavailable("Face ID or Touch ID is not available: use the PIN")
+            default: return .other("LocalAuthentication error \(code)")
+            }
+        }
+        if domain == (kCFErrorDomainOSStatus as String) { return classify(status: OSStatus(code)) }
+        return .other("\(domain) error \(code)")
+    }
+
+    private func classify(status: OSStatus) -> PlatformAuthFailure {
+        switch status {
+        case errSecUserCanceled: return .cancelled
+        case errSecAuthFailed: return .notRecognised
+        case errSecInteractionNotAllowed: return .deviceLocked
+        case errSecItemNotFound: return .keyMissing("the key is gone (biometry changed, or a restore to another device)")
+        case errSecDecode, errSecVerifyFailed: return .damaged
+        default: return .other("Keychain error \(status)")
+        }
+    }
+
     public func seal(label: String, plaintext: Data) throws -> Data {
-        let key = try enclaveKey(for: label)
+        let key = try key(for: label)
         guard let pub = SecKeyCopyPublicKey(key) else { throw KeyStoreError.Failed(detail: "no public key") }
         var error: Unmanaged<CFError>?
         let labelled = Data(label.utf8).base64EncodedData() + Data([0]) + plaintext
         guard let sealed = SecKeyCreateEncryptedData(pub, .eciesEncryptionCofactorVariableIVX963SHA256AESGCM, labelled as CFData, &error) else {
-            throw KeyStoreError.Failed(detail: "seal: \(String(describing: error))")
+            throw classify(error?.takeRetainedValue()).keyStoreError
         }
         return sealed as Data
     }
 
     public func unseal(label: String, sealed: Data) throws -> Data {
-        let key = try enclaveKey(for: label)
+        let key = try key(for: label)
         var error: Unmanaged<CFError>?
         guard let plain = SecKeyCreateDecryptedData(key, .eciesEncryptionCofactorVariableIVX963SHA256AESGCM, sealed as CFData, &error) as Data? else {
-            // A dismissed or failed Face ID / Touch ID prompt is not altered data.
-            let code = error.map { CFErrorGetCode($0.takeRetainedValue()) } ?? 0
-            if code == Int(errSecUserCanceled) || code == Int(errSecAuthFailed) { throw KeyStoreError.Cancelled }
-            throw KeyStoreError.Rejected
+            // Face ID dismissed, not recognised or locked out is never "damaged": sorted by domain.
+            throw classify(error?.takeRetainedValue()).keyStoreError
         }
         let prefix = Data(label.utf8).base64EncodedData() + Data([0])
-        guard plain.starts(with: prefix) else { throw KeyStoreError.Rejected }
+        guard plain.starts(with: prefix) else { throw PlatformAuthFailure.damaged.keyStoreError }
         return plain.dropFirst(prefix.count)
     }
 
     private func recordQuery(_ label: String) -> [String: Any] {
-        [kSecClass as String: kSecClassGenericPassword, kSecAttrService as String: "\(service).records", kSecAttrAccount as String: label]
+        [kSecClass as String: kSecClassGenericPassword, kSecAttrService as String: "\(service).records", kSecAttrAccount as String: label,
+         kSecUseDataProtectionKeychain as String: true]
     }
 
     public func load(label: String) throws -> Data? {
@@ -82,7 +151,7 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         switch SecItemCopyMatching(q as CFDictionary, &item) {
         case errSecSuccess: return item as? Data
         case errSecItemNotFound: return nil
-        case let s: throw KeyStoreError.Failed(detail: "Keychain read failed (\(s))")
+        case let s: throw classify(status: s).keyStoreError
         }
     }
 
@@ -96,7 +165,7 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
             add[kSecAttrAccessible as String] = kSecAttrAccessibleWhenUnlockedThisDeviceOnly
             status = SecItemAdd(add as CFDictionary, nil)
         }
-        guard status == errSecSuccess else { throw KeyStoreError.Failed(detail: "Keychain write failed (\(status))") }
+        guard status == errSecSuccess else { throw classify(status: status).keyStoreError }
     }
 }
 #endif
@@ -106,7 +175,8 @@ import UIKit
 
 /// The system pasteboard: codes stay on this device and expire. It never reads the pasteboard
 /// (from iOS 16 a read shows the paste alert): whether it still holds the code is judged by its
-/// change count.
+/// change count. UIKit: main actor only.
+@MainActor
 public final class SystemPasteboard: SecretPasteboard {
     private var written: (text: String, changeCount: Int)?
     public init() {}
@@ -126,6 +196,7 @@ public final class SystemPasteboard: SecretPasteboard {
 }
 
 /// Hides the app's content in the app switcher: call from `sceneWillResignActive`.
+@MainActor
 public func coverForAppSwitcher(_ window: UIWindow?) -> UIView? {
     guard let window else { return nil }
     let cover = UIVisualEffectView(effect: UIBlurEffect(style: .systemMaterial))

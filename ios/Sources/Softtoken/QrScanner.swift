@@ -37,7 +37,9 @@ public final class QrFrameScanner: @unchecked Sendable {
     }
 }
 
-/// Every QR text in a picked image file (PNG, JPEG, WebP, GIF), for "scan from a screenshot".
-public func scanImageFile(_ data: Data) throws -> [String] {
-    try scanImage(bytes: data).map(\.text)
-}
+/// The longest side, in pixels, a picked image is decoded at for scanning (larger ones are scaled
+/// down by the platform's decoder, so a huge picture never allocates more than about this squared).
+public let maxScanSide = 2048
+
+/// The largest picked file read for scanning, in bytes: a screenshot or photo is far smaller.
+public let maxPickedImageBytes = 32 * 1024 * 1024

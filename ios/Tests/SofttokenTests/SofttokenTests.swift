@@ -342,6 +342,34 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(left, 9)
     }
 
+    func testAFaceIdLockoutIsItsOwnOutcomeAndCostsNoPinAttempt() async throws {
+        // Before: every Secure Enclave error but two bare errSec codes read as a damaged vault.
+        let store = try InMemoryDeviceKeyStore()
+        let s = vault(store)
+        try await s.create(pin: "2580", settings: fast)
+        try await s.setBiometric(pin: "2580", enabled: true)
+        s.lock()
+        store.authenticate = { _ in throw PlatformAuthFailure.lockedOut.keyStoreError }
+        let e = await expectError { try await s.unlockBiometric() }
+        guard case .BiometricLockedOut(let detail)? = e else { return XCTFail("\(String(describing: e))") }
+        XCTAssertTrue(detail.contains("use the PIN"), detail)
+        XCTAssertFalse(s.isUnlocked())
+        let wrong = await expectError { try await s.unlock(pin: "0000") }
+        guard case .WrongPin(let left)? = wrong else { return XCTFail("\(String(describing: wrong))") }
+        XCTAssertEqual(left, 9)
+        try await s.unlock(pin: "2580")
+    }
+
+    func testOnlyDamagedBytesReadAsADamagedVault() {
+        let cases: [PlatformAuthFailure] = [.cancelled, .notRecognised, .lockedOut, .unavailable("no Face ID"), .deviceLocked,
+                                            .keyMissing("gone"), .damaged, .other("?")]
+        let rejected = cases.filter { if case .Rejected = $0.keyStoreError { return true } else { return false } }
+        XCTAssertEqual(rejected, [.damaged])
+        guard case .Cancelled = PlatformAuthFailure.cancelled.keyStoreError, case .Cancelled = PlatformAuthFailure.notRecognised.keyStoreError,
+              case .LockedOut = PlatformAuthFailure.lockedOut.keyStoreError, case .KeyMissing = PlatformAuthFailure.keyMissing("x").keyStoreError
+        else { return XCTFail("a dismissal, a miss, a lockout or a lost key was mapped wrongly") }
+    }
+
     func testACancelledUnlockLeavesTheVaultLocked() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: VaultSettings(kdfMemoryMib: 128, kdfPasses: 3, kdfLanes: 1, maxAttempts: 10))
@@ -391,8 +419,9 @@ final class SofttokenTests: XCTestCase {
         XCTAssertEqual(value, ["Shop: me"])
     }
 
+    @MainActor
     func testPasteboardIsClearedOnlyIfItStillHoldsTheCode() async throws {
-        final class Board: SecretPasteboard, @unchecked Sendable {
+        final class Board: SecretPasteboard {
             var text: String?
             func set(_ text: String) { self.text = text }
             func current() -> String? { text }
