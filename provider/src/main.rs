@@ -1,7 +1,8 @@
 //! `softtoken-provider`: the reference issuer's command line. Same contract as `softtoken`:
 //! `--json` prints one JSON object, errors go to stderr with a non-zero exit, nothing panics.
 
-use clap::{Parser, Subcommand};
+use base64::Engine;
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use softtoken_provider::protocol::transactions::PushOptions;
 use softtoken_provider::server::Limits;
@@ -35,6 +36,33 @@ struct Cli {
     /// refused.
     #[arg(long, global = true)]
     web_push_allow_loopback: bool,
+    /// APNs wake-ups for iOS apps (`apns:` push tokens): the team's token key, the AuthKey_….p8 file
+    /// (PKCS#8 PEM). Needs --apns-key-id, --apns-team-id and --apns-topic.
+    #[arg(long, global = true, value_name = "P8", requires_all = ["apns_key_id", "apns_team_id", "apns_topic"])]
+    apns_key: Option<PathBuf>,
+    /// The APNs key's id (10 characters, shown with the key in Apple's developer account).
+    #[arg(long, global = true, value_name = "ID")]
+    apns_key_id: Option<String>,
+    /// The Apple developer team id (10 characters).
+    #[arg(long, global = true, value_name = "ID")]
+    apns_team_id: Option<String>,
+    /// The iOS app's bundle id (the APNs topic).
+    #[arg(long, global = true, value_name = "BUNDLE_ID")]
+    apns_topic: Option<String>,
+    /// The APNs environment the app's builds register with.
+    #[arg(long, global = true, value_enum, default_value_t = ApnsEnvironment::Production)]
+    apns_environment: ApnsEnvironment,
+    /// FCM wake-ups for Android apps with Google services (`fcm:` push tokens): a service account
+    /// key file (JSON) of the app's Firebase project.
+    #[arg(long, global = true, value_name = "JSON")]
+    fcm_service_account: Option<PathBuf>,
+    /// Send APNs and FCM wake-ups to this https:// address instead of Apple's and Google's (tests, a
+    /// relay); needs --push-service-ca.
+    #[arg(long, global = true, value_name = "URL", hide = true, requires = "push_service_ca")]
+    push_service_url: Option<String>,
+    /// The root certificate (PEM) trusted for --push-service-url instead of the public roots.
+    #[arg(long, global = true, value_name = "PEM", hide = true)]
+    push_service_ca: Option<PathBuf>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -505,7 +533,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let opts = PushOptions { summary: summary.clone(), details, lifetime_s: *lifetime, number_match: *number_match, offline: *offline };
             let pushed = p.push(serial, &opts, now())?;
-            let wake = p.wake(Some(&web_push(cli, &database, &kek)?), serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
+            let wake = p.wake(&wake_ups(cli, &database, &kek)?, serial, &pushed.transaction_id, pushed.push_token.as_deref(), now())?;
             let mut text = format!("transaction {}\n{}\n", pushed.transaction_id, wake.describe());
             if let Some(n) = pushed.number {
                 text += &format!("number to show on the website: {n}\n");
@@ -560,7 +588,7 @@ fn run(cli: &Cli) -> Result<(), ProviderError> {
                 public_url: public_url.clone(),
                 delivery,
                 mail_from: mail_from.clone(),
-                web_push: Some(web_push(cli, &database, &kek)?),
+                wake_ups: wake_ups(cli, &database, &kek)?,
                 request_log: match request_log {
                     Some(d) => softtoken_provider::server::request_log::Destination::parse(d),
                     None => softtoken_provider::server::request_log::Destination::File(beside(&database, &kek, ".requests.log")),
@@ -785,6 +813,58 @@ fn web_push(cli: &Cli, database: &Database, kek: &std::path::Path) -> Result<sof
         subject: cli.vapid_subject.clone(),
         allow_loopback: cli.web_push_allow_loopback,
     })
+}
+
+/// Which APNs environment the iOS app's builds use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ApnsEnvironment {
+    /// App Store and TestFlight builds.
+    Production,
+    /// Development builds.
+    Development,
+}
+
+/// Every wake-up sender the flags configure: Web Push always (the VAPID key is made on first use),
+/// APNs and FCM when their credentials are given.
+fn wake_ups(cli: &Cli, database: &Database, kek: &std::path::Path) -> Result<softtoken_provider::push::Senders, ProviderError> {
+    use softtoken_provider::push::{apns, fcm};
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read_to_string(path)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| ProviderError::Invalid(format!("cannot read the {what} {}: {e}", path.display())))
+    };
+    let endpoint = || -> Result<Option<apns::Endpoint>, ProviderError> {
+        let (Some(url), Some(ca)) = (&cli.push_service_url, &cli.push_service_ca) else { return Ok(None) };
+        let pem = read(ca, "push service CA")?;
+        let der = pem_certificate(&pem).ok_or_else(|| ProviderError::Invalid(format!("{} holds no PEM certificate", ca.display())))?;
+        Ok(Some(apns::Endpoint { url: url.clone(), roots: vec![der] }))
+    };
+    let apns = match &cli.apns_key {
+        Some(path) => Some(apns::Apns::new(
+            &read(path, "APNs key")?,
+            cli.apns_key_id.as_deref().unwrap_or_default(),
+            cli.apns_team_id.as_deref().unwrap_or_default(),
+            cli.apns_topic.as_deref().unwrap_or_default(),
+            match cli.apns_environment {
+                ApnsEnvironment::Production => apns::Environment::Production,
+                ApnsEnvironment::Development => apns::Environment::Development,
+            },
+            endpoint()?,
+        )?),
+        None => None,
+    };
+    let fcm = match &cli.fcm_service_account {
+        Some(path) => Some(fcm::Fcm::new(&read(path, "FCM service account")?, endpoint()?)?),
+        None => None,
+    };
+    Ok(softtoken_provider::push::Senders { web_push: Some(web_push(cli, database, kek)?), apns, fcm })
+}
+
+/// The first certificate of a PEM file, as DER.
+fn pem_certificate(pem: &str) -> Option<rustls::pki_types::CertificateDer<'static>> {
+    let body = pem.split_once("-----BEGIN CERTIFICATE-----")?.1.split_once("-----END CERTIFICATE-----")?.0;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok().map(rustls::pki_types::CertificateDer::from)
 }
 
 /// A file kept beside the state: the SQLite file's path (or, on PostgreSQL, the key file's) with

@@ -18,7 +18,13 @@ use support::TestDb;
 const NOW: u64 = 1_800_000_000;
 
 fn post(p: &Provider, path: &str, body: &str, authorization: Option<&str>, now: u64) -> ValidateReply {
-    handle(p, &ValidateRequest { method: "POST", url: path, authorization, body, address: "192.0.2.1" }, now, &Unlimited, None)
+    handle(
+        p,
+        &ValidateRequest { method: "POST", url: path, authorization, body, address: "192.0.2.1" },
+        now,
+        &Unlimited,
+        &softtoken_provider::push::Senders::default(),
+    )
 }
 
 fn check(p: &Provider, body: &str, now: u64) -> Value {
@@ -148,7 +154,7 @@ fn a_push_confirmed_with_another_number_than_the_login_page_showed_never_passes(
         },
         NOW + 6,
         &Unlimited,
-        None,
+        &softtoken_provider::push::Senders::default(),
     );
     assert_eq!(poll.body.as_ref().unwrap()["result"]["value"], false);
     let fin = check(&p, &form(&[("user", "dora"), ("pass", ""), ("transaction_id", &tid)]), NOW + 10);
@@ -166,8 +172,15 @@ fn a_suspicious_answer_is_declined_shown_to_the_operator_and_never_passes() {
     let tid = trigger["detail"]["transaction_id"].as_str().unwrap().to_string();
     app_answers(&p, &serial, &seed, Response::Suspicious, None);
     let url = format!("/validate/polltransaction?transaction_id={tid}");
-    let poll =
-        handle(&p, &ValidateRequest { method: "GET", url: &url, authorization: None, body: "", address: "192.0.2.1" }, NOW + 6, &Unlimited, None).body.unwrap();
+    let poll = handle(
+        &p,
+        &ValidateRequest { method: "GET", url: &url, authorization: None, body: "", address: "192.0.2.1" },
+        NOW + 6,
+        &Unlimited,
+        &softtoken_provider::push::Senders::default(),
+    )
+    .body
+    .unwrap();
     assert_eq!(
         (authentication(&poll), poll["detail"]["challenge_status"].as_str(), poll["detail"]["suspicious"].as_bool()),
         ("DECLINED", Some("declined"), Some(true)),
@@ -324,7 +337,15 @@ fn replies_have_privacyideas_shapes_and_decisions_as_recorded_from_a_real_server
     let serial = p.authenticators(Some("erin"), NOW).unwrap()[0].serial.clone().unwrap();
     let code = |offset: u64| totp.code_at(NOW + 30 * offset).code;
     let wrong = if code(0) == "000000" { "111111".to_string() } else { "000000".to_string() };
-    let get = |url: &str| handle(&p, &ValidateRequest { method: "GET", url, authorization: None, body: "", address: "192.0.2.1" }, NOW, &Unlimited, None);
+    let get = |url: &str| {
+        handle(
+            &p,
+            &ValidateRequest { method: "GET", url, authorization: None, body: "", address: "192.0.2.1" },
+            NOW,
+            &Unlimited,
+            &softtoken_provider::push::Senders::default(),
+        )
+    };
     let mut ours: Vec<(&str, ValidateReply)> = vec![
         ("current_code", post(&p, "/validate/check", &form(&[("user", "erin"), ("pass", &code(0))]), None, NOW)),
         ("replayed_code", post(&p, "/validate/check", &form(&[("user", "erin"), ("pass", &code(0))]), None, NOW)),

@@ -65,7 +65,7 @@ pub struct Portal {
     /// The e-mails' sender.
     pub mail_from: String,
     /// How pushes wake phones registered with a Web Push subscription.
-    pub web_push: Option<crate::push::webpush::WebPush>,
+    pub wake_ups: crate::push::Senders,
     per_address: RateLimit,
     per_user: RateLimit,
     per_name_and_address: RateLimit,
@@ -77,7 +77,7 @@ pub struct Portal {
 
 impl Portal {
     /// A portal at `base_url`.
-    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, web_push: Option<crate::push::webpush::WebPush>) -> Self {
+    pub fn new(base_url: String, tls: bool, delivery: Delivery, mail_from: String, wake_ups: crate::push::Senders) -> Self {
         let rng = ring::rand::SystemRandom::new();
         let device_key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[0; 32]));
         Portal {
@@ -85,7 +85,7 @@ impl Portal {
             tls,
             delivery,
             mail_from,
-            web_push,
+            wake_ups,
             per_address: RateLimit::new(LOGINS_PER_ADDRESS),
             per_user: RateLimit::new(LOGINS_PER_USER),
             per_name_and_address: RateLimit::new(LOGINS_PER_USER),
@@ -1139,7 +1139,7 @@ fn test_push(provider: &Provider, portal: &Portal, session: &Session, id: i64, p
         }
         Err(e) => return Err(e),
     };
-    let wake = provider.wake(portal.web_push.as_ref(), &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe_for_user();
+    let wake = provider.wake(&portal.wake_ups, &serial, &pushed.transaction_id, pushed.push_token.as_deref(), now)?.describe_for_user();
     let view = PushedView { id: pushed.transaction_id.clone(), number: pushed.number.unwrap_or(0), state: "pending", wake: Some(wake) };
     test_page(provider, session, id, None, Some(view), None, now)
 }
@@ -1178,7 +1178,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = crate::test_provider(dir.path());
         p.add_user("alice", "alice password 1", false, None, 0).unwrap();
-        let portal = Portal::new("http://127.0.0.1:1".into(), false, Delivery::Outbox(dir.path().join("outbox")), "portal@example.com".into(), None);
+        let portal = test_portal(dir.path());
         let statuses: Vec<u16> = (0..12).map(|_| sign_in_as(&p, &portal, "ALICE", "wrong password!", "192.0.2.66", "").status).collect();
         assert_eq!(&statuses[..10], &[401; 10]);
         assert_eq!(&statuses[10..], &[429, 429], "the guessing address is held back");
@@ -1195,6 +1195,11 @@ mod tests {
         // A cookie made for another name does not pass.
         let forged = format!("{DEVICE_COOKIE}={}", portal.device_mark("mallory"));
         assert_eq!(sign_in_as(&p, &portal, "alice", "alice password 1", "203.0.113.10", &forged).status, 429);
+    }
+
+    /// A portal on http://127.0.0.1:1 with its mail in `dir`/outbox and no push senders.
+    fn test_portal(dir: &std::path::Path) -> Portal {
+        Portal::new("http://127.0.0.1:1".into(), false, Delivery::Outbox(dir.join("outbox")), "portal@example.com".into(), crate::push::Senders::default())
     }
 
     /// A signed-in request at `now`.
@@ -1214,7 +1219,7 @@ mod tests {
         let p = crate::test_provider(dir.path());
         p.add_user("alice", "alice password 1", false, None, 0).unwrap();
         p.add_user("bob", "bobs password 12", false, None, 0).unwrap();
-        let portal = Portal::new("http://127.0.0.1:1".into(), false, Delivery::Outbox(dir.path().join("outbox")), "portal@example.com".into(), None);
+        let portal = test_portal(dir.path());
         let session = |name: &str, password: &str| {
             let (_, new) = p.sign_in(name, password, 100).unwrap().unwrap();
             (format!("{SESSION_COOKIE}={}", new.id.as_str()), new.csrf)

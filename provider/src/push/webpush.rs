@@ -4,8 +4,7 @@
 //! `aes128gcm` and signed with the provider's VAPID key (RFC 8292). One attempt per transaction:
 //! the outcome is recorded and reported, never retried.
 
-use crate::database::params;
-use crate::{Provider, ProviderError, Result};
+use crate::{ProviderError, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
@@ -299,52 +298,6 @@ impl ureq::unversioned::resolver::Resolver for PublicAddresses {
     }
 }
 
-/// What happened to a transaction's wake-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WakeUp {
-    /// The app registered no push token: it sees the request when it next fetches.
-    NoToken,
-    /// The token is an FCM or APNs token: delivery through them is not built.
-    NotWebPush,
-    /// The push service accepted the wake-up with this status.
-    Sent(u16),
-    /// Not delivered, and why (the push service's status, or the connection's error).
-    Failed(String),
-}
-
-impl WakeUp {
-    /// Says what happened, for the portal's users: whether a wake-up went out, never what a push
-    /// service (or whatever an endpoint named) answered, so the portal is no probe of networks.
-    pub fn describe_for_user(&self) -> String {
-        match self {
-            WakeUp::Sent(_) => "a wake-up was sent to the app".into(),
-            _ => "no wake-up could be sent: the app sees the request when it next fetches".into(),
-        }
-    }
-
-    /// One line for the operator (the CLI): what the push service answered.
-    pub fn describe(&self) -> String {
-        match self {
-            WakeUp::NoToken => "the app registered no push token: it sees the request when it next fetches".into(),
-            WakeUp::NotWebPush => {
-                "the app's push token is an FCM/APNs token: delivery through FCM/APNs is not built, the app sees the request when it next fetches".into()
-            }
-            WakeUp::Sent(status) => format!("wake-up sent by Web Push (push service answered {status})"),
-            WakeUp::Failed(why) => format!("the Web Push wake-up failed: {why}; the app sees the request when it next fetches"),
-        }
-    }
-
-    /// The word recorded and printed in `--json` output.
-    pub fn outcome(&self) -> String {
-        match self {
-            WakeUp::NoToken => "no_token".into(),
-            WakeUp::NotWebPush => "not_web_push".into(),
-            WakeUp::Sent(s) => format!("sent {s}"),
-            WakeUp::Failed(why) => format!("failed: {why}"),
-        }
-    }
-}
-
 fn agent(allow_loopback: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -372,40 +325,18 @@ fn deliver(web_push: &WebPush, sub: &Subscription, body: &[u8], now: u64) -> std
     Ok(reply.status().as_u16())
 }
 
-impl Provider {
-    /// Sends the wake-up of a transaction just pushed to `serial`'s push token, when that is a Web
-    /// Push subscription; records and returns the outcome. A push service answering 404 or 410
-    /// (the subscription is gone) also clears the token, so later pushes do not try it again.
-    pub fn wake(&self, web_push: Option<&WebPush>, serial: &str, transaction_id: &str, push_token: Option<&str>, now: u64) -> Result<WakeUp> {
-        let Some(token) = push_token else { return Ok(WakeUp::NoToken) };
-        let Some(sub) = Subscription::from_push_token(token) else { return Ok(WakeUp::NotWebPush) };
-        let outcome = match (sub, web_push) {
-            (Err(e), _) => WakeUp::Failed(e.to_string()),
-            (Ok(_), None) => WakeUp::Failed("no VAPID key is configured".into()),
-            (Ok(sub), Some(web_push)) => {
-                let payload = serde_json::json!({"transaction_id": transaction_id, "serial": serial}).to_string();
-                let body = encrypt(&sub, payload.as_bytes(), &self.rng)?;
-                let outcome = match deliver(web_push, &sub, &body, now) {
-                    Ok(status @ 200..=299) => WakeUp::Sent(status),
-                    Ok(status) => WakeUp::Failed(format!("the push service at {} answered {status}", host_of(&sub.endpoint))),
-                    Err(e) => WakeUp::Failed(e),
-                };
-                if matches!(&outcome, WakeUp::Failed(why) if why.ends_with(" answered 404") || why.ends_with(" answered 410")) {
-                    self.db.execute("UPDATE tokens SET push_token = NULL WHERE serial = ?1 AND push_token = ?2", params![serial, token])?;
-                }
-                self.db.execute(
-                    "INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![transaction_id, serial, host_of(&sub.endpoint), outcome.outcome(), now as i64],
-                )?;
-                return Ok(outcome);
-            }
-        };
-        self.db.execute(
-            "INSERT INTO wake_ups (transaction_id, serial, endpoint_host, outcome, at) VALUES (?1, ?2, '', ?3, ?4)",
-            params![transaction_id, serial, outcome.outcome(), now as i64],
-        )?;
-        Ok(outcome)
-    }
+/// Sends one encrypted wake-up to `sub`: the push service's status, or why nothing was delivered.
+pub(crate) fn send(
+    web_push: &WebPush,
+    sub: &Subscription,
+    transaction_id: &str,
+    serial: &str,
+    rng: &SystemRandom,
+    now: u64,
+) -> std::result::Result<u16, String> {
+    let payload = serde_json::json!({"transaction_id": transaction_id, "serial": serial}).to_string();
+    let body = encrypt(sub, payload.as_bytes(), rng).map_err(|e| e.to_string())?;
+    deliver(web_push, sub, &body, now)
 }
 
 #[cfg(test)]
@@ -485,7 +416,7 @@ mod tests {
             assert!(refused.contains("public address"), "{refused}");
         }
         assert!(matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock), "nothing connected to the listener");
-        let shown = WakeUp::Failed("the push service at 127.0.0.1:22 answered 418".into()).describe_for_user();
+        let shown = crate::push::WakeUp::Failed { service: "Web Push", why: "the push service at 127.0.0.1:22 answered 418".into() }.describe_for_user();
         assert!(!shown.contains("418") && !shown.contains("127.0.0.1"), "{shown}");
         // The operator's option opens loopback: the same endpoint is contacted.
         let web_push = WebPush { allow_loopback: true, ..web_push };

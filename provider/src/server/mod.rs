@@ -248,7 +248,7 @@ pub struct PortalOptions {
     /// The e-mails' sender.
     pub mail_from: String,
     /// How the test sign-in's pushes wake a phone registered with a Web Push subscription.
-    pub web_push: Option<crate::push::webpush::WebPush>,
+    pub wake_ups: crate::push::Senders,
     /// Where the request log goes.
     pub request_log: request_log::Destination,
 }
@@ -326,7 +326,7 @@ async fn validate(pool: Arc<Pool>, peer: SocketAddr, method: HttpMethod, uri: Ur
         let request =
             crate::validate::ValidateRequest { method: method.as_str(), url: &url, authorization: authorization.as_deref(), body: &text, address: &address };
         let limits = Limited { pool: &pool, address: address.clone() };
-        pool.with_provider(|provider| crate::validate::handle(provider, &request, now(), &limits, pool.portal.web_push.as_ref()))
+        pool.with_provider(|provider| crate::validate::handle(provider, &request, now(), &limits, &pool.portal.wake_ups))
     })
     .await;
     match reply {
@@ -434,7 +434,7 @@ pub fn serve(database: &crate::Database, kek: &Path, listen: &str, tls: Option<&
             .await
             .map_err(|e| ProviderError::Fault(format!("recording the address: {e}")))??;
         let pool = Arc::new(Pool {
-            portal: crate::portal::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.web_push),
+            portal: crate::portal::Portal::new(base_url, tls.is_some(), portal.delivery, portal.mail_from, portal.wake_ups),
             database: database.clone(),
             kek: kek.to_path_buf(),
             idle: Mutex::new(Vec::new()),

@@ -379,7 +379,7 @@ pub(super) struct Call<'a> {
     pub params: &'a Params,
     pub address: &'a str,
     pub now: u64,
-    pub web_push: Option<&'a crate::push::webpush::WebPush>,
+    pub wake_ups: &'a crate::push::Senders,
 }
 
 /// `/validate/check` and `/validate/radiuscheck`.
@@ -439,7 +439,7 @@ pub(super) fn trigger(call: &Call<'_>) -> Result<Decision, PiError> {
 /// Makes one challenge (one transaction id) over `tokens`: a push transaction for each online
 /// app (woken by Web Push where it registered), an "enter the code" challenge for the others.
 fn challenge(call: &Call<'_>, who: &Who, tokens: Vec<TokenRow>, triggered: bool, settings: &ValidateSettings) -> Result<Decision, PiError> {
-    let Call { provider, address, now, web_push, .. } = *call;
+    let Call { provider, address, now, wake_ups, .. } = *call;
     let id: String = random::digits(&provider.rng, 20)?.iter().map(|d| char::from(b'0' + d)).collect();
     let expires_at = now.saturating_add(settings.challenge_lifetime_s);
     let mut challenges = Vec::new();
@@ -465,7 +465,7 @@ fn challenge(call: &Call<'_>, who: &Who, tokens: Vec<TokenRow>, triggered: bool,
                 Err(e) => return Err(e.into()),
             };
             // The outcome is recorded with the wake-up; the app also finds it when it polls.
-            let _ = provider.wake(web_push, &t.serial, &pushed.transaction_id, pushed.push_token.as_deref(), now);
+            let _ = provider.wake(wake_ups, &t.serial, &pushed.transaction_id, pushed.push_token.as_deref(), now);
             let message = match pushed.number {
                 Some(n) => format!("{PUSH_MESSAGE} Enter the number {n} in the app."),
                 None => PUSH_MESSAGE.to_string(),

@@ -131,13 +131,7 @@ impl Params {
 
 /// Answers one request of the validate API at provider time `now`, after `limits` admit it (per
 /// address, and per user for the requests that check a code), and logs it to the audit log.
-pub fn handle(
-    provider: &Provider,
-    request: &ValidateRequest<'_>,
-    now: u64,
-    limits: &dyn Admit,
-    web_push: Option<&crate::push::webpush::WebPush>,
-) -> ValidateReply {
+pub fn handle(provider: &Provider, request: &ValidateRequest<'_>, now: u64, limits: &dyn Admit, wake_ups: &crate::push::Senders) -> ValidateReply {
     let path = request.url.split_once('?').map_or(request.url, |(p, _)| p).trim_end_matches('/');
     let endpoint = match path {
         "/validate/check" | "/validate/samlcheck" => Endpoint::Check,
@@ -158,7 +152,7 @@ pub fn handle(
     if !limits.admit(Charge::Validate { user }) {
         return finish(provider, endpoint, request, now, user, Err(PiError::rate_limited()));
     }
-    let call = check::Call { provider, params: &params, address: request.address, now, web_push };
+    let call = check::Call { provider, params: &params, address: request.address, now, wake_ups };
     let outcome = match endpoint {
         Endpoint::Check | Endpoint::RadiusCheck => check::check(&call),
         Endpoint::TriggerChallenge => api_tokens::authorize(provider, request.authorization).and_then(|()| check::trigger(&call)),
