@@ -37,7 +37,38 @@ final class CodeScreen: @unchecked Sendable {
     }
 
     /// From `didRegisterForRemoteNotificationsWithDeviceToken`: kept while locked, sent after the next unlock.
-    func onNewToken(_ token: String) async throws { _ = try await vault.registerPushToken(token: token) }
+    func onDeviceToken(_ deviceToken: Data) async throws {
+        _ = try await vault.registerPushToken(token: apnsPushToken(deviceToken: deviceToken))
+    }
+
+    /// Face ID / Touch ID once enabled (`setBiometric(pin:enabled: true)`); a dismissal or a lockout asks for the PIN.
+    func openWithBiometrics() async {
+        do {
+            try await vault.unlockBiometric()
+        } catch SofttokenError.Cancelled {
+            shown.append("Enter your PIN")
+        } catch SofttokenError.BiometricLockedOut {
+            shown.append("Too many tries: enter your PIN")
+        } catch {
+            shown.append("\(error)")
+        }
+    }
+
+    /// From a notification (or the notification service extension): the request, woken one first.
+    func onNotification(_ userInfo: [AnyHashable: Any]) async throws -> [TransactionInfo] {
+        try await vault.signInRequests(wakeUp: WakeUp(userInfo: userInfo))
+    }
+
+    /// Confirm with the number the user typed (when `numberMatch`), Cancel, or Suspicious.
+    func answer(_ tx: TransactionInfo, _ response: TransactionResponse, number: String?) async throws {
+        let answered = try await vault.respond(identityId: tx.identityId, transactionId: tx.id, response: response, number: number)
+        if let code = answered.displayCode { shown.append("Type \(code) into the sign-in page") }
+    }
+
+    /// A backup only `password` opens; exporting needs the current PIN.
+    func backup(pin: String, password: String) async throws -> Data {
+        try await vault.exportBackup(pin: pin, password: password)
+    }
 }
 
 final class ReadmeScreenTests: XCTestCase {
@@ -53,10 +84,23 @@ final class ReadmeScreenTests: XCTestCase {
         try await screen.showCodes(limit: 2)
         XCTAssertEqual(screen.shown.count, 2)
         screen.vault.lock()
-        try await screen.onNewToken("apns:0123456789abcdef")
+        try await screen.onDeviceToken(Data(repeating: 0xab, count: 32))
         await screen.open(pin: "0000")
         XCTAssertEqual(screen.shown.last, "Wrong PIN: 9 attempts left before the vault locks for good")
         await screen.open(pin: "2580")
         XCTAssertTrue(screen.vault.isUnlocked())
+        let requests = try await screen.onNotification(["transaction_id": "0123", "serial": "1234-5678-9012"])
+        XCTAssertTrue(requests.isEmpty, "no provider in this test: nothing pending")
+        try await screen.vault.setBiometric(pin: "2580", enabled: true)
+        screen.vault.lock()
+        store.authenticate = { _ in throw PlatformAuthFailure.lockedOut.keyStoreError }
+        await screen.openWithBiometrics()
+        XCTAssertEqual(screen.shown.last, "Too many tries: enter your PIN")
+        store.authenticate = { _ in throw PlatformAuthFailure.cancelled.keyStoreError }
+        await screen.openWithBiometrics()
+        XCTAssertEqual(screen.shown.last, "Enter your PIN")
+        await screen.open(pin: "2580")
+        let backup = try await screen.backup(pin: "2580", password: "a backup password")
+        XCTAssertGreaterThan(backup.count, 100)
     }
 }

@@ -90,6 +90,28 @@ final class TransactionTests: XCTestCase {
         XCTAssertEqual(pushed["push_token"] as? String, "apns:swift-test")
     }
 
+    func testAnApnsDeviceTokenIsRegisteredInTheFormProvidersSendTo() async throws {
+        let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
+        let (_, serial) = try await activated(s)
+        let token = apnsPushToken(deviceToken: Data((0..<32).map { UInt8($0) }))
+        XCTAssertEqual(token, "apns:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+        _ = try await s.registerPushToken(token: token)
+        let pushed = try provider.cli("push", "--serial", serial, "--summary", "Sign in to Example Bank")
+        XCTAssertEqual(pushed["push_token"] as? String, token)
+        // The provider recognises it; without the app's APNs key it says so instead of sending.
+        XCTAssertEqual(pushed["wake_up"] as? String, "not_configured: apns")
+        // What the notification carries leads to the request, fetched with the vault.
+        let wakeUp = WakeUp(userInfo: ["aps": ["mutable-content": 1], "transaction_id": pushed["transaction_id"] as! String, "serial": serial])
+        XCTAssertNotNil(wakeUp)
+        let requests = try await s.signInRequests(wakeUp: wakeUp)
+        XCTAssertEqual(requests.first?.id, pushed["transaction_id"] as? String)
+        XCTAssertEqual(requests.first?.summary, "Sign in to Example Bank")
+        XCTAssertNil(WakeUp(userInfo: ["transaction_id": "<script>", "serial": serial]))
+        s.lock()
+        let locked = try await s.signInRequests(wakeUp: wakeUp)
+        XCTAssertTrue(locked.isEmpty)
+    }
+
     func testConfirmCancelSuspiciousAndTheLog() async throws {
         let s = Authenticator(path: dir.appendingPathComponent("v.stv").path, keyStore: try InMemoryDeviceKeyStore())
         let (id, serial) = try await activated(s)

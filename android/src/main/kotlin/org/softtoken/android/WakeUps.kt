@@ -13,6 +13,14 @@ import org.softtoken.TransactionInfo
 fun webPushSubscription(endpoint: String, p256dh: String, auth: String): String =
     """{"endpoint":${jsonString(endpoint)},"keys":{"p256dh":${jsonString(p256dh)},"auth":${jsonString(auth)}}}"""
 
+/**
+ * The push token to register for FCM wake-ups (Android with Google services): `fcm:` and the token
+ * from `FirebaseMessagingService.onNewToken`. Providers holding a service account of the app's
+ * Firebase project send data-only wake-ups to it (`RemoteMessage.data` has `transaction_id` and
+ * `serial`: [WakeUp.fromData]); one without says so and the app sees requests when it fetches.
+ */
+fun fcmPushToken(registrationToken: String): String = "fcm:$registrationToken"
+
 private fun jsonString(s: String): String = buildString {
     append('"')
     for (c in s) {
@@ -33,16 +41,21 @@ private fun jsonString(s: String): String = buildString {
  */
 class WakeUp(val transactionId: String, val serial: String) {
     companion object {
-        private val FIELD = Regex("\"(transaction_id|serial)\"\\s*:\\s*\"([A-Za-z0-9._-]{1,128})\"")
+        private val FIELD = Regex("\"(transaction_id|serial)\"\\s*:\\s*\"([^\"]{0,256})\"")
+        private val ID = Regex("[A-Za-z0-9._-]{1,128}")
 
-        /** Reads a decrypted wake-up (`{"transaction_id": …, "serial": …}`); null for anything else. */
+        private fun of(tx: String?, serial: String?): WakeUp? =
+            if (tx != null && serial != null && ID.matches(tx) && ID.matches(serial)) WakeUp(tx, serial) else null
+
+        /** Reads a decrypted Web Push wake-up (`{"transaction_id": …, "serial": …}`); null for anything else. */
         fun parse(content: ByteArray): WakeUp? {
             if (content.size > 4096) return null
             val fields = FIELD.findAll(content.toString(Charsets.UTF_8)).associate { it.groupValues[1] to it.groupValues[2] }
-            val tx = fields["transaction_id"] ?: return null
-            val serial = fields["serial"] ?: return null
-            return WakeUp(tx, serial)
+            return of(fields["transaction_id"], fields["serial"])
         }
+
+        /** The wake-up in an FCM data message (`RemoteMessage.data`); null for anything else. */
+        fun fromData(data: Map<String, String>): WakeUp? = of(data["transaction_id"], data["serial"])
     }
 }
 

@@ -91,10 +91,25 @@ class CodeScreen(private val app: SofttokenApp, private val activity: FragmentAc
         vault.commitActivation(pending)
     }
 
-    /** Shows a sign-in request with its number to match, and answers it. */
-    fun answer(tx: TransactionInfo, confirm: Boolean, number: String?) = scope.launch {
-        show(tx.summary)
-        vault.respond(tx.identityId, tx.id, if (confirm) TransactionResponse.CONFIRM else TransactionResponse.CANCEL, number)
+    /** A sign-in request as the user sees it: what, where from, and whether a number must be typed. */
+    fun describe(tx: TransactionInfo): String =
+        tx.summary + tx.details.joinToString("") { "\n${it.key}: ${it.value}" } +
+            (if (tx.numberMatch) "\nType the number the sign-in page shows" else "") +
+            (if (tx.choices.isNotEmpty()) "\nPick the number the sign-in page shows: ${tx.choices.joinToString()}" else "")
+
+    /** Answers: Confirm with the number the user typed (when asked), Cancel, or Suspicious (reported). */
+    fun answer(tx: TransactionInfo, response: TransactionResponse, number: String?) = scope.launch {
+        try {
+            val answered = vault.respond(tx.identityId, tx.id, response, number)
+            answered.displayCode?.let { show("Type $it into the sign-in page") }
+        } catch (e: SofttokenException.Refused) {
+            show("The provider refused: ${e.detail}")
+        }
+    }
+
+    /** A backup file only this password opens (export needs the current PIN). */
+    fun backup(pin: String, password: String, to: java.io.File) = scope.launch {
+        to.writeBytes(vault.exportBackup(pin, password))
     }
 }
 

@@ -12,6 +12,7 @@ import org.softtoken.Authenticator
 import org.softtoken.ProviderRefusal
 import org.softtoken.android.codes
 import org.softtoken.android.WakeUp
+import org.softtoken.android.fcmPushToken
 import org.softtoken.android.signInRequests
 import org.softtoken.android.webPushSubscription
 import org.softtoken.HttpRequest
@@ -141,6 +142,20 @@ class TransactionTest {
             }
         } finally {
             distributor.stop(0)
+        }
+    }
+
+    @Test fun anFcmTokenIsRegisteredInTheFormProvidersSendTo(): Unit = runBlocking {
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val token = fcmPushToken("dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx")
+            val (_, serial) = activated(s, token)
+            val pushed = push(serial)
+            assertEquals(token, field(pushed, "push_token"))
+            // Recognised; without a service account of the app's project the provider says so.
+            assertEquals("not_configured: fcm", field(pushed, "wake_up"))
+            val wakeUp = WakeUp.fromData(mapOf("transaction_id" to field(pushed, "transaction_id")!!, "serial" to serial))!!
+            assertEquals(field(pushed, "transaction_id"), s.signInRequests(wakeUp).first().id)
+            assertNull(WakeUp.fromData(mapOf("transaction_id" to "\",\"x\":\"", "serial" to serial)))
         }
     }
 
