@@ -293,8 +293,11 @@ class Generator:
     def parse_method(self, line):
         if not line.startswith("method "):
             return None
-        text, notes = strip_annotations(line[7:].rstrip(";"))
+        text, _ = strip_annotations(line[7:].rstrip(";"))
         text = re.sub(r"\s+throws\s+.*$", "", text)
+        # The member's own annotations are those before its parameter list (a parameter's
+        # @Nullable says nothing of the return type).
+        _, notes = strip_annotations(line[7:line.index("(")])
         m = re.match(r"((?:(?:public|protected|static|final|abstract|default|synchronized|native|inline|suspend)\s+)*)(<.*?>\s+)?(.+?)\s+([A-Za-z0-9_]+)\((.*)\)$", text)
         if not m:
             raise SystemExit(f"cannot read the method: {line}")

@@ -27,3 +27,47 @@ open class Application : android.content.ContextWrapper {
         fun onActivityStopped(p0: android.app.Activity): Unit
     }
 }
+
+open class Notification {
+    constructor()
+
+    open class Builder {
+        constructor(p0: android.content.Context, p1: String)
+        open fun addAction(p0: Int, p1: CharSequence, p2: android.app.PendingIntent): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun build(): android.app.Notification = throw RuntimeException("Stub!")
+        open fun setAutoCancel(p0: Boolean): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setCategory(p0: String): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setContentIntent(p0: android.app.PendingIntent): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setContentText(p0: CharSequence): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setContentTitle(p0: CharSequence): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setSmallIcon(p0: Int): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setTimeoutAfter(p0: Long): android.app.Notification.Builder = throw RuntimeException("Stub!")
+        open fun setVisibility(p0: Int): android.app.Notification.Builder = throw RuntimeException("Stub!")
+    }
+    companion object {
+        const val CATEGORY_MESSAGE: String = "msg"
+    }
+}
+
+class NotificationChannel {
+    constructor(p0: String, p1: CharSequence, p2: Int)
+    fun setDescription(p0: String): Unit = throw RuntimeException("Stub!")
+}
+
+open class NotificationManager protected constructor() {
+    open fun cancel(p0: String?, p1: Int): Unit = throw RuntimeException("Stub!")
+    open fun createNotificationChannel(p0: android.app.NotificationChannel): Unit = throw RuntimeException("Stub!")
+    open fun notify(p0: String, p1: Int, p2: android.app.Notification): Unit = throw RuntimeException("Stub!")
+    companion object {
+        const val IMPORTANCE_HIGH: Int = 4
+    }
+}
+
+class PendingIntent private constructor() {
+    companion object {
+        @JvmStatic fun getActivity(p0: android.content.Context, p1: Int, p2: android.content.Intent, p3: Int): android.app.PendingIntent = throw RuntimeException("Stub!")
+        @JvmStatic fun getBroadcast(p0: android.content.Context, p1: Int, p2: android.content.Intent, p3: Int): android.app.PendingIntent = throw RuntimeException("Stub!")
+        const val FLAG_IMMUTABLE: Int = 67108864
+        const val FLAG_UPDATE_CURRENT: Int = 134217728
+    }
+}

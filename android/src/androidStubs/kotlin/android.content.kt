@@ -5,6 +5,12 @@ package android.content
 
 abstract class BroadcastReceiver {
     constructor()
+    fun goAsync(): android.content.BroadcastReceiver.PendingResult = throw RuntimeException("Stub!")
+    abstract fun onReceive(p0: android.content.Context, p1: android.content.Intent): Unit
+
+    open class PendingResult protected constructor() {
+        fun finish(): Unit = throw RuntimeException("Stub!")
+    }
 }
 
 open class ClipData protected constructor() {
@@ -50,6 +56,7 @@ abstract class Context {
     abstract fun getSystemService(p0: String): Any
     companion object {
         const val CLIPBOARD_SERVICE: String = "clipboard"
+        const val NOTIFICATION_SERVICE: String = "notification"
     }
 }
 
@@ -65,4 +72,7 @@ open class ContextWrapper : android.content.Context {
 
 open class Intent : Cloneable {
     constructor()
+    constructor(p0: android.content.Context, p1: Class<*>)
+    open fun getStringExtra(p0: String): String? = throw RuntimeException("Stub!")
+    open fun putExtra(p0: String, p1: String?): android.content.Intent = throw RuntimeException("Stub!")
 }

@@ -11,6 +11,7 @@ open class MessagingReceiver : android.content.BroadcastReceiver {
     constructor() : super()
     open fun onMessage(context: android.content.Context, message: org.unifiedpush.android.connector.data.PushMessage, instance: String): Unit = throw RuntimeException("Stub!")
     open fun onNewEndpoint(context: android.content.Context, endpoint: org.unifiedpush.android.connector.data.PushEndpoint, instance: String): Unit = throw RuntimeException("Stub!")
+    override open fun onReceive(context: android.content.Context, intent: android.content.Intent): Unit = throw RuntimeException("Stub!")
     open fun onRegistrationFailed(context: android.content.Context, reason: org.unifiedpush.android.connector.FailedReason, instance: String): Unit = throw RuntimeException("Stub!")
     open fun onUnregistered(context: android.content.Context, instance: String): Unit = throw RuntimeException("Stub!")
 }

@@ -69,3 +69,39 @@ suspend fun Authenticator.signInRequests(wakeUp: WakeUp?): List<TransactionInfo>
     val pending = pendingTransactions().transactions
     return pending.sortedByDescending { it.id == wakeUp?.transactionId }
 }
+
+/** What a sign-in notification may offer besides opening the app. */
+enum class NoticeAction {
+    /** "Not me, cancel": the sign-in is refused. */
+    CANCEL,
+    /** "Suspicious": refused and reported to the company. */
+    SUSPICIOUS,
+}
+
+/**
+ * What a sign-in notification says and offers. Confirm is never a notification button: approving
+ * takes the app (the vault, the number to match), so a tap on a lock screen cannot let anyone in;
+ * Cancel and Suspicious can be answered from the notification while the vault is unlocked.
+ */
+class SignInNotice(
+    /** The request the notice is about (null: locked, or none found — the app shows them). */
+    val transaction: TransactionInfo?,
+    val title: String,
+    val text: String,
+    val actions: List<NoticeAction>,
+)
+
+/**
+ * The notice for what [signInRequests] returned. Texts come from the core, which has already
+ * neutralised control and bidi characters in everything a provider sent.
+ */
+fun signInNotice(requests: List<TransactionInfo>, unlocked: Boolean): SignInNotice {
+    val tx = requests.firstOrNull()
+        ?: return SignInNotice(null, "Sign-in request", if (unlocked) "Open the app to see it" else "Unlock the app to review it", emptyList())
+    val lines = mutableListOf(tx.summary)
+    tx.details.take(3).forEach { lines += "${it.key}: ${it.value}" }
+    if (tx.numberMatch || tx.choices.isNotEmpty()) lines += "Open the app and enter the number the sign-in page shows"
+    if (requests.size > 1) lines += "+${requests.size - 1} more"
+    val actions = if (unlocked) listOf(NoticeAction.CANCEL, NoticeAction.SUSPICIOUS) else emptyList()
+    return SignInNotice(tx, "Sign-in request for ${tx.identityName}", lines.joinToString("\n"), actions)
+}

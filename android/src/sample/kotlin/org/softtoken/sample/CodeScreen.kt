@@ -19,10 +19,13 @@ import org.softtoken.android.BiometricPromptAuthenticator
 import org.softtoken.android.FileRecords
 import org.softtoken.android.HttpUrlConnectionTransport
 import org.softtoken.android.ResumedActivities
+import org.softtoken.android.SignInActionReceiver
+import org.softtoken.android.SignInNotifications
 import org.softtoken.android.SofttokenPushReceiver
 import org.softtoken.android.WakeUp
 import org.softtoken.android.codes
 import org.softtoken.android.scanPickedImage
+import org.softtoken.android.signInNotice
 import org.softtoken.android.signInRequests
 import org.softtoken.defaultVaultSettings
 
@@ -123,17 +126,27 @@ class PushReceiver : SofttokenPushReceiver() {
     override fun onWakeUp(context: Context, wakeUp: WakeUp) {
         val app = appOf(context)
         app.scope.launch {
-            val requests = app.softtoken.vault.signInRequests(wakeUp)
-            app.notify(requests.firstOrNull()?.summary ?: "A sign-in request is waiting: open the app")
+            val vault = app.softtoken.vault
+            app.notifications.show(signInNotice(vault.signInRequests(wakeUp), vault.isUnlocked()))
         }
     }
 }
 
-/** What the sample's Application class offers the receiver. */
+/** The manifest's receiver of the notification's Cancel and Suspicious buttons (not exported). */
+class SignInActions : SignInActionReceiver() {
+    override fun authenticator(context: Context): Authenticator = appOf(context).softtoken.vault
+
+    override fun onAnswered(context: Context, transactionId: String, error: Exception?) {
+        appOf(context).notifications.dismiss(transactionId)
+    }
+}
+
+/** What the sample's Application class offers the receivers. */
 interface SampleApp {
     val softtoken: SofttokenApp
     val scope: CoroutineScope
-    fun notify(text: String)
+    /** `SignInNotifications(this, R.drawable.ic_notification, openAppIntent, SignInActions::class.java)` */
+    val notifications: SignInNotifications
 }
 
 private fun appOf(context: Context): SampleApp = context.applicationContext as SampleApp

@@ -13,6 +13,8 @@ import org.softtoken.ProviderRefusal
 import org.softtoken.android.codes
 import org.softtoken.android.WakeUp
 import org.softtoken.android.fcmPushToken
+import org.softtoken.android.NoticeAction
+import org.softtoken.android.signInNotice
 import org.softtoken.android.signInRequests
 import org.softtoken.android.webPushSubscription
 import org.softtoken.HttpRequest
@@ -156,6 +158,29 @@ class TransactionTest {
             val wakeUp = WakeUp.fromData(mapOf("transaction_id" to field(pushed, "transaction_id")!!, "serial" to serial))!!
             assertEquals(field(pushed, "transaction_id"), s.signInRequests(wakeUp).first().id)
             assertNull(WakeUp.fromData(mapOf("transaction_id" to "\",\"x\":\"", "serial" to serial)))
+        }
+    }
+
+    @Test fun theNotificationOffersNoApprovalAndNoButtonsWhileLocked(): Unit = runBlocking {
+        Authenticator(dir.resolve("v.stv").toString(), JceDeviceKeyStore()).use { s ->
+            val (id, serial) = activated(s)
+            val plain = field(push(serial, "--detail", "IP=192.0.2.7"), "transaction_id")!!
+            val numbered = field(push(serial, "--number-match"), "transaction_id")!!
+            val notice = signInNotice(s.signInRequests(WakeUp(plain, serial)), s.isUnlocked())
+            assertEquals("Sign-in request for Example Bank", notice.title)
+            assertEquals("Sign in to Example Bank\nIP: 192.0.2.7\n+1 more", notice.text)
+            // Confirm is never a button: approving takes the app. Cancel and Suspicious are, while unlocked.
+            assertEquals(listOf(NoticeAction.CANCEL, NoticeAction.SUSPICIOUS), notice.actions)
+            val numberNotice = signInNotice(s.signInRequests(WakeUp(numbered, serial)), true)
+            assertEquals(numbered, numberNotice.transaction!!.id)
+            assertTrue(numberNotice.text.contains("enter the number"), numberNotice.text)
+            // What the Cancel button sends is an answer like any other.
+            assertEquals(TransactionState.CANCELLED, s.respond(id, plain, TransactionResponse.CANCEL).state)
+            s.lock()
+            val locked = signInNotice(s.signInRequests(WakeUp(numbered, serial)), s.isUnlocked())
+            assertNull(locked.transaction)
+            assertTrue(locked.actions.isEmpty())
+            assertEquals("Unlock the app to review it", locked.text)
         }
     }
 
