@@ -8,9 +8,14 @@
 import Foundation
 import PackageDescription
 
-let ffi: Target = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBRARY"] != nil
+let linuxTests = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBRARY"] != nil
+let ffi: Target = linuxTests
     ? .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI")
     : .binaryTarget(name: "SofttokenFFI", path: "SofttokenFFI.xcframework")
+// On Linux only: LocalAuthentication and Security as generated from Apple's published declarations
+// (ios/api/apple.txt → Stubs/, by tests/swift/stubs.py), so the code that sorts their errors compiles
+// against what Apple publishes. An Apple build imports the real frameworks instead.
+let appleStandIns = linuxTests ? ["LocalAuthentication", "Security"] : []
 
 let package = Package(
     name: "Softtoken",
@@ -19,9 +24,9 @@ let package = Package(
     // keychain-access-groups entitlement (ios/README.md).
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
-    targets: [
-        ffi,
-        .target(name: "Softtoken", dependencies: ["SofttokenFFI"], path: "Sources/Softtoken"),
+    targets: [ffi] + appleStandIns.map { .target(name: $0, path: "Stubs/\($0)") } + [
+        .target(name: "Softtoken", dependencies: ["SofttokenFFI"] + appleStandIns.map { .target(name: $0) },
+                path: "Sources/Softtoken"),
         .testTarget(name: "SofttokenTests", dependencies: ["Softtoken"], path: "Tests/SofttokenTests"),
     ],
     // Swift 6 language mode: strict concurrency checking is an error, not a warning.

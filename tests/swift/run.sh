@@ -7,6 +7,9 @@ cd "$(dirname "$0")/../.."
 root=$(bash tests/swift/chroot.sh)
 # tests/run.sh sets SOFTTOKEN_BIN_DIR after building the whole workspace into target/debug once.
 [ -n "${SOFTTOKEN_BIN_DIR:-}" ] || cargo build -q -p softtoken-ffi -p uniffi-bindgen -p softtoken-provider
+# LocalAuthentication and Security are stand-ins generated from Apple's published declarations
+# (ios/api/apple.txt); a hand edit or a stale file fails here.
+python3 tests/swift/stubs.py --check
 work=$root/softtoken
 rm -rf "$work" && mkdir -p "$work/lib" "$work/bin"
 cp target/debug/softtoken-provider "$work/bin/"  # the transaction tests run the real provider

@@ -1,7 +1,11 @@
-// Portable part of the iOS key store: built and tested by `swift test` on Linux (tests/swift/run.sh).
-// KeychainDeviceKeyStore (Apple-only) sorts each Security / LocalAuthentication error into one of
-// these by its domain and code; what each means for the vault is decided here, once.
+// Portable part of the iOS key store: built and tested by `swift test` on Linux (tests/swift/run.sh),
+// where LocalAuthentication and Security are the stand-ins generated from Apple's published
+// declarations (ios/api/apple.txt, tests/swift/stubs.py). How a platform error is sorted, by its
+// domain and code, and what each outcome means for the vault are decided here, once;
+// KeychainDeviceKeyStore (Apple-only) only hands the errors over.
 import Foundation
+import LocalAuthentication
+import Security
 
 /// Why a Keychain or Secure Enclave operation did not succeed, as the app needs to tell it apart.
 public enum PlatformAuthFailure: Equatable, Sendable {
@@ -36,6 +40,54 @@ extension PlatformAuthFailure {
         case .keyMissing(let why): return .KeyMissing(detail: why)
         case .damaged: return .Rejected
         case .other(let what): return .Failed(detail: what)
+        }
+    }
+}
+
+extension PlatformAuthFailure {
+    /// Sorts an error the platform reported by its domain: LocalAuthentication's codes are about the
+    /// user and biometry, Security's (OSStatus) about the item; anything else is told as it is.
+    public init(domain: String, code: Int) {
+        switch domain {
+        case LAErrorDomain: self.init(localAuthenticationCode: code)
+        case NSOSStatusErrorDomain: self.init(status: OSStatus(truncatingIfNeeded: code))
+        default: self = .other("\(domain) error \(code)")
+        }
+    }
+
+    private init(localAuthenticationCode code: Int) {
+        switch LAError.Code(rawValue: code) {
+        case .userCancel?, .systemCancel?, .appCancel?, .userFallback?: self = .cancelled
+        case .authenticationFailed?: self = .notRecognised
+        case .biometryLockout?: self = .lockedOut
+        case .biometryNotEnrolled?: self = .unavailable("no face or fingerprint is set up: add one in Settings first")
+        case .passcodeNotSet?: self = .unavailable("set a device passcode first: Face ID and Touch ID need one")
+        case .biometryNotAvailable?: self = .unavailable("this device cannot use Face ID or Touch ID now")
+        default: self = .other("LocalAuthentication error \(code)")
+        }
+    }
+
+    /// Sorts a Keychain result code.
+    public init(status: OSStatus) {
+        switch status {
+        case errSecUserCanceled: self = .cancelled
+        case errSecAuthFailed: self = .notRecognised
+        case errSecInteractionNotAllowed: self = .deviceLocked
+        case errSecItemNotFound: self = .keyMissing("the key is gone (biometry changed, or a restore to another device)")
+        case errSecDecode, errSecVerifyFailed: self = .damaged
+        default: self = .other("Keychain error \(status)")
+        }
+    }
+
+    /// Why biometry cannot protect a key on this device now (from `canEvaluatePolicy`), or nil when
+    /// it can: said before a biometric key is made, so the user learns what to change.
+    public static func biometryUnavailableReason(_ context: LAContext) -> String? {
+        var error: NSError?
+        guard !context.canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) else { return nil }
+        switch error.map({ PlatformAuthFailure(domain: $0.domain, code: $0.code) }) {
+        case .unavailable(let why)?: return why
+        case .lockedOut?: return "Face ID or Touch ID is locked after too many tries: unlock with the passcode first"
+        default: return "this device cannot use Face ID or Touch ID now"
         }
     }
 }

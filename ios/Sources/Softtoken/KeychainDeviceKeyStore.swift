@@ -1,6 +1,7 @@
-// Apple platforms only: compiled in an Xcode build, skipped on Linux (no Security framework). What
-// its errors mean is decided by the portable PlatformAuthFailure (KeyStoreOutcomes.swift), tested on
-// Linux; this file only sorts the platform's errors by domain and code.
+// Apple platforms only: compiled in an Xcode build, skipped on Linux (no Keychain, CryptoKit or UIKit).
+// How its errors are sorted and what they mean is the portable PlatformAuthFailure
+// (KeyStoreOutcomes.swift), compiled and tested on Linux against LocalAuthentication and Security as
+// Apple publishes them; this file only hands each error's domain and code over.
 #if canImport(Security) && canImport(CryptoKit) && canImport(LocalAuthentication)
 import CryptoKit
 import Foundation
@@ -41,14 +42,7 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
 
     /// Why biometry cannot protect a key on this device now, or nil when it can.
     public static func biometryUnavailableReason() -> String? {
-        var error: NSError?
-        guard !LAContext().canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) else { return nil }
-        switch (error as? LAError)?.code {
-        case .biometryNotEnrolled?: return "no face or fingerprint is set up: add one in Settings first"
-        case .passcodeNotSet?: return "set a device passcode first: Face ID and Touch ID need one"
-        case .biometryLockout?: return "Face ID or Touch ID is locked after too many tries: unlock with the passcode first"
-        default: return "this device cannot use Face ID or Touch ID now"
-        }
+        PlatformAuthFailure.biometryUnavailableReason(LAContext())
     }
 
     private func key(for label: String) throws -> SecKey {
@@ -86,35 +80,13 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         return key
     }
 
-    /// Sorts an error by its domain: LocalAuthentication's codes are about the user and biometry,
-    /// Security's (OSStatus) about the item; CryptoKit and others are reported as they are.
+    /// Hands a CFError's domain and code to the portable sorting.
     private func classify(_ error: CFError?) -> PlatformAuthFailure {
         guard let error else { return .other("the platform gave no error") }
-        let domain = CFErrorGetDomain(error) as String
-        let code = CFErrorGetCode(error)
-        if domain == LAError.errorDomain {
-            switch LAError.Code(rawValue: code) {
-            case .userCancel?, .systemCancel?, .appCancel?, .userFallback?: return .cancelled
-            case .authenticationFailed?: return .notRecognised
-            case .biometryLockout?: return .lockedOut
-            case .biometryNotAvailable?, .biometryNotEnrolled?, .passcodeNotSet?: return .unavailable("Face ID or Touch ID is not available: use the PIN")
-            default: return .other("LocalAuthentication error \(code)")
-            }
-        }
-        if domain == (kCFErrorDomainOSStatus as String) { return classify(status: OSStatus(code)) }
-        return .other("\(domain) error \(code)")
+        return PlatformAuthFailure(domain: CFErrorGetDomain(error) as String, code: CFErrorGetCode(error))
     }
 
-    private func classify(status: OSStatus) -> PlatformAuthFailure {
-        switch status {
-        case errSecUserCanceled: return .cancelled
-        case errSecAuthFailed: return .notRecognised
-        case errSecInteractionNotAllowed: return .deviceLocked
-        case errSecItemNotFound: return .keyMissing("the key is gone (biometry changed, or a restore to another device)")
-        case errSecDecode, errSecVerifyFailed: return .damaged
-        default: return .other("Keychain error \(status)")
-        }
-    }
+    private func classify(status: OSStatus) -> PlatformAuthFailure { PlatformAuthFailure(status: status) }
 
     public func seal(label: String, plaintext: Data) throws -> Data {
         let key = try key(for: label)

@@ -370,6 +370,36 @@ final class SofttokenTests: XCTestCase {
         else { return XCTFail("a dismissal, a miss, a lockout or a lost key was mapped wrongly") }
     }
 
+
+    /// The domains and codes as Apple's headers number them (LAPublicDefines.h, SecBase.h), typed
+    /// here by hand: the sorting compiles on Linux against stand-ins generated from ios/api/apple.txt,
+    /// so a wrong generated value, or a code sorted without its domain, fails here.
+    func testAFaceIdCancelInLocalAuthenticationsDomainIsSortedByDomainNeverADamagedVault() {
+        let la = "com.apple.LocalAuthentication", os = "NSOSStatusErrorDomain"
+        let expected: [(String, Int, PlatformAuthFailure)] = [
+            (la, -1, .notRecognised), (la, -2, .cancelled), (la, -3, .cancelled), (la, -4, .cancelled), (la, -9, .cancelled),
+            (la, -8, .lockedOut),
+            (os, -128, .cancelled), (os, -25293, .notRecognised), (os, -25308, .deviceLocked), (os, -26275, .damaged), (os, -67808, .damaged),
+        ]
+        for (domain, code, outcome) in expected {
+            XCTAssertEqual(PlatformAuthFailure(domain: domain, code: code), outcome, "\(domain) \(code)")
+        }
+        for (code, why) in [(-5, "passcode"), (-6, "cannot use"), (-7, "no face or fingerprint")] {
+            guard case .unavailable(let said) = PlatformAuthFailure(domain: la, code: code) else { return XCTFail("LocalAuthentication \(code)") }
+            XCTAssertTrue(said.contains(why), said)
+        }
+        guard case .keyMissing = PlatformAuthFailure(domain: os, code: -25300) else { return XCTFail("errSecItemNotFound") }
+        // The same number in another domain means something else: a Security cancel is not a
+        // LocalAuthentication code, and an unknown domain is told as it is.
+        XCTAssertEqual(PlatformAuthFailure(domain: la, code: -128), .other("LocalAuthentication error -128"))
+        XCTAssertEqual(PlatformAuthFailure(domain: os, code: -2), .other("Keychain error -2"))
+        XCTAssertEqual(PlatformAuthFailure(domain: "CryptoKit", code: -2), .other("CryptoKit error -2"))
+        for (domain, code, _) in expected {
+            if case .Rejected = PlatformAuthFailure(domain: domain, code: code).keyStoreError, code != -26275, code != -67808 {
+                XCTFail("\(domain) \(code) would read as a damaged vault")
+            }
+        }
+    }
     func testACancelledUnlockLeavesTheVaultLocked() async throws {
         let s = vault(try InMemoryDeviceKeyStore())
         try await s.create(pin: "2580", settings: VaultSettings(kdfMemoryMib: 128, kdfPasses: 3, kdfLanes: 1, maxAttempts: 10))
