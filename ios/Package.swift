@@ -12,10 +12,11 @@ let linuxTests = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBRA
 let ffi: Target = linuxTests
     ? .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI")
     : .binaryTarget(name: "SofttokenFFI", path: "SofttokenFFI.xcframework")
-// On Linux only: LocalAuthentication and Security as generated from Apple's published declarations
-// (ios/api/apple.txt → Stubs/, by tests/swift/stubs.py), so the code that sorts their errors compiles
-// against what Apple publishes. An Apple build imports the real frameworks instead.
-let appleStandIns = linuxTests ? ["LocalAuthentication", "Security"] : []
+// On Linux only: LocalAuthentication, Security, CryptoKit and UIKit as generated from Apple's
+// published declarations (ios/api/apple.txt → Stubs/, by tests/swift/stubs.py), so the Keychain key
+// store, the error sorting and the pasteboard compile against what Apple publishes, in Swift 6 mode.
+// An Apple build imports the real frameworks instead.
+let appleStandIns = linuxTests ? ["LocalAuthentication", "Security", "CryptoKit", "UIKit"] : []
 
 let package = Package(
     name: "Softtoken",

@@ -27,3 +27,15 @@ trap 'umount "$root/proc" 2>/dev/null || true; privacyidea_stop' EXIT
 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/softtoken/lib \
   SOFTTOKEN_PRIVACYIDEA_URL="$pi_url" SOFTTOKEN_PRIVACYIDEA_PASSWORD="$pi_password" \
   SOFTTOKEN_FFI_SYSTEM_LIBRARY=1 sh -c 'cd /softtoken/pkg && swift test --disable-swift-testing -Xlinker -L/softtoken/lib 2>&1'
+# The stand-ins refuse what the SDK refuses: UIKit touched off the main actor (the defect Swift 6
+# mode and @MainActor fixed) does not compile against them.
+cat >"$work/refused.swift" <<'SWIFT'
+import UIKit
+public func coverOffTheMainActor(_ window: UIWindow) { window.addSubview(UIVisualEffectView(effect: UIBlurEffect(style: .systemMaterial))) }
+SWIFT
+if chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root sh -c \
+  'swiftc -typecheck -swift-version 6 -I /softtoken/pkg/.build/debug/Modules /softtoken/refused.swift' >"$work/refused.log" 2>&1; then
+  echo "swift: the UIKit stand-ins accepted UIKit off the main actor, which Swift 6 refuses" >&2
+  exit 1
+fi
+grep -q "main actor-isolated" "$work/refused.log" && echo "swift: the stand-ins refuse UIKit off the main actor, as the SDK does"

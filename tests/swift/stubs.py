@@ -8,14 +8,21 @@ so that code compiles on Linux against what Apple publishes and not against conv
 
 Rules (the ones Swift's importer applies to these declarations):
 - a documentation page's identifier names its parent: /documentation/<Module>/<Parent>/<member>
-  (the "-swift.struct" kind suffix is dropped);
-- `class X` takes the superclass from the header's `@interface X : Super`;
+  (the "-swift.struct" kind suffix is dropped); CoreFoundation's declarations go into the Security
+  stand-in, as Security re-exports CoreFoundation;
+- `class X` (with the page's `@MainActor`, if any) takes its superclass from the header's
+  `@interface X : Super` or the page's "Inherits From" (a `super` line); a class behind a
+  CoreFoundation typedef (`c:@T@…Ref`) has none;
+- a `struct` behind an options enum (`c:@E@…`) is an OptionSet, one behind a typedef (`c:@T@…`) with
+  an `init(rawValue:)` page a RawRepresentable, Hashable key; the raw type is the init's parameter;
 - `enum X` takes its raw type from the header's `typedef NS_ENUM(NSInteger, <C name>)` (the C name
   is the page's preciseIdentifier `c:@E@<C name>`), and each `case` its value from the enumerator
-  the preciseIdentifier names (`c:@E@<enum>@<enumerator>`), following `#define`s to a number;
+  the preciseIdentifier names (`c:@E@<enum>@<enumerator>`), following `#define`s to a number; an
+  enum no header line gives has its cases without values (nothing on Linux reads them);
 - `var x: OSStatus { get }` for a `c:@Ea@…@<name>` enumerator gets that enumerator's value;
 - `let X: String` named in a `same` line gets the string its other name is defined as;
 - `init?(rawValue:)` of an enum with a raw type is the one Swift synthesises (checked, not written);
+- `class let` (not Swift source) and `static let` become static properties;
 - everything else is a declaration whose body stops the program: these stand-ins exist to be
   compiled against, and nothing on Linux may call them.
 """
@@ -35,7 +42,7 @@ class Node:
 
 
 def parse(text):
-    docs, c_lines, same, linux = [], [], {}, []
+    docs, c_lines, same, linux, supers = [], [], {}, [], {}
     for n, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.startswith("#"):
             continue
@@ -50,12 +57,16 @@ def parse(text):
             names, _ = rest.split(" | ", 1)
             a, b = (x.strip() for x in names.split("="))
             same[a] = b
+        elif tag == "super":
+            names, _ = rest.split(" | ", 1)
+            sub, sup = (x.strip() for x in names.split(":"))
+            supers[sub] = sup
         elif tag == "linux":
             module, decl, _why = (p.strip() for p in rest.split(" | ", 2))
             linux.append((module, decl))
         else:
             sys.exit(f"ios/api/apple.txt:{n}: unknown tag {tag!r}")
-    return docs, c_lines, same, linux
+    return docs, c_lines, same, linux, supers
 
 
 def header_facts(c_lines):
@@ -82,9 +93,13 @@ def header_facts(c_lines):
     return value, supers, raw_types
 
 
+HOSTED = {"CoreFoundation": "Security"}  # a framework whose declarations another re-exports
+
+
 def tree(docs):
     modules = {}
     for module, ident, precise, decl in docs:
+        module = HOSTED.get(module, module)
         parts = [re.sub(r"-swift\.\w+$", "", p) for p in ident.split("/")[3:]]
         node = modules.setdefault(module, Node(module))
         for part in parts:
@@ -93,55 +108,65 @@ def tree(docs):
     return modules
 
 
-def fail():
-    return 'unavailable()'
-
-
 def render(node, value, supers, raw_types, same, indent=""):
     decl, precise, out = node.decl, node.precise or "", []
-    kind = decl.split()[0] if decl else None
-    body = [m for m in node.members.values()]
+    if decl is None:
+        sys.exit(f"stubs.py: {node.name} has members but no page of its own")
+    actor = "@MainActor " if decl.startswith("@MainActor ") else ""
+    decl = decl.removeprefix(actor)
+    kind = decl.split()[0]
+    members = list(node.members.values())
     inner = indent + "    "
-    if kind == "class":
-        sup = supers.get(node.name) or sys.exit(f"stubs.py: no @interface line for {node.name}")
-        out.append(f"{indent}open class {node.name}: {sup} {{")
-        out += [r for m in body for r in render(m, value, supers, raw_types, same, inner)]
-        out.append(f"{indent}}}")
+
+    def body(rest):
+        return [r for m in rest for r in render(m, value, supers, raw_types, same, inner)]
+
+    if decl == f"class {node.name}":
+        if precise.startswith("c:@T@"):
+            head = f"public final class {node.name}"
+        else:
+            sup = supers.get(node.name) or sys.exit(f"stubs.py: no superclass line for {node.name}")
+            head = f"open class {node.name}: {sup}"
+        out += [f"{indent}{actor}{head} {{", *body(members), f"{indent}}}"]
     elif kind == "struct":
-        out.append(f"{indent}public struct {node.name}: Sendable {{")
-        out += [r for m in body for r in render(m, value, supers, raw_types, same, inner)]
-        out.append(f"{indent}}}")
+        init = next((m for m in members if m.decl.startswith("init(rawValue: ")), None)
+        raw = init.decl[len("init(rawValue: "):-1] if init else None
+        kinds = ("OptionSet" if precise.startswith("c:@E@") else "RawRepresentable, Hashable") if raw else None
+        out.append(f"{indent}public struct {node.name}: {kinds + ', ' if kinds else ''}Sendable {{")
+        if raw:
+            out += [f"{inner}public let rawValue: {raw}", f"{inner}public init(rawValue: {raw}) {{ self.rawValue = rawValue }}"]
+        out += [*body([m for m in members if m is not init]), f"{indent}}}"]
     elif kind == "enum":
-        c_name = precise.removeprefix("c:@E@")
-        raw = raw_types.get(c_name) or sys.exit(f"stubs.py: no NS_ENUM line for {c_name}")
-        out.append(f"{indent}public enum {node.name}: {raw}, Sendable {{")
-        for m in body:
+        raw = raw_types.get(precise.removeprefix("c:@E@"))
+        out.append(f"{indent}public enum {node.name}: {raw + ', ' if raw else ''}Sendable {{")
+        for m in members:
             if m.decl.startswith("case "):
-                enumerator = m.precise.split("@")[-1]
-                out.append(f"{inner}{m.decl} = {value(enumerator)}")
-            elif m.decl == f"init?(rawValue: {raw})":
-                continue  # synthesised by Swift for a raw-value enum
-            else:
+                out.append(f"{inner}{m.decl} = {value(m.precise.split('@')[-1])}" if raw else f"{inner}{m.decl}")
+            elif not (raw and m.decl == f"init?(rawValue: {raw})"):  # Swift synthesises that one
                 out += render(m, value, supers, raw_types, same, inner)
         out.append(f"{indent}}}")
-    elif kind == "func":
-        out.append(f"{indent}public {decl} {{ {fail()} }}")
-    elif kind == "var" and decl.endswith("{ get set }"):
-        out.append(f"{indent}public {decl[:-len('{ get set }')]}{{ get {{ {fail()} }} set {{ {fail()} }} }}")
-    elif kind == "var" and decl.endswith("{ get }") and precise.startswith("c:@Ea@"):
-        out.append(f"{indent}public {decl[:-len('{ get }')]}{{ {value(precise.split('@')[-1])} }}")
+    elif kind == "func" or decl.startswith("init("):
+        out.append(f"{indent}public {decl} {{ unavailable() }}")
+    elif kind == "typealias":
+        out.append(f"{indent}public {decl}")
     elif kind == "let" and node.name in same:
         out.append(f"{indent}public {decl} = {value(same[node.name])}")
-    elif decl is None:
-        sys.exit(f"stubs.py: {node.name} has members but no page of its own")
+    elif decl.endswith("{ get }") and precise.startswith("c:@Ea@"):
+        out.append(f"{indent}public {decl[:-len('{ get }')]}{{ {value(precise.split('@')[-1])} }}")
+    elif m := re.fullmatch(r"(?:(static|class) )?(var|let) (\w+): (.+?)(?: \{ get( set)? \})?", decl):
+        scope, binding, name, type_, settable = m.groups()
+        prefix = "class " if (scope, binding) == ("class", "var") else "static " if scope else ""
+        accessors = "get { unavailable() } set { unavailable() }" if settable else "unavailable()"
+        out.append(f"{indent}public {prefix}var {name}: {type_} {{ {accessors} }}")
     else:
         sys.exit(f"stubs.py: no rule for {decl!r}")
     return out
 
 
 def generate():
-    docs, c_lines, same, linux = parse(API.read_text())
+    docs, c_lines, same, linux, doc_supers = parse(API.read_text())
     value, supers, raw_types = header_facts(c_lines)
+    supers.update(doc_supers)
     files = {}
     for name, module in sorted(tree(docs).items()):
         lines = [

@@ -1,7 +1,8 @@
-// Apple platforms only: compiled in an Xcode build, skipped on Linux (no Keychain, CryptoKit or UIKit).
-// How its errors are sorted and what they mean is the portable PlatformAuthFailure
-// (KeyStoreOutcomes.swift), compiled and tested on Linux against LocalAuthentication and Security as
-// Apple publishes them; this file only hands each error's domain and code over.
+// Runs on Apple platforms only. On Linux it is compiled (Swift 6 mode) against stand-ins generated
+// from Apple's published declarations of Security, LocalAuthentication, CryptoKit and UIKit
+// (ios/api/apple.txt), so a call the SDK does not declare, a wrong type or a UIKit call off the main
+// actor fails the Linux build. How its errors are sorted and what they mean is the portable
+// PlatformAuthFailure (KeyStoreOutcomes.swift), tested on Linux; this file only hands them over.
 #if canImport(Security) && canImport(CryptoKit) && canImport(LocalAuthentication)
 import CryptoKit
 import Foundation

@@ -4,6 +4,11 @@
 import Foundation
 
 public typealias OSStatus = Int32
+public typealias CFDictionary = NSDictionary
+public typealias CFData = NSData
+public typealias CFString = NSString
+public typealias CFError = NSError
+public final class CFAllocator {}
 public var errSecSuccess: OSStatus { 0 }
 public var errSecUserCanceled: OSStatus { -128 }
 public var errSecAuthFailed: OSStatus { -25293 }
@@ -11,6 +16,54 @@ public var errSecItemNotFound: OSStatus { -25300 }
 public var errSecInteractionNotAllowed: OSStatus { -25308 }
 public var errSecDecode: OSStatus { -26275 }
 public var errSecVerifyFailed: OSStatus { -67808 }
+public final class SecKey {
+}
+public final class SecAccessControl {
+}
+public func SecItemCopyMatching(_ query: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
+public func SecItemAdd(_ attributes: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
+public func SecItemUpdate(_ query: CFDictionary, _ attributesToUpdate: CFDictionary) -> OSStatus { unavailable() }
+public func SecAccessControlCreateWithFlags(_ allocator: CFAllocator?, _ protection: CFTypeRef, _ flags: SecAccessControlCreateFlags, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecAccessControl? { unavailable() }
+public struct SecAccessControlCreateFlags: OptionSet, Sendable {
+    public let rawValue: CFOptionFlags
+    public init(rawValue: CFOptionFlags) { self.rawValue = rawValue }
+    public static var privateKeyUsage: SecAccessControlCreateFlags { unavailable() }
+    public static var biometryCurrentSet: SecAccessControlCreateFlags { unavailable() }
+}
+public func SecKeyCreateRandomKey(_ parameters: CFDictionary, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecKey? { unavailable() }
+public func SecKeyCopyPublicKey(_ key: SecKey) -> SecKey? { unavailable() }
+public func SecKeyCreateEncryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ plaintext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
+public func SecKeyCreateDecryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ ciphertext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
+public struct SecKeyAlgorithm: Sendable {
+    public static var eciesEncryptionCofactorVariableIVX963SHA256AESGCM: SecKeyAlgorithm { unavailable() }
+}
+public var kSecClass: CFString { unavailable() }
+public var kSecClassKey: CFString { unavailable() }
+public var kSecClassGenericPassword: CFString { unavailable() }
+public var kSecAttrApplicationTag: CFString { unavailable() }
+public var kSecAttrKeyType: CFString { unavailable() }
+public var kSecAttrKeyTypeECSECPrimeRandom: CFString { unavailable() }
+public var kSecAttrKeySizeInBits: CFString { unavailable() }
+public var kSecAttrIsPermanent: CFString { unavailable() }
+public var kSecAttrAccessControl: CFString { unavailable() }
+public var kSecAttrAccessible: CFString { unavailable() }
+public var kSecAttrAccessibleWhenUnlockedThisDeviceOnly: CFString { unavailable() }
+public var kSecAttrTokenID: CFString { unavailable() }
+public var kSecAttrTokenIDSecureEnclave: CFString { unavailable() }
+public var kSecAttrService: CFString { unavailable() }
+public var kSecAttrAccount: CFString { unavailable() }
+public var kSecPrivateKeyAttrs: CFString { unavailable() }
+public var kSecReturnRef: CFString { unavailable() }
+public var kSecReturnData: CFString { unavailable() }
+public var kSecValueData: CFString { unavailable() }
+public var kSecUseDataProtectionKeychain: CFString { unavailable() }
+public var kSecUseAuthenticationContext: CFString { unavailable() }
+public func CFErrorGetDomain(_ err: CFError!) -> CFErrorDomain! { unavailable() }
+public func CFErrorGetCode(_ err: CFError!) -> CFIndex { unavailable() }
+public typealias CFErrorDomain = CFString
+public typealias CFIndex = Int
+public typealias CFOptionFlags = UInt
+public typealias CFTypeRef = AnyObject
 
 private func unavailable() -> Never {
     fatalError("Security is Apple-only: this Linux stand-in exists to compile against")
