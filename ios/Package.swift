@@ -12,11 +12,13 @@ let linuxTests = ProcessInfo.processInfo.environment["SOFTTOKEN_FFI_SYSTEM_LIBRA
 let ffi: Target = linuxTests
     ? .systemLibrary(name: "SofttokenFFI", path: "Sources/SofttokenFFI")
     : .binaryTarget(name: "SofttokenFFI", path: "SofttokenFFI.xcframework")
-// On Linux only: LocalAuthentication, Security, CryptoKit and UIKit as generated from Apple's
-// published declarations (ios/api/apple.txt → Stubs/, by tests/swift/stubs.py), so the Keychain key
-// store, the error sorting and the pasteboard compile against what Apple publishes, in Swift 6 mode.
+// On Linux only: LocalAuthentication, Security, CryptoKit, UIKit, CoreVideo and AVFoundation as
+// generated from Apple's published declarations (ios/api/apple.txt → Stubs/, by tests/swift/stubs.py),
+// so the Keychain key store, the error sorting, the pasteboard and the camera glue compile against
+// what Apple publishes, in Swift 6 mode.
 // An Apple build imports the real frameworks instead.
-let appleStandIns = linuxTests ? ["LocalAuthentication", "Security", "CryptoKit", "UIKit"] : []
+let appleStandIns = linuxTests ? ["LocalAuthentication", "Security", "CryptoKit", "UIKit", "CoreVideo", "AVFoundation"] : []
+let standInImports = ["AVFoundation": ["CoreVideo"]]  // AVFoundation re-exports CoreVideo
 
 let package = Package(
     name: "Softtoken",
@@ -25,7 +27,9 @@ let package = Package(
     // keychain-access-groups entitlement (ios/README.md).
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "Softtoken", targets: ["Softtoken"])],
-    targets: [ffi] + appleStandIns.map { .target(name: $0, path: "Stubs/\($0)") } + [
+    targets: [ffi] + appleStandIns.map { name in
+        .target(name: name, dependencies: (standInImports[name] ?? []).map { .target(name: $0) }, path: "Stubs/\(name)")
+    } + [
         .target(name: "Softtoken", dependencies: ["SofttokenFFI"] + appleStandIns.map { .target(name: $0) },
                 path: "Sources/Softtoken"),
         .testTarget(name: "SofttokenTests", dependencies: ["Softtoken"], path: "Tests/SofttokenTests"),

@@ -1,5 +1,6 @@
-// Apple-only: AVFoundation glue for QR scanning. Not compiled on Linux (no AVFoundation there); the
-// scanning it calls (QrFrameScanner, scanLuma) is built and tested by tests/swift/run.sh.
+// AVFoundation glue for QR scanning; runs on Apple platforms only. On Linux it is compiled against
+// AVFoundation and CoreVideo stand-ins generated from Apple's published declarations
+// (ios/api/apple.txt); the scanning it calls (QrFrameScanner, scanLuma) is tested there.
 #if canImport(AVFoundation) && canImport(CoreVideo)
 import AVFoundation
 import CoreVideo

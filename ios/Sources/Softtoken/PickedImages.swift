@@ -1,5 +1,7 @@
 // Apple platforms only: decoding a picked image with ImageIO and CoreGraphics (phone builds of the
-// core have no image codecs). Not compiled on Linux; the scanning it calls (scanLuma) is tested there.
+// core have no image codecs). Not compiled on Linux — Apple's current pages and Xcode 16's SDK declare
+// CGContext's bitmap initializer differently (CGBitmapInfo vs UInt32), so no stand-in fits both; the
+// scanning it calls (scanLuma) is tested there.
 #if canImport(ImageIO) && canImport(CoreGraphics)
 import CoreGraphics
 import Foundation
