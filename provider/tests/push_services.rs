@@ -86,7 +86,7 @@ fn listen(
     alpn: &[u8],
 ) -> (tokio::net::TcpListener, tokio_rustls::TlsAcceptor, rustls::pki_types::CertificateDer<'static>, Arc<Mutex<Seen>>) {
     let (config, root) = tls(alpn);
-    let seen = Arc::new(Mutex::new(Seen { violations: vec![], requests: vec![], payloads: vec![] }));
+    let seen = Arc::new(Mutex::new(Seen { violations: vec![], requests: vec![], payloads: vec![], connections: 0 }));
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     (listener, tokio_rustls::TlsAcceptor::from(config), root, seen)
 }
@@ -97,10 +97,13 @@ struct Seen {
     /// (device token, provider token) of every request.
     requests: Vec<(String, String)>,
     payloads: Vec<Value>,
+    /// TCP connections accepted.
+    connections: usize,
 }
 
 /// An APNs stand-in: HTTP/2 over TLS, checking each request; devices starting `dead` are gone
-/// (410), `beef` refuses a provider token it has seen before (403 `ExpiredProviderToken`).
+/// (410), `beef` refuses a provider token it has seen before (403 `ExpiredProviderToken`); after
+/// answering a device starting `c105e` it closes the connection (GOAWAY), as APNs may.
 fn apns_server(runtime: &tokio::runtime::Runtime, public_key: Vec<u8>) -> (u16, rustls::pki_types::CertificateDer<'static>, Arc<Mutex<Seen>>) {
     let (listener, acceptor, root, seen) = listen(runtime, b"h2");
     let port = listener.local_addr().unwrap().port();
@@ -108,6 +111,7 @@ fn apns_server(runtime: &tokio::runtime::Runtime, public_key: Vec<u8>) -> (u16, 
     runtime.spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else { return };
+            record.lock().unwrap().connections += 1;
             let (acceptor, record, public_key) = (acceptor.clone(), record.clone(), public_key.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
@@ -126,10 +130,14 @@ fn apns_server(runtime: &tokio::runtime::Runtime, public_key: Vec<u8>) -> (u16, 
                         bytes.extend_from_slice(&chunk);
                     }
                     let (status, reason) = check_apns(&parts, &bytes, &public_key, &record);
+                    let closing = parts.uri.path().starts_with("/3/device/c105e");
                     let response = http::Response::builder().status(status).header("apns-id", "EC1BF194-B3B2-424A-89A9-5A918A6E6B5D").body(()).unwrap();
                     let Ok(mut stream) = respond.send_response(response, reason.is_none()) else { continue };
                     if let Some(reason) = reason {
                         let _ = stream.send_data(bytes::Bytes::from(json!({"reason": reason, "timestamp": now() * 1000}).to_string()), true);
+                    }
+                    if closing {
+                        connection.graceful_shutdown();
                     }
                 }
             });
@@ -239,6 +247,20 @@ fn apns_wake_ups_follow_apples_documented_request_and_a_gone_token_is_forgotten(
     assert_eq!(none.outcome(), "not_configured: apns");
     assert!(p.wake(&senders, &serial, &tx, Some("apns:zz"), now()).unwrap().outcome().contains("hex"));
     assert_eq!(seen.lock().unwrap().requests.len(), 4);
+    // Every wake-up so far went over one kept connection, as Apple asks.
+    assert_eq!(seen.lock().unwrap().connections, 1, "one HTTP/2 connection kept across wake-ups");
+    // APNs closes it (GOAWAY): the next wake-up is sent on a new connection, not lost.
+    let (p4, serial4) = with_token(&db, &format!("apns:c105e{}", "0".repeat(59)));
+    let tx4 = push(&p4, &serial4);
+    assert_eq!(
+        p4.wake(&senders, &serial4, &tx4, p4.push_token_of(&serial4).unwrap().as_deref(), now()).unwrap(),
+        WakeUp::Sent { service: "APNs", status: 200 }
+    );
+    let tx5 = push(&p, &serial);
+    assert_eq!(p.wake(&senders, &serial, &tx5, p.push_token_of(&serial).unwrap().as_deref(), now()).unwrap(), WakeUp::Sent { service: "APNs", status: 200 });
+    let s = seen.lock().unwrap();
+    assert_eq!((s.requests.len(), s.connections), (6, 2), "the closed connection was replaced once");
+    assert!(s.violations.is_empty(), "{:#?}", s.violations);
 }
 
 /// An FCM stand-in (HTTP/1.1 over TLS): the OAuth token address and messages:send, each checked.

@@ -12,13 +12,18 @@
 //!
 //! The notification carries only the transaction id and the serial, with a fixed alert text and
 //! `mutable-content` so a notification service extension can fetch the details with the vault.
+//!
+//! One HTTP/2 connection is kept open across wake-ups, as Apple asks (a connection opened and
+//! closed for each notification can read to APNs as a denial-of-service attempt); it is driven by a
+//! runtime of the sender's own. When APNs has closed the kept connection (it may, after idling),
+//! the wake-up is sent once more on a new one.
 
 use super::jwt::SigningKey;
 use super::Answer;
 use crate::{ProviderError, Result};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Seconds a provider token is reused (Apple: valid one hour, renewed at most every 20 minutes).
@@ -58,6 +63,23 @@ pub struct Apns {
     port: u16,
     roots: Arc<rustls::RootCertStore>,
     token: Mutex<Option<(String, u64)>>,
+    link: Link,
+}
+
+/// The kept HTTP/2 connection to APNs and the runtime that drives it (made on the first wake-up).
+#[derive(Default)]
+struct Link {
+    runtime: OnceLock<std::result::Result<tokio::runtime::Runtime, String>>,
+    connection: Arc<Mutex<Option<h2::client::SendRequest<bytes::Bytes>>>>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // A runtime may not be dropped from async code (the server's, at shutdown): let it go.
+        if let Some(Ok(runtime)) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Apns {
@@ -119,6 +141,7 @@ impl Apns {
             port,
             roots: Arc::new(roots),
             token: Mutex::new(None),
+            link: Link::default(),
         })
     }
 
@@ -178,9 +201,10 @@ impl Apns {
             .header("content-type", "application/json")
             .body(())
             .map_err(|e| e.to_string())?;
-        let (host, port, roots, body) = (self.host.clone(), self.port, self.roots.clone(), payload.as_bytes().to_vec());
-        let (status, answer) = on_its_own_runtime(async move {
-            tokio::time::timeout(Duration::from_secs(DELIVERY_TIMEOUT_S), post_h2(host, port, roots, request, body))
+        let (host, port, roots, body) = (self.host.clone(), self.port, self.roots.clone(), bytes::Bytes::from(payload.as_bytes().to_vec()));
+        let kept = self.link.connection.clone();
+        let (status, answer) = self.link.run(async move {
+            tokio::time::timeout(Duration::from_secs(DELIVERY_TIMEOUT_S), deliver(kept, host, port, roots, request, body))
                 .await
                 .map_err(|_| format!("no answer within {DELIVERY_TIMEOUT_S} s"))?
         })?;
@@ -191,43 +215,77 @@ impl Apns {
     }
 }
 
-/// Runs `work` on a runtime of its own on a thread of its own: wake-ups are sent from synchronous
-/// code that may itself be running on the server's runtime.
-pub(crate) fn on_its_own_runtime<T: Send + 'static>(
-    work: impl std::future::Future<Output = std::result::Result<T, String>> + Send + 'static,
-) -> std::result::Result<T, String> {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        runtime.block_on(work)
-    })
-    .join()
-    .map_err(|_| "the delivery thread panicked".to_string())?
+impl Link {
+    /// Runs `work` on the link's runtime and waits for it: wake-ups are sent from synchronous code
+    /// that may itself be running on the server's runtime, where blocking on another is not allowed.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = std::result::Result<T, String>> + Send + 'static,
+    ) -> std::result::Result<T, String> {
+        let runtime = self
+            .runtime
+            .get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("apns").enable_all().build().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| format!("no runtime for APNs: {e}"))?;
+        let (answer, answered) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let _ = answer.send(work.await);
+        });
+        answered.recv().map_err(|_| "the delivery task ended without an answer".to_string())?
+    }
 }
 
-async fn post_h2(
+/// Sends one request on the kept connection; if that connection has failed (closed by APNs after
+/// idling, say), once more on a new one. A failure on a new connection is the answer.
+async fn deliver(
+    kept: Arc<Mutex<Option<h2::client::SendRequest<bytes::Bytes>>>>,
     host: String,
     port: u16,
     roots: Arc<rustls::RootCertStore>,
     request: http::Request<()>,
-    body: Vec<u8>,
+    body: bytes::Bytes,
 ) -> std::result::Result<(u16, Vec<u8>), String> {
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect to {host}: {e}"))?;
+    let (parts, ()) = request.into_parts();
+    let cached = kept.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(client) = cached {
+        match exchange(client, http::Request::from_parts(parts.clone(), ()), body.clone()).await {
+            Ok(answer) => return Ok(answer),
+            Err(_) => *kept.lock().unwrap_or_else(|e| e.into_inner()) = None,
+        }
+    }
+    let client = connect(&host, port, roots).await?;
+    *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(client.clone());
+    exchange(client, http::Request::from_parts(parts, ()), body).await
+}
+
+/// A new HTTP/2 connection (TLS, ALPN `h2`), driven in the background until it closes.
+async fn connect(host: &str, port: u16, roots: Arc<rustls::RootCertStore>) -> std::result::Result<h2::client::SendRequest<bytes::Bytes>, String> {
+    let tcp = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| format!("cannot connect to {host}: {e}"))?;
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let name = ServerName::try_from(host.clone()).map_err(|_| format!("{host} is not a server name"))?;
+    let name = ServerName::try_from(host.to_string()).map_err(|_| format!("{host} is not a server name"))?;
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| format!("TLS with {host}: {e}"))?;
     let (client, connection) = h2::client::handshake(tls).await.map_err(|e| format!("HTTP/2 with {host}: {e}"))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
+    Ok(client)
+}
+
+/// One request and its answer (the body read up to `MAX_ANSWER`).
+async fn exchange(
+    client: h2::client::SendRequest<bytes::Bytes>,
+    request: http::Request<()>,
+    body: bytes::Bytes,
+) -> std::result::Result<(u16, Vec<u8>), String> {
     let mut client = client.ready().await.map_err(|e| e.to_string())?;
     let (response, mut stream) = client.send_request(request, false).map_err(|e| e.to_string())?;
-    stream.send_data(bytes::Bytes::from(body), true).map_err(|e| e.to_string())?;
-    let response = response.await.map_err(|e| format!("{host} answered no HTTP/2 response: {e}"))?;
+    stream.send_data(body, true).map_err(|e| e.to_string())?;
+    let response = response.await.map_err(|e| format!("no HTTP/2 response: {e}"))?;
     let status = response.status().as_u16();
     let mut body = response.into_body();
     let mut answer = Vec::new();
