@@ -22,7 +22,8 @@ Rules (the ones Swift's importer applies to these declarations):
 - `var x: OSStatus { get }` for a `c:@Ea@…@<name>` enumerator gets that enumerator's value;
 - `let X: String` named in a `same` line gets the string its other name is defined as;
 - `init?(rawValue:)` of an enum with a raw type is the one Swift synthesises (checked, not written);
-- `class let` (not Swift source) and `static let` become static properties;
+- `class let` (not Swift source) and `static let` become static properties; a function imported
+  from C or Objective-C (`c:` symbol id) may have its result discarded, as the importer allows;
 - a protocol keeps its required members only: optional requirements need Objective-C;
 - everything else is a declaration whose body stops the program: these stand-ins exist to be
   compiled against, and nothing on Linux may call them.
@@ -152,6 +153,9 @@ def render(node, value, supers, raw_types, same, indent=""):
     elif kind == "protocol":
         # Optional requirements need Objective-C; the stand-in protocol keeps the required ones.
         out += [f"{indent}public {decl} {{", *body([m for m in members if not m.decl.startswith("optional ")]), f"{indent}}}"]
+    elif kind == "func" and precise.startswith("c:") and "->" in decl:
+        # Swift imports C and Objective-C functions with results one may discard.
+        out.append(f"{indent}@discardableResult public {decl} {{ unavailable() }}")
     elif kind == "func" or decl.startswith("init("):
         out.append(f"{indent}public {decl} {{ unavailable() }}")
     elif kind == "typealias":

@@ -12,7 +12,7 @@ open class AVCaptureConnection: NSObject {
 }
 public final class CMSampleBuffer {
 }
-public func CMSampleBufferGetImageBuffer(_ sbuf: CMSampleBuffer) -> CVImageBuffer? { unavailable() }
+@discardableResult public func CMSampleBufferGetImageBuffer(_ sbuf: CMSampleBuffer) -> CVImageBuffer? { unavailable() }
 
 private func unavailable() -> Never {
     fatalError("AVFoundation is Apple-only: this Linux stand-in exists to compile against")

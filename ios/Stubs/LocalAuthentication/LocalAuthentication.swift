@@ -5,7 +5,7 @@
 
 public typealias NSErrorPointer = UnsafeMutablePointer<NSError?>?
 open class LAContext: NSObject {
-    public func canEvaluatePolicy(_ policy: LAPolicy, error: NSErrorPointer) -> Bool { unavailable() }
+    @discardableResult public func canEvaluatePolicy(_ policy: LAPolicy, error: NSErrorPointer) -> Bool { unavailable() }
     public var localizedReason: String { get { unavailable() } set { unavailable() } }
 }
 public enum LAPolicy: Int, Sendable {

@@ -20,20 +20,20 @@ public final class SecKey {
 }
 public final class SecAccessControl {
 }
-public func SecItemCopyMatching(_ query: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
-public func SecItemAdd(_ attributes: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
-public func SecItemUpdate(_ query: CFDictionary, _ attributesToUpdate: CFDictionary) -> OSStatus { unavailable() }
-public func SecAccessControlCreateWithFlags(_ allocator: CFAllocator?, _ protection: CFTypeRef, _ flags: SecAccessControlCreateFlags, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecAccessControl? { unavailable() }
+@discardableResult public func SecItemCopyMatching(_ query: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
+@discardableResult public func SecItemAdd(_ attributes: CFDictionary, _ result: UnsafeMutablePointer<CFTypeRef?>?) -> OSStatus { unavailable() }
+@discardableResult public func SecItemUpdate(_ query: CFDictionary, _ attributesToUpdate: CFDictionary) -> OSStatus { unavailable() }
+@discardableResult public func SecAccessControlCreateWithFlags(_ allocator: CFAllocator?, _ protection: CFTypeRef, _ flags: SecAccessControlCreateFlags, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecAccessControl? { unavailable() }
 public struct SecAccessControlCreateFlags: OptionSet, Sendable {
     public let rawValue: CFOptionFlags
     public init(rawValue: CFOptionFlags) { self.rawValue = rawValue }
     public static var privateKeyUsage: SecAccessControlCreateFlags { unavailable() }
     public static var biometryCurrentSet: SecAccessControlCreateFlags { unavailable() }
 }
-public func SecKeyCreateRandomKey(_ parameters: CFDictionary, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecKey? { unavailable() }
-public func SecKeyCopyPublicKey(_ key: SecKey) -> SecKey? { unavailable() }
-public func SecKeyCreateEncryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ plaintext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
-public func SecKeyCreateDecryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ ciphertext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
+@discardableResult public func SecKeyCreateRandomKey(_ parameters: CFDictionary, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> SecKey? { unavailable() }
+@discardableResult public func SecKeyCopyPublicKey(_ key: SecKey) -> SecKey? { unavailable() }
+@discardableResult public func SecKeyCreateEncryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ plaintext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
+@discardableResult public func SecKeyCreateDecryptedData(_ key: SecKey, _ algorithm: SecKeyAlgorithm, _ ciphertext: CFData, _ error: UnsafeMutablePointer<Unmanaged<CFError>?>?) -> CFData? { unavailable() }
 public struct SecKeyAlgorithm: Sendable {
     public static var eciesEncryptionCofactorVariableIVX963SHA256AESGCM: SecKeyAlgorithm { unavailable() }
 }
@@ -58,8 +58,8 @@ public var kSecReturnData: CFString { unavailable() }
 public var kSecValueData: CFString { unavailable() }
 public var kSecUseDataProtectionKeychain: CFString { unavailable() }
 public var kSecUseAuthenticationContext: CFString { unavailable() }
-public func CFErrorGetDomain(_ err: CFError!) -> CFErrorDomain! { unavailable() }
-public func CFErrorGetCode(_ err: CFError!) -> CFIndex { unavailable() }
+@discardableResult public func CFErrorGetDomain(_ err: CFError!) -> CFErrorDomain! { unavailable() }
+@discardableResult public func CFErrorGetCode(_ err: CFError!) -> CFIndex { unavailable() }
 public typealias CFErrorDomain = CFString
 public typealias CFIndex = Int
 public typealias CFOptionFlags = UInt
